@@ -1,0 +1,203 @@
+package metrics
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"testing"
+
+	"github.com/shirou/gopsutil/v3/disk"
+)
+
+func TestDiskIORates(t *testing.T) {
+	c := func(rb, wb, rc, wc uint64) disk.IOCountersStat {
+		return disk.IOCountersStat{ReadBytes: rb, WriteBytes: wb, ReadCount: rc, WriteCount: wc}
+	}
+	tests := []struct {
+		name        string
+		prev, cur   map[string]disk.IOCountersStat
+		dt          float64
+		wantTotal   diskRates
+		wantDevices map[string]diskRates
+	}{
+		{
+			name:        "two disks summed",
+			prev:        map[string]disk.IOCountersStat{"sda": c(0, 0, 0, 0), "nvme0n1": c(1000, 1000, 10, 10)},
+			cur:         map[string]disk.IOCountersStat{"sda": c(4096, 8192, 1, 2), "nvme0n1": c(3000, 5000, 30, 50)},
+			dt:          2,
+			wantTotal:   diskRates{ReadBps: 3048, WriteBps: 6096, ReadIops: 10.5, WriteIops: 21},
+			wantDevices: map[string]diskRates{"sda": {2048, 4096, 0.5, 1}, "nvme0n1": {1000, 2000, 10, 20}},
+		},
+		{
+			name:        "a new disk reports 0 on its first tick",
+			prev:        map[string]disk.IOCountersStat{"sda": c(0, 0, 0, 0)},
+			cur:         map[string]disk.IOCountersStat{"sda": c(100, 0, 1, 0), "sdb": c(1<<40, 1<<40, 1e9, 1e9)},
+			dt:          1,
+			wantTotal:   diskRates{ReadBps: 100, ReadIops: 1},
+			wantDevices: map[string]diskRates{"sda": {100, 0, 1, 0}, "sdb": {}},
+		},
+		{
+			name:        "a removed disk is dropped",
+			prev:        map[string]disk.IOCountersStat{"sda": c(0, 0, 0, 0), "sdb": c(0, 0, 0, 0)},
+			cur:         map[string]disk.IOCountersStat{"sda": c(10, 10, 1, 1)},
+			dt:          1,
+			wantTotal:   diskRates{10, 10, 1, 1},
+			wantDevices: map[string]diskRates{"sda": {10, 10, 1, 1}},
+		},
+		{
+			name:        "counters that went backwards give 0, the rest still count",
+			prev:        map[string]disk.IOCountersStat{"sda": c(5000, 100, 50, 5)},
+			cur:         map[string]disk.IOCountersStat{"sda": c(10, 300, 1, 7)},
+			dt:          1,
+			wantTotal:   diskRates{WriteBps: 200, WriteIops: 2},
+			wantDevices: map[string]diskRates{"sda": {0, 200, 0, 2}},
+		},
+		{
+			name:        "zero elapsed",
+			prev:        map[string]disk.IOCountersStat{"sda": c(0, 0, 0, 0)},
+			cur:         map[string]disk.IOCountersStat{"sda": c(10, 10, 1, 1)},
+			dt:          0,
+			wantDevices: map[string]diskRates{"sda": {}},
+		},
+		{
+			name:        "no disks",
+			dt:          1,
+			wantDevices: map[string]diskRates{},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			total, devices := diskIORates(tt.prev, tt.cur, tt.dt)
+			if total != tt.wantTotal {
+				t.Errorf("total %+v, want %+v", total, tt.wantTotal)
+			}
+			if !reflect.DeepEqual(devices, tt.wantDevices) {
+				t.Errorf("devices %+v, want %+v", devices, tt.wantDevices)
+			}
+		})
+	}
+}
+
+func TestPhysicalDisks(t *testing.T) {
+	sys := t.TempDir()
+	// A whole disk has a device link; virtual devices do not, and the
+	// name rule drops loop/zram even if some kernel grew one.
+	for name, hasDevice := range map[string]bool{
+		"sda": true, "nvme0n1": true, "vda": true, "mmcblk0": true,
+		"loop0": true, "zram0": true, "ram0": false, "dm-0": false, "md127": false, "sr-fake": false,
+	} {
+		dir := filepath.Join(sys, "block", name)
+		if hasDevice {
+			dir = filepath.Join(dir, "device")
+		}
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := physicalDisks(sys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"mmcblk0", "nvme0n1", "sda", "vda"}; !slices.Equal(got, want) {
+		t.Errorf("physicalDisks = %v, want %v", got, want)
+	}
+	if _, err := physicalDisks(filepath.Join(sys, "missing")); err == nil {
+		t.Error("physicalDisks of a missing sysfs: no error")
+	}
+}
+
+func TestRealFilesystems(t *testing.T) {
+	p := func(dev, mount, fstype string) disk.PartitionStat {
+		return disk.PartitionStat{Device: dev, Mountpoint: mount, Fstype: fstype}
+	}
+	tests := []struct {
+		name string
+		in   []disk.PartitionStat
+		want []string // mountpoints
+	}{
+		{
+			name: "pseudo, overlay, squashfs, network and fuse mounts are skipped",
+			in: []disk.PartitionStat{
+				p("/dev/vda1", "/", "ext4"),
+				p("tmpfs", "/run", "tmpfs"),
+				p("overlay", "/var/lib/docker/overlay2/x/merged", "overlay"),
+				p("/dev/loop3", "/snap/core/1", "squashfs"),
+				p("server:/export", "/mnt/nfs", "nfs4"),
+				p("sshfs#me@host:", "/mnt/ssh", "fuse.sshfs"),
+				p("lxcfs", "/var/lib/lxcfs", "fuse.lxcfs"),
+				p("/dev/sdb1", "/mnt/windows", "fuseblk"),
+				p("/dev/vda15", "/boot/efi", "vfat"),
+			},
+			want: []string{"/", "/boot/efi", "/mnt/windows"},
+		},
+		{
+			name: "a device mounted twice keeps its shortest mountpoint",
+			in: []disk.PartitionStat{
+				p("/dev/sda2", "/var/lib/docker", "btrfs"),
+				p("/dev/sda2", "/", "btrfs"),
+				p("/dev/sda2", "/home", "btrfs"),
+				p("/dev/sdb1", "/data", "xfs"),
+			},
+			want: []string{"/", "/data"},
+		},
+		{
+			name: "no device falls back to the mountpoint",
+			in:   []disk.PartitionStat{p("", "/a", "ext4"), p("none", "/b", "ext4"), p("/dev/x", "", "ext4")},
+			want: []string{"/a", "/b"},
+		},
+		{name: "nothing", in: nil, want: []string{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := []string{}
+			for _, fs := range realFilesystems(tt.in) {
+				got = append(got, fs.Mountpoint)
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("got %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestFsReading(t *testing.T) {
+	part := disk.PartitionStat{Device: "/dev/vda1", Mountpoint: "/", Fstype: "ext4"}
+	tests := []struct {
+		name string
+		in   *disk.UsageStat
+		want string
+	}{
+		{"statfs ok", &disk.UsageStat{Total: 1000, Used: 250, UsedPercent: 26.3157},
+			`{"mount":"/","fstype":"ext4","total":1000,"used":250,"percent":26.32}`},
+		{"statfs failed is null", nil,
+			`{"mount":"/","fstype":"ext4","total":null,"used":null,"percent":null}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := json.Marshal(fsReading(part, tt.in))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(got) != tt.want {
+				t.Errorf("got  %s\nwant %s", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestDiskPayloadJSON(t *testing.T) {
+	total, devices := diskIORates(
+		map[string]disk.IOCountersStat{"sda": {ReadBytes: 0}},
+		map[string]disk.IOCountersStat{"sda": {ReadBytes: 512, ReadCount: 1}}, 1)
+	got, err := json.Marshal(diskPayload{T: 1700000000000, diskRates: total, Devices: devices, Filesystems: []fsUsage{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"t":1700000000000,"read_bps":512,"write_bps":0,"read_iops":1,"write_iops":0,` +
+		`"devices":{"sda":{"read_bps":512,"write_bps":0,"read_iops":1,"write_iops":0}},"filesystems":[]}`
+	if string(got) != want {
+		t.Errorf("got  %s\nwant %s", got, want)
+	}
+}

@@ -1,0 +1,32 @@
+// Package metrics samples the host this process runs on: CPU, memory, load
+// average, disk and network. It is the only package of vitals that talks to
+// gopsutil, so a move to gopsutil/v4 is an import change here and nowhere
+// else, and it imports no other package of vitals.
+//
+// Each topic has one [Collector] in its own file. A collector fetches raw
+// values (mostly cumulative counters) and hands them to a pure function that
+// turns two successive samples into percentages and per-second rates; those
+// functions are tested on hand-made values. Collect returns one JSON object
+// per call whose "t" field is the tick time in unix milliseconds. What a host
+// cannot provide (no swap, no load average, a filesystem that cannot be
+// statted) is sent as JSON null and logged once at debug level; a collector
+// whose whole read fails returns an error instead.
+//
+// A [Sampler] calls every collector once per tick, on wall-clock multiples
+// of its interval, and hands the readings of that tick to a Publish func.
+//
+// # Concurrency
+//
+// Collectors keep the previous sample and reused buffers, so they are not
+// safe for concurrent use: exactly one goroutine may call Collect at a time.
+// When collectors are given to a Sampler, the goroutine running
+// [Sampler.Run] owns them and nobody else may call them.
+//
+// Run is owned by its caller, who stops it by cancelling the context and
+// waits for Run to return. Run starts no goroutine of its own, so nothing
+// outlives it; Publish and Observe are called on the Run goroutine, one tick
+// at a time, and a tick that is in progress when the context is cancelled
+// finishes first (collectors take no context; one full sample takes well
+// under a millisecond). [Sampler.LastTick] is safe to call from any
+// goroutine. Only one Run may be active per Sampler.
+package metrics

@@ -1,0 +1,57 @@
+package metrics
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"runtime"
+	"time"
+
+	"github.com/shirou/gopsutil/v3/host"
+)
+
+// HostInfo describes the host; it does not change while the process runs.
+type HostInfo struct {
+	Hostname, OS, Platform, PlatformVersion, Kernel, Arch string
+	CPUs                                                  int
+	BootTime                                              time.Time
+}
+
+// ReadHost calls host.Info once. It is slow (~10 ms: it reads a dozen files
+// and runs a few syscalls), so call it at start only. ctx bounds nothing in
+// gopsutil today but carries the root overrides of opts.
+func ReadHost(ctx context.Context, opts Options) (HostInfo, error) {
+	env, err := newHostEnvContext(ctx, opts)
+	if err != nil {
+		return HostInfo{}, err
+	}
+	info, err := host.InfoWithContext(env.ctx)
+	if err != nil {
+		return HostInfo{}, fmt.Errorf("read host info: %w", err)
+	}
+	h := HostInfo{
+		Hostname:        info.Hostname,
+		OS:              info.OS,
+		Platform:        info.Platform,
+		PlatformVersion: info.PlatformVersion,
+		Kernel:          info.KernelVersion,
+		Arch:            info.KernelArch,
+		CPUs:            hostCPUs(env),
+	}
+	if info.BootTime > 0 {
+		h.BootTime = time.Unix(int64(info.BootTime), 0)
+	}
+	return h, nil
+}
+
+// hostCPUs counts the host's CPUs from /proc/stat, falling back to
+// runtime.NumCPU where there is none. runtime.NumCPU alone would be this
+// process's affinity mask, which is smaller in a cpuset-limited container.
+func hostCPUs(env hostEnv) int {
+	if data, err := readFileInto(filepath.Join(env.proc, "stat"), nil); err == nil {
+		if cores, err := parseProcStat(data, nil); err == nil {
+			return len(cores)
+		}
+	}
+	return runtime.NumCPU()
+}

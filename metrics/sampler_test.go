@@ -1,0 +1,317 @@
+package metrics
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+)
+
+// fakeCollector is a Collector whose behaviour is a function field.
+type fakeCollector struct {
+	TopicFn   func() string
+	CollectFn func(t time.Time) ([]byte, error)
+}
+
+func (f *fakeCollector) Topic() string                       { return f.TopicFn() }
+func (f *fakeCollector) Collect(t time.Time) ([]byte, error) { return f.CollectFn(t) }
+
+// okCollector returns {"t":...} and records the clock at each call.
+func okCollector(topic string, work time.Duration, calls *[]time.Time) *fakeCollector {
+	return &fakeCollector{
+		TopicFn: func() string { return topic },
+		CollectFn: func(t time.Time) ([]byte, error) {
+			if calls != nil {
+				*calls = append(*calls, time.Now())
+			}
+			time.Sleep(work) // inside a synctest bubble this advances the fake clock
+			return fmt.Appendf(nil, `{"t":%d}`, t.UnixMilli()), nil
+		},
+	}
+}
+
+// publishLog records Publish calls; it is read after Run has returned.
+type publishLog struct {
+	mu    sync.Mutex
+	ticks []time.Time
+	reads [][]Reading
+}
+
+func (p *publishLog) publish(t time.Time, r []Reading) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.ticks = append(p.ticks, t)
+	p.reads = append(p.reads, r)
+}
+
+func (p *publishLog) snapshot() ([]time.Time, [][]Reading) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]time.Time(nil), p.ticks...), append([][]Reading(nil), p.reads...)
+}
+
+// runSampler starts s.Run in a goroutine and returns a func that cancels it
+// and waits for Run to return nil.
+func runSampler(t *testing.T, s *Sampler) (stop func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx) }()
+	return func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run returned %v, want nil", err)
+		}
+	}
+}
+
+func TestSamplerAlignsToWallClock(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		const interval = time.Second
+		// Start off the grid so alignment has work to do.
+		time.Sleep(1300 * time.Millisecond)
+
+		var calls []time.Time
+		var pub publishLog
+		s, err := NewSampler(SamplerConfig{
+			Interval:   interval,
+			Collectors: []Collector{okCollector("a", 0, &calls)},
+			Publish:    pub.publish,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		stop := runSampler(t, s)
+		time.Sleep(3*interval + interval/2)
+		stop()
+
+		ticks, _ := pub.snapshot()
+		if len(ticks) != 3 {
+			t.Fatalf("got %d ticks, want 3: %v", len(ticks), ticks)
+		}
+		for i, tick := range ticks {
+			if !tick.Equal(tick.Truncate(interval)) {
+				t.Errorf("tick %d at %v is not on a multiple of %v", i, tick, interval)
+			}
+			if !calls[i].Equal(tick) {
+				t.Errorf("tick %d: collected at %v, want at the scheduled %v", i, calls[i], tick)
+			}
+		}
+		if first, want := ticks[0], time.Now().Add(-3*interval-interval/2).Truncate(interval).Add(interval); !first.Equal(want) {
+			t.Errorf("first tick %v, want the next whole second %v", first, want)
+		}
+	})
+}
+
+func TestSamplerDoesNotDrift(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		const (
+			interval = 250 * time.Millisecond
+			n        = 1000
+		)
+		var calls []time.Time
+		var pub publishLog
+		// Each sample takes 30 ms of (fake) time; scheduling from "now"
+		// after the work would drift by 30 ms a tick.
+		s, err := NewSampler(SamplerConfig{
+			Interval:   interval,
+			Collectors: []Collector{okCollector("a", 30*time.Millisecond, &calls)},
+			Publish:    pub.publish,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		stop := runSampler(t, s)
+		time.Sleep(n*interval + interval/2)
+		stop()
+
+		ticks, _ := pub.snapshot()
+		if len(ticks) != n {
+			t.Fatalf("got %d ticks, want %d", len(ticks), n)
+		}
+		for i := 1; i < len(ticks); i++ {
+			if d := ticks[i].Sub(ticks[i-1]); d != interval {
+				t.Fatalf("ticks %d and %d are %v apart, want %v", i-1, i, d, interval)
+			}
+			if !calls[i].Equal(ticks[i]) {
+				t.Fatalf("tick %d collected at %v, want %v", i, calls[i], ticks[i])
+			}
+		}
+		if got := s.LastTick(); !got.Equal(ticks[n-1]) {
+			t.Errorf("LastTick = %v, want %v", got, ticks[n-1])
+		}
+	})
+}
+
+func TestSamplerSkipsMissedTicksAfterStall(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		const interval = time.Second
+		start := time.Now() // synctest starts on a whole second
+		var pub publishLog
+		n := 0
+		stall := &fakeCollector{
+			TopicFn: func() string { return "a" },
+			CollectFn: func(t time.Time) ([]byte, error) {
+				n++
+				if n == 3 {
+					time.Sleep(3*interval + interval/2) // the tick at 3 s ends at 6.5 s
+				}
+				return []byte(`{}`), nil
+			},
+		}
+		s, err := NewSampler(SamplerConfig{Interval: interval, Collectors: []Collector{stall}, Publish: pub.publish})
+		if err != nil {
+			t.Fatal(err)
+		}
+		stop := runSampler(t, s)
+		time.Sleep(8*interval + interval/2)
+		stop()
+
+		ticks, _ := pub.snapshot()
+		var got []time.Duration
+		for _, tick := range ticks {
+			got = append(got, tick.Sub(start))
+		}
+		// 4 s and 5 s were missed; 6 s is caught up once (at 6.5 s), then
+		// the schedule resumes. No burst of 4, 5, 6.
+		want := []time.Duration{1 * interval, 2 * interval, 3 * interval, 6 * interval, 7 * interval, 8 * interval}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("ticks at %v, want %v", got, want)
+		}
+	})
+}
+
+func TestSamplerExitsOnCancel(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var pub publishLog
+		s, err := NewSampler(SamplerConfig{
+			Interval:   time.Minute,
+			Collectors: []Collector{okCollector("a", 0, nil)},
+			Publish:    pub.publish,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(t.Context())
+		done := make(chan error, 1)
+		go func() { done <- s.Run(ctx) }()
+		synctest.Wait() // Run is now waiting for its first tick
+		cancel()
+		synctest.Wait()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("Run returned %v, want nil", err)
+			}
+		default:
+			t.Fatal("Run did not return after cancel")
+		}
+		if ticks, _ := pub.snapshot(); len(ticks) != 0 {
+			t.Errorf("got %d ticks before the first minute, want 0", len(ticks))
+		}
+		if !s.LastTick().IsZero() {
+			t.Errorf("LastTick = %v before any tick, want zero", s.LastTick())
+		}
+		// synctest.Test fails if any goroutine of the bubble is still alive
+		// here, so this also checks that Run leaves nothing behind.
+	})
+}
+
+func TestSamplerLeavesOutFailingCollector(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var logBuf bytes.Buffer
+		log := slog.New(slog.NewTextHandler(&logBuf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+		failing := &fakeCollector{
+			TopicFn:   func() string { return "broken" },
+			CollectFn: func(time.Time) ([]byte, error) { return nil, errors.New("read thing: permission denied") },
+		}
+		var pub publishLog
+		var observed []time.Duration
+		s, err := NewSampler(SamplerConfig{
+			Interval:   time.Second,
+			Collectors: []Collector{okCollector("a", 0, nil), failing, okCollector("b", time.Millisecond, nil)},
+			Publish:    pub.publish,
+			Observe:    func(d time.Duration) { observed = append(observed, d) },
+			Logger:     log,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		stop := runSampler(t, s)
+		time.Sleep(5*time.Second + time.Second/2)
+		stop()
+
+		ticks, reads := pub.snapshot()
+		if len(ticks) != 5 {
+			t.Fatalf("got %d ticks, want 5", len(ticks))
+		}
+		for i, r := range reads {
+			var topics []string
+			for _, reading := range r {
+				topics = append(topics, reading.Topic)
+				if want := fmt.Sprintf(`{"t":%d}`, ticks[i].UnixMilli()); string(reading.Data) != want {
+					t.Errorf("tick %d %s: data %s, want %s", i, reading.Topic, reading.Data, want)
+				}
+			}
+			if got := strings.Join(topics, ","); got != "a,b" {
+				t.Errorf("tick %d: topics %s, want a,b (in collector order, broken left out)", i, got)
+			}
+		}
+		if n := strings.Count(logBuf.String(), "permission denied"); n != 1 {
+			t.Errorf("the error was logged %d times, want once:\n%s", n, logBuf.String())
+		}
+		if !strings.Contains(logBuf.String(), "level=WARN") || !strings.Contains(logBuf.String(), "topic=broken") {
+			t.Errorf("first failure not logged as a warning with its topic:\n%s", logBuf.String())
+		}
+		if len(observed) != 5 || observed[0] != time.Millisecond {
+			t.Errorf("Observe got %v, want 5 samples of 1ms (the fake work)", observed)
+		}
+	})
+}
+
+func TestSamplerRejectsSecondRun(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s, err := NewSampler(SamplerConfig{Interval: time.Second, Publish: func(time.Time, []Reading) {}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		stop := runSampler(t, s)
+		synctest.Wait()
+		if err := s.Run(t.Context()); err == nil {
+			t.Error("second concurrent Run returned nil, want an error")
+		}
+		stop()
+	})
+}
+
+func TestNewSamplerValidates(t *testing.T) {
+	publish := func(time.Time, []Reading) {}
+	tests := []struct {
+		name string
+		cfg  SamplerConfig
+		want string // substring of the error; "" means no error
+	}{
+		{"valid", SamplerConfig{Interval: time.Second, Publish: publish}, ""},
+		{"zero interval", SamplerConfig{Publish: publish}, "interval"},
+		{"negative interval", SamplerConfig{Interval: -time.Second, Publish: publish}, "interval"},
+		{"no publish", SamplerConfig{Interval: time.Second}, "Publish"},
+		{"nil collector", SamplerConfig{Interval: time.Second, Publish: publish, Collectors: []Collector{nil}}, "collector 0"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := NewSampler(tt.cfg)
+			switch {
+			case tt.want == "" && err != nil:
+				t.Errorf("unexpected error %v", err)
+			case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)):
+				t.Errorf("error %v, want one mentioning %q", err, tt.want)
+			}
+		})
+	}
+}

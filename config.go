@@ -1,0 +1,160 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is every setting of a vitals process. main builds it from flags
+// and VITALS_* environment variables; nothing else reads either.
+type Config struct {
+	Addr         string
+	DataDir      string
+	Interval     time.Duration
+	History      time.Duration
+	HistoryBytes int64
+	Retry        time.Duration
+	Heartbeat    time.Duration
+	LogLevel     slog.Level
+	// Roots of the host's /proc, /sys and /etc when vitals runs in a
+	// container (from HOST_PROC, HOST_SYS, HOST_ETC, as gopsutil names them).
+	HostProc, HostSys, HostEtc string
+}
+
+// minInterval keeps the sampler from eating the machine it watches: a full
+// sample reads a dozen /proc files, and below 50 ms that becomes real load.
+const minInterval = 50 * time.Millisecond
+
+// errHelp is returned for -h/--help after the usage was printed.
+var errHelp = errors.New("help requested")
+
+// parseConfig reads flags from args and, for each flag not given, the
+// environment variable VITALS_<NAME> (dashes become underscores). The flag
+// wins over the variable. Errors are one line naming the flag.
+func parseConfig(args []string, getenv func(string) string, usage io.Writer) (Config, error) {
+	c := Config{
+		Addr:         "127.0.0.1:8080",
+		DataDir:      "./data",
+		Interval:     time.Second,
+		History:      time.Hour,
+		HistoryBytes: 64 << 20,
+		Retry:        2 * time.Second,
+		Heartbeat:    15 * time.Second,
+		HostProc:     getenv("HOST_PROC"),
+		HostSys:      getenv("HOST_SYS"),
+		HostEtc:      getenv("HOST_ETC"),
+	}
+	fs := flag.NewFlagSet("vitals", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.StringVar(&c.Addr, "addr", c.Addr, "listen address (host:port)")
+	fs.StringVar(&c.DataDir, "data-dir", c.DataDir, "directory for the history file")
+	fs.DurationVar(&c.Interval, "interval", c.Interval, "sampling interval (at least 50ms)")
+	fs.DurationVar(&c.History, "history", c.History, "how much history to keep (at least one interval)")
+	fs.Var((*byteSize)(&c.HistoryBytes), "history-bytes", "cap on history size, e.g. 64MiB")
+	fs.Var((*millis)(&c.Retry), "retry", "reconnect delay sent to browsers: milliseconds or a duration")
+	fs.DurationVar(&c.Heartbeat, "heartbeat", c.Heartbeat, "keep-alive comment interval on idle streams")
+	fs.TextVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error")
+
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(usage, "Usage: vitals [flags]  (each flag also reads VITALS_<NAME>)")
+			fs.SetOutput(usage)
+			fs.PrintDefaults()
+			return c, errHelp
+		}
+		return c, errors.New(strings.Replace(err.Error(), "flag -", "--", 1))
+	}
+	if fs.NArg() > 0 {
+		return c, fmt.Errorf("unexpected argument %q (flags start with --)", fs.Arg(0))
+	}
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	var envErr error
+	fs.VisitAll(func(f *flag.Flag) {
+		env := "VITALS_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		if given[f.Name] || envErr != nil {
+			return
+		}
+		if v := getenv(env); v != "" {
+			if err := fs.Set(f.Name, v); err != nil {
+				envErr = fmt.Errorf("invalid value %q for --%s (from %s): %v", v, f.Name, env, err)
+			}
+		}
+	})
+	if envErr != nil {
+		return c, envErr
+	}
+	return c, c.validate()
+}
+
+func (c Config) validate() error {
+	switch {
+	case c.Addr == "":
+		return errors.New("--addr must not be empty")
+	case c.DataDir == "":
+		return errors.New("--data-dir must not be empty")
+	case c.Interval < minInterval:
+		return fmt.Errorf("--interval %v is too short: at least %v", c.Interval, minInterval)
+	case c.History < c.Interval:
+		return fmt.Errorf("--history %v must be at least one --interval (%v)", c.History, c.Interval)
+	case c.HistoryBytes < 64<<10:
+		// Below this not even a minute of one host fits.
+		return fmt.Errorf("--history-bytes %d is too small: at least 64KiB", c.HistoryBytes)
+	case c.Retry <= 0:
+		return errors.New("--retry must be positive")
+	case c.Heartbeat < 100*time.Millisecond:
+		return fmt.Errorf("--heartbeat %v is too short: at least 100ms", c.Heartbeat)
+	}
+	return nil
+}
+
+// byteSize parses "67108864", "64MiB", "512KiB", "1GiB" (also KB/MB/GB,
+// read as powers of 1024 too: nobody sizes a history in powers of ten).
+type byteSize int64
+
+func (b *byteSize) String() string { return strconv.FormatInt(int64(*b), 10) }
+
+func (b *byteSize) Set(s string) error {
+	num := strings.TrimSpace(s)
+	mult := int64(1)
+	for _, u := range []struct {
+		suffix string
+		mult   int64
+	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"KB", 1 << 10}, {"MB", 1 << 20}, {"GB", 1 << 30}, {"B", 1}} {
+		if strings.HasSuffix(strings.ToUpper(num), strings.ToUpper(u.suffix)) {
+			num, mult = strings.TrimSpace(num[:len(num)-len(u.suffix)]), u.mult
+			break
+		}
+	}
+	n, err := strconv.ParseInt(num, 10, 64)
+	if err != nil || n < 0 || n > (1<<62)/mult {
+		return fmt.Errorf("want a size like 64MiB, got %q", s)
+	}
+	*b = byteSize(n * mult)
+	return nil
+}
+
+// millis parses a plain number of milliseconds (as SSE's retry field is
+// written) or a Go duration.
+type millis time.Duration
+
+func (m *millis) String() string { return strconv.FormatInt(time.Duration(*m).Milliseconds(), 10) }
+
+func (m *millis) Set(s string) error {
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+		*m = millis(time.Duration(n) * time.Millisecond)
+		return nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return fmt.Errorf("want milliseconds or a duration like 2s, got %q", s)
+	}
+	*m = millis(d)
+	return nil
+}

@@ -1,0 +1,110 @@
+package handlers
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"vitals/history"
+)
+
+// EventSource is what the handlers need from the history: subscriptions for
+// /events and reads for the API. *history.Broker implements it.
+type EventSource interface {
+	Subscribe(history.SubscribeOptions) (*history.Subscription, error)
+	Range(after string, topics []string, limit int) (history.Page, error)
+	Bounds() (oldest, newest string)
+	Latest() []*history.Event
+	Topics() []string
+}
+
+// HostInfo describes the monitored machine for the hello event and pages.
+type HostInfo struct {
+	Hostname, OS, Platform, PlatformVersion, Kernel, Arch string
+	CPUs                                                  int
+	BootTime                                              time.Time
+}
+
+// Config is everything the handlers need, built by main.
+type Config struct {
+	Events    EventSource
+	Host      HostInfo
+	Instance  string        // changes on every server start
+	Interval  time.Duration // sampling interval
+	Retention time.Duration // --history
+	Retry     time.Duration // the reconnect delay sent to browsers
+	Heartbeat time.Duration // comment line interval on idle streams
+	// WriteTimeout bounds each write to a stream: a client that doesn't
+	// take a write within it is dropped (it resumes by Last-Event-ID).
+	WriteTimeout time.Duration
+	Static       fs.FS        // static assets (dashboard JS and CSS)
+	Health       func() error // nil error: sampler and store are working
+	Logger       *slog.Logger
+}
+
+// New returns the HTTP handler for every route.
+func New(cfg Config) (http.Handler, error) {
+	if cfg.Events == nil || cfg.Health == nil {
+		return nil, errors.New("handlers: Events and Health are required")
+	}
+	if cfg.Retry <= 0 || cfg.Heartbeat <= 0 || cfg.Interval <= 0 {
+		return nil, errors.New("handlers: Retry, Heartbeat and Interval must be positive")
+	}
+	if cfg.WriteTimeout <= 0 {
+		// Long enough for a congested but alive client to take a tick
+		// (or a 5 MB replay chunk by chunk); short enough that a dead peer
+		// doesn't pin its goroutine for long.
+		cfg.WriteTimeout = 10 * time.Second
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	s := &server{cfg: cfg, topics: cfg.Events.Topics()}
+
+	r := gin.New()
+	r.HandleMethodNotAllowed = true
+	r.Use(s.recover)
+	r.NoRoute(func(c *gin.Context) { jsonError(c, http.StatusNotFound, "no such page") })
+	r.NoMethod(func(c *gin.Context) { jsonError(c, http.StatusMethodNotAllowed, "method not allowed") })
+
+	r.GET("/events", s.events)
+	r.GET("/api/history", s.history)
+	r.GET("/healthz", s.healthz)
+	if err := registerPages(r, cfg); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+type server struct {
+	cfg    Config
+	topics []string
+}
+
+// recover turns a panic in a handler into a logged 500 (if nothing was
+// written yet) instead of a dropped connection with no trace.
+func (s *server) recover(c *gin.Context) {
+	defer func() {
+		if r := recover(); r != nil {
+			if r == http.ErrAbortHandler {
+				panic(r)
+			}
+			s.cfg.Logger.Error("handler panic", "path", c.Request.URL.Path, "err", fmt.Sprint(r))
+			if !c.Writer.Written() {
+				jsonError(c, http.StatusInternalServerError, "internal error")
+			}
+			c.Abort()
+		}
+	}()
+	c.Next()
+}
+
+// jsonError answers {"error": msg} with status.
+func jsonError(c *gin.Context, status int, msg string) {
+	c.AbortWithStatusJSON(status, gin.H{"error": msg})
+}

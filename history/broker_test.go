@@ -24,7 +24,7 @@ func newClock() *clock {
 	c.ms.Store(time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC).UnixMilli())
 	return c
 }
-func (c *clock) now() time.Time           { return time.UnixMilli(c.ms.Load()) }
+func (c *clock) now() time.Time          { return time.UnixMilli(c.ms.Load()) }
 func (c *clock) advance(d time.Duration) { c.ms.Add(d.Milliseconds()) }
 
 func openTest(t *testing.T, dir string, c *clock, mod func(*Options)) *Broker {

@@ -1,0 +1,54 @@
+# vitals: `make run` serves on http://127.0.0.1:8080, `make test` checks
+# everything. Both install what they need first (npm packages from
+# package-lock.json, copied into static/vendor/).
+
+GO      ?= go
+BIN     ?= bin/vitals
+ARGS    ?=
+VENDOR  := static/vendor/uPlot.esm.js static/vendor/uPlot.min.css
+
+.PHONY: run build test assets generate check-generated lint bench clean
+
+run: build
+	./$(BIN) $(ARGS)
+
+build: assets
+	$(GO) build -o $(BIN) .
+
+# npm ci only when the lock file changed since the last install.
+node_modules/.package-lock.json: package-lock.json package.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+$(VENDOR): node_modules/.package-lock.json
+	@mkdir -p static/vendor
+	cp node_modules/uplot/dist/uPlot.esm.js node_modules/uplot/dist/uPlot.min.css static/vendor/
+
+assets: $(VENDOR)
+
+generate:
+	$(GO) tool templ generate -log-level error
+
+# The committed *_templ.go files must be what templ generates from the
+# .templ sources.
+check-generated: generate
+	@git diff --exit-code -- '*_templ.go' || { echo "generated templ files are stale: run 'make generate' and commit"; exit 1; }
+	@test -z "$$(git ls-files --others --exclude-standard -- '*_templ.go')" || { echo "uncommitted generated templ files: run 'make generate' and commit"; exit 1; }
+
+lint:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1; }
+	$(GO) vet ./...
+
+# Race-checked tests of every package (browser and Redis tests included:
+# they skip locally when Chromium or redis-server is missing, and fail when
+# CI=true), then every benchmark once so none rots, then the JS unit tests.
+test: assets check-generated lint
+	$(GO) test -race -count=1 -timeout 20m ./...
+	$(GO) test -run '^$$' -bench . -benchtime=1x -count=1 ./...
+	node --test static/
+
+bench: assets
+	$(GO) run ./bench/report -out BENCHMARKS.md
+
+clean:
+	rm -rf bin static/vendor

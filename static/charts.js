@@ -1,0 +1,533 @@
+// Charts: one uPlot per card, all on one shared time axis (the x range comes
+// from the page, not from the data) with one synced cursor. Every chart
+// draws the offline bands under its lines; lines break at gaps because
+// series.columns inserts null points there.
+
+import uPlot from "./vendor/uPlot.esm.js";
+import * as fmt from "./format.js";
+import { bandLabel, columns } from "./series.js";
+
+// The y axis gets a fixed width on every chart, so the plot areas line up
+// and one x position is one time on all of them.
+const Y_AXIS_PX = 72;
+
+const KIB = 1024;
+// Binary steps for byte axes, so ticks read "256 MiB", "1 GiB" rather than
+// "95.4 MiB".
+const BYTE_INCRS = [];
+for (let p = 0; p <= 5; p++) {
+  for (const m of [1, 2, 4, 8, 16, 32, 64, 128, 256, 512]) BYTE_INCRS.push(m * KIB ** p);
+}
+
+const sum = (...vs) => (vs.some((v) => typeof v === "number") ? vs.reduce((a, v) => a + (typeof v === "number" ? v : 0), 0) : null);
+
+// DEFS describes every chart: which topic feeds it, its series and how
+// values read.
+export const DEFS = [
+  {
+    id: "cpu",
+    topic: "cpu",
+    fmt: fmt.pct,
+    axis: (v) => v + " %",
+    range: () => [0, 100],
+    series: [
+      { label: "total", get: (s) => s.total, color: "--s1", fill: true, width: 2 },
+      { label: "user", get: (s) => s.user, color: "--s2" },
+      { label: "system", get: (s) => s.system, color: "--s3" },
+      { label: "iowait", get: (s) => s.iowait, color: "--s4" },
+      { label: "steal", get: (s) => s.steal, color: "--s5" },
+    ],
+  },
+  { id: "cores", topic: "cpu", heat: true },
+  {
+    id: "memory",
+    topic: "memory",
+    fmt: fmt.bytes,
+    bytes: true,
+    axis: (v) => fmt.bytes(v),
+    // 0 to the larger of RAM and swap, so "used" reads against the total.
+    range: (u, latest) => [0, Math.max(latest?.total || 0, latest?.swap_total || 0, u.data ? maxOf(u.data.slice(1)) : 0) || 1],
+    series: [
+      { label: "used", get: (s) => s.used, color: "--s1", fill: true, width: 2 },
+      { label: "cache+buffers", get: (s) => sum(s.cached, s.buffers), color: "--s2" },
+      { label: "available", get: (s) => s.available, color: "--s6" },
+      { label: "swap used", get: (s) => s.swap_used, color: "--s4", dash: [4, 3] },
+    ],
+  },
+  {
+    id: "load",
+    topic: "load",
+    fmt: (v) => fmt.num(v),
+    axis: (v) => fmt.num(v, 1),
+    range: (u, latest) => [0, Math.max((latest?.cpus || 1) * 1.15, maxOf(u.data ? u.data.slice(1) : []) * 1.1)],
+    series: [
+      { label: "1 min", get: (s) => s.load1, color: "--s1", width: 2 },
+      { label: "5 min", get: (s) => s.load5, color: "--s2" },
+      { label: "15 min", get: (s) => s.load15, color: "--s3" },
+      { label: "CPUs", get: (s) => s.cpus, color: "--ref", dash: [6, 4], width: 1 },
+    ],
+  },
+  {
+    id: "disk",
+    topic: "disk",
+    fmt: fmt.rate,
+    bytes: true,
+    axis: (v) => fmt.bytes(v) + "/s",
+    series: [
+      { label: "read", get: (s) => s.read_bps, color: "--s2", width: 2 },
+      { label: "write", get: (s) => s.write_bps, color: "--s3", width: 2 },
+    ],
+    extras: [
+      { label: "read IOPS", get: (s) => s.read_iops, fmt: (v) => fmt.num(v, 0) },
+      { label: "write IOPS", get: (s) => s.write_iops, fmt: (v) => fmt.num(v, 0) },
+    ],
+  },
+  {
+    id: "network",
+    topic: "network",
+    fmt: fmt.rate,
+    bytes: true,
+    axis: (v) => fmt.bytes(v) + "/s",
+    series: [
+      { label: "rx", get: (s) => s.rx_bps, color: "--s6", width: 2 },
+      { label: "tx", get: (s) => s.tx_bps, color: "--s5", width: 2 },
+    ],
+    extras: [
+      { label: "rx packets/s", get: (s) => s.rx_pps, fmt: (v) => fmt.num(v, 0) },
+      { label: "tx packets/s", get: (s) => s.tx_pps, fmt: (v) => fmt.num(v, 0) },
+    ],
+  },
+];
+
+function maxOf(cols) {
+  let m = 0;
+  for (const c of cols) for (const v of c) if (v !== null && v > m) m = v;
+  return m;
+}
+
+// theme reads the palette from CSS custom properties, so light and dark
+// live in style.css only.
+export function theme() {
+  const cs = getComputedStyle(document.documentElement);
+  const get = (name) => cs.getPropertyValue(name).trim();
+  const names = ["--s1", "--s2", "--s3", "--s4", "--s5", "--s6", "--ref", "--axis", "--grid", "--band", "--band-restart", "--band-lost", "--band-text", "--heat-0", "--heat-1", "--heat-2", "--heat-3", "--font"];
+  const t = {};
+  for (const n of names) t[n] = get(n);
+  return t;
+}
+
+// Chart is one card's uPlot plus its value line and tooltip.
+export class Chart {
+  // page supplies: intervalMs(), xRange() -> [minMs, maxMs], bands(),
+  // latest(topic), theme.
+  constructor(def, card, page) {
+    this.def = def;
+    this.card = card;
+    this.page = page;
+    this.plotEl = card.querySelector("[data-plot]");
+    this.valuesEl = card.querySelector("[data-values]");
+    this.samples = [];
+    this.hovered = false;
+    this.cursorIdx = null;
+    this.u = null;
+    this.valueNodes = [];
+    this.buildValues();
+  }
+
+  // buildValues creates the text line of current values once; updates only
+  // change textContent, so the DOM never grows.
+  buildValues() {
+    this.valuesEl.replaceChildren();
+    this.valueNodes = [];
+    if (this.def.heat) {
+      const v = document.createElement("span");
+      this.valuesEl.append(v);
+      this.valueNodes.push(v);
+      return;
+    }
+    for (const s of this.def.series) {
+      const item = document.createElement("span");
+      item.className = "val";
+      const sw = document.createElement("i");
+      sw.className = "sw";
+      sw.dataset.color = s.color;
+      if (s.dash) sw.classList.add("dash");
+      const label = document.createElement("span");
+      label.className = "lbl";
+      label.textContent = s.label;
+      const value = document.createElement("b");
+      value.textContent = "—";
+      item.append(sw, label, value);
+      this.valuesEl.append(item);
+      this.valueNodes.push(value);
+    }
+    for (const x of this.def.extras || []) {
+      const item = document.createElement("span");
+      item.className = "val extra";
+      const label = document.createElement("span");
+      label.className = "lbl";
+      label.textContent = x.label;
+      const value = document.createElement("b");
+      value.textContent = "—";
+      item.append(label, value);
+      this.valuesEl.append(item);
+      this.valueNodes.push(value);
+    }
+  }
+
+  build(width, th) {
+    this.destroy();
+    const def = this.def;
+    this.th = th;
+    for (const sw of this.valuesEl.querySelectorAll(".sw")) sw.style.background = th[sw.dataset.color];
+    const page = this.page;
+    const axisFont = `11px ${th["--font"] || "system-ui"}`;
+    const xAxis = { stroke: th["--axis"], grid: { stroke: th["--grid"], width: 1 }, ticks: { stroke: th["--grid"], width: 1 }, font: axisFont };
+    const yAxis = {
+      stroke: th["--axis"],
+      grid: { stroke: th["--grid"], width: 1 },
+      ticks: { show: false },
+      size: Y_AXIS_PX,
+      font: axisFont,
+      values: def.heat ? () => [] : (u, splits) => splits.map((v) => def.axis(v)),
+    };
+    if (def.bytes) yAxis.incrs = BYTE_INCRS;
+    const series = [{}];
+    if (def.heat) {
+      series.push({ label: "cores", paths: () => null, points: { show: false } });
+    } else {
+      for (const s of def.series) {
+        const color = th[s.color];
+        series.push({
+          label: s.label,
+          stroke: color,
+          width: s.width || 1.5,
+          dash: s.dash,
+          fill: s.fill ? color + "22" : undefined,
+          points: { show: false },
+          spanGaps: false,
+        });
+      }
+    }
+    const self = this;
+    const opts = {
+      width: Math.max(200, width),
+      height: this.height(),
+      legend: { show: false },
+      padding: [8, 12, 0, 0],
+      cursor: {
+        sync: { key: "vitals", setSeries: false },
+        points: { size: 6 },
+        drag: { x: false, y: false, setScale: false },
+        y: false,
+      },
+      scales: {
+        x: { time: true, auto: false, range: () => page.xRange().map((ms) => ms / 1000) },
+        y: def.heat
+          ? { auto: false, range: () => [0, 1] }
+          : { range: def.range ? (u) => def.range(u, page.latest(def.topic)) : (u, min, max) => [0, Math.max(max || 0, 1) * 1.1] },
+      },
+      axes: [xAxis, yAxis],
+      series,
+      plugins: [this.bandsPlugin(), this.tooltipPlugin()],
+      hooks: {
+        setCursor: [(u) => self.onCursor(u)],
+        draw: def.heat ? [(u) => self.drawHeat(u)] : [],
+      },
+    };
+    this.u = new uPlot(opts, this.emptyData(), this.plotEl);
+    this.u.over.addEventListener("mouseenter", () => (this.hovered = true));
+    this.u.over.addEventListener("mouseleave", () => {
+      this.hovered = false;
+      this.tip.hidden = true;
+    });
+  }
+
+  height() {
+    if (!this.def.heat) return window.innerWidth < 600 ? 170 : window.innerWidth > 2500 ? 300 : 210;
+    const cores = this.page.coreCount() || 1;
+    // 2 to 12 px per core row, 60 to 220 px in all, plus the x axis.
+    const row = Math.max(2, Math.min(12, Math.floor(200 / cores)));
+    return Math.max(60, Math.min(220, row * cores)) + 40;
+  }
+
+  emptyData() {
+    const n = this.def.heat ? 1 : this.def.series.length;
+    return [[], ...Array.from({ length: n }, () => [])];
+  }
+
+  // update redraws the chart from the topic's window.
+  update(series) {
+    if (!this.u) return;
+    const getters = this.def.heat ? [() => null] : this.def.series.map((s) => s.get);
+    const { data, samples } = columns(series, this.page.intervalMs(), getters);
+    this.samples = samples;
+    if (this.def.heat && this.u.height !== this.height()) this.resize(this.u.width);
+    this.u.setData(data);
+    this.updateValues();
+  }
+
+  resize(width) {
+    if (this.u) this.u.setSize({ width: Math.max(200, width), height: this.height() });
+  }
+
+  onCursor(u) {
+    const idx = u.cursor.idx;
+    this.cursorIdx = idx === undefined ? null : idx;
+    this.updateValues();
+    this.updateTip(u);
+  }
+
+  // sampleAt is the sample under the cursor, or the newest one.
+  sampleAt() {
+    if (this.cursorIdx !== null && this.cursorIdx >= 0 && this.cursorIdx < this.samples.length) {
+      return this.samples[this.cursorIdx];
+    }
+    for (let i = this.samples.length - 1; i >= 0; i--) if (this.samples[i]) return this.samples[i];
+    return null;
+  }
+
+  updateValues() {
+    const s = this.sampleAt();
+    if (this.def.heat) {
+      const cores = s && Array.isArray(s.cores) ? s.cores : [];
+      if (!cores.length) {
+        this.valueNodes[0].textContent = "no per-core data";
+        return;
+      }
+      let hi = 0;
+      let hiAt = 0;
+      for (let i = 0; i < cores.length; i++) if (cores[i] > hi) ((hi = cores[i]), (hiAt = i));
+      const avg = cores.reduce((a, v) => a + (v || 0), 0) / cores.length;
+      this.valueNodes[0].textContent = `${cores.length} cores · busiest cpu${hiAt} ${fmt.pct(hi)} · average ${fmt.pct(avg)}`;
+      return;
+    }
+    let i = 0;
+    for (const d of this.def.series) this.valueNodes[i++].textContent = s ? this.def.fmt(d.get(s)) : "—";
+    for (const x of this.def.extras || []) this.valueNodes[i++].textContent = s ? x.fmt(x.get(s)) : "—";
+  }
+
+  tooltipPlugin() {
+    const self = this;
+    return {
+      hooks: {
+        init: (u) => {
+          self.tip = document.createElement("div");
+          self.tip.className = "tip";
+          self.tip.hidden = true;
+          u.over.append(self.tip);
+        },
+      },
+    };
+  }
+
+  updateTip(u) {
+    const tip = this.tip;
+    if (!tip) return;
+    const idx = u.cursor.idx;
+    if (!this.hovered || idx === null || idx === undefined) {
+      tip.hidden = true;
+      return;
+    }
+    const s = this.samples[idx];
+    const rows = [];
+    const t = u.data[0][idx] * 1000;
+    rows.push(["", fmt.clock(t)]);
+    if (!s) {
+      rows.push(["", "no sample"]);
+    } else if (this.def.heat) {
+      const cores = s.cores || [];
+      // The busiest eight: a tooltip with 64 rows would hide the chart.
+      const top = cores.map((v, i) => [i, v]).sort((a, b) => (b[1] || 0) - (a[1] || 0)).slice(0, 8);
+      for (const [i, v] of top) rows.push([`cpu${i}`, fmt.pct(v)]);
+      if (cores.length > 8) rows.push(["", `${cores.length - 8} more`]);
+    } else {
+      for (const d of this.def.series) rows.push([d.label, this.def.fmt(d.get(s)), d.color]);
+      for (const x of this.def.extras || []) rows.push([x.label, x.fmt(x.get(s))]);
+    }
+    const nodes = rows.map(([k, v, color]) => {
+      const row = document.createElement("div");
+      if (color) {
+        const sw = document.createElement("i");
+        sw.className = "sw";
+        sw.style.background = this.th[color];
+        row.append(sw);
+      }
+      if (k) {
+        const key = document.createElement("span");
+        key.textContent = k;
+        row.append(key);
+      }
+      const val = document.createElement("b");
+      val.textContent = v;
+      row.append(val);
+      return row;
+    });
+    tip.replaceChildren(...nodes);
+    tip.hidden = false;
+    const left = u.cursor.left;
+    const w = u.over.clientWidth;
+    const tw = tip.offsetWidth;
+    tip.style.left = (left + 14 + tw > w ? Math.max(0, left - 14 - tw) : left + 14) + "px";
+    tip.style.top = "6px";
+  }
+
+  // bandsPlugin shades offline periods under the lines and labels them.
+  bandsPlugin() {
+    const self = this;
+    const px = (u, ms) => u.valToPos(ms / 1000, "x", true);
+    const visible = (u) => {
+      const [x0, x1] = self.page.xRange();
+      return self.page.bands().filter((b) => b.to > x0 && b.from < x1);
+    };
+    const fillFor = (b) => (b.kind === "restart" ? self.th["--band-restart"] : b.kind === "lost" ? self.th["--band-lost"] : self.th["--band"]);
+    return {
+      hooks: {
+        drawClear: [
+          (u) => {
+            const { left, top, width, height } = u.bbox;
+            const ctx = u.ctx;
+            ctx.save();
+            ctx.beginPath();
+            ctx.rect(left, top, width, height);
+            ctx.clip();
+            for (const b of visible(u)) {
+              const a = px(u, b.from);
+              const z = px(u, b.to);
+              ctx.fillStyle = fillFor(b);
+              ctx.fillRect(a, top, Math.max(1, z - a), height);
+            }
+            ctx.restore();
+          },
+        ],
+        draw: [
+          (u) => {
+            if (self.def.heat) return;
+            const { left, top, width, height } = u.bbox;
+            const ctx = u.ctx;
+            const dpr = devicePixelRatio || 1;
+            ctx.save();
+            ctx.beginPath();
+            ctx.rect(left, top, width, height);
+            ctx.clip();
+            ctx.font = `${Math.round(11 * dpr)}px ${self.th["--font"] || "system-ui"}`;
+            ctx.fillStyle = self.th["--band-text"];
+            ctx.textBaseline = "top";
+            for (const b of visible(u)) {
+              const a = Math.max(px(u, b.from), left);
+              const z = Math.min(px(u, b.to), left + width);
+              const text = bandLabel(b, fmt);
+              const tw = ctx.measureText(text).width;
+              if (z - a < tw + 8 * dpr) {
+                // Too narrow for the whole label: try the short form.
+                const short = b.kind === "restart" ? "restarted" : b.kind === "pending" ? "no data" : "offline";
+                const sw = ctx.measureText(short).width;
+                if (z - a >= sw + 8 * dpr) ctx.fillText(short, a + 4 * dpr, top + 4 * dpr);
+                continue;
+              }
+              ctx.fillText(text, a + 4 * dpr, top + 4 * dpr);
+            }
+            ctx.restore();
+          },
+        ],
+      },
+    };
+  }
+
+  // drawHeat paints the per-core strip: one row per core, one pixel column
+  // per time slice, colour by busy %. It writes an ImageData of plot width x
+  // cores and scales it, so the cost is O(width x cores), not one rectangle
+  // per sample per core.
+  drawHeat(u) {
+    const samples = this.samples;
+    const cores = this.page.coreCount();
+    if (!cores || !samples.length) return;
+    const { left, top, width, height } = u.bbox;
+    const W = Math.max(1, Math.round(width));
+    if (!this.heatCanvas) this.heatCanvas = document.createElement("canvas");
+    const hc = this.heatCanvas;
+    if (hc.width !== W || hc.height !== cores) {
+      hc.width = W;
+      hc.height = cores;
+    }
+    const hctx = hc.getContext("2d");
+    const img = hctx.createImageData(W, cores);
+    const px = img.data;
+    const lut = this.heatLUT();
+    const xs = u.data[0];
+    const interval = this.page.intervalMs() / 1000;
+    const [x0, x1] = u.scales.x.min !== undefined ? [u.scales.x.min, u.scales.x.max] : [xs[0], xs[xs.length - 1]];
+    const perPx = (x1 - x0) / W;
+    const maxv = new Float32Array(cores);
+    let j = 0;
+    for (let c = 0; c < W; c++) {
+      const a = x0 + c * perPx;
+      const b = a + perPx;
+      maxv.fill(-1);
+      while (j < xs.length && xs[j] < a) j++;
+      let any = false;
+      let k = j;
+      // Samples inside this pixel column: take the busiest, so a one-second
+      // spike stays visible in the 1-hour view.
+      for (; k < xs.length && xs[k] < b; k++) any = take(samples[k], maxv) || any;
+      // Zoomed in, one sample covers several columns: use the one before.
+      if (!any && j > 0 && a - xs[j - 1] < interval) any = take(samples[j - 1], maxv);
+      if (!any) continue;
+      for (let r = 0; r < cores; r++) {
+        const v = maxv[r];
+        if (v < 0) continue;
+        const o = (r * W + c) * 4;
+        const col = lut[Math.max(0, Math.min(100, Math.round(v)))];
+        px[o] = col[0];
+        px[o + 1] = col[1];
+        px[o + 2] = col[2];
+        px[o + 3] = 255;
+      }
+    }
+    hctx.putImageData(img, 0, 0);
+    const ctx = u.ctx;
+    ctx.save();
+    ctx.imageSmoothingEnabled = false;
+    ctx.drawImage(hc, 0, 0, W, cores, left, top, width, height);
+    ctx.restore();
+
+    function take(s, out) {
+      if (!s || !Array.isArray(s.cores)) return false;
+      const n = Math.min(out.length, s.cores.length);
+      for (let r = 0; r < n; r++) {
+        const v = s.cores[r];
+        if (typeof v === "number" && v > out[r]) out[r] = v;
+      }
+      return true;
+    }
+  }
+
+  // heatLUT maps 0..100 % to colours between the theme's four heat stops.
+  heatLUT() {
+    if (this.lut && this.lutTheme === this.th) return this.lut;
+    const stops = ["--heat-0", "--heat-1", "--heat-2", "--heat-3"].map((n) => hexRGB(this.th[n]));
+    const lut = [];
+    for (let v = 0; v <= 100; v++) {
+      const f = (v / 100) * (stops.length - 1);
+      const i = Math.min(stops.length - 2, Math.floor(f));
+      const w = f - i;
+      lut.push(stops[i].map((c, k) => Math.round(c + (stops[i + 1][k] - c) * w)));
+    }
+    this.lut = lut;
+    this.lutTheme = this.th;
+    return lut;
+  }
+
+  destroy() {
+    if (this.u) {
+      this.u.destroy();
+      this.u = null;
+    }
+  }
+}
+
+function hexRGB(hex) {
+  const h = (hex || "#888888").replace("#", "");
+  const n = parseInt(h.length === 3 ? h.replace(/./g, "$&$&") : h, 16);
+  return [(n >> 16) & 255, (n >> 8) & 255, n & 255];
+}

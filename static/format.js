@@ -1,0 +1,87 @@
+// Pure formatting helpers: human units and local times. No DOM access, so
+// format_test.js can run them under node.
+
+const BIN = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
+
+// bytes formats a byte count with binary prefixes: 1536 -> "1.5 KiB".
+// Missing values (null, undefined, NaN) become an em dash so a host that
+// cannot report a field never shows a misleading zero.
+export function bytes(v) {
+  if (!isNum(v)) return "—";
+  let i = 0;
+  let x = Math.abs(v);
+  while (x >= 1024 && i < BIN.length - 1) {
+    x /= 1024;
+    i++;
+  }
+  const sign = v < 0 ? "-" : "";
+  return sign + trim(x, i === 0 ? 0 : x < 10 ? 2 : x < 100 ? 1 : 0) + " " + BIN[i];
+}
+
+// rate formats bytes per second: 2048 -> "2.0 KiB/s".
+export function rate(v) {
+  return isNum(v) ? bytes(v) + "/s" : "—";
+}
+
+// pct formats a percentage with one decimal below 10 and none above.
+export function pct(v) {
+  if (!isNum(v)) return "—";
+  return trim(v, Math.abs(v) < 10 ? 1 : 0) + " %";
+}
+
+// num formats a plain count (IOPS, packets/s, load) compactly.
+export function num(v, digits = 2) {
+  if (!isNum(v)) return "—";
+  if (Math.abs(v) >= 1e6) return trim(v / 1e6, 1) + " M";
+  if (Math.abs(v) >= 1e4) return trim(v / 1e3, 1) + " k";
+  if (Math.abs(v) >= 100) return trim(v, 0);
+  return trim(v, digits);
+}
+
+// duration formats milliseconds as "45 s", "6 min", "1 h 5 min", "2 d 3 h".
+export function duration(ms) {
+  if (!isNum(ms) || ms < 0) return "—";
+  const s = Math.round(ms / 1000);
+  if (s < 60) return s + " s";
+  const m = Math.round(s / 60);
+  if (m < 60) return m + " min";
+  const h = Math.floor(s / 3600);
+  if (h < 48) {
+    const rm = Math.floor((s % 3600) / 60);
+    return rm ? `${h} h ${rm} min` : `${h} h`;
+  }
+  const d = Math.floor(s / 86400);
+  const rh = Math.floor((s % 86400) / 3600);
+  return rh ? `${d} d ${rh} h` : `${d} d`;
+}
+
+// clockDuration formats milliseconds as "hh:mm:ss" (hours grow past 24).
+export function clockDuration(ms) {
+  if (!isNum(ms) || ms < 0) ms = 0;
+  const s = Math.floor(ms / 1000);
+  return pad(Math.floor(s / 3600)) + ":" + pad(Math.floor((s % 3600) / 60)) + ":" + pad(s % 60);
+}
+
+// clock formats a unix-millisecond time as local "hh:mm:ss".
+export function clock(tms) {
+  if (!isNum(tms)) return "—";
+  const d = new Date(tms);
+  return pad(d.getHours()) + ":" + pad(d.getMinutes()) + ":" + pad(d.getSeconds());
+}
+
+// span formats a local time range "12:00:01–12:00:15".
+export function span(from, to) {
+  return clock(from) + "–" + clock(to);
+}
+
+export function isNum(v) {
+  return typeof v === "number" && Number.isFinite(v);
+}
+
+function pad(n) {
+  return n < 10 ? "0" + n : String(n);
+}
+
+function trim(x, digits) {
+  return x.toFixed(digits);
+}

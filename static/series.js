@@ -1,0 +1,156 @@
+// Pure data handling for the charts: a time-sorted, de-duplicated window of
+// samples per topic, gap detection and the offline bands drawn on every
+// chart. No DOM access, so series_test.js runs it under node.
+
+// A gap is any step between two samples longer than this many intervals.
+// Samples tick on wall-clock multiples of the interval, so a healthy stream
+// steps by exactly one interval; 1.5 tolerates a late tick's jitter without
+// hiding a single missing sample.
+export const GAP_FACTOR = 1.5;
+
+// Series keeps one topic's samples sorted by t (unix ms). Inserting a t that
+// is already present replaces the sample: a replay that overlaps what the
+// page already drew can never draw a point twice.
+export class Series {
+  constructor() {
+    this.t = [];
+    this.v = [];
+  }
+
+  get length() {
+    return this.t.length;
+  }
+
+  // insert adds or replaces the sample at t and reports whether t was new.
+  insert(t, sample) {
+    const ts = this.t;
+    const n = ts.length;
+    if (n === 0 || t > ts[n - 1]) {
+      ts.push(t);
+      this.v.push(sample);
+      return true;
+    }
+    const i = lowerBound(ts, t);
+    if (ts[i] === t) {
+      this.v[i] = sample;
+      return false;
+    }
+    ts.splice(i, 0, t);
+    this.v.splice(i, 0, sample);
+    return true;
+  }
+
+  // trimBefore drops every sample older than tmin, so memory holds at most
+  // the selected window.
+  trimBefore(tmin) {
+    const i = lowerBound(this.t, tmin);
+    if (i > 0) {
+      this.t.splice(0, i);
+      this.v.splice(0, i);
+    }
+  }
+
+  lastT() {
+    return this.t.length ? this.t[this.t.length - 1] : null;
+  }
+
+  last() {
+    return this.v.length ? this.v[this.v.length - 1] : null;
+  }
+
+  clear() {
+    this.t.length = 0;
+    this.v.length = 0;
+  }
+}
+
+// lowerBound returns the first index whose value is >= x.
+export function lowerBound(arr, x) {
+  let lo = 0;
+  let hi = arr.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (arr[mid] < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+// findGaps lists every step longer than GAP_FACTOR intervals in the sorted
+// times ts as {from, to}: from is the last sample before the gap, to the
+// first one after it.
+export function findGaps(ts, intervalMs) {
+  const gaps = [];
+  const limit = intervalMs * GAP_FACTOR;
+  for (let i = 1; i < ts.length; i++) {
+    if (ts[i] - ts[i - 1] > limit) gaps.push({ from: ts[i - 1], to: ts[i] });
+  }
+  return gaps;
+}
+
+// columns turns a Series into uPlot's aligned data: x in unix seconds and
+// one column per getter. A null point is inserted inside every gap so a line
+// is never drawn across missing samples. samples[i] is the source sample of
+// point i (null for the inserted points), for tooltips.
+export function columns(series, intervalMs, getters) {
+  const limit = intervalMs * GAP_FACTOR;
+  const xs = [];
+  const cols = getters.map(() => []);
+  const samples = [];
+  const ts = series.t;
+  const vs = series.v;
+  for (let i = 0; i < ts.length; i++) {
+    if (i > 0 && ts[i] - ts[i - 1] > limit) {
+      xs.push((ts[i - 1] + intervalMs) / 1000);
+      for (const c of cols) c.push(null);
+      samples.push(null);
+    }
+    xs.push(ts[i] / 1000);
+    const s = vs[i];
+    for (let j = 0; j < getters.length; j++) {
+      const v = getters[j](s);
+      cols[j].push(typeof v === "number" && Number.isFinite(v) ? v : null);
+    }
+    samples.push(s);
+  }
+  return { data: [xs, ...cols], samples };
+}
+
+// Band kinds, in the words the page shows.
+export const KIND_OFFLINE = "offline";
+export const KIND_RESTART = "restart";
+export const KIND_LOST = "lost";
+export const KIND_PENDING = "pending";
+
+// bands turns the gaps of the merged tick times into labelled bands.
+// marks are {t, kind} notes taken while streaming: "the server restarted
+// after the sample at t" (hello with a new instance id) or "history after t
+// was not retained" (catch-up with complete=false), optionally bounded by
+// until. The first gap that starts in [t, until] takes the mark's kind. pending, when set, is
+// the still-open gap of a lost connection {from, to}.
+export function bands(ticks, intervalMs, marks, pending) {
+  const out = findGaps(ticks, intervalMs).map((g) => ({ ...g, kind: KIND_OFFLINE }));
+  const sorted = [...(marks || [])].sort((a, b) => a.t - b.t);
+  for (const m of sorted) {
+    const until = m.until ?? Infinity;
+    const b = out.find((g) => g.from >= m.t && g.from <= until && g.kind === KIND_OFFLINE);
+    if (b) b.kind = m.kind;
+  }
+  if (pending && pending.to > pending.from) {
+    out.push({ from: pending.from, to: pending.to, kind: KIND_PENDING });
+  }
+  return out;
+}
+
+// bandLabel is the text drawn on a band and listed under the charts,
+// e.g. "server offline 12:00:01–12:00:15 (14 s)".
+export function bandLabel(b, fmt) {
+  const what = {
+    [KIND_OFFLINE]: "server offline",
+    [KIND_RESTART]: "server restarted",
+    [KIND_LOST]: "not retained",
+    [KIND_PENDING]: "no data since",
+  }[b.kind];
+  if (b.kind === KIND_PENDING) return `${what} ${fmt.clock(b.from)} (${fmt.duration(b.to - b.from)})`;
+  return `${what} ${fmt.span(b.from, b.to)} (${fmt.duration(b.to - b.from)})`;
+}

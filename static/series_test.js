@@ -1,0 +1,67 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { Series, findGaps, columns, bands, bandLabel, lowerBound } from "./series.js";
+import * as fmt from "./format.js";
+
+test("Series keeps order and replaces duplicates", () => {
+  const s = new Series();
+  assert.equal(s.insert(2000, { v: 2 }), true);
+  assert.equal(s.insert(4000, { v: 4 }), true);
+  assert.equal(s.insert(3000, { v: 3 }), true); // out of order: a replay
+  assert.equal(s.insert(3000, { v: 33 }), false); // same time: replaced, not doubled
+  assert.deepEqual(s.t, [2000, 3000, 4000]);
+  assert.deepEqual(s.v.map((x) => x.v), [2, 33, 4]);
+  s.trimBefore(3000);
+  assert.deepEqual(s.t, [3000, 4000]);
+  assert.equal(s.lastT(), 4000);
+});
+
+test("lowerBound", () => {
+  const a = [1, 3, 3, 5];
+  const cases = [[0, 0], [1, 0], [2, 1], [3, 1], [4, 3], [6, 4]];
+  for (const [x, want] of cases) assert.equal(lowerBound(a, x), want, `lowerBound(${x})`);
+});
+
+test("findGaps", () => {
+  const cases = [
+    { name: "steady", ts: [0, 1000, 2000, 3000], want: [] },
+    { name: "late tick within tolerance", ts: [0, 1000, 2400], want: [] },
+    { name: "one missing sample", ts: [0, 1000, 3000], want: [{ from: 1000, to: 3000 }] },
+    { name: "two gaps", ts: [0, 5000, 6000, 20000], want: [{ from: 0, to: 5000 }, { from: 6000, to: 20000 }] },
+    { name: "empty", ts: [], want: [] },
+  ];
+  for (const c of cases) assert.deepEqual(findGaps(c.ts, 1000), c.want, c.name);
+});
+
+test("columns inserts a null inside every gap", () => {
+  const s = new Series();
+  for (const t of [1000, 2000, 6000, 7000]) s.insert(t, { a: t / 1000, b: null });
+  const { data, samples } = columns(s, 1000, [(x) => x.a, (x) => x.b]);
+  assert.deepEqual(data[0], [1, 2, 3, 6, 7]);
+  assert.deepEqual(data[1], [1, 2, null, 6, 7]);
+  assert.deepEqual(data[2], [null, null, null, null, null]);
+  assert.equal(samples[2], null);
+  assert.equal(samples[3].a, 6);
+});
+
+test("bands label restarts and lost history by their marks", () => {
+  const ticks = [0, 1000, 2000, 10000, 11000, 30000, 31000];
+  const cases = [
+    { name: "plain offline", marks: [], want: ["offline", "offline"] },
+    { name: "restart marks the first gap after it", marks: [{ t: 2000, until: 7000, kind: "restart" }], want: ["restart", "offline"] },
+    { name: "restart mark too early for a later gap", marks: [{ t: 0, until: 1000, kind: "restart" }], want: ["offline", "offline"] },
+    { name: "lost history", marks: [{ t: 11000, kind: "lost" }], want: ["offline", "lost"] },
+  ];
+  for (const c of cases) {
+    assert.deepEqual(bands(ticks, 1000, c.marks, null).map((b) => b.kind), c.want, c.name);
+  }
+  const withPending = bands(ticks, 1000, [], { from: 31000, to: 40000 });
+  assert.equal(withPending.at(-1).kind, "pending");
+});
+
+test("bandLabel", () => {
+  const from = new Date(2025, 0, 2, 12, 0, 1).getTime();
+  assert.equal(bandLabel({ from, to: from + 14000, kind: "offline" }, fmt), "server offline 12:00:01–12:00:15 (14 s)");
+  assert.equal(bandLabel({ from, to: from + 14000, kind: "restart" }, fmt), "server restarted 12:00:01–12:00:15 (14 s)");
+  assert.equal(bandLabel({ from, to: from + 60000, kind: "pending" }, fmt), "no data since 12:00:01 (1 min)");
+});

@@ -1,0 +1,197 @@
+package views
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// HostInput describes the monitored machine, as handlers know it.
+type HostInput struct {
+	Hostname, OS, Platform, PlatformVersion, Kernel, Arch string
+	CPUs                                                  int
+	BootTime                                              time.Time
+}
+
+// Input is everything the page is built from.
+type Input struct {
+	Host      HostInput
+	Interval  time.Duration // sampling interval
+	Retention time.Duration // how much history the server keeps
+	Now       time.Time     // for the uptime shown before the stream connects
+}
+
+// Dashboard is the view model of the whole page.
+type Dashboard struct {
+	Title       string
+	Host        Host
+	IntervalMS  int64
+	RetentionMS int64
+	Ranges      []Range
+	Charts      []Chart
+}
+
+// Host is the header's text about the machine.
+type Host struct {
+	Name     string // "web-1"
+	OS       string // "Debian 12.5 (linux/amd64)"
+	Kernel   string // "kernel 6.1.0-18-amd64"
+	CPUs     string // "8 CPUs"
+	Uptime   string // "up 3 d 4 h"
+	BootUnix int64  // unix seconds, 0 when unknown; the page ticks uptime from it
+	CPUCount int
+}
+
+// Range is one button of the time-range switch.
+type Range struct {
+	Label    string // "15 min"
+	MS       int64
+	Pressed  bool
+	Disabled bool   // longer than the history the server keeps
+	Title    string // tooltip, explains a disabled range
+}
+
+// Chart is one chart card.
+type Chart struct {
+	ID          string // matches DEFS in static/charts.js
+	Title       string
+	Description string // the chart's accessible name
+	Filesystems bool   // the card also lists filesystem usage bars
+}
+
+// NewDashboard builds the page's view model.
+func NewDashboard(in Input) Dashboard {
+	name := in.Host.Hostname
+	if name == "" {
+		name = "this host"
+	}
+	return Dashboard{
+		Title:       name + " · vitals",
+		Host:        newHost(in.Host, in.Now),
+		IntervalMS:  in.Interval.Milliseconds(),
+		RetentionMS: in.Retention.Milliseconds(),
+		Ranges:      ranges(in.Retention),
+		Charts:      charts(in.Interval),
+	}
+}
+
+func newHost(h HostInput, now time.Time) Host {
+	out := Host{Name: h.Hostname, CPUCount: h.CPUs}
+	if out.Name == "" {
+		out.Name = "unknown host"
+	}
+	out.OS = OSLine(h.OS, h.Platform, h.PlatformVersion, h.Arch)
+	if h.Kernel != "" {
+		out.Kernel = "kernel " + h.Kernel
+	}
+	if h.CPUs > 0 {
+		out.CPUs = plural(h.CPUs, "CPU")
+	}
+	if !h.BootTime.IsZero() {
+		out.BootUnix = h.BootTime.Unix()
+		if !now.IsZero() && now.After(h.BootTime) {
+			out.Uptime = "up " + Duration(now.Sub(h.BootTime))
+		}
+	}
+	return out
+}
+
+// OSLine reads "Debian 12.5 (linux/amd64)"; static/app.js builds the same
+// line from the hello event.
+func OSLine(os, platform, version, arch string) string {
+	name := strings.TrimSpace(capitalize(platform) + " " + version)
+	var sys []string
+	if os != "" {
+		sys = append(sys, os)
+	}
+	if arch != "" {
+		sys = append(sys, arch)
+	}
+	if len(sys) > 0 {
+		if name == "" {
+			return strings.Join(sys, "/")
+		}
+		name += " (" + strings.Join(sys, "/") + ")"
+	}
+	return name
+}
+
+// ranges offers the standard windows; those longer than the retention are
+// disabled (they could never fill). If none fits, the retention itself is
+// offered, so a short --history (as in tests) still gets a working switch.
+func ranges(retention time.Duration) []Range {
+	var out []Range
+	for _, d := range []time.Duration{5 * time.Minute, 15 * time.Minute, time.Hour} {
+		r := Range{Label: Duration(d), MS: d.Milliseconds()}
+		if retention > 0 && d > retention {
+			r.Disabled = true
+			r.Title = "the server keeps only " + Duration(retention) + " of history"
+		}
+		out = append(out, r)
+	}
+	for i := range out {
+		if !out[i].Disabled {
+			out[i].Pressed = true
+			return out
+		}
+	}
+	return append([]Range{{Label: Duration(retention), MS: retention.Milliseconds(), Pressed: true}}, out...)
+}
+
+func charts(interval time.Duration) []Chart {
+	every := "every " + Duration(interval)
+	if interval == time.Second {
+		every = "every second"
+	}
+	return []Chart{
+		{ID: "cpu", Title: "CPU", Description: "CPU busy percent, total and by user, system, iowait and steal, sampled " + every},
+		{ID: "cores", Title: "Per-core CPU", Description: "Heat strip of busy percent per CPU core over time, one row per core"},
+		{ID: "memory", Title: "Memory", Description: "Memory used, cache and buffers, available, and swap used, in bytes"},
+		{ID: "load", Title: "Load average", Description: "Load average over 1, 5 and 15 minutes, with the CPU count as a reference line"},
+		{ID: "disk", Title: "Disk I/O", Description: "Disk read and write bytes per second; IOPS on hover", Filesystems: true},
+		{ID: "network", Title: "Network", Description: "Network received and sent bytes per second; packets per second on hover"},
+	}
+}
+
+// Duration formats like static/format.js duration(): "45 s", "6 min",
+// "1 h 5 min", "3 d 4 h".
+func Duration(d time.Duration) string {
+	if d < 0 {
+		return "—"
+	}
+	s := int64((d + time.Second/2) / time.Second)
+	switch {
+	case s < 60:
+		return fmt.Sprintf("%d s", s)
+	case s < 3600:
+		return fmt.Sprintf("%d min", (s+30)/60)
+	case s < 48*3600:
+		h, m := s/3600, (s%3600)/60
+		if m == 0 {
+			return fmt.Sprintf("%d h", h)
+		}
+		return fmt.Sprintf("%d h %d min", h, m)
+	default:
+		days, h := s/86400, (s%86400)/3600
+		if h == 0 {
+			return fmt.Sprintf("%d d", days)
+		}
+		return fmt.Sprintf("%d d %d h", days, h)
+	}
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
+}
+
+func capitalize(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+func msDuration(ms int64) time.Duration { return time.Duration(ms) * time.Millisecond }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"math"
 	"os"
@@ -233,30 +232,4 @@ func (o *onceLog) logf(level slog.Level, key, msg string, args ...any) bool {
 
 func (o *onceLog) debug(key, msg string, args ...any) {
 	o.logf(slog.LevelDebug, key, msg, args...)
-}
-
-// readFileInto reads the whole of a (usually /proc) file into buf, reusing
-// its capacity, and returns the filled slice. /proc files report size 0, so
-// os.ReadFile's size hint does not help; reading into a kept buffer saves an
-// allocation per tick.
-func readFileInto(path string, buf []byte) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return buf[:0], err
-	}
-	defer f.Close()
-	buf = buf[:0]
-	for {
-		if len(buf) == cap(buf) {
-			buf = append(buf, 0)[:len(buf)]
-		}
-		n, err := f.Read(buf[len(buf):cap(buf)])
-		buf = buf[:len(buf)+n]
-		if err == io.EOF {
-			return buf, nil
-		}
-		if err != nil {
-			return buf, err
-		}
-	}
 }

@@ -1,24 +1,26 @@
 package metrics
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
-	"path/filepath"
+	"math"
+	"strconv"
+	"strings"
 	"time"
+
+	"github.com/shirou/gopsutil/v3/cpu"
 )
 
 // cpuTimes is the time one CPU spent in each state since boot, in the
-// kernel's USER_HZ ticks (the unit cancels out of every percentage, so it is
-// never converted). Guest and guest_nice are left out: the kernel already
+// milliseconds (the unit cancels out of every percentage). Guest and guest_nice are left out: the kernel already
 // counts them inside user and nice, and adding them would count them twice.
 type cpuTimes struct {
 	User, Nice, System, Idle, Iowait, Irq, Softirq, Steal uint64
 }
 
-// cpuCore is one "cpuN" line of /proc/stat.
+// cpuCore is one CPU's times, as cpu.Times(true) reports them.
 type cpuCore struct {
 	id    int
 	times cpuTimes
@@ -133,110 +135,60 @@ func matchCore(prev []cpuCore, i, id int) (cpuTimes, bool) {
 	return cpuTimes{}, false
 }
 
-// parseProcStat appends the per-CPU lines ("cpu0 ...", "cpu1 ...") of a
-// /proc/stat file to dst. The aggregate "cpu " line is skipped: totals are
-// summed from the cores so that they match the cores exactly. Kernels older
-// than 2.6.11 lack some trailing fields; those read as 0.
-func parseProcStat(data []byte, dst []cpuCore) ([]cpuCore, error) {
+// coresFromTimes converts gopsutil's per-CPU times (seconds, as floats) to
+// cpuTimes in milliseconds. Milliseconds keep the sub-tick precision the
+// kernel's USER_HZ (usually 100) gives, and the unit cancels out of every
+// percentage anyway. The id is the number in "cpuN"; a name without one
+// keeps its position as id.
+func coresFromTimes(ts []cpu.TimesStat, dst []cpuCore) []cpuCore {
 	dst = dst[:0]
-	for len(data) > 0 {
-		line := data
-		if i := bytes.IndexByte(data, '\n'); i >= 0 {
-			line, data = data[:i], data[i+1:]
-		} else {
-			data = nil
+	ms := func(sec float64) uint64 {
+		if sec <= 0 {
+			return 0
 		}
-		if len(line) < 4 || !bytes.HasPrefix(line, []byte("cpu")) || line[3] < '0' || line[3] > '9' {
-			continue
-		}
-		fields := line[3:]
-		id, fields, ok := nextUint(fields)
-		if !ok {
-			return dst, fmt.Errorf("parse /proc/stat line %q: bad cpu number", line)
-		}
-		var v [8]uint64
-		n := 0
-		for ; n < len(v); n++ {
-			x, rest, ok := nextUint(fields)
-			if !ok {
-				break
-			}
-			v[n], fields = x, rest
-		}
-		if n < 4 { // user nice system idle have been there since Linux 2.4
-			return dst, fmt.Errorf("parse /proc/stat line %q: %d fields, want at least 4", line, n)
-		}
-		dst = append(dst, cpuCore{
-			id: int(id),
-			times: cpuTimes{
-				User: v[0], Nice: v[1], System: v[2], Idle: v[3],
-				Iowait: v[4], Irq: v[5], Softirq: v[6], Steal: v[7],
-			},
-		})
+		return uint64(math.Round(sec * 1000))
 	}
-	if len(dst) == 0 {
-		return dst, errors.New("parse /proc/stat: no per-cpu lines")
+	for i, t := range ts {
+		id := i
+		if n, err := strconv.Atoi(strings.TrimPrefix(t.CPU, "cpu")); err == nil {
+			id = n
+		}
+		dst = append(dst, cpuCore{id: id, times: cpuTimes{
+			User: ms(t.User), Nice: ms(t.Nice), System: ms(t.System), Idle: ms(t.Idle),
+			Iowait: ms(t.Iowait), Irq: ms(t.Irq), Softirq: ms(t.Softirq), Steal: ms(t.Steal),
+		}})
 	}
-	return dst, nil
+	return dst
 }
 
-// nextUint skips leading blanks and parses one unsigned decimal number,
-// returning the rest of b. It does not allocate, unlike strconv on a
-// []byte-to-string conversion per field.
-func nextUint(b []byte) (uint64, []byte, bool) {
-	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t') {
-		b = b[1:]
-	}
-	var x uint64
-	i := 0
-	for ; i < len(b) && b[i] >= '0' && b[i] <= '9'; i++ {
-		x = x*10 + uint64(b[i]-'0')
-	}
-	if i == 0 || (i < len(b) && b[i] != ' ' && b[i] != '\t') {
-		return 0, b, false
-	}
-	return x, b[i:], true
-}
-
-// cpuCollector reports CPU time shares from two successive /proc/stat reads.
-//
-// It reads /proc/stat itself rather than calling gopsutil's cpu.Times(true):
-// gopsutil/v3/cpu needs github.com/tklauser/go-sysconf and
-// github.com/tklauser/numcpus, which the module's go.mod does not list, so
-// importing it does not build. The parse is one small pure function; the
-// busy-% arithmetic (cpuUsage) would be unchanged with cpu.Times. It never
-// uses cpu.Percent, whose previous sample is process-global state.
+// cpuCollector reports CPU time shares from two successive cpu.Times(true)
+// samples (one read of /proc/stat per tick; totals are summed from the cores
+// so they match the cores exactly). It never uses cpu.Percent, whose
+// previous sample is process-global state.
 type cpuCollector struct {
-	path string
-	log  *onceLog
+	env hostEnv
+	log *onceLog
 
-	buf        []byte    // file contents, reused
 	prev, next []cpuCore // last sample and the buffer for the next, swapped
 	havePrev   bool
 	cores      []float64 // per-core percentages, reused
 }
 
 func newCPUCollector(env hostEnv, log *slog.Logger) *cpuCollector {
-	return &cpuCollector{
-		path: filepath.Join(env.proc, "stat"),
-		log:  newOnceLog(log),
-		buf:  make([]byte, 0, 4096), // /proc/stat of a 2-CPU VM is ~2 KB
-	}
+	return &cpuCollector{env: env, log: newOnceLog(log)}
 }
 
 func (c *cpuCollector) Topic() string { return topicCPU }
 
 func (c *cpuCollector) read() ([]cpuCore, error) {
-	var err error
-	c.buf, err = readFileInto(c.path, c.buf)
+	ts, err := cpu.TimesWithContext(c.env.ctx, true)
 	if err != nil {
 		return nil, fmt.Errorf("read cpu times: %w", err)
 	}
-	cur, err := parseProcStat(c.buf, c.next)
-	if err != nil {
-		return nil, fmt.Errorf("read cpu times: %w", err)
+	if len(ts) == 0 {
+		return nil, errors.New("read cpu times: no per-cpu times")
 	}
-	return cur, nil
+	return coresFromTimes(ts, c.next), nil
 }
 
 func (c *cpuCollector) prime() {

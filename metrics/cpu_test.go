@@ -2,60 +2,31 @@ package metrics
 
 import (
 	"reflect"
-	"strings"
 	"testing"
+
+	"github.com/shirou/gopsutil/v3/cpu"
 )
 
-func TestParseProcStat(t *testing.T) {
+func TestCoresFromTimes(t *testing.T) {
 	tests := []struct {
-		name    string
-		in      string
-		want    []cpuCore
-		wantErr string
+		name string
+		in   []cpu.TimesStat
+		want []cpuCore
 	}{
-		{
-			name: "two cpus, aggregate line and the rest skipped",
-			in: "cpu  9194 0 3100 64809 248 0 61 26 0 0\n" +
-				"cpu0 4413 1 1291 32969 28 2 8 11 5 6\n" +
-				"cpu1 4781 0 1809 31839 220 0 52 15 0 0\n" +
-				"intr 626849 0 0 0\nctxt 12345\n",
-			want: []cpuCore{
-				{0, cpuTimes{User: 4413, Nice: 1, System: 1291, Idle: 32969, Iowait: 28, Irq: 2, Softirq: 8, Steal: 11}},
-				{1, cpuTimes{User: 4781, System: 1809, Idle: 31839, Iowait: 220, Softirq: 52, Steal: 15}},
-			},
-		},
-		{
-			name: "old kernel with only four fields, no trailing newline",
-			in:   "cpu 10 0 5 100\ncpu0 10 0 5 100",
-			want: []cpuCore{{0, cpuTimes{User: 10, System: 5, Idle: 100}}},
-		},
-		{
-			name: "offline cpu leaves a gap in ids",
-			in:   "cpu0 1 2 3 4 5 6 7 8\ncpu3 9 9 9 9 9 9 9 9\n",
-			want: []cpuCore{
-				{0, cpuTimes{1, 2, 3, 4, 5, 6, 7, 8}},
-				{3, cpuTimes{9, 9, 9, 9, 9, 9, 9, 9}},
-			},
-		},
-		{name: "no per-cpu lines", in: "cpu  1 2 3 4\nintr 5\n", wantErr: "no per-cpu lines"},
-		{name: "too few fields", in: "cpu0 1 2 3\n", wantErr: "want at least 4"},
-		{name: "garbage number", in: "cpu0 1 2 x3 4\n", wantErr: "want at least 4"},
-		{name: "empty", in: "", wantErr: "no per-cpu lines"},
+		{"seconds become milliseconds", []cpu.TimesStat{
+			{CPU: "cpu0", User: 1.5, Nice: 0.01, System: 2, Idle: 100.25, Iowait: 0.5, Irq: 0.02, Softirq: 0.03, Steal: 0.04},
+		}, []cpuCore{{id: 0, times: cpuTimes{User: 1500, Nice: 10, System: 2000, Idle: 100250, Iowait: 500, Irq: 20, Softirq: 30, Steal: 40}}}},
+		{"ids come from the name, gaps kept", []cpu.TimesStat{{CPU: "cpu0", User: 1}, {CPU: "cpu2", User: 2}},
+			[]cpuCore{{id: 0, times: cpuTimes{User: 1000}}, {id: 2, times: cpuTimes{User: 2000}}}},
+		{"odd name keeps its position", []cpu.TimesStat{{CPU: "x", User: 1}, {CPU: "y", User: 1}},
+			[]cpuCore{{id: 0, times: cpuTimes{User: 1000}}, {id: 1, times: cpuTimes{User: 1000}}}},
+		{"negative is zero", []cpu.TimesStat{{CPU: "cpu0", Iowait: -1}}, []cpuCore{{id: 0}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := parseProcStat([]byte(tt.in), nil)
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("error %v, want one containing %q", err, tt.wantErr)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
+			got := coresFromTimes(tt.in, nil)
 			if !reflect.DeepEqual(got, tt.want) {
-				t.Errorf("got %+v\nwant %+v", got, tt.want)
+				t.Errorf("got %+v, want %+v", got, tt.want)
 			}
 		})
 	}
@@ -142,30 +113,6 @@ func TestCPUUsage(t *testing.T) {
 			got := cpuUsage(tt.prev, tt.cur, nil)
 			if !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("got  %+v\nwant %+v", got, tt.want)
-			}
-		})
-	}
-}
-
-func TestNextUint(t *testing.T) {
-	tests := []struct {
-		name string
-		in   string
-		want uint64
-		rest string
-		ok   bool
-	}{
-		{"plain", "42 7", 42, " 7", true},
-		{"leading blanks", " \t18446744073709551615", 18446744073709551615, "", true},
-		{"empty", "", 0, "", false},
-		{"letters", "abc", 0, "abc", false},
-		{"digits then letters", "12ab", 0, "12ab", false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got, rest, ok := nextUint([]byte(tt.in))
-			if got != tt.want || string(rest) != tt.rest || ok != tt.ok {
-				t.Errorf("nextUint(%q) = %d, %q, %v; want %d, %q, %v", tt.in, got, rest, ok, tt.want, tt.rest, tt.ok)
 			}
 		})
 	}

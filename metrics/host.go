@@ -3,10 +3,10 @@ package metrics
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"runtime"
 	"time"
 
+	"github.com/shirou/gopsutil/v3/cpu"
 	"github.com/shirou/gopsutil/v3/host"
 )
 
@@ -44,14 +44,13 @@ func ReadHost(ctx context.Context, opts Options) (HostInfo, error) {
 	return h, nil
 }
 
-// hostCPUs counts the host's CPUs from /proc/stat, falling back to
-// runtime.NumCPU where there is none. runtime.NumCPU alone would be this
-// process's affinity mask, which is smaller in a cpuset-limited container.
+// hostCPUs counts the host's logical CPUs (gopsutil reads them from the
+// host's /proc), falling back to runtime.NumCPU where it can't. runtime.NumCPU
+// alone would be this process's affinity mask, which is smaller in a
+// cpuset-limited container.
 func hostCPUs(env hostEnv) int {
-	if data, err := readFileInto(filepath.Join(env.proc, "stat"), nil); err == nil {
-		if cores, err := parseProcStat(data, nil); err == nil {
-			return len(cores)
-		}
+	if n, err := cpu.CountsWithContext(env.ctx, true); err == nil && n > 0 {
+		return n
 	}
 	return runtime.NumCPU()
 }

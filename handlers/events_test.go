@@ -1,0 +1,236 @@
+package handlers
+
+import (
+	"io"
+	"net"
+	"net/http"
+	"runtime"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestEventsStartsWithRetryAndHello(t *testing.T) {
+	f := newFixture(t, nil)
+	ids := f.tick(t, 0)
+	s := openStream(t, f.srv.URL+"/events", nil)
+	h := s.resp.Header
+	if s.resp.StatusCode != 200 || h.Get("Content-Type") != "text/event-stream; charset=utf-8" ||
+		h.Get("Cache-Control") != "no-cache" || h.Get("X-Accel-Buffering") != "no" || h.Get("Content-Encoding") != "" {
+		t.Fatalf("status %d, headers %v", s.resp.StatusCode, h)
+	}
+	if first := s.next(t); first.Retry != "2000" || first.Event != "" {
+		t.Fatalf("first block = %+v, want retry: 2000", first)
+	}
+	hello := s.next(t)
+	if hello.Event != "hello" || hello.ID != "" {
+		t.Fatalf("second block = %+v", hello)
+	}
+	got := decode[map[string]any](t, hello.Data)
+	for _, k := range []string{"host", "os", "kernel", "cpus", "boot_time", "interval_ms", "topics", "oldest", "newest", "instance"} {
+		if _, ok := got[k]; !ok {
+			t.Errorf("hello lacks %q: %s", k, hello.Data)
+		}
+	}
+	if got["oldest"] != ids[0] || got["newest"] != ids[4] || got["instance"] != "inst1" || got["interval_ms"] != 1000.0 {
+		t.Errorf("hello = %s", hello.Data)
+	}
+	// No id given: straight to live, no catch-up.
+	live := f.tick(t, 0)
+	if ev := s.nextEvent(t); ev.ID != live[0] || ev.Event != "cpu" {
+		t.Fatalf("first live event = %+v, want %s", ev, live[0])
+	}
+}
+
+func TestEventsCatchUp(t *testing.T) {
+	f := newFixture(t, nil)
+	first := f.tick(t, 0)
+	second := f.tick(t, 0)
+	tests := []struct {
+		name   string
+		query  string
+		header string
+		want   []string
+	}{
+		{"header", "", first[4], second},
+		{"query parameter", "?lastEventId=" + first[4], "", second},
+		{"header wins over query", "?lastEventId=" + first[0], first[4], second},
+		{"nothing missed still brackets", "", second[4], nil},
+		{"topic filter", "?topics=load,cpu", first[4], []string{second[0], second[2]}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			hdr := http.Header{}
+			if tt.header != "" {
+				hdr.Set("Last-Event-ID", tt.header)
+			}
+			s := openStream(t, f.srv.URL+"/events"+tt.query, hdr)
+			s.nextEvent(t) // hello
+			start := s.nextEvent(t)
+			cs := decode[catchupStart](t, start.Data)
+			if start.Event != "catchup-start" || start.ID != "" || !cs.Complete || cs.Count != len(tt.want) {
+				t.Fatalf("catchup-start = %+v", start)
+			}
+			var got []string
+			for range tt.want {
+				got = append(got, s.nextEvent(t).ID)
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Fatalf("replayed %v, want %v", got, tt.want)
+			}
+			end := s.nextEvent(t)
+			ce := decode[catchupEnd](t, end.Data)
+			if end.Event != "catchup-end" || ce.Count != len(tt.want) || ce.Head != second[4] {
+				t.Fatalf("catchup-end = %+v", end)
+			}
+		})
+	}
+}
+
+func TestEventsMalformedIDIsNeverAnHTTPError(t *testing.T) {
+	f := newFixture(t, nil)
+	window := append(f.tick(t, 0), f.tick(t, 0)...)
+	for _, id := range []string{"garbage", strings.Repeat("9", 500), "abcdefgh.1", "\u00e9\u00e9"} {
+		hdr := http.Header{}
+		hdr.Set("Last-Event-ID", id)
+		s := openStream(t, f.srv.URL+"/events", hdr)
+		if s.resp.StatusCode != 200 {
+			t.Fatalf("id %q: status %d", id, s.resp.StatusCode)
+		}
+		s.nextEvent(t)
+		cs := decode[catchupStart](t, s.nextEvent(t).Data)
+		if cs.Complete || cs.Reason == "" || cs.Count != len(window) {
+			t.Fatalf("id %q: %+v", id, cs)
+		}
+	}
+}
+
+func TestEventsUnknownTopicIs400JSON(t *testing.T) {
+	f := newFixture(t, nil)
+	resp, err := http.Get(f.srv.URL + "/events?topics=cpu,gpu")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	got := decode[struct {
+		Error string
+		Valid []string
+	}](t, string(body))
+	if resp.StatusCode != 400 || !strings.Contains(got.Error, `"gpu"`) || !slices.Equal(got.Valid, testTopics) {
+		t.Fatalf("status %d body %s", resp.StatusCode, body)
+	}
+}
+
+func TestEventsHeartbeat(t *testing.T) {
+	f := newFixture(t, func(c *Config) { c.Heartbeat = 50 * time.Millisecond })
+	s := openStream(t, f.srv.URL+"/events", nil)
+	s.next(t) // retry
+	s.next(t) // hello
+	if ev := s.next(t); ev.Comment != "ping" {
+		t.Fatalf("want a ping on an idle stream, got %+v", ev)
+	}
+}
+
+func TestEventsReplaysAFullHourInOneGo(t *testing.T) {
+	f := newFixture(t, nil)
+	// An hour of 5 topics at 1 Hz: about 18,000 events of ~200 bytes.
+	var first string
+	for i := range 3600 {
+		ids := f.tick(t, 150)
+		if i == 0 {
+			first = ids[0]
+		}
+	}
+	hdr := http.Header{}
+	hdr.Set("Last-Event-ID", first)
+	s := openStream(t, f.srv.URL+"/events", hdr)
+	s.nextEvent(t)
+	cs := decode[catchupStart](t, s.nextEvent(t).Data)
+	if !cs.Complete || cs.Count != 3600*5-1 {
+		t.Fatalf("catchup-start = %+v", cs)
+	}
+	for range cs.Count {
+		if ev := s.nextEvent(t); ev.ID == "" {
+			t.Fatalf("replay event without id: %+v", ev)
+		}
+	}
+	if end := s.nextEvent(t); end.Event != "catchup-end" {
+		t.Fatalf("after the replay: %+v", end)
+	}
+	if st := f.broker.Stats(); st.Dropped != 0 || st.Subscribers != 1 {
+		t.Fatalf("stats after replay: %+v", st)
+	}
+}
+
+func TestClientThatStopsReadingIsDroppedOthersStayOnTime(t *testing.T) {
+	f := newFixture(t, func(c *Config) { c.WriteTimeout = 200 * time.Millisecond })
+	// The stuck client: asks for the stream and never reads a byte.
+	stuck, err := net.Dial("tcp", f.srv.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stuck.Close()
+	stuck.(*net.TCPConn).SetReadBuffer(4 << 10)
+	io.WriteString(stuck, "GET /events HTTP/1.1\r\nHost: x\r\n\r\n")
+	healthy := openStream(t, f.srv.URL+"/events", nil)
+	healthy.nextEvent(t) // hello
+
+	waitFor(t, func() bool { return f.broker.Stats().Subscribers == 2 })
+	// Publish big ticks until the stuck client's socket buffers fill and
+	// its writes pass their deadline. The healthy client must get every
+	// event of every tick, in order.
+	for i := 0; f.broker.Stats().Subscribers > 1; i++ {
+		if i == 2000 {
+			t.Fatal("stuck client was never dropped")
+		}
+		ids := f.tick(t, 16<<10)
+		for _, id := range ids {
+			if ev := healthy.nextEvent(t); ev.ID != id {
+				t.Fatalf("healthy client got %s, want %s", ev.ID, id)
+			}
+		}
+	}
+	ids := f.tick(t, 0)
+	if ev := healthy.nextEvent(t); ev.ID != ids[0] {
+		t.Fatalf("after the drop the healthy client got %s, want %s", ev.ID, ids[0])
+	}
+}
+
+func TestShutdownTellsStreamsToReconnect(t *testing.T) {
+	before := runtime.NumGoroutine()
+	f := newFixture(t, nil)
+	s := openStream(t, f.srv.URL+"/events", nil)
+	s.nextEvent(t)
+	f.broker.Shutdown()
+	ev := s.next(t)
+	if ev.Retry == "" {
+		t.Fatalf("want a retry before close, got %+v", ev)
+	}
+	if _, err := s.r.ReadByte(); err != io.EOF {
+		t.Fatalf("stream not closed after shutdown: %v", err)
+	}
+	// New clients during shutdown get 200 + retry, never an error status.
+	s2 := openStream(t, f.srv.URL+"/events", nil)
+	if s2.resp.StatusCode != 200 || s2.next(t).Retry == "" {
+		t.Fatalf("status %d during shutdown", s2.resp.StatusCode)
+	}
+	s.resp.Body.Close()
+	s2.resp.Body.Close()
+	f.srv.Close()
+	http.DefaultClient.CloseIdleConnections()
+	waitFor(t, func() bool { return runtime.NumGoroutine() <= before })
+}
+
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			buf := make([]byte, 1<<16)
+			t.Fatalf("condition not met in 10s; goroutines:\n%s", buf[:runtime.Stack(buf, true)])
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

@@ -1,0 +1,183 @@
+package handlers
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"testing/fstest"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"vitals/history"
+)
+
+func TestMain(m *testing.M) {
+	// gin prints every route in its default debug mode; the mode is a
+	// gin-wide switch, which main sets too.
+	gin.SetMode(gin.ReleaseMode)
+	os.Exit(m.Run())
+}
+
+var testTopics = []string{"cpu", "memory", "load", "disk", "network"}
+
+type fixture struct {
+	broker *history.Broker
+	srv    *httptest.Server
+	mu     sync.Mutex
+	now    time.Time // sample time of the next tick
+}
+
+// newFixture serves the real handlers over a real broker on a bbolt file
+// in a temp dir. mod adjusts the Config.
+func newFixture(t *testing.T, mod func(*Config)) *fixture {
+	t.Helper()
+	f := &fixture{now: time.Now().Truncate(time.Second)}
+	b, err := history.Open(history.Options{Dir: t.TempDir(), Topics: testTopics, Retention: 2 * time.Hour,
+		MaxBytes: 256 << 20, Now: f.clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := Config{
+		Events:    b,
+		Host:      HostInfo{Hostname: "testhost", OS: "linux", CPUs: 2, BootTime: time.Unix(1_700_000_000, 0)},
+		Instance:  "inst1",
+		Interval:  time.Second,
+		Retention: time.Hour,
+		Retry:     2 * time.Second,
+		Heartbeat: time.Minute,
+		// The pages need the vendored chart library; these tests don't
+		// look at pages, so stand-ins are enough.
+		Static: fstest.MapFS{
+			"vendor/uPlot.esm.js":  {Data: []byte("export default {}")},
+			"vendor/uPlot.min.css": {Data: []byte("")},
+		},
+		Health: func() error { return nil },
+	}
+	if mod != nil {
+		mod(&cfg)
+	}
+	h, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.broker = b
+	f.srv = httptest.NewServer(h)
+	t.Cleanup(func() {
+		b.Shutdown()
+		f.srv.Close()
+		b.Close()
+	})
+	return f
+}
+
+func (f *fixture) clock() time.Time {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.now
+}
+
+// tick publishes one event per topic (payload padded to pad bytes) and
+// returns their ids.
+func (f *fixture) tick(t testing.TB, pad int) []string {
+	t.Helper()
+	f.mu.Lock()
+	ts := f.now
+	f.now = f.now.Add(time.Second)
+	f.mu.Unlock()
+	var samples []history.Sample
+	for _, topic := range testTopics {
+		samples = append(samples, history.Sample{Topic: topic,
+			Data: fmt.Appendf(nil, `{"t":%d,"pad":%q}`, ts.UnixMilli(), strings.Repeat("x", pad))})
+	}
+	if err := f.broker.Publish(ts, samples); err != nil {
+		t.Fatal(err)
+	}
+	p, _ := f.broker.Range("", nil, len(samples))
+	ids := make([]string, len(p.Events))
+	for i, e := range p.Events {
+		ids[i] = e.ID
+	}
+	return ids
+}
+
+type sseEvent struct {
+	ID, Event, Data string
+	Retry           string
+	Comment         string
+}
+
+// sseStream reads a response body as SSE, one dispatched block at a time.
+type sseStream struct {
+	resp *http.Response
+	r    *bufio.Reader
+}
+
+func openStream(t testing.TB, url string, header http.Header) *sseStream {
+	t.Helper()
+	req, _ := http.NewRequest("GET", url, nil)
+	for k, v := range header {
+		req.Header[k] = v
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { resp.Body.Close() })
+	return &sseStream{resp: resp, r: bufio.NewReader(resp.Body)}
+}
+
+// next returns the next block (event, retry-only block, or comment).
+func (s *sseStream) next(t testing.TB) sseEvent {
+	t.Helper()
+	var ev sseEvent
+	for {
+		line, err := s.r.ReadString('\n')
+		if err != nil {
+			t.Fatalf("stream ended: %v (partial %q)", err, line)
+		}
+		line = strings.TrimSuffix(line, "\n")
+		if line == "" {
+			return ev
+		}
+		k, v, _ := strings.Cut(line, ": ")
+		switch k {
+		case "id":
+			ev.ID = v
+		case "event":
+			ev.Event = v
+		case "data":
+			ev.Data += v
+		case "retry":
+			ev.Retry = v
+		case "":
+			ev.Comment = v
+		}
+	}
+}
+
+// nextEvent skips comments and retry-only blocks.
+func (s *sseStream) nextEvent(t testing.TB) sseEvent {
+	t.Helper()
+	for {
+		ev := s.next(t)
+		if ev.Event != "" || ev.Data != "" {
+			return ev
+		}
+	}
+}
+
+func decode[T any](t testing.TB, data string) T {
+	t.Helper()
+	var v T
+	if err := json.Unmarshal([]byte(data), &v); err != nil {
+		t.Fatalf("decode %q: %v", data, err)
+	}
+	return v
+}

@@ -7,13 +7,14 @@ import (
 
 // Subscription is one client's view of the broker: an optional replay, then
 // live events. It is used by one goroutine (the client's stream handler);
-// the broker's publisher only queues onto it.
+// the writer of its window (the broker's publisher or a Redis feed's
+// reader) only queues onto it.
 type Subscription struct {
-	b       *Broker
+	w       *window
 	mask    uint64
 	catchup *Catchup
 	replay  []*Event // unfiltered; shared with the ring, read-only
-	idx     int      // position in b.subs, -1 when gone; guarded by b.mu
+	idx     int      // position in w.subs, -1 when gone; guarded by w.mu
 
 	mu     sync.Mutex // guards following fields
 	queue  []*Event
@@ -71,7 +72,7 @@ func (s *Subscription) Next(dst []*Event) []*Event {
 // Close unregisters the subscription. Safe to call more than once and after
 // the broker ended it.
 func (s *Subscription) Close() {
-	s.b.unsubscribe(s)
+	s.w.unsubscribe(s)
 	s.replay = nil
 }
 
@@ -81,7 +82,7 @@ func (s *Subscription) wants(e *Event) bool {
 
 // enqueue adds the events this subscriber wants. It reports false when the
 // queue would pass budget; the caller then drops the subscriber. Called by
-// the publisher with b.mu held; never blocks.
+// the window's writer with w.mu held; never blocks.
 func (s *Subscription) enqueue(evs []*Event, budget int64) bool {
 	s.mu.Lock()
 	added := false
@@ -106,7 +107,7 @@ func (s *Subscription) enqueue(evs []*Event, budget int64) bool {
 	return true
 }
 
-// finish ends the subscription with err. Called with b.mu held.
+// finish ends the subscription with err. Called with w.mu held.
 func (s *Subscription) finish(err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -184,7 +184,10 @@ function onCatchupStart(c) {
   S.catchupMinT = null;
   S.catchupMaxT = null;
   log.system(`catch-up after ${c.after || "nothing"}: ${c.count} events${c.complete ? "" : " (incomplete: " + c.reason + ")"}`);
-  catchupUI.start(c.count);
+  // The first connect right after the history paint usually has nothing to
+  // catch up; only a reconnect, a resume or a gap deserves the indicator.
+  catchupUI.quiet = c.count === 0 && c.complete && stream.reconnects === 0;
+  if (!catchupUI.quiet) catchupUI.start(c.count);
 }
 
 function onCatchupEnd(sum) {
@@ -196,7 +199,7 @@ function onCatchupEnd(sum) {
   S.catchups.push(summary);
   if (S.catchups.length > 20) S.catchups.shift();
   log.system(`caught up ${sum.count} events in ${sum.ms} ms`);
-  catchupUI.end(summary);
+  if (!catchupUI.quiet) catchupUI.end(summary);
   schedule();
 }
 
@@ -591,6 +594,7 @@ function setupCharts() {
 Object.defineProperty(window, "vitals", {
   value: Object.freeze({
     snapshot() {
+      computeBands();
       const points = {};
       for (const [k, s] of Object.entries(S.series)) points[k] = s.length;
       const first = {};
@@ -616,6 +620,8 @@ Object.defineProperty(window, "vitals", {
           paused: S.paused,
           states: S.states,
           logSize: log.size(),
+          drawn: Object.fromEntries(charts.map((c) => [c.def.id, c.u ? c.u.data[0].length : 0])),
+          catchupText: $("#catchup").hidden ? "" : $("#catchup .catchup-text").textContent,
         }),
       );
     },

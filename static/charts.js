@@ -44,14 +44,14 @@ export const DEFS = [
     topic: "memory",
     fmt: fmt.bytes,
     bytes: true,
-    axis: (v) => fmt.bytes(v),
+    axis: (v) => fmt.bytesAxis(v),
     // 0 to the larger of RAM and swap, so "used" reads against the total.
     range: (u, latest) => [0, Math.max(latest?.total || 0, latest?.swap_total || 0, u.data ? maxOf(u.data.slice(1)) : 0) || 1],
     series: [
       { label: "used", get: (s) => s.used, color: "--s1", fill: true, width: 2 },
-      { label: "cache+buffers", get: (s) => sum(s.cached, s.buffers), color: "--s2" },
+      { label: "cache", get: (s) => sum(s.cached, s.buffers), color: "--s2" },
       { label: "available", get: (s) => s.available, color: "--s6" },
-      { label: "swap used", get: (s) => s.swap_used, color: "--s4", dash: [4, 3] },
+      { label: "swap", get: (s) => s.swap_used, color: "--s4", dash: [4, 3] },
     ],
   },
   {
@@ -72,7 +72,7 @@ export const DEFS = [
     topic: "disk",
     fmt: fmt.rate,
     bytes: true,
-    axis: (v) => fmt.bytes(v) + "/s",
+    axis: (v) => fmt.bytesAxis(v) + "/s",
     series: [
       { label: "read", get: (s) => s.read_bps, color: "--s2", width: 2 },
       { label: "write", get: (s) => s.write_bps, color: "--s3", width: 2 },
@@ -87,7 +87,7 @@ export const DEFS = [
     topic: "network",
     fmt: fmt.rate,
     bytes: true,
-    axis: (v) => fmt.bytes(v) + "/s",
+    axis: (v) => fmt.bytesAxis(v) + "/s",
     series: [
       { label: "rx", get: (s) => s.rx_bps, color: "--s6", width: 2 },
       { label: "tx", get: (s) => s.tx_bps, color: "--s5", width: 2 },
@@ -98,6 +98,12 @@ export const DEFS = [
     ],
   },
 ];
+
+function timeLabel(ms, seconds) {
+  const d = new Date(ms);
+  const p = (n) => String(n).padStart(2, "0");
+  return seconds ? `${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}` : `${p(d.getHours())}:${p(d.getMinutes())}`;
+}
 
 function maxOf(cols) {
   let m = 0;
@@ -182,7 +188,15 @@ export class Chart {
     for (const sw of this.valuesEl.querySelectorAll(".sw")) sw.style.background = th[sw.dataset.color];
     const page = this.page;
     const axisFont = `11px ${th["--font"] || "system-ui"}`;
-    const xAxis = { stroke: th["--axis"], grid: { stroke: th["--grid"], width: 1 }, ticks: { stroke: th["--grid"], width: 1 }, font: axisFont };
+    const xAxis = {
+      stroke: th["--axis"],
+      grid: { stroke: th["--grid"], width: 1 },
+      ticks: { stroke: th["--grid"], width: 1 },
+      font: axisFont,
+      space: 70,
+      // Local wall-clock time, seconds only when the ticks are seconds apart.
+      values: (u, splits, ai, space, incr) => splits.map((v) => timeLabel(v * 1000, incr < 60)),
+    };
     const yAxis = {
       stroke: th["--axis"],
       grid: { stroke: th["--grid"], width: 1 },
@@ -243,12 +257,10 @@ export class Chart {
     });
   }
 
+  // height is the same for every chart, the heat strip included, so cards
+  // in a row line up; the strip divides it among the cores.
   height() {
-    if (!this.def.heat) return window.innerWidth < 600 ? 170 : window.innerWidth > 2500 ? 300 : 210;
-    const cores = this.page.coreCount() || 1;
-    // 2 to 12 px per core row, 60 to 220 px in all, plus the x axis.
-    const row = Math.max(2, Math.min(12, Math.floor(200 / cores)));
-    return Math.max(60, Math.min(220, row * cores)) + 40;
+    return window.innerWidth < 600 ? 170 : window.innerWidth > 2500 ? 300 : 210;
   }
 
   emptyData() {
@@ -262,7 +274,6 @@ export class Chart {
     const getters = this.def.heat ? [() => null] : this.def.series.map((s) => s.get);
     const { data, samples } = columns(series, this.page.intervalMs(), getters);
     this.samples = samples;
-    if (this.def.heat && this.u.height !== this.height()) this.resize(this.u.width);
     this.u.setData(data);
     this.updateValues();
   }
@@ -419,10 +430,14 @@ export class Chart {
               const text = bandLabel(b, fmt);
               const tw = ctx.measureText(text).width;
               if (z - a < tw + 8 * dpr) {
-                // Too narrow for the whole label: try the short form.
-                const short = b.kind === "restart" ? "restarted" : b.kind === "pending" ? "no data" : "offline";
-                const sw = ctx.measureText(short).width;
-                if (z - a >= sw + 8 * dpr) ctx.fillText(short, a + 4 * dpr, top + 4 * dpr);
+                // Too narrow for the label across: write it upwards along
+                // the band's left edge, when there is room for a line.
+                if (z - a < 14 * dpr || tw + 8 * dpr > height) continue;
+                ctx.save();
+                ctx.translate(a + 2 * dpr, top + 4 * dpr + tw);
+                ctx.rotate(-Math.PI / 2);
+                ctx.fillText(text, 0, 0);
+                ctx.restore();
                 continue;
               }
               ctx.fillText(text, a + 4 * dpr, top + 4 * dpr);

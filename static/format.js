@@ -18,6 +18,18 @@ export function bytes(v) {
   return sign + trim(x, i === 0 ? 0 : x < 10 ? 2 : x < 100 ? 1 : 0) + " " + BIN[i];
 }
 
+// bytesAxis formats an axis tick: binary steps read "512 MiB", "1.5 GiB".
+export function bytesAxis(v) {
+  if (!isNum(v)) return "";
+  let i = 0;
+  let x = Math.abs(v);
+  while (x >= 1024 && i < BIN.length - 1) {
+    x /= 1024;
+    i++;
+  }
+  return (v < 0 ? "-" : "") + String(Number(x.toFixed(1))) + " " + BIN[i];
+}
+
 // rate formats bytes per second: 2048 -> "2.0 KiB/s".
 export function rate(v) {
   return isNum(v) ? bytes(v) + "/s" : "—";
@@ -41,6 +53,7 @@ export function num(v, digits = 2) {
 // duration formats milliseconds as "45 s", "6 min", "1 h 5 min", "2 d 3 h".
 export function duration(ms) {
   if (!isNum(ms) || ms < 0) return "—";
+  if (ms > 0 && ms < 1000) return Math.round(ms) + " ms";
   const s = Math.round(ms / 1000);
   if (s < 60) return s + " s";
   const m = Math.round(s / 60);

@@ -17,6 +17,12 @@ test("bytes", () => {
   for (const [in_, want] of cases) assert.equal(fmt.bytes(in_), want, `bytes(${in_})`);
 });
 
+test("bytesAxis", () => {
+  assert.equal(fmt.bytesAxis(0), "0 B");
+  assert.equal(fmt.bytesAxis(8 * 1024 ** 3), "8 GiB");
+  assert.equal(fmt.bytesAxis(1.5 * 1024 ** 2), "1.5 MiB");
+});
+
 test("rate and pct", () => {
   assert.equal(fmt.rate(2048), "2.00 KiB/s");
   assert.equal(fmt.rate(null), "—");
@@ -35,6 +41,7 @@ test("num", () => {
 test("duration", () => {
   const cases = [
     [0, "0 s"],
+    [200, "200 ms"],
     [14000, "14 s"],
     [6 * 60000, "6 min"],
     [3600000 + 5 * 60000, "1 h 5 min"],

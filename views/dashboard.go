@@ -159,6 +159,9 @@ func Duration(d time.Duration) string {
 	if d < 0 {
 		return "—"
 	}
+	if d > 0 && d < time.Second {
+		return fmt.Sprintf("%d ms", d.Milliseconds())
+	}
 	s := int64((d + time.Second/2) / time.Second)
 	switch {
 	case s < 60:

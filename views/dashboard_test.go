@@ -81,6 +81,7 @@ func TestDuration(t *testing.T) {
 		want string
 	}{
 		{0, "0 s"},
+		{200 * time.Millisecond, "200 ms"},
 		{14 * time.Second, "14 s"},
 		{6 * time.Minute, "6 min"},
 		{time.Hour + 5*time.Minute, "1 h 5 min"},

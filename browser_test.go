@@ -1,0 +1,490 @@
+package main
+
+// Browser tests: the real binary, the real page, Debian's Chromium driven by
+// chromedp. Locally a missing browser skips them; with CI=true it fails.
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/chromedp"
+)
+
+var updateScreenshots = flag.Bool("update", false, "refresh docs/screenshot.png and docs/screenshot-dark.png from the browser test")
+
+// chromiumPath finds the browser, or skips (locally) or fails (CI=true).
+func chromiumPath(t *testing.T) string {
+	t.Helper()
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	msg := "no Chromium found (install Debian's chromium package: apt-get install chromium)"
+	if os.Getenv("CI") == "true" {
+		t.Fatal(msg)
+	}
+	t.Skip(msg + "; skipping the browser tests")
+	return ""
+}
+
+// snapshot is window.vitals.snapshot(), the page's read-only test hook.
+type snapshot struct {
+	State      string           `json:"state"`
+	Badge      string           `json:"badge"`
+	LastID     string           `json:"lastId"`
+	Instance   string           `json:"instance"`
+	Live       int              `json:"live"`
+	CaughtUp   int              `json:"caughtUp"`
+	Reconnects int              `json:"reconnects"`
+	Catchups   []catchupSummary `json:"catchups"`
+	Bands      []band           `json:"bands"`
+	Ticks      []int64          `json:"ticks"`
+	Points     map[string]int   `json:"points"`
+	Drawn      map[string]int   `json:"drawn"`
+	NewestT    int64            `json:"newestT"`
+	IntervalMS int64            `json:"intervalMs"`
+	States     []struct {
+		State string `json:"state"`
+		At    int64  `json:"at"`
+	} `json:"states"`
+	CatchupText string `json:"catchupText"`
+}
+
+type catchupSummary struct {
+	After     string `json:"after"`
+	Announced int    `json:"announced"`
+	Count     int    `json:"count"`
+	Head      string `json:"head"`
+	Complete  bool   `json:"complete"`
+	Reason    string `json:"reason"`
+	MS        int64  `json:"ms"`
+}
+
+type band struct {
+	From int64  `json:"from"`
+	To   int64  `json:"to"`
+	Kind string `json:"kind"`
+}
+
+// page is one Chromium tab with its console recorded.
+type page struct {
+	t   *testing.T
+	ctx context.Context
+
+	mu      sync.Mutex
+	console []chromedp.ConsoleMessage // guarded by mu
+}
+
+func newPage(t *testing.T) *page {
+	t.Helper()
+	exe := chromiumPath(t)
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(exe),
+		chromedp.NoSandbox, // root in containers and CI
+		chromedp.DisableGPU,
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.NoFirstRun,
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1280, 900),
+	)
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancel := chromedp.NewContext(allocCtx)
+	p := &page{t: t, ctx: ctx}
+	if err := chromedp.Do(ctx); err != nil {
+		cancel()
+		cancelAlloc()
+		t.Fatalf("start chromium: %v", err)
+	}
+	msgs := chromedp.Console(ctx)
+	done := make(chan struct{})
+	go func() { // owned by the test: ends when ctx is cancelled, cleanup waits
+		defer close(done)
+		for m, err := range msgs {
+			if err != nil {
+				return
+			}
+			p.mu.Lock()
+			p.console = append(p.console, m)
+			p.mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		cancel()
+		cancelAlloc()
+		<-done
+	})
+	return p
+}
+
+func (p *page) do(steps ...chromedp.Action[chromedp.Void]) {
+	p.t.Helper()
+	if err := chromedp.Do(p.ctx, steps...); err != nil {
+		p.t.Fatal(err)
+	}
+}
+
+func (p *page) snap() snapshot {
+	p.t.Helper()
+	s, err := chromedp.Run(p.ctx, chromedp.Evaluate[snapshot](`window.vitals.snapshot()`))
+	if err != nil {
+		p.t.Fatalf("read window.vitals: %v", err)
+	}
+	return s
+}
+
+// waitFor polls a JavaScript condition about the snapshot `s` until it is
+// true, and fails with the last snapshot if it never is.
+func (p *page) waitFor(what, cond string, timeout time.Duration) {
+	p.t.Helper()
+	expr := fmt.Sprintf(`(() => { if (!window.vitals) return false; const s = window.vitals.snapshot(); return !!(%s); })()`, cond)
+	_, err := chromedp.Run(p.ctx, chromedp.Poll[bool](expr,
+		chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(timeout)))
+	if err != nil {
+		s := p.snap()
+		p.t.Fatalf("waiting for %s (%v): %v\nstate=%s badge=%q live=%d caughtUp=%d catchups=%+v bands=%+v",
+			what, timeout, err, s.State, s.Badge, s.Live, s.CaughtUp, s.Catchups, s.Bands)
+	}
+}
+
+func (p *page) consoleErrors() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var out []string
+	for _, m := range p.console {
+		if m.Type == chromedp.ConsoleError || m.Type == chromedp.ConsoleException {
+			out = append(out, m.String())
+		}
+	}
+	return out
+}
+
+// openPanel expands the stream panel so its buttons can be clicked.
+func (p *page) openPanel() {
+	p.t.Helper()
+	p.do(chromedp.Evaluate[chromedp.Void](`document.getElementById("stream").open = true`))
+}
+
+// historyIDs asks the server for the ids it holds after `after`, oldest first.
+func historyIDs(t *testing.T, base, after string) []string {
+	t.Helper()
+	url := base + "/api/history"
+	if after != "" {
+		url += "?after=" + after
+	}
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var h struct {
+		Events []struct {
+			ID string `json:"id"`
+		} `json:"events"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&h); err != nil {
+		t.Fatal(err)
+	}
+	ids := make([]string, len(h.Events))
+	for i, e := range h.Events {
+		ids[i] = e.ID
+	}
+	return ids
+}
+
+// checkNoHoles fails if two successive samples the page holds are further
+// apart than the gap threshold (1.5 intervals), i.e. if any chart has a hole.
+func checkNoHoles(t *testing.T, s snapshot) {
+	t.Helper()
+	for i := 1; i < len(s.Ticks); i++ {
+		if d := s.Ticks[i] - s.Ticks[i-1]; d*2 > s.IntervalMS*3 {
+			t.Errorf("hole in the charts: %d ms between samples at %d and %d", d, s.Ticks[i-1], s.Ticks[i])
+		}
+	}
+	for _, b := range s.Bands {
+		t.Errorf("unexpected band %+v", b)
+	}
+	for topic, n := range s.Points {
+		if n != len(s.Ticks) {
+			t.Errorf("%s has %d points for %d ticks", topic, n, len(s.Ticks))
+		}
+	}
+}
+
+// allDrawn is the JS condition "every chart has data and the stream is live".
+const allDrawn = `s.state === "live" && Object.keys(s.drawn).length === 6 && Object.values(s.drawn).every((n) => n > 0)`
+
+func TestBrowserPageLoads(t *testing.T) {
+	p := newPage(t)
+	srv := startVitals(t, t.TempDir())
+	start := time.Now()
+	p.do(chromedp.Navigate(srv.URL + "/"))
+	p.waitFor("every chart to have data", allDrawn, 3*time.Second-time.Since(start))
+	t.Logf("all six charts drawn and live %v after navigation", time.Since(start).Round(time.Millisecond))
+
+	// A few live ticks, then nothing may have gone wrong or left the host.
+	p.waitFor("live events", `s.live >= 20`, 10*time.Second)
+	if errs := p.consoleErrors(); len(errs) > 0 {
+		t.Errorf("console errors:\n%s", strings.Join(errs, "\n"))
+	}
+	urls, err := chromedp.Run(p.ctx, chromedp.Evaluate[[]string](`[location.href,
+		...performance.getEntriesByType("resource").map((e) => e.name),
+		...[...document.querySelectorAll("[src],[href]")].map((e) => e.src || e.href)]`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range urls {
+		if !strings.HasPrefix(u, srv.URL+"/") {
+			t.Errorf("request to another host: %s", u)
+		}
+	}
+	if len(urls) < 5 {
+		t.Errorf("only %d requests seen: %v", len(urls), urls)
+	}
+}
+
+func TestBrowserDisconnectReconnect(t *testing.T) {
+	p := newPage(t)
+	srv := startVitals(t, t.TempDir())
+	p.do(chromedp.Navigate(srv.URL + "/"))
+	p.waitFor("the page to be live", allDrawn+` && s.live >= 10`, 10*time.Second)
+	p.openPanel()
+
+	p.do(chromedp.Click(chromedp.ID("btn-disconnect")))
+	p.waitFor("disconnected", `s.state === "disconnected"`, 5*time.Second)
+	before := p.snap()
+	if !strings.HasPrefix(before.Badge, "Offline since") {
+		t.Errorf("badge after Disconnect = %q", before.Badge)
+	}
+	time.Sleep(5 * time.Second) // the server keeps publishing meanwhile
+
+	p.do(chromedp.Click(chromedp.ID("btn-reconnect")))
+	p.waitFor("the catch-up after the disconnect",
+		fmt.Sprintf(`s.state === "live" && s.catchups.some((c) => c.after === %q)`, before.LastID), 10*time.Second)
+	after := p.snap()
+	var c catchupSummary
+	for _, x := range after.Catchups {
+		if x.After == before.LastID {
+			c = x
+		}
+	}
+	// What the server published meanwhile: its history after our id, up to
+	// the head the catch-up ended at.
+	ids := historyIDs(t, srv.URL, before.LastID)
+	published := -1
+	for i, id := range ids {
+		if id == c.Head {
+			published = i + 1
+		}
+	}
+	if published < 0 {
+		t.Fatalf("catch-up head %q not in the server's history after %q", c.Head, before.LastID)
+	}
+	// 5 s at the 200 ms test interval is about 25 ticks of 5 topics.
+	if published < 100 {
+		t.Errorf("server published only %d events in 5 s", published)
+	}
+	if c.Count != published || c.Announced != published {
+		t.Errorf("caught up %d events (announced %d), server published %d", c.Count, c.Announced, published)
+	}
+	if got := after.CaughtUp - before.CaughtUp; got != published {
+		t.Errorf("caught-up counter grew by %d, want %d", got, published)
+	}
+	if !c.Complete {
+		t.Errorf("catch-up incomplete: %s", c.Reason)
+	}
+	if !strings.HasPrefix(after.CatchupText, "Caught up ") {
+		t.Errorf("catch-up indicator says %q", after.CatchupText)
+	}
+	t.Logf("caught up %d events in %d ms: %q", c.Count, c.MS, after.CatchupText)
+	checkNoHoles(t, after)
+	if errs := p.consoleErrors(); len(errs) > 0 {
+		t.Errorf("console errors:\n%s", strings.Join(errs, "\n"))
+	}
+}
+
+func TestBrowserReloadResumes(t *testing.T) {
+	p := newPage(t)
+	srv := startVitals(t, t.TempDir())
+	p.do(chromedp.Navigate(srv.URL + "/"))
+	p.waitFor("the page to be live", allDrawn+` && s.live >= 10`, 10*time.Second)
+	p.openPanel()
+	// Stop the stream first, so the stored id can't move under the test.
+	p.do(chromedp.Click(chromedp.ID("btn-disconnect")))
+	p.waitFor("disconnected", `s.state === "disconnected"`, 5*time.Second)
+	time.Sleep(100 * time.Millisecond) // one frame: the position is saved per frame
+	stored, err := chromedp.Run(p.ctx, chromedp.Evaluate[string](`JSON.parse(localStorage.getItem("vitals.position")).id`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := p.snap(); stored != s.LastID {
+		t.Fatalf("stored id %q, page's last id %q", stored, s.LastID)
+	}
+	time.Sleep(time.Second)
+
+	p.do(chromedp.Reload())
+	p.waitFor("the reloaded page to resume from the stored id",
+		fmt.Sprintf(`s.state === "live" && s.catchups.length > 0 && s.catchups[0].after === %q`, stored), 10*time.Second)
+	s := p.snap()
+	c := s.Catchups[0]
+	if !c.Complete || c.Count == 0 {
+		t.Errorf("resume after reload: %+v", c)
+	}
+	if !strings.HasPrefix(s.CatchupText, "Caught up ") {
+		t.Errorf("catch-up indicator after reload says %q", s.CatchupText)
+	}
+	checkNoHoles(t, s)
+}
+
+func TestBrowserKillRestart(t *testing.T) {
+	p := newPage(t)
+	// A 20 s history and window: the screenshots at the end show the whole
+	// story (live, the offline band, live again) instead of a thin sliver
+	// of a 5-minute axis.
+	srv := startVitals(t, t.TempDir(), "--history", "20s")
+	p.do(chromedp.Navigate(srv.URL + "/"))
+	p.waitFor("the page to be live", allDrawn, 10*time.Second)
+	burnCPU(3 * time.Second) // something to see on the CPU charts
+	p.waitFor("some history", `s.live >= 150`, 20*time.Second)
+
+	beforeKill := p.snap()
+	killed := time.Now()
+	srv.Kill9(t)
+	p.waitFor("Reconnecting", `s.badge.startsWith("Reconnecting")`, 5*time.Second)
+	time.Sleep(2 * time.Second) // the downtime the band must cover
+	down := p.snap()
+	if down.State != "reconnecting" {
+		t.Errorf("after 2 s down the badge is %q", down.Badge)
+	}
+
+	srv2 := srv.Restart(t)
+	restarted := time.Now()
+	p.waitFor("live again after the restart",
+		fmt.Sprintf(`s.state === "live" && s.instance !== %q && s.catchups.length > 1`, beforeKill.Instance), 15*time.Second)
+	t.Logf("live again %v after the restart", time.Since(restarted).Round(time.Millisecond))
+	s := p.snap()
+
+	// The badge went Live -> Reconnecting -> ... -> Live.
+	var seq []string
+	for _, st := range s.States {
+		if st.At >= killed.UnixMilli() {
+			seq = append(seq, st.State)
+		}
+	}
+	if len(seq) < 2 || seq[0] != "reconnecting" || seq[len(seq)-1] != "live" {
+		t.Errorf("states after the kill: %v", seq)
+	}
+	// The catch-up indicator appeared, and the stored id still meant
+	// something to the restarted server: ids continue.
+	c := s.Catchups[len(s.Catchups)-1]
+	if !c.Complete || c.Count == 0 {
+		t.Errorf("catch-up after restart: %+v", c)
+	}
+	if s.CatchupText == "" {
+		t.Error("no catch-up indicator after the restart")
+	}
+	ids := historyIDs(t, srv2.URL, "")
+	pos := map[string]int{}
+	for i, id := range ids {
+		pos[id] = i
+	}
+	old, okOld := pos[beforeKill.LastID]
+	cur, okNew := pos[s.LastID]
+	if !okOld || !okNew || old >= cur {
+		t.Errorf("ids do not continue: before kill %q (at %d, %v), now %q (at %d, %v)", beforeKill.LastID, old, okOld, s.LastID, cur, okNew)
+	}
+	// One band labelled as a restart covers the downtime.
+	var covered bool
+	for _, b := range s.Bands {
+		if b.Kind == "restart" && b.From <= killed.UnixMilli() && b.To >= killed.Add(2*time.Second).UnixMilli() {
+			covered = true
+		}
+	}
+	if !covered {
+		t.Errorf("no restart band covers %v..+2s: %+v", killed.Format("15:04:05.000"), s.Bands)
+	}
+
+	// Let the right side fill a little, then the README pictures.
+	p.waitFor("data after the restart", fmt.Sprintf(`s.live >= %d`, s.Live+100), 10*time.Second)
+	screenshots(t, p)
+}
+
+// screenshots saves the dashboard in light and dark to the test's output
+// dir ($VITALS_TEST_OUT, else the test's artifact dir) and, with -update,
+// to docs/.
+func screenshots(t *testing.T, p *page) {
+	t.Helper()
+	out := os.Getenv("VITALS_TEST_OUT")
+	if out == "" {
+		out = t.ArtifactDir()
+	}
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, scheme := range []string{"light", "dark"} {
+		p.do(chromedp.EmulateViewport(1280, 900))
+		if _, err := chromedp.Run(p.ctx, func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
+			_, err := chromedp.Call(ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+				Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: scheme}},
+			})
+			return chromedp.Void{}, err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		// Charts rebuild on the change; give them two frames.
+		p.do(chromedp.Sleep(300 * time.Millisecond))
+		png, err := chromedp.Run(p.ctx, chromedp.FullScreenshot(100))
+		if err != nil {
+			t.Fatal(err)
+		}
+		name := "screenshot.png"
+		if scheme == "dark" {
+			name = "screenshot-dark.png"
+		}
+		path := filepath.Join(out, name)
+		if err := os.WriteFile(path, png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("%s screenshot: %s", scheme, path)
+		if *updateScreenshots {
+			if err := os.MkdirAll("docs", 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join("docs", name), png, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+}
+
+// burnCPU keeps every core busy for d, so the CPU charts show a hill.
+func burnCPU(d time.Duration) {
+	stop := time.Now().Add(d)
+	var wg sync.WaitGroup
+	for range runtime.NumCPU() {
+		wg.Go(func() {
+			x := 0
+			for time.Now().Before(stop) {
+				x++
+			}
+			_ = x
+		})
+	}
+	wg.Wait()
+}
+

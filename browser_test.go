@@ -487,4 +487,3 @@ func burnCPU(d time.Duration) {
 	}
 	wg.Wait()
 }
-

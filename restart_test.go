@@ -1,0 +1,150 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"net/http"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+)
+
+type historyPage struct {
+	Head, Oldest string
+	Complete     bool
+	Events       []struct{ ID, Event string }
+}
+
+func getHistory(t *testing.T, base, query string) historyPage {
+	t.Helper()
+	resp, err := http.Get(base + "/api/history" + query)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var p historyPage
+	if err := json.NewDecoder(resp.Body).Decode(&p); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// readCatchup connects with lastID and returns the ids between
+// catchup-start and catchup-end, and the catchup-start data.
+func readCatchup(t *testing.T, base, lastID string) (ids []string, start map[string]any) {
+	t.Helper()
+	req, _ := http.NewRequest("GET", base+"/events", nil)
+	req.Header.Set("Last-Event-ID", lastID)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	var event, id string
+	for sc.Scan() {
+		line := sc.Text()
+		switch {
+		case strings.HasPrefix(line, "id: "):
+			id = strings.TrimPrefix(line, "id: ")
+		case strings.HasPrefix(line, "event: "):
+			event = strings.TrimPrefix(line, "event: ")
+		case strings.HasPrefix(line, "data: ") && event == "catchup-start":
+			json.Unmarshal([]byte(strings.TrimPrefix(line, "data: ")), &start)
+		case line == "":
+			switch {
+			case event == "catchup-end":
+				return ids, start
+			case start != nil && id != "" && event != "catchup-start":
+				ids = append(ids, id)
+			}
+			event, id = "", ""
+		}
+	}
+	t.Fatalf("stream ended before catchup-end: %v", sc.Err())
+	return nil, nil
+}
+
+// TestKill9RestartContinuesIDsAndResumesExactly is the product's promise:
+// kill the server hard, start it again on the same data dir, and a client
+// resuming with its last id gets exactly the events published since.
+func TestKill9RestartContinuesIDsAndResumesExactly(t *testing.T) {
+	dir := t.TempDir()
+	p := startVitals(t, dir)
+	waitHistory(t, p.URL, 10)
+	before := getHistory(t, p.URL, "")
+	seen := before.Head // the client's Last-Event-ID
+
+	p.Kill9(t)
+	p2 := p.Restart(t)
+	waitHistory(t, p2.URL, len(before.Events)+10)
+
+	ids, start := readCatchup(t, p2.URL, seen)
+	if start["complete"] != true {
+		t.Fatalf("catchup-start after restart = %v", start)
+	}
+	after := getHistory(t, p2.URL, "?after="+seen)
+	var want []string
+	for _, e := range after.Events {
+		want = append(want, e.ID)
+	}
+	if len(ids) < len(want) || strings.Join(ids[:len(want)], ",") != strings.Join(want, ",") {
+		t.Fatalf("resumed with %v\nwant (at least) %v", ids, want)
+	}
+	// Ids continue above the old ones: none of the new ids was issued
+	// before the kill.
+	old := map[string]bool{}
+	for _, e := range before.Events {
+		old[e.ID] = true
+	}
+	for _, id := range ids {
+		if old[id] {
+			t.Fatalf("id %s was reused after restart", id)
+		}
+	}
+	if !strings.HasPrefix(ids[0], strings.SplitN(seen, ".", 2)[0]+".") {
+		t.Fatalf("epoch changed across restart: %s then %s", seen, ids[0])
+	}
+}
+
+func TestSecondProcessOnSameDataDirFailsClearly(t *testing.T) {
+	dir := t.TempDir()
+	startVitals(t, dir)
+	cmd := exec.Command(vitalsBinary(t), "--addr", freeAddr(t), "--data-dir", dir)
+	done := make(chan struct{})
+	var out []byte
+	var err error
+	go func() { out, err = cmd.CombinedOutput(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		cmd.Process.Kill()
+		<-done
+		t.Fatal("second vitals on a locked data dir hung")
+	}
+	if err == nil || !strings.Contains(string(out), "locked by another process") || !strings.Contains(string(out), dir) {
+		t.Fatalf("err %v, output %s", err, out)
+	}
+}
+
+func TestBadFlagStopsStartupWithOneLine(t *testing.T) {
+	out, err := exec.Command(vitalsBinary(t), "--interval", "1ms").CombinedOutput()
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	if err == nil || len(lines) != 1 || !strings.Contains(lines[0], "--interval") {
+		t.Fatalf("err %v, output %q", err, out)
+	}
+}
+
+func waitHistory(t *testing.T, base string, n int) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for len(getHistory(t, base, "").Events) < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("fewer than %d events after 30s", n)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+

@@ -25,6 +25,7 @@ type Config struct {
 	// Roots of the host's /proc, /sys and /etc when vitals runs in a
 	// container (from HOST_PROC, HOST_SYS, HOST_ETC, as gopsutil names them).
 	HostProc, HostSys, HostEtc string
+	Operations // tokens, CORS, limits, log format: config_ops.go
 }
 
 // minInterval keeps the sampler from eating the machine it watches: a full
@@ -60,6 +61,7 @@ func parseConfig(args []string, getenv func(string) string, usage io.Writer) (Co
 	fs.Var((*millis)(&c.Retry), "retry", "reconnect delay sent to browsers: milliseconds or a duration")
 	fs.DurationVar(&c.Heartbeat, "heartbeat", c.Heartbeat, "keep-alive comment interval on idle streams")
 	fs.TextVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error")
+	c.Operations.addFlags(fs)
 
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -90,7 +92,10 @@ func parseConfig(args []string, getenv func(string) string, usage io.Writer) (Co
 	if envErr != nil {
 		return c, envErr
 	}
-	return c, c.validate()
+	if err := c.validate(); err != nil {
+		return c, err
+	}
+	return c, c.Operations.finish(c.Addr)
 }
 
 func (c Config) validate() error {

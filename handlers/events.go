@@ -72,6 +72,15 @@ func (s *server) events(c *gin.Context) {
 	h.Set("Content-Type", "text/event-stream; charset=utf-8")
 	h.Set("Cache-Control", "no-cache")
 	h.Set("X-Accel-Buffering", "no") // nginx: don't buffer this response
+	if c.Request.Method == http.MethodHead {
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	if !s.admitStream() {
+		s.refuseStream(c)
+		return
+	}
+	defer s.ops.streams.Add(-1)
 
 	sub, err := s.cfg.Events.Subscribe(history.SubscribeOptions{Topics: topics, Resume: resume, After: after})
 	if errors.Is(err, history.ErrClosed) {
@@ -88,6 +97,23 @@ func (s *server) events(c *gin.Context) {
 	defer sub.Close()
 
 	st := &stream{w: w, rc: http.NewResponseController(w), timeout: s.cfg.WriteTimeout}
+	set := topicSet(topics)
+	var sl *streamLog
+	if cu := sub.Catchup(); cu != nil {
+		sl = s.openStreamLog(c, set, true, after, cu.Count, cu.Complete)
+	} else {
+		sl = s.openStreamLog(c, set, false, "", 0, false)
+	}
+	s.cfg.Observer.StreamOpened(set)
+	reason := "" // set where the loop ends for a reason of its own
+	defer func() {
+		var err error
+		if reason == "" {
+			reason, err = writeFailure(c.Request.Context(), st.err)
+		}
+		sl.closed(reason, err)
+		s.cfg.Observer.StreamClosed(set, reason)
+	}()
 	// Streams live far longer than any server-wide deadline.
 	st.rc.SetReadDeadline(time.Time{})
 	w.WriteHeader(http.StatusOK)
@@ -120,9 +146,12 @@ func (s *server) events(c *gin.Context) {
 	for {
 		select {
 		case <-ctx.Done():
+			reason = CloseClientGone
 			return
 		case <-sub.Done():
+			reason = CloseSlow
 			if errors.Is(sub.Err(), history.ErrClosed) {
+				reason = CloseShutdown
 				// Shutdown: tell the browser to come back soon, with
 				// jitter so a restart isn't met by every client at once.
 				st.write(history.AppendRetry(nil, s.jitteredRetry()))
@@ -160,6 +189,7 @@ type stream struct {
 	rc      *http.ResponseController
 	timeout time.Duration
 	last    time.Time
+	err     error // the first write or flush error
 }
 
 func (st *stream) write(p []byte) error {
@@ -168,11 +198,18 @@ func (st *stream) write(p []byte) error {
 		return err
 	}
 	_, err := st.w.Write(p)
+	if err != nil && st.err == nil {
+		st.err = err
+	}
 	return err
 }
 
 func (st *stream) flush() error {
-	return st.rc.Flush()
+	err := st.rc.Flush()
+	if err != nil && st.err == nil {
+		st.err = err
+	}
+	return err
 }
 
 func (s *server) appendHello(buf []byte) []byte {

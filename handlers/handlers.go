@@ -45,6 +45,10 @@ type Config struct {
 	Static       fs.FS        // static assets (dashboard JS and CSS)
 	Health       func() error // nil error: sampler and store are working
 	Logger       *slog.Logger
+	Access       Access         // tokens, CORS, Host check: ops.go
+	Limits       Limits         // stream count and request sizes: ops.go
+	Metrics      http.Handler   // serves /metrics when not nil
+	Observer     StreamObserver // told about streams, for /metrics; may be nil
 }
 
 // New returns the HTTP handler for every route.
@@ -65,16 +69,19 @@ func New(cfg Config) (http.Handler, error) {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	s := &server{cfg: cfg, topics: cfg.Events.Topics()}
+	s.ops = newOpsState(&s.cfg)
 
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
 	r.Use(s.recover)
+	s.useOps(r) // before any route, so every route gets it
 	r.NoRoute(func(c *gin.Context) { jsonError(c, http.StatusNotFound, "no such page") })
 	r.NoMethod(func(c *gin.Context) { jsonError(c, http.StatusMethodNotAllowed, "method not allowed") })
 
 	r.GET("/events", s.events)
 	r.GET("/api/history", s.history)
 	r.GET("/healthz", s.healthz)
+	s.registerOps(r)
 	if err := registerPages(r, cfg); err != nil {
 		return nil, err
 	}
@@ -84,6 +91,7 @@ func New(cfg Config) (http.Handler, error) {
 type server struct {
 	cfg    Config
 	topics []string
+	ops    *opsState
 }
 
 // recover turns a panic in a handler into a logged 500 (if nothing was

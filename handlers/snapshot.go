@@ -1,0 +1,25 @@
+package handlers
+
+import (
+	"encoding/json"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+)
+
+type snapshotEvent struct {
+	ID   string          `json:"id"`
+	Data json.RawMessage `json:"data"`
+}
+
+// snapshot serves GET /api/snapshot: the newest event of every topic that
+// has one, keyed by topic ({"cpu": {"id": ..., "data": {...}}, ...}), for
+// scripts and status bars that want one value now and no stream.
+func (s *server) snapshot(c *gin.Context) {
+	out := make(map[string]snapshotEvent, len(s.topics))
+	for _, e := range s.cfg.Events.Latest() {
+		out[e.Topic] = snapshotEvent{ID: e.ID, Data: e.Data}
+	}
+	c.Header("Cache-Control", "no-store")
+	c.JSON(http.StatusOK, out)
+}

@@ -1,0 +1,474 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"os"
+	"os/signal"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	cfg, err := parseFlags(os.Args[1:])
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "loadgen:", err)
+		os.Exit(2)
+	}
+	res, err := run(ctx, cfg, os.Stderr)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "loadgen:", err)
+		os.Exit(1)
+	}
+	out, _ := json.MarshalIndent(res, "", "  ")
+	if cfg.JSON != "" {
+		if err := os.WriteFile(cfg.JSON, out, 0o644); err != nil {
+			fmt.Fprintln(os.Stderr, "loadgen:", err)
+			os.Exit(1)
+		}
+	} else {
+		os.Stdout.Write(append(out, '\n'))
+	}
+}
+
+// Config is one run. Every flag has a bound: the run ends by itself.
+type Config struct {
+	URL       string
+	Streams   int
+	RampRate  int           // new streams per second
+	Hold      time.Duration // measurement window after the ramp
+	Grace     time.Duration // after the window, for the last tick to arrive
+	Topics    string        // "|"-separated topic queries, cycled over streams; "all" is every topic
+	Resume    string        // "": live only; "oldest": resume from the oldest retained id; or an id
+	Reconnect bool          // reconnect with Last-Event-ID after the server closes, as EventSource does
+	Churn     bool          // close each connection after ChurnMin..ChurnMax and reconnect
+	ChurnMin  time.Duration
+	ChurnMax  time.Duration
+	Slow      int           // extra streams that stop reading halfway through the window
+	SlowDrain time.Duration // how long a released slow stream reads to learn whether it was dropped
+	Truth     string        // "history" (compare ids with /api/history), "ticks" (sample times only)
+	Interval  time.Duration // the server's sampling interval, for the ticks check
+	Names     string        // topic names, for the ticks check
+	PID       int           // server process, for RSS and CPU
+	Pprof     string        // server's --pprof base URL, for goroutines and heap
+	Settle    time.Duration // after closing every stream, before the final server reading
+	PerSource int           // streams per loopback source address
+	MaxTime   time.Duration // hard cap on the whole run
+	JSON      string        // write the result here instead of stdout
+	Label     string
+
+	resumeID string
+	host     string
+}
+
+func parseFlags(args []string) (Config, error) {
+	var c Config
+	fs := flag.NewFlagSet("loadgen", flag.ContinueOnError)
+	fs.StringVar(&c.URL, "url", "http://127.0.0.1:8080", "server base URL (loopback only)")
+	fs.IntVar(&c.Streams, "streams", 1000, "number of /events streams")
+	fs.IntVar(&c.RampRate, "ramp", 2000, "new streams per second while ramping up")
+	fs.DurationVar(&c.Hold, "hold", 60*time.Second, "measurement window after the ramp")
+	fs.DurationVar(&c.Grace, "grace", 3*time.Second, "wait after the window for the last tick to arrive")
+	fs.StringVar(&c.Topics, "topics", "all|all|all|cpu,memory", `"|"-separated topic filters cycled over streams ("all": every topic)`)
+	fs.StringVar(&c.Resume, "resume", "", `resume every stream from this id on first connect ("oldest": the oldest retained)`)
+	fs.BoolVar(&c.Reconnect, "reconnect", false, "reconnect with Last-Event-ID when the server closes a stream")
+	fs.BoolVar(&c.Churn, "churn", false, "close each stream after -churn-min..-churn-max and reconnect with its last id")
+	fs.DurationVar(&c.ChurnMin, "churn-min", time.Second, "shortest stream life with -churn")
+	fs.DurationVar(&c.ChurnMax, "churn-max", 10*time.Second, "longest stream life with -churn")
+	fs.IntVar(&c.Slow, "slow", 0, "extra streams that stop reading halfway through the window")
+	fs.DurationVar(&c.SlowDrain, "slow-drain", 3*time.Second, "how long released slow streams read to see if they were dropped")
+	fs.StringVar(&c.Truth, "truth", "history", `"history": compare ids with GET /api/history; "ticks": check sample times only`)
+	fs.DurationVar(&c.Interval, "interval", time.Second, "server sampling interval (for -truth ticks)")
+	fs.StringVar(&c.Names, "names", "cpu,memory,load,disk,network", "topic names (for -truth ticks)")
+	fs.IntVar(&c.PID, "pid", 0, "server pid: report its RSS and CPU from /proc")
+	fs.StringVar(&c.Pprof, "pprof", "", "server pprof base URL (its --pprof), for goroutines and heap")
+	fs.DurationVar(&c.Settle, "settle", 0, "after closing every stream, wait this long and read the server again")
+	fs.IntVar(&c.PerSource, "per-source", 20000, "streams per loopback source address (127.0.0.1, then .2, .3, ...)")
+	fs.DurationVar(&c.MaxTime, "max-time", 20*time.Minute, "hard cap on the whole run")
+	fs.StringVar(&c.JSON, "json", "", "write the JSON result to this file (default stdout)")
+	fs.StringVar(&c.Label, "label", "", "name of the run, copied into the result")
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	return c, c.check()
+}
+
+func (c *Config) check() error {
+	u, err := url.Parse(c.URL)
+	if err != nil || u.Scheme != "http" {
+		return fmt.Errorf("-url %q: want http://127.x.x.x:port", c.URL)
+	}
+	if !strings.HasPrefix(u.Hostname(), "127.") && u.Hostname() != "localhost" {
+		return fmt.Errorf("-url %q: loopback only", c.URL)
+	}
+	c.host = u.Host
+	switch {
+	case c.Streams < 1 || c.Streams > 200_000:
+		return errors.New("-streams: 1 to 200,000")
+	case c.Slow < 0 || c.Slow > 100_000:
+		return errors.New("-slow: 0 to 100,000")
+	case c.RampRate < 1:
+		return errors.New("-ramp must be positive")
+	case c.Hold <= 0 || c.Hold > time.Hour:
+		return errors.New("-hold: up to 1h")
+	case c.PerSource < 1 || c.PerSource > 28_000:
+		return errors.New("-per-source: 1 to 28,000")
+	case c.Churn && c.ChurnMax < c.ChurnMin:
+		return errors.New("-churn-max must be at least -churn-min")
+	case c.Truth != "history" && c.Truth != "ticks":
+		return errors.New(`-truth: "history" or "ticks"`)
+	case len(strings.Split(c.Names, ",")) > maxTopics:
+		return fmt.Errorf("-names: at most %d", maxTopics)
+	}
+	return nil
+}
+
+// Result is what one run measured. Durations are in milliseconds.
+type Result struct {
+	Label          string   `json:"label"`
+	Streams        int      `json:"streams"`
+	Slow           int      `json:"slow,omitempty"`
+	Held           int64    `json:"held"`           // connected when the window ended
+	Failed         int64    `json:"failed"`         // first connects that failed
+	RampMS         float64  `json:"ramp_ms"`        // until every stream's first connect ended
+	HoldMS         float64  `json:"hold_ms"`        // the measurement window
+	LiveEvents     int64    `json:"live_events"`    // live events received in the window, all streams
+	EventsPerSec   float64  `json:"events_per_sec"` // LiveEvents / window
+	ExpectedPerSec float64  `json:"expected_per_sec"`
+	Replayed       int64    `json:"replayed"`
+	Latency        Latency  `json:"latency"`                     // live events in the window (first half with -slow)
+	LatencySlow    *Latency `json:"latency_with_slow,omitempty"` // second half, while slow streams stall
+
+	Check Check `json:"check"`
+
+	Catchups      int     `json:"catchups,omitempty"`
+	CatchupP50MS  float64 `json:"catchup_p50_ms,omitempty"` // connect to catchup-end
+	CatchupMaxMS  float64 `json:"catchup_max_ms,omitempty"`
+	Incomplete    int     `json:"incomplete_catchups,omitempty"`
+	Reconnects    int     `json:"reconnects,omitempty"`
+	AllCaughtUpMS float64 `json:"all_caught_up_ms,omitempty"` // first drop to last catchup-end (with -reconnect)
+	SlowDropped   int     `json:"slow_dropped,omitempty"`
+
+	Server  *ProcReport `json:"server,omitempty"`
+	Loadgen ProcReport  `json:"loadgen"`
+	Errors  []string    `json:"errors,omitempty"`
+}
+
+// Check is the exactness verdict over every stream.
+type Check struct {
+	Mode          string `json:"mode"`
+	Streams       int    `json:"streams"`
+	Expected      int64  `json:"expected"`       // events owed, summed over streams
+	Missed        int64  `json:"missed"`         // owed but never received
+	StreamsMissed int    `json:"streams_missed"` // streams with at least one miss
+	MaxMissed     int64  `json:"max_missed"`     // worst stream
+	OutOfOrder    int64  `json:"out_of_order"`   // ids received twice or backwards
+	Unknown       int64  `json:"unknown"`        // ids the server's log doesn't hold
+	BadIDs        int64  `json:"bad_ids"`        // ids not of vitals' shape
+	Note          string `json:"note,omitempty"`
+}
+
+// ProcReport is a process's cost during the window.
+type ProcReport struct {
+	RSSBaseKiB      int64   `json:"rss_base_kib"` // before the ramp
+	RSSKiB          int64   `json:"rss_kib"`      // at the end of the window
+	RSSPeakKiB      int64   `json:"rss_peak_kib"`
+	PerStreamKiB    float64 `json:"per_stream_kib"` // (RSS - base) / held
+	CPUPercent      float64 `json:"cpu_pct"`        // of one core, over the window
+	Threads         int64   `json:"threads"`
+	RSSAfterKiB     int64   `json:"rss_after_kib,omitempty"` // after streams closed and -settle
+	GoroutinesBase  int64   `json:"goroutines_base,omitempty"`
+	GoroutinesPeak  int64   `json:"goroutines,omitempty"`
+	GoroutinesAfter int64   `json:"goroutines_after,omitempty"`
+	HeapBase        int64   `json:"heap_inuse_base,omitempty"`
+	HeapAfter       int64   `json:"heap_inuse_after,omitempty"`
+}
+
+// runner is one run's shared state.
+type runner struct {
+	cfg    Config
+	host   string
+	epochs epochs
+	names  [][]byte
+
+	dialSem     chan struct{} // bounds connects in flight during the ramp
+	slowRelease chan struct{} // closed to let slow streams read again
+
+	held      atomic.Int64
+	failed    atomic.Int64
+	live      atomic.Int64
+	replayed  atomic.Int64
+	badIDs    atomic.Int64
+	measuring atomic.Bool
+	phase     atomic.Int32
+	hists     [2]hist
+
+	mu        sync.Mutex // guards following fields
+	catchups  []time.Duration
+	lastCU    time.Time
+	firstDrop time.Time // the server first closed a stream (with -reconnect)
+	errs      errLog
+}
+
+type errLog struct {
+	mu   sync.Mutex // guards following fields
+	seen map[string]int
+}
+
+func (e *errLog) note(err error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.seen == nil {
+		e.seen = map[string]int{}
+	}
+	msg := err.Error()
+	if i := strings.LastIndex(msg, ": "); i >= 0 && strings.Contains(msg, "127.") {
+		msg = msg[i+2:] // drop addresses so alike errors group
+	}
+	e.seen[msg]++
+}
+
+func (r *runner) phaseHist() *hist { return &r.hists[r.phase.Load()] }
+
+func (r *runner) topicIndex(ev []byte) int {
+	for i, n := range r.names {
+		if string(n) == string(ev) {
+			return i
+		}
+	}
+	return -1
+}
+
+func (r *runner) noteDrop() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.firstDrop.IsZero() {
+		r.firstDrop = time.Now()
+	}
+}
+
+func (r *runner) noteCatchup(s *stream, d time.Duration) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.catchups = append(r.catchups, d)
+	r.lastCU = time.Now()
+}
+
+// run performs one load run and returns its figures.
+func run(ctx context.Context, cfg Config, log io.Writer) (*Result, error) {
+	ctx, cancelAll := context.WithTimeout(ctx, cfg.MaxTime)
+	defer cancelAll()
+	if err := cfg.check(); err != nil {
+		return nil, err
+	}
+	if err := raiseNoFile(uint64(cfg.Streams+cfg.Slow) + 1024); err != nil {
+		return nil, err
+	}
+	r := &runner{cfg: cfg, host: cfg.host, dialSem: make(chan struct{}, 256), slowRelease: make(chan struct{})}
+	for _, n := range strings.Split(cfg.Names, ",") {
+		r.names = append(r.names, []byte(n))
+	}
+	if cfg.Resume == "oldest" {
+		h, err := fetchHead(cfg.URL)
+		if err != nil {
+			return nil, err
+		}
+		r.cfg.resumeID = h.Oldest
+	} else {
+		r.cfg.resumeID = cfg.Resume
+	}
+	res := &Result{Label: cfg.Label, Streams: cfg.Streams, Slow: cfg.Slow}
+
+	mon := newMonitor(cfg.PID, cfg.Pprof)
+	mon.base()
+	self := newMonitor(os.Getpid(), "")
+	self.base()
+
+	filters := strings.Split(cfg.Topics, "|")
+	streams := make([]*stream, cfg.Streams+cfg.Slow)
+	for i := range streams {
+		q := filters[i%len(filters)]
+		if q == "all" {
+			q = ""
+		}
+		streams[i] = &stream{r: r, n: i, query: q, slow: i >= cfg.Streams,
+			rng: rand.New(rand.NewPCG(uint64(i), 42)), keys: make([]uint64, 0, 64)}
+	}
+
+	streamCtx, stopStreams := context.WithCancel(ctx)
+	defer stopStreams()
+	var wg, ramp sync.WaitGroup
+	start := func(s *stream) {
+		ramp.Add(1)
+		wg.Go(func() { s.run(streamCtx, sync.OnceFunc(ramp.Done)) })
+	}
+	rampStart := time.Now()
+	pace := time.Second / time.Duration(cfg.RampRate)
+	for i, s := range streams[:cfg.Streams] {
+		start(s)
+		if wait := time.Until(rampStart.Add(time.Duration(i+1) * pace)); wait > 0 {
+			select {
+			case <-ctx.Done():
+			case <-time.After(wait):
+			}
+		}
+	}
+	ramp.Wait()
+	res.RampMS = durMS(time.Since(rampStart))
+	fmt.Fprintf(log, "%s: ramp %d streams in %.1fs (%d failed)\n", cfg.Label, cfg.Streams, res.RampMS/1000, r.failed.Load())
+
+	// The measurement window.
+	mon.begin()
+	self.begin()
+	live0 := r.live.Load()
+	r.measuring.Store(true)
+	winStart := time.Now()
+	slowAt := winStart.Add(cfg.Hold / 2)
+	sampler := time.NewTicker(time.Second)
+	for end := winStart.Add(cfg.Hold); time.Now().Before(end) && ctx.Err() == nil; {
+		select {
+		case <-ctx.Done():
+		case <-sampler.C:
+		}
+		mon.sample()
+		self.sample()
+		if cfg.Slow > 0 && r.phase.Load() == 0 && time.Now().After(slowAt) {
+			r.phase.Store(1)
+			for _, s := range streams[cfg.Streams:] {
+				start(s)
+			}
+		}
+	}
+	sampler.Stop()
+	r.measuring.Store(false)
+	window := time.Since(winStart)
+	res.HoldMS = durMS(window)
+	res.LiveEvents = r.live.Load() - live0
+	res.EventsPerSec = float64(res.LiveEvents) / window.Seconds()
+	res.Held = r.held.Load()
+	srv := mon.end(res.Held - int64(cfg.Slow))
+	res.Loadgen = *self.end(res.Held)
+
+	var head headInfo
+	if cfg.Truth == "history" {
+		h, err := fetchHead(cfg.URL)
+		if err != nil {
+			r.errs.note(fmt.Errorf("read head at the end: %w", err))
+		}
+		head = h
+	}
+	time.Sleep(cfg.Grace)
+	if cfg.Slow > 0 {
+		close(r.slowRelease)
+		time.Sleep(cfg.SlowDrain + 500*time.Millisecond)
+	}
+	stopStreams()
+	wg.Wait()
+	if cfg.Settle > 0 {
+		time.Sleep(cfg.Settle)
+	}
+	mon.after(srv)
+	res.Server = srv
+
+	res.Latency = r.hists[0].summary()
+	if cfg.Slow > 0 {
+		l := r.hists[1].summary()
+		res.LatencySlow = &l
+	}
+	res.Replayed = r.replayed.Load()
+	r.mu.Lock()
+	if n := len(r.catchups); n > 0 {
+		slices.Sort(r.catchups)
+		res.Catchups = n
+		res.CatchupP50MS = durMS(r.catchups[n/2])
+		res.CatchupMaxMS = durMS(r.catchups[n-1])
+	}
+	r.mu.Unlock()
+	if !r.firstDrop.IsZero() && r.lastCU.After(r.firstDrop) {
+		res.AllCaughtUpMS = durMS(r.lastCU.Sub(r.firstDrop))
+	}
+	for _, s := range streams {
+		if s.connects > 1 {
+			res.Reconnects += s.connects - 1
+		}
+		if s.cuStart != "" {
+			res.Incomplete++
+		}
+		if s.slowDrop {
+			res.SlowDropped++
+		}
+	}
+	res.Check = r.check(ctx, streams, head)
+	res.Check.BadIDs = r.badIDs.Load()
+	res.ExpectedPerSec = expectedRate(streams[:cfg.Streams], len(r.names), cfg.Interval)
+	r.errs.mu.Lock()
+	for msg, n := range r.errs.seen {
+		res.Errors = append(res.Errors, fmt.Sprintf("%d× %s", n, msg))
+	}
+	r.errs.mu.Unlock()
+	slices.Sort(res.Errors)
+	return res, nil
+}
+
+// expectedRate is how many live events per second the streams are owed.
+func expectedRate(streams []*stream, topics int, interval time.Duration) float64 {
+	total := 0
+	for _, s := range streams {
+		if s.query == "" {
+			total += topics
+		} else {
+			total += len(strings.Split(s.query, ","))
+		}
+	}
+	return float64(total) / interval.Seconds()
+}
+
+type headInfo struct {
+	Head   string `json:"head"`
+	Oldest string `json:"oldest"`
+}
+
+func fetchHead(base string) (headInfo, error) {
+	var h headInfo
+	c := http.Client{Timeout: 10 * time.Second}
+	resp, err := c.Get(base + "/api/history?limit=1")
+	if err != nil {
+		return h, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return h, fmt.Errorf("GET /api/history: %s", resp.Status)
+	}
+	return h, json.NewDecoder(resp.Body).Decode(&h)
+}
+
+func raiseNoFile(want uint64) error {
+	var l syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &l); err != nil {
+		return err
+	}
+	if l.Cur >= want {
+		return nil
+	}
+	l.Cur = want
+	if l.Max < want {
+		l.Max = want // needs CAP_SYS_RESOURCE; the error below says so
+	}
+	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &l); err != nil {
+		return fmt.Errorf("raise open-file limit to %d: %w (run as root or raise ulimit -Hn)", want, err)
+	}
+	return nil
+}

@@ -179,6 +179,7 @@ function onHello(h) {
 }
 
 function onCatchupStart(c) {
+  const resumed = S.resumeFromT !== null;
   S.catchupFromT = S.resumeFromT ?? S.newestT;
   S.resumeFromT = null;
   S.catchupMinT = null;
@@ -186,7 +187,9 @@ function onCatchupStart(c) {
   log.system(`catch-up after ${c.after || "nothing"}: ${c.count} events${c.complete ? "" : " (incomplete: " + c.reason + ")"}`);
   // The first connect right after the history paint usually has nothing to
   // catch up; only a reconnect, a resume or a gap deserves the indicator.
-  catchupUI.quiet = c.count === 0 && c.complete && stream.reconnects === 0;
+  // On the very first connect (no stored position) the catch-up only
+  // bridges the history fetch and the stream: a tick or two, not news.
+  catchupUI.quiet = c.complete && stream.reconnects === 0 && !resumed;
   if (!catchupUI.quiet) catchupUI.start(c.count);
 }
 

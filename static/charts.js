@@ -7,9 +7,10 @@ import uPlot from "./vendor/uPlot.esm.js";
 import * as fmt from "./format.js";
 import { bandLabel, columns } from "./series.js";
 
-// The y axis gets a fixed width on every chart, so the plot areas line up
-// and one x position is one time on all of them.
-const Y_AXIS_PX = 72;
+// The y axis gets the same width on every chart (in ems of the axis font,
+// wide enough for "128 MiB/s"), so the plot areas line up and one x
+// position is one time on all of them.
+const Y_AXIS_EMS = 6.5;
 
 const KIB = 1024;
 // Binary steps for byte axes, so ticks read "256 MiB", "1 GiB" rather than
@@ -187,7 +188,9 @@ export class Chart {
     this.th = th;
     for (const sw of this.valuesEl.querySelectorAll(".sw")) sw.style.background = th[sw.dataset.color];
     const page = this.page;
-    const axisFont = `11px ${th["--font"] || "system-ui"}`;
+    // Axis text follows the page's root size (larger on 4K screens).
+    const axisPx = Math.round(0.75 * (parseFloat(getComputedStyle(document.documentElement).fontSize) || 15));
+    const axisFont = `${axisPx}px ${th["--font"] || "system-ui"}`;
     const xAxis = {
       stroke: th["--axis"],
       grid: { stroke: th["--grid"], width: 1 },
@@ -201,7 +204,7 @@ export class Chart {
       stroke: th["--axis"],
       grid: { stroke: th["--grid"], width: 1 },
       ticks: { show: false },
-      size: Y_AXIS_PX,
+      size: Math.round(Y_AXIS_EMS * axisPx),
       font: axisFont,
       values: def.heat ? () => [] : (u, splits) => splits.map((v) => def.axis(v)),
     };
@@ -432,11 +435,15 @@ export class Chart {
               if (z - a < tw + 8 * dpr) {
                 // Too narrow for the label across: write it upwards along
                 // the band's left edge, when there is room for a line.
-                if (z - a < 14 * dpr || tw + 8 * dpr > height) continue;
+                if (z - a < 14 * dpr) continue;
+                const short = b.kind === "restart" ? "restarted" : b.kind === "pending" ? "no data" : b.kind === "lost" ? "not retained" : "offline";
+                const vtext = tw + 8 * dpr <= height ? text : short;
+                const vw = ctx.measureText(vtext).width;
+                if (vw + 8 * dpr > height) continue;
                 ctx.save();
-                ctx.translate(a + 2 * dpr, top + 4 * dpr + tw);
+                ctx.translate(a + 2 * dpr, top + 4 * dpr + vw);
                 ctx.rotate(-Math.PI / 2);
-                ctx.fillText(text, 0, 0);
+                ctx.fillText(vtext, 0, 0);
                 ctx.restore();
                 continue;
               }

@@ -26,6 +26,7 @@ type Config struct {
 	// container (from HOST_PROC, HOST_SYS, HOST_ETC, as gopsutil names them).
 	HostProc, HostSys, HostEtc string
 	Operations // tokens, CORS, limits, log format: config_ops.go
+	Pprof      string // loopback address for net/http/pprof; "" is off (pprof.go)
 }
 
 // minInterval keeps the sampler from eating the machine it watches: a full
@@ -61,6 +62,7 @@ func parseConfig(args []string, getenv func(string) string, usage io.Writer) (Co
 	fs.Var((*millis)(&c.Retry), "retry", "reconnect delay sent to browsers: milliseconds or a duration")
 	fs.DurationVar(&c.Heartbeat, "heartbeat", c.Heartbeat, "keep-alive comment interval on idle streams")
 	fs.TextVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error")
+	fs.StringVar(&c.Pprof, "pprof", "", "serve net/http/pprof on this loopback address, e.g. 127.0.0.1:6060 (off by default)")
 	c.Operations.addFlags(fs)
 
 	if err := fs.Parse(args); err != nil {
@@ -115,6 +117,9 @@ func (c Config) validate() error {
 		return errors.New("--retry must be positive")
 	case c.Heartbeat < 100*time.Millisecond:
 		return fmt.Errorf("--heartbeat %v is too short: at least 100ms", c.Heartbeat)
+	}
+	if err := checkPprofAddr(c.Pprof); err != nil {
+		return err
 	}
 	return nil
 }

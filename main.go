@@ -132,6 +132,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	log.Info("started", "addr", ln.Addr().String(), "data_dir", cfg.DataDir, "interval", cfg.Interval,
 		"history", cfg.History, "epoch", broker.Epoch())
 
+	if cfg.Pprof != "" {
+		stopPprof, err := startPprof(cfg.Pprof, log)
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		defer stopPprof()
+	}
+
 	var wg sync.WaitGroup
 	samplerCtx, stopSampler := context.WithCancel(context.Background())
 	defer stopSampler()

@@ -25,8 +25,8 @@ type Config struct {
 	// Roots of the host's /proc, /sys and /etc when vitals runs in a
 	// container (from HOST_PROC, HOST_SYS, HOST_ETC, as gopsutil names them).
 	HostProc, HostSys, HostEtc string
-	Operations // tokens, CORS, limits, log format: config_ops.go
-	Pprof      string // loopback address for net/http/pprof; "" is off (pprof.go)
+	Operations                        // tokens, CORS, limits, log format: config_ops.go
+	Pprof                      string // loopback address for net/http/pprof; "" is off (pprof.go)
 }
 
 // minInterval keeps the sampler from eating the machine it watches: a full

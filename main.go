@@ -52,9 +52,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	log := newLogger(stderr, cfg.LogFormat, cfg.LogLevel)
 	mopts := metrics.Options{Logger: log, HostProc: cfg.HostProc, HostSys: cfg.HostSys, HostEtc: cfg.HostEtc}
 
+	tel := newTelemetry(log)
 	host, err := metrics.ReadHost(ctx, mopts)
 	if err != nil {
 		return fmt.Errorf("read host info: %w", err)
@@ -64,21 +65,24 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return fmt.Errorf("start collectors: %w", err)
 	}
 	broker, err := history.Open(history.Options{
-		Dir:       cfg.DataDir,
-		Topics:    metrics.Topics(),
-		Retention: cfg.History,
-		MaxBytes:  cfg.HistoryBytes,
-		Logger:    log,
+		Dir:               cfg.DataDir,
+		Topics:            metrics.Topics(),
+		Retention:         cfg.History,
+		MaxBytes:          cfg.HistoryBytes,
+		Logger:            log,
+		ObserveStoreWrite: tel.observeStore,
 	})
 	if err != nil {
 		return err
 	}
+	tel.watchBroker(broker.Stats, broker.Latest)
 	defer broker.Close()
 
 	sampler, err := metrics.NewSampler(metrics.SamplerConfig{
 		Interval:   cfg.Interval,
 		Collectors: collectors,
 		Logger:     log,
+		Observe:    tel.observeSample,
 		Publish: func(t time.Time, readings []metrics.Reading) {
 			samples := make([]history.Sample, len(readings))
 			for i, r := range readings {
@@ -109,6 +113,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		Static:    static.FS(),
 		Health:    healthCheck(cfg.Interval, started, sampler.LastTick, broker.Stats),
 		Logger:    log,
+		Access: handlers.Access{
+			Token: cfg.Token, ReadToken: cfg.ReadToken, MetricsPublic: cfg.MetricsPublic,
+			CORSOrigins: cfg.CORSOrigins, LoopbackOnly: isLoopbackAddr(cfg.Addr), AllowedHosts: cfg.AllowedHosts,
+		},
+		Limits:   handlers.Limits{MaxClients: cfg.MaxClients},
+		Metrics:  tel.handler(),
+		Observer: tel,
 	})
 	if err != nil {
 		return err
@@ -125,8 +136,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		// on every write themselves.
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
+		// Above the handlers' own 64 KiB limit, so oversized headers get
+		// their JSON 431; past this net/http answers a plain 431 itself.
+		MaxHeaderBytes: 1 << 20,
+		ErrorLog:       slog.NewLogLogger(log.Handler(), slog.LevelDebug),
 	}
 	fmt.Fprintf(stdout, "vitals serving on http://%s\n", ln.Addr())
 	log.Info("started", "addr", ln.Addr().String(), "data_dir", cfg.DataDir, "interval", cfg.Interval,

@@ -31,7 +31,7 @@ func (s *server) logRequest(c *gin.Context) {
 	}
 	s.cfg.Logger.Log(c.Request.Context(), level, "request",
 		"method", c.Request.Method, "url", redactURL(c.Request.URL), "status", c.Writer.Status(),
-		"bytes", c.Writer.Size(), "duration", time.Since(start), "remote", c.Request.RemoteAddr)
+		"bytes", c.Writer.Size(), "duration_ms", time.Since(start).Milliseconds(), "remote", c.Request.RemoteAddr)
 }
 
 // redactURL returns the path and query with every token parameter's value
@@ -84,7 +84,7 @@ func (s *server) openStreamLog(c *gin.Context, topics string, resume bool, after
 }
 
 func (l *streamLog) closed(reason string, err error) {
-	args := []any{"reason", reason, "duration", time.Since(l.start).Round(time.Millisecond), "replayed", l.replayed}
+	args := []any{"reason", reason, "duration_ms", time.Since(l.start).Milliseconds(), "replayed", l.replayed}
 	if err != nil {
 		args = append(args, "err", err)
 	}

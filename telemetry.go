@@ -1,0 +1,284 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"vitals/history"
+)
+
+// telemetry is what /metrics serves: a registry of its own (nothing
+// registers globally), the two histograms fed by the sampler and the
+// store, the stream counters fed by the handlers, and collectors that read
+// the broker at scrape time.
+type telemetry struct {
+	reg         *prometheus.Registry
+	sampleDur   prometheus.Histogram
+	storeDur    prometheus.Histogram
+	streams     *prometheus.GaugeVec
+	closed      *prometheus.CounterVec
+	refused     prometheus.Counter
+	handlerOpts promhttp.HandlerOpts
+}
+
+// durationBuckets span 50 µs to about 400 ms: a full sample takes well under
+// 2 ms and a bbolt commit a few ms on a healthy disk, so the interesting
+// tail (a stalled disk, a slow /proc) lands in the upper buckets.
+var durationBuckets = prometheus.ExponentialBuckets(50e-6, 2.5, 11)
+
+func newTelemetry(log *slog.Logger) *telemetry {
+	t := &telemetry{
+		reg: prometheus.NewRegistry(),
+		sampleDur: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "vitals_sample_duration_seconds", Help: "Time to take one full sample of every collector.",
+			Buckets: durationBuckets,
+		}),
+		storeDur: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "vitals_store_write_duration_seconds", Help: "Time to commit one tick to the history file.",
+			Buckets: durationBuckets,
+		}),
+		streams: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "vitals_streams", Help: "Open /events streams by topic set (\"all\" when no topics were asked for).",
+		}, []string{"topics"}),
+		closed: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "vitals_streams_closed_total", Help: "/events streams closed, by reason.",
+		}, []string{"reason"}),
+		refused: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "vitals_streams_refused_total", Help: "/events streams told to retry later because --max-clients was reached.",
+		}),
+	}
+	t.handlerOpts = promhttp.HandlerOpts{
+		ErrorLog:      slog.NewLogLogger(log.Handler(), slog.LevelError),
+		ErrorHandling: promhttp.ContinueOnError, // one bad metric must not blank the scrape
+		Registry:      t.reg,                    // promhttp's own error counters
+	}
+	t.reg.MustRegister(
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		t.sampleDur, t.storeDur, t.streams, t.closed, t.refused,
+	)
+	return t
+}
+
+// watchBroker adds the metrics read from the broker at scrape time: its
+// totals and the host gauges of the newest events.
+func (t *telemetry) watchBroker(stats func() history.Stats, latest func() []*history.Event) {
+	t.reg.MustRegister(newBrokerCollector(stats), hostCollector{latest: latest})
+}
+
+func (t *telemetry) handler() http.Handler { return promhttp.HandlerFor(t.reg, t.handlerOpts) }
+
+func (t *telemetry) observeSample(d time.Duration) { t.sampleDur.Observe(d.Seconds()) }
+func (t *telemetry) observeStore(d time.Duration)  { t.storeDur.Observe(d.Seconds()) }
+
+// StreamOpened, StreamClosed and StreamRefused implement
+// handlers.StreamObserver.
+func (t *telemetry) StreamOpened(topics string) { t.streams.WithLabelValues(topics).Inc() }
+func (t *telemetry) StreamClosed(topics, reason string) {
+	t.streams.WithLabelValues(topics).Dec()
+	t.closed.WithLabelValues(reason).Inc()
+}
+func (t *telemetry) StreamRefused() { t.refused.Inc() }
+
+// brokerCollector turns the broker's running totals into metrics at
+// scrape time.
+type brokerCollector struct {
+	stats   func() history.Stats
+	metrics []brokerMetric
+}
+
+type brokerMetric struct {
+	desc *prometheus.Desc
+	kind prometheus.ValueType
+	get  func(history.Stats) float64
+}
+
+func newBrokerCollector(stats func() history.Stats) brokerCollector {
+	m := func(name, help string, kind prometheus.ValueType, get func(history.Stats) float64) brokerMetric {
+		return brokerMetric{desc: prometheus.NewDesc(name, help, nil, nil), kind: kind, get: get}
+	}
+	c, g := prometheus.CounterValue, prometheus.GaugeValue
+	return brokerCollector{stats: stats, metrics: []brokerMetric{
+		m("vitals_events_published_total", "Events published (all topics).", c,
+			func(s history.Stats) float64 { return float64(s.Published) }),
+		m("vitals_events_replayed_total", "Events sent again to streams that resumed with an id.", c,
+			func(s history.Stats) float64 { return float64(s.Replayed) }),
+		m("vitals_catchups_total", "Catch-ups served to streams that resumed with an id.", c,
+			func(s history.Stats) float64 { return float64(s.Catchups) }),
+		m("vitals_catchups_incomplete_total", "Catch-ups that could not be exact (id expired, unknown, from another store...).", c,
+			func(s history.Stats) float64 { return float64(s.Incomplete) }),
+		m("vitals_subscribers_dropped_total", "Streams dropped because their queue passed its byte budget (slow clients).", c,
+			func(s history.Stats) float64 { return float64(s.Dropped) }),
+		m("vitals_store_errors_total", "Failed writes to the history file.", c,
+			func(s history.Stats) float64 { return float64(s.StoreErrors) }),
+		m("vitals_history_events", "Events retained in the history window.", g,
+			func(s history.Stats) float64 { return float64(s.Events) }),
+		m("vitals_history_bytes", "Encoded bytes retained in the history window.", g,
+			func(s history.Stats) float64 { return float64(s.Bytes) }),
+		m("vitals_subscribers", "Subscriptions registered with the broker.", g,
+			func(s history.Stats) float64 { return float64(s.Subscribers) }),
+	}}
+}
+
+func (c brokerCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, m := range c.metrics {
+		ch <- m.desc
+	}
+}
+
+func (c brokerCollector) Collect(ch chan<- prometheus.Metric) {
+	st := c.stats()
+	for _, m := range c.metrics {
+		ch <- prometheus.MustNewConstMetric(m.desc, m.kind, m.get(st))
+	}
+}
+
+// hostCollector exposes the host gauges the stream carries, read from the
+// newest event of each topic at scrape time, so /metrics and /events never
+// disagree and no collector runs twice. The mapping is mechanical, so new
+// fields in a payload appear without a change here:
+//
+//   - a number field f of topic T: vitals_host_T_f
+//     (vitals_host_cpu_total, vitals_host_memory_used)
+//   - an array of numbers: one gauge per element, labelled index
+//     (vitals_host_cpu_cores{index="3"})
+//   - an object of objects (per device or interface): labelled name
+//     (vitals_host_disk_devices_read_bps{name="sda"})
+//   - an array of objects: their string fields become labels
+//     (vitals_host_disk_filesystems_used{fstype="ext4",mount="/"})
+//
+// Nulls (what this host can't report) are left out. "t" becomes
+// vitals_host_sample_timestamp_seconds{topic="T"}, so a stale value is
+// visible. Units are the stream's: bytes, per-second rates, percent.
+type hostCollector struct{ latest func() []*history.Event }
+
+// Describe sends nothing: the host gauges depend on what the payloads hold,
+// which makes this an unchecked collector (allowed by the registry).
+func (hostCollector) Describe(chan<- *prometheus.Desc) {}
+
+func (c hostCollector) Collect(ch chan<- prometheus.Metric) {
+	for _, e := range c.latest() {
+		for _, m := range hostGauges(e.Topic, e.Data) {
+			d := prometheus.NewDesc(m.name, m.help, m.labelNames, nil)
+			metric, err := prometheus.NewConstMetric(d, prometheus.GaugeValue, m.value, m.labelValues...)
+			if err != nil {
+				metric = prometheus.NewInvalidMetric(d, err)
+			}
+			ch <- metric
+		}
+	}
+}
+
+type hostGauge struct {
+	name, help  string
+	labelNames  []string
+	labelValues []string
+	value       float64
+}
+
+var nonNameChars = regexp.MustCompile(`[^a-zA-Z0-9_]+`)
+
+func metricPart(s string) string { return strings.Trim(nonNameChars.ReplaceAllString(s, "_"), "_") }
+
+// hostGauges flattens one topic payload as the hostCollector comment says.
+// It is pure, for tests.
+func hostGauges(topic string, data []byte) []hostGauge {
+	var obj map[string]json.RawMessage
+	if json.Unmarshal(data, &obj) != nil {
+		return nil
+	}
+	prefix := "vitals_host_" + metricPart(topic) + "_"
+	help := func(field string) string {
+		return fmt.Sprintf("%s.%s from the %s events of the /events stream.", topic, field, topic)
+	}
+	var out []hostGauge
+	for _, k := range sortedKeys(obj) {
+		raw := obj[k]
+		if k == "t" {
+			var ms float64
+			if json.Unmarshal(raw, &ms) == nil {
+				out = append(out, hostGauge{name: "vitals_host_sample_timestamp_seconds",
+					help: "Time of the newest sample of each topic.", labelNames: []string{"topic"},
+					labelValues: []string{topic}, value: ms / 1000})
+			}
+			continue
+		}
+		name := prefix + metricPart(k)
+		if v, ok := number(raw); ok {
+			out = append(out, hostGauge{name: name, help: help(k), value: v})
+			continue
+		}
+		var arr []json.RawMessage
+		if json.Unmarshal(raw, &arr) == nil {
+			for i, el := range arr {
+				if v, ok := number(el); ok {
+					out = append(out, hostGauge{name: name, help: help(k), labelNames: []string{"index"},
+						labelValues: []string{strconv.Itoa(i)}, value: v})
+					continue
+				}
+				out = append(out, objectGauges(name, help(k), el, nil, nil)...)
+			}
+			continue
+		}
+		var m map[string]json.RawMessage
+		if json.Unmarshal(raw, &m) == nil {
+			for _, key := range sortedKeys(m) {
+				out = append(out, objectGauges(name, help(k), m[key], []string{"name"}, []string{key})...)
+			}
+		}
+	}
+	return out
+}
+
+// objectGauges turns one object's number fields into gauges named
+// base_field, labelled by the given labels plus the object's string fields.
+func objectGauges(base, help string, raw json.RawMessage, names, values []string) []hostGauge {
+	var obj map[string]json.RawMessage
+	if json.Unmarshal(raw, &obj) != nil {
+		return nil
+	}
+	names, values = slices.Clone(names), slices.Clone(values)
+	keys := sortedKeys(obj)
+	for _, k := range keys {
+		var s string
+		if json.Unmarshal(obj[k], &s) == nil {
+			names, values = append(names, metricPart(k)), append(values, s)
+		}
+	}
+	var out []hostGauge
+	for _, k := range keys {
+		if v, ok := number(obj[k]); ok {
+			out = append(out, hostGauge{name: base + "_" + metricPart(k), help: help,
+				labelNames: names, labelValues: values, value: v})
+		}
+	}
+	return out
+}
+
+func number(raw json.RawMessage) (float64, bool) {
+	var v float64
+	if len(raw) == 0 || raw[0] == 'n' || json.Unmarshal(raw, &v) != nil {
+		return 0, false
+	}
+	return v, true
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}

@@ -40,9 +40,31 @@
 // Dropping loses nothing: the browser reconnects with Last-Event-ID and
 // resumes exactly where it stopped.
 //
+// # Redis backend (many hosts, many instances)
+//
+// With --redis, a [Publisher] writes its host's ticks to the stream
+// "vitals:{<host>}:events" (one MULTI/EXEC pipeline per tick, trimmed with
+// MAXLEN ~) and its record to the hash "vitals:hosts". Entry ids are set by
+// the publisher as "<sample ms>-<topic index>" and are the wire ids, so
+// every instance names an event alike and a client resumes exactly on any
+// instance. While Redis is unreachable, ticks wait in a bounded buffer and
+// are written in order, with their original ids, when it is back.
+//
+// A [Hub] serves any host: [Hub.Source] starts (on first use) one [Feed]
+// per host, whose reader goroutine loads the stream with XRANGE and follows
+// it with XREAD BLOCK into the same window and fan-out the bbolt Broker
+// uses; the subscriber rules above hold unchanged. A feed stops when it has
+// had no subscriber and no reader for HubOptions.Idle, and at Hub.Close.
+// A Redis restart doesn't end streams: they keep their heartbeat and
+// continue when the reader reads again.
+//
 // # Concurrency
 //
-// A Broker is safe for concurrent use; it starts no goroutines. Publish
+// A Broker is safe for concurrent use; it starts no goroutines. A Hub and
+// a Publisher are safe for concurrent use and own their goroutines (one
+// writer per Publisher, one reader per running Feed); Close stops them and
+// waits, within about one XREAD block (default 1s) or one final write
+// (at most 2s). Publish
 // calls are serialised. A Subscription belongs to one goroutine (the
 // client's stream handler), which must call Close when done; the broker only
 // queues onto it. Events are immutable once published and are shared by the

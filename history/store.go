@@ -290,7 +290,13 @@ func decodeEvent(epoch string, k, v []byte) (*Event, error) {
 // into the wire bytes when it has no line break (always, for JSON), so each
 // payload is held once.
 func newEvent(epoch string, seq uint64, topic string, t int64, data, buf []byte) (*Event, []byte) {
-	e := &Event{ID: formatID(epoch, seq), Seq: seq, Topic: topic, T: t}
+	return encodeEvent(formatID(epoch, seq), seq, topic, t, data, buf)
+}
+
+// encodeEvent is newEvent for an id already formatted (the Redis backend's
+// stream ids).
+func encodeEvent(id string, seq uint64, topic string, t int64, data, buf []byte) (*Event, []byte) {
+	e := &Event{ID: id, Seq: seq, Topic: topic, T: t}
 	start := len(buf)
 	buf, _ = AppendEvent(buf, e.ID, topic, data) // id and topic are valid fields
 	// Full slice expression: nobody may append into a neighbour's bytes.

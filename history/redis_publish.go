@@ -1,0 +1,323 @@
+package history
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// HostsKey is the Redis hash in which every publishing process announces
+// its host: field = host name, value = a HostRecord as JSON.
+const HostsKey = "vitals:hosts"
+
+// StreamKey is the Redis stream holding one host's events. The braces are a
+// cluster hash tag: every key of one host lands in one slot.
+func StreamKey(host string) string { return "vitals:{" + host + "}:events" }
+
+// HostRecord is what a publisher writes to HostsKey on every tick.
+type HostRecord struct {
+	Name string `json:"name"`
+	// Info is the host's description for the hello event (OS, kernel,
+	// CPUs, ...). It is opaque to this package: main writes and reads it.
+	Info        json.RawMessage `json:"info"`
+	IntervalMS  int64           `json:"interval_ms"`
+	RetentionMS int64           `json:"retention_ms"`
+	LastSeen    int64           `json:"last_seen"` // unix ms of the newest tick written
+}
+
+// Stream entry fields. Short names: they are stored once per event.
+const (
+	fieldTopic = "topic"
+	fieldData  = "data"
+)
+
+// PublisherOptions configures a Publisher.
+type PublisherOptions struct {
+	Client *redis.Client
+	Record HostRecord // Name is the host published as; LastSeen is set per tick
+	Topics []string
+	// MaxLen is how many entries the host's stream keeps: XADD trims it
+	// with MAXLEN ~, so Redis keeps at least this many.
+	MaxLen int64
+	// Buffer is how many ticks are held while Redis can't be written; the
+	// oldest go first when it overflows.
+	Buffer int
+	Logger *slog.Logger
+}
+
+// Publisher writes one host's ticks to its Redis stream. Publish never
+// blocks: it queues the tick in a bounded buffer, and the publisher's own
+// writer goroutine sends it (one MULTI/EXEC pipeline per tick: the tick's
+// XADDs and the host's record). While Redis is unreachable, ticks stay in
+// the buffer and are written, in order and with their original ids, when
+// it is back.
+//
+// Writes are idempotent: each entry's id is "<sample ms>-<topic index>",
+// so a tick that reached Redis although its reply was lost is refused as
+// "equal or smaller than the top item" on the retry, and skipped.
+type Publisher struct {
+	rdb    *redis.Client
+	rec    HostRecord
+	key    string
+	topics map[string]uint64 // topic -> its seq within a tick
+	names  []string
+	maxLen int64
+	cap    int
+	log    *slog.Logger
+
+	mu       sync.Mutex // guards following fields
+	buf      []pendingTick
+	nextNum  uint64 // number of the next queued tick
+	lost     uint64 // ticks dropped because the buffer overflowed
+	writeErr error  // last write's error; nil when healthy
+	failedAt time.Time
+	closed   bool
+
+	warnedStale bool // owned by the writer goroutine
+
+	kick chan struct{} // a value waits here while ticks are queued
+	stop chan struct{}
+	done chan struct{}
+}
+
+type pendingTick struct {
+	num     uint64
+	ms      int64
+	samples []Sample
+}
+
+// maxTicksPerPipeline bounds one catch-up write after an outage: 100 ticks
+// of five topics is a pipeline of a few hundred kilobytes, big enough to
+// drain a 10-minute backlog in seconds, small enough not to stall Redis.
+const maxTicksPerPipeline = 100
+
+// writeTimeout bounds one pipeline. A tick comes every second by default,
+// so a hung write must give up soon enough for the next attempt.
+const writeTimeout = 3 * time.Second
+
+// finalFlush bounds the last write at Close: long enough to send what a
+// short outage buffered, short enough to keep shutdown prompt.
+const finalFlush = 2 * time.Second
+
+// NewPublisher announces the host once (so a wrong password or an
+// unreachable server stops the start with a clear error) and starts the
+// writer. Close stops it.
+func NewPublisher(ctx context.Context, o PublisherOptions) (*Publisher, error) {
+	if o.Client == nil || o.Record.Name == "" || len(o.Topics) == 0 || o.MaxLen <= 0 || o.Buffer <= 0 {
+		return nil, errors.New("history: Client, Record.Name, Topics, MaxLen and Buffer are required")
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	p := &Publisher{
+		rdb:    o.Client,
+		rec:    o.Record,
+		key:    StreamKey(o.Record.Name),
+		topics: make(map[string]uint64, len(o.Topics)),
+		names:  append([]string(nil), o.Topics...),
+		maxLen: o.MaxLen,
+		cap:    o.Buffer,
+		log:    o.Logger,
+		kick:   make(chan struct{}, 1),
+		stop:   make(chan struct{}),
+		done:   make(chan struct{}),
+	}
+	for i, t := range o.Topics {
+		p.topics[t] = uint64(i)
+	}
+	rec := p.rec
+	rec.LastSeen = time.Now().UnixMilli()
+	data, err := json.Marshal(rec)
+	if err != nil {
+		return nil, fmt.Errorf("encode host record: %w", err)
+	}
+	if err := p.rdb.HSet(ctx, HostsKey, rec.Name, data).Err(); err != nil {
+		return nil, fmt.Errorf("announce host %q: %w", rec.Name, err)
+	}
+	go p.run()
+	return p, nil
+}
+
+// Publish queues one tick. It never blocks on Redis. A full buffer drops
+// its oldest tick (logged once per outage).
+func (p *Publisher) Publish(t time.Time, samples []Sample) error {
+	if len(samples) == 0 {
+		return nil
+	}
+	for _, s := range samples {
+		if _, ok := p.topics[s.Topic]; !ok {
+			return &UnknownTopicError{Topic: s.Topic, Valid: append([]string(nil), p.names...)}
+		}
+	}
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		return ErrClosed
+	}
+	if len(p.buf) == p.cap {
+		if p.lost == 0 {
+			p.log.Error("redis unreachable for longer than the local buffer; dropping the oldest ticks",
+				"buffer_ticks", p.cap, "err", p.writeErr)
+		}
+		p.lost++
+		p.buf[0] = pendingTick{}
+		p.buf = p.buf[1:]
+	}
+	p.buf = append(p.buf, pendingTick{num: p.nextNum, ms: t.UnixMilli(), samples: samples})
+	p.nextNum++
+	p.mu.Unlock()
+	select {
+	case p.kick <- struct{}{}:
+	default:
+	}
+	return nil
+}
+
+// Err is nil while writes succeed; otherwise it says since when they fail,
+// why, and how many ticks wait in the buffer.
+func (p *Publisher) Err() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.writeErr == nil {
+		return nil
+	}
+	return fmt.Errorf("redis writes failing since %s (%d ticks buffered, %d dropped): %w",
+		p.failedAt.Format(time.RFC3339), len(p.buf), p.lost, p.writeErr)
+}
+
+// Buffered is how many ticks wait to be written.
+func (p *Publisher) Buffered() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.buf)
+}
+
+// Close stops the writer after one last bounded attempt to write what is
+// buffered, and waits for it. Safe to call more than once.
+func (p *Publisher) Close() {
+	p.mu.Lock()
+	if !p.closed {
+		p.closed = true
+		close(p.stop)
+	}
+	p.mu.Unlock()
+	<-p.done
+}
+
+// run is the writer goroutine, owned by the Publisher.
+func (p *Publisher) run() {
+	defer close(p.done)
+	for {
+		select {
+		case <-p.stop:
+			ctx, cancel := context.WithTimeout(context.Background(), finalFlush)
+			if err := p.flush(ctx); err != nil {
+				p.log.Warn("ticks not written to redis at shutdown", "ticks", p.Buffered(), "err", err)
+			}
+			cancel()
+			return
+		case <-p.kick:
+			// A failed write is retried on the next tick's kick: the
+			// sampler's interval is the retry cadence, with no extra timer.
+			p.flush(context.Background())
+		}
+	}
+}
+
+// flush writes the buffer in order, a pipeline at a time.
+func (p *Publisher) flush(ctx context.Context) error {
+	for {
+		p.mu.Lock()
+		n := min(len(p.buf), maxTicksPerPipeline)
+		batch := append([]pendingTick(nil), p.buf[:n]...)
+		p.mu.Unlock()
+		if n == 0 {
+			return nil
+		}
+		err := p.write(ctx, batch)
+		p.mu.Lock()
+		if err != nil {
+			if p.writeErr == nil {
+				p.failedAt = time.Now()
+				p.log.Error("redis write failed; buffering ticks until it is back", "err", err)
+			}
+			p.writeErr = err
+			p.mu.Unlock()
+			return err
+		}
+		if p.writeErr != nil {
+			p.log.Info("redis writes recovered", "ticks_written", len(batch), "ticks_dropped", p.lost)
+			p.writeErr, p.lost = nil, 0
+		}
+		// Remove what was written; the buffer may have lost its oldest
+		// ticks to overflow meanwhile, so go by tick number.
+		last := batch[len(batch)-1].num
+		i := 0
+		for i < len(p.buf) && p.buf[i].num <= last {
+			p.buf[i] = pendingTick{}
+			i++
+		}
+		p.buf = p.buf[i:]
+		p.mu.Unlock()
+	}
+}
+
+// write sends ticks in one MULTI/EXEC pipeline: every XADD, then the host
+// record with the newest tick as last seen.
+func (p *Publisher) write(ctx context.Context, ticks []pendingTick) error {
+	ctx, cancel := context.WithTimeout(ctx, writeTimeout)
+	defer cancel()
+	rec := p.rec
+	rec.LastSeen = ticks[len(ticks)-1].ms
+	data, err := json.Marshal(rec)
+	if err != nil {
+		return fmt.Errorf("encode host record: %w", err)
+	}
+	pipe := p.rdb.TxPipeline()
+	var adds []*redis.StringCmd
+	for _, t := range ticks {
+		for _, s := range t.samples {
+			adds = append(adds, pipe.XAdd(ctx, &redis.XAddArgs{
+				Stream: p.key,
+				MaxLen: p.maxLen,
+				Approx: true,
+				ID:     strconv.FormatInt(t.ms, 10) + "-" + strconv.FormatUint(p.topics[s.Topic], 10),
+				Values: []string{fieldTopic, s.Topic, fieldData, string(s.Data)},
+			}))
+		}
+	}
+	pipe.HSet(ctx, HostsKey, rec.Name, data)
+	_, err = pipe.Exec(ctx)
+	if err == nil {
+		return nil
+	}
+	var stale int
+	for _, c := range adds {
+		switch cerr := c.Err(); {
+		case cerr == nil:
+		case strings.Contains(cerr.Error(), "equal or smaller"):
+			stale++
+		default:
+			return fmt.Errorf("write %s: %w", p.key, cerr)
+		}
+	}
+	if stale == 0 {
+		return fmt.Errorf("write %s: %w", p.key, err)
+	}
+	if stale < len(adds) || len(ticks) > 1 || p.warnedStale {
+		// A retried tick that had reached Redis: expected, not worth a log.
+		return nil
+	}
+	p.warnedStale = true
+	p.log.Warn("redis stream already holds newer events than this tick; skipped (clock went back, or another process publishes as this --name?)",
+		"stream", p.key)
+	return nil
+}

@@ -96,11 +96,13 @@ func (l *streamLog) closed(reason string, err error) {
 // something else (returned as the error to log).
 func writeFailure(ctx context.Context, err error) (string, error) {
 	switch {
-	case err == nil || ctx.Err() != nil:
+	case err == nil:
 		return CloseClientGone, nil
 	case errors.Is(err, os.ErrDeadlineExceeded):
+		// Checked first: net/http cancels the request's context on any
+		// failed write, deadline included.
 		return CloseSlow, nil
-	case errors.Is(err, syscall.EPIPE) || errors.Is(err, syscall.ECONNRESET):
+	case ctx.Err() != nil || errors.Is(err, syscall.EPIPE) || errors.Is(err, syscall.ECONNRESET):
 		return CloseClientGone, nil
 	}
 	return CloseWriteFailed, err

@@ -80,7 +80,11 @@ func (s *server) history(c *gin.Context) {
 		jsonError(c, http.StatusBadRequest, "after must be an event id")
 		return
 	}
-	page, err := s.cfg.Events.Range(after, topics, limit)
+	es, _, ok := s.source(c)
+	if !ok {
+		return
+	}
+	page, err := es.Range(after, topics, limit)
 	if errors.Is(err, history.ErrBadAfter) {
 		jsonError(c, http.StatusBadRequest, "after is not an event id of this server")
 		return
@@ -105,6 +109,14 @@ func (s *server) healthz(c *gin.Context) {
 	if err := s.cfg.Health(); err != nil {
 		c.JSON(http.StatusServiceUnavailable, gin.H{"status": "unhealthy", "error": err.Error()})
 		return
+	}
+	if s.cfg.Degraded != nil {
+		if err := s.cfg.Degraded(); err != nil {
+			// Still 200: every instance shares the same Redis, so a load
+			// balancer pulling them all would only make things worse.
+			c.JSON(http.StatusOK, gin.H{"status": "degraded", "reason": err.Error()})
+			return
+		}
 	}
 	c.JSON(http.StatusOK, gin.H{"status": "ok"})
 }

@@ -66,6 +66,10 @@ func (s *server) events(c *gin.Context) {
 	if !ok {
 		return
 	}
+	es, info, ok := s.streamSource(c) // ?host=; see fleet.go
+	if !ok {
+		return
+	}
 	after, resume := lastEventID(c.Request)
 	w := c.Writer
 	h := w.Header()
@@ -82,8 +86,8 @@ func (s *server) events(c *gin.Context) {
 	}
 	defer s.ops.streams.Add(-1)
 
-	sub, err := s.cfg.Events.Subscribe(history.SubscribeOptions{Topics: topics, Resume: resume, After: after})
-	if errors.Is(err, history.ErrClosed) {
+	sub, err := es.Subscribe(history.SubscribeOptions{Topics: topics, Resume: resume, After: after})
+	if errors.Is(err, history.ErrClosed) || errors.Is(err, history.ErrUnavailable) {
 		// Shutting down: a 200 with a short retry, never an error status
 		// (that would make the browser give up for good).
 		w.WriteHeader(http.StatusOK)
@@ -119,7 +123,7 @@ func (s *server) events(c *gin.Context) {
 	w.WriteHeader(http.StatusOK)
 
 	buf := history.AppendRetry(make([]byte, 0, 1024), s.cfg.Retry.Milliseconds())
-	buf = s.appendHello(buf)
+	buf = s.appendHello(buf, es, info)
 	if cu := sub.Catchup(); cu != nil {
 		buf = appendJSON(buf, "catchup-start", catchupStart{After: cu.After, Count: cu.Count, Complete: cu.Complete, Reason: cu.Reason})
 		for e := range sub.Replay() {
@@ -212,13 +216,12 @@ func (st *stream) flush() error {
 	return err
 }
 
-func (s *server) appendHello(buf []byte) []byte {
-	oldest, newest := s.cfg.Events.Bounds()
-	h := s.cfg.Host
+func (s *server) appendHello(buf []byte, es EventSource, h HostInfo) []byte {
+	oldest, newest := es.Bounds()
 	return appendJSON(buf, "hello", hello{
 		Host: h.Hostname, OS: h.OS, Platform: h.Platform, PlatformVersion: h.PlatformVersion,
 		Kernel: h.Kernel, Arch: h.Arch, CPUs: h.CPUs, BootTime: h.BootTime.Unix(),
-		IntervalMS: s.cfg.Interval.Milliseconds(), RetentionMS: s.cfg.Retention.Milliseconds(),
+		IntervalMS: h.Interval.Milliseconds(), RetentionMS: h.Retention.Milliseconds(),
 		Topics: s.topics, Oldest: oldest, Newest: newest, Instance: s.cfg.Instance,
 	})
 }

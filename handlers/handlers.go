@@ -28,11 +28,17 @@ type HostInfo struct {
 	Hostname, OS, Platform, PlatformVersion, Kernel, Arch string
 	CPUs                                                  int
 	BootTime                                              time.Time
+	// Interval and Retention are the host's own sampling settings; zero
+	// means this server's (Config.Interval, Config.Retention).
+	Interval, Retention time.Duration
 }
 
 // Config is everything the handlers need, built by main.
 type Config struct {
-	Events    EventSource
+	Events EventSource // this server's own host (when Sources is nil)
+	// Sources serves ?host= and /api/hosts; nil serves Events as the only
+	// host. See fleet.go.
+	Sources   Sources
 	Host      HostInfo
 	Instance  string        // changes on every server start
 	Interval  time.Duration // sampling interval
@@ -49,12 +55,16 @@ type Config struct {
 	Limits       Limits         // stream count and request sizes: ops.go
 	Metrics      http.Handler   // serves /metrics when not nil
 	Observer     StreamObserver // told about streams, for /metrics; may be nil
+	// Degraded, if set, names a problem the server works around (Redis
+	// away: ticks buffered, streams on heartbeat): /healthz then answers
+	// 200 with status "degraded" and the reason.
+	Degraded func() error
 }
 
 // New returns the HTTP handler for every route.
 func New(cfg Config) (http.Handler, error) {
-	if cfg.Events == nil || cfg.Health == nil {
-		return nil, errors.New("handlers: Events and Health are required")
+	if (cfg.Events == nil && cfg.Sources == nil) || cfg.Health == nil {
+		return nil, errors.New("handlers: Events (or Sources) and Health are required")
 	}
 	if cfg.Retry <= 0 || cfg.Heartbeat <= 0 || cfg.Interval <= 0 {
 		return nil, errors.New("handlers: Retry, Heartbeat and Interval must be positive")
@@ -68,7 +78,10 @@ func New(cfg Config) (http.Handler, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	s := &server{cfg: cfg, topics: cfg.Events.Topics()}
+	if cfg.Sources == nil {
+		cfg.Sources = localSources{events: cfg.Events, host: cfg.Host, interval: cfg.Interval}
+	}
+	s := &server{cfg: cfg, sources: cfg.Sources, topics: cfg.Sources.Topics()}
 	s.ops = newOpsState(&s.cfg)
 
 	r := gin.New()
@@ -80,6 +93,7 @@ func New(cfg Config) (http.Handler, error) {
 
 	r.GET("/events", s.events)
 	r.GET("/api/history", s.history)
+	r.GET("/api/hosts", s.hosts)
 	r.GET("/healthz", s.healthz)
 	s.registerOps(r)
 	if err := registerPages(r, cfg); err != nil {
@@ -89,9 +103,10 @@ func New(cfg Config) (http.Handler, error) {
 }
 
 type server struct {
-	cfg    Config
-	topics []string
-	ops    *opsState
+	cfg     Config
+	sources Sources
+	topics  []string
+	ops     *opsState
 }
 
 // recover turns a panic in a handler into a logged 500 (if nothing was

@@ -16,8 +16,12 @@ type snapshotEvent struct {
 // has one, keyed by topic ({"cpu": {"id": ..., "data": {...}}, ...}), for
 // scripts and status bars that want one value now and no stream.
 func (s *server) snapshot(c *gin.Context) {
+	es, _, ok := s.source(c) // ?host=, as /api/history
+	if !ok {
+		return
+	}
 	out := make(map[string]snapshotEvent, len(s.topics))
-	for _, e := range s.cfg.Events.Latest() {
+	for _, e := range es.Latest() {
 		out[e.Topic] = snapshotEvent{ID: e.ID, Data: e.Data}
 	}
 	c.Header("Cache-Control", "no-store")

@@ -1,0 +1,193 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"vitals/history"
+)
+
+// Sources finds a host's history by name: /events, /api/history and
+// /api/snapshot take ?host=, and /api/hosts lists them. With the embedded
+// bbolt store a server knows only its own host; with Redis, every host that
+// publishes there. main builds it; without one the handlers serve
+// Config.Events as the only host.
+type Sources interface {
+	// Source returns host's events and description; "" is this server's
+	// own host. An unknown host is a *history.UnknownHostError; a backend
+	// that can't answer now is history.ErrUnavailable.
+	Source(ctx context.Context, host string) (EventSource, HostInfo, error)
+	// Hosts lists the known hosts, by name.
+	Hosts(ctx context.Context) ([]HostStatus, error)
+	// Topics is every topic any host publishes, in display order.
+	Topics() []string
+}
+
+// HostStatus is one row of /api/hosts.
+type HostStatus struct {
+	Info     HostInfo
+	LastSeen time.Time // the host's newest tick; zero when unknown
+	Live     bool      // it ticked recently
+	Self     bool      // the host this server samples
+}
+
+// liveFor says how long after its last tick a host still counts as live:
+// three missed ticks (a sampler stall, as /healthz judges one) plus two
+// seconds for a publisher's write and a little clock skew between hosts.
+func liveFor(interval time.Duration) time.Duration { return 3*interval + 2*time.Second }
+
+// IsLive reports whether a host that last ticked at last, sampling every
+// interval, is live at now.
+func IsLive(last time.Time, interval time.Duration, now time.Time) bool {
+	return !last.IsZero() && now.Sub(last) < liveFor(interval)
+}
+
+// localSources serves the one host of a bbolt-backed server.
+type localSources struct {
+	events   EventSource
+	host     HostInfo
+	interval time.Duration
+}
+
+func (l localSources) Source(_ context.Context, host string) (EventSource, HostInfo, error) {
+	if host != "" && host != l.host.Hostname {
+		return nil, HostInfo{}, &history.UnknownHostError{Host: host, Known: []string{l.host.Hostname}}
+	}
+	return l.events, l.host, nil
+}
+
+func (l localSources) Hosts(context.Context) ([]HostStatus, error) {
+	st := HostStatus{Info: l.host, Self: true}
+	for _, e := range l.events.Latest() {
+		if t := time.UnixMilli(e.T); t.After(st.LastSeen) {
+			st.LastSeen = t
+		}
+	}
+	st.Live = IsLive(st.LastSeen, l.interval, time.Now())
+	return []HostStatus{st}, nil
+}
+
+func (l localSources) Topics() []string { return l.events.Topics() }
+
+// source resolves ?host= for a JSON endpoint. On failure it has answered:
+// 404 naming the known hosts, or 503 while the backend is away.
+func (s *server) source(c *gin.Context) (EventSource, HostInfo, bool) {
+	es, info, err := s.sources.Source(c.Request.Context(), c.Query("host"))
+	if err == nil {
+		return es, s.withDefaults(info), true
+	}
+	s.sourceError(c, err)
+	return nil, HostInfo{}, false
+}
+
+// sourceError answers a failed host lookup.
+func (s *server) sourceError(c *gin.Context, err error) {
+	var unknown *history.UnknownHostError
+	switch {
+	case errors.As(err, &unknown):
+		// A client bug (the names come from /api/hosts), not a passing
+		// condition, so even /events answers 404: a browser's
+		// EventSource stops for good, which is right for a wrong name.
+		c.AbortWithStatusJSON(http.StatusNotFound, gin.H{
+			"error": "unknown host " + strconv.Quote(unknown.Host),
+			"known": unknown.Known,
+		})
+	case errors.Is(err, history.ErrUnavailable), errors.Is(err, history.ErrClosed):
+		c.Header("Retry-After", "2")
+		jsonError(c, http.StatusServiceUnavailable, "history unavailable, retry soon: "+err.Error())
+	default:
+		jsonError(c, http.StatusInternalServerError, "find host: "+err.Error())
+	}
+}
+
+// streamSource is source for /events: while the backend is away (Redis
+// restarting) or shutting down, it answers 200 with a short retry instead
+// of an error status, which would make the browser give up for good.
+func (s *server) streamSource(c *gin.Context) (EventSource, HostInfo, bool) {
+	es, info, err := s.sources.Source(c.Request.Context(), c.Query("host"))
+	if errors.Is(err, history.ErrUnavailable) || errors.Is(err, history.ErrClosed) {
+		h := c.Writer.Header()
+		h.Set("Content-Type", "text/event-stream; charset=utf-8")
+		h.Set("Cache-Control", "no-cache")
+		c.Writer.WriteHeader(http.StatusOK)
+		c.Writer.Write(history.AppendRetry(nil, s.jitteredRetry()))
+		c.Abort()
+		return nil, HostInfo{}, false
+	}
+	if err != nil {
+		s.sourceError(c, err)
+		return nil, HostInfo{}, false
+	}
+	return es, s.withDefaults(info), true
+}
+
+// withDefaults fills a host's interval and retention from this server's
+// when the source didn't say.
+func (s *server) withDefaults(h HostInfo) HostInfo {
+	if h.Interval <= 0 {
+		h.Interval = s.cfg.Interval
+	}
+	if h.Retention <= 0 {
+		h.Retention = s.cfg.Retention
+	}
+	return h
+}
+
+type hostJSON struct {
+	Name            string `json:"name"`
+	Live            bool   `json:"live"`
+	Self            bool   `json:"self"`
+	LastSeen        int64  `json:"last_seen"` // unix ms, 0 when never
+	OS              string `json:"os"`
+	Platform        string `json:"platform"`
+	PlatformVersion string `json:"platform_version"`
+	Kernel          string `json:"kernel"`
+	Arch            string `json:"arch"`
+	CPUs            int    `json:"cpus"`
+	BootTime        int64  `json:"boot_time"` // unix seconds
+	IntervalMS      int64  `json:"interval_ms"`
+	RetentionMS     int64  `json:"retention_ms"`
+}
+
+// hosts serves GET /api/hosts: {"self": name, "hosts": [...]}.
+func (s *server) hosts(c *gin.Context) {
+	list, err := s.sources.Hosts(c.Request.Context())
+	if err != nil {
+		c.Header("Retry-After", "2")
+		jsonError(c, http.StatusServiceUnavailable, "list hosts: "+err.Error())
+		return
+	}
+	out := make([]hostJSON, 0, len(list))
+	for _, h := range list {
+		info := s.withDefaults(h.Info)
+		j := hostJSON{
+			Name: info.Hostname, Live: h.Live, Self: h.Self, OS: info.OS, Platform: info.Platform,
+			PlatformVersion: info.PlatformVersion, Kernel: info.Kernel, Arch: info.Arch, CPUs: info.CPUs,
+			IntervalMS: info.Interval.Milliseconds(), RetentionMS: info.Retention.Milliseconds(),
+		}
+		if !h.LastSeen.IsZero() {
+			j.LastSeen = h.LastSeen.UnixMilli()
+		}
+		if !info.BootTime.IsZero() {
+			j.BootTime = info.BootTime.Unix()
+		}
+		out = append(out, j)
+	}
+	slices.SortFunc(out, func(a, b hostJSON) int {
+		switch {
+		case a.Name < b.Name:
+			return -1
+		case a.Name > b.Name:
+			return 1
+		}
+		return 0
+	})
+	c.Header("Cache-Control", "no-store")
+	c.JSON(http.StatusOK, gin.H{"self": s.cfg.Host.Hostname, "hosts": out})
+}

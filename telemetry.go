@@ -252,7 +252,7 @@ func objectGauges(base, help string, raw json.RawMessage, names, values []string
 	keys := sortedKeys(obj)
 	for _, k := range keys {
 		var s string
-		if json.Unmarshal(obj[k], &s) == nil {
+		if raw := obj[k]; len(raw) > 0 && raw[0] == '"' && json.Unmarshal(raw, &s) == nil {
 			names, values = append(names, metricPart(k)), append(values, s)
 		}
 	}

@@ -12,4 +12,13 @@
 // request: it returns when the client goes away, a write blocks past its
 // deadline, the broker drops the subscriber, or the broker shuts down. The
 // handler owns one heartbeat ticker, stopped on return.
+//
+// Every route, including ones registered after New and gin's own 404 and
+// 405 answers, passes through the same middleware on the engine, in order:
+// request log (tokens redacted), Host check (DNS rebinding, while on
+// loopback), size limits (414/431), CORS, methods (405; HEAD served by the
+// GET route), tokens. The open-stream count for MaxClients is one atomic
+// counter shared by all requests; everything else the middleware reads is
+// fixed when New returns. A StreamObserver is called from request
+// goroutines concurrently and must be safe for that.
 package handlers

@@ -147,4 +147,3 @@ func waitHistory(t *testing.T, base string, n int) {
 		time.Sleep(100 * time.Millisecond)
 	}
 }
-

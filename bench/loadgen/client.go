@@ -81,7 +81,11 @@ func (s *stream) run(ctx context.Context, firstDone func()) {
 			return
 		}
 		if !s.r.cfg.Reconnect && !s.r.cfg.Churn {
-			if err != nil && !errors.Is(err, io.EOF) {
+			switch {
+			case s.slow:
+			case errors.Is(err, io.EOF):
+				s.r.errs.note(errors.New("stream closed by the server"))
+			case err != nil:
 				s.r.errs.note(err)
 			}
 			return
@@ -177,9 +181,15 @@ func (s *stream) connectOnce(ctx context.Context, first bool, firstDone func()) 
 	}
 	lr := bufio.NewReaderSize(body, lineBufSize)
 	p := parser{s: s, start: start, resumed: resumeFrom != ""}
+	// Held from the response head on: the gin baseline sends no hello.
+	s.r.held.Add(1)
+	if first {
+		release()
+		firstDone()
+	}
 	defer func() {
+		s.r.held.Add(-1)
 		if p.hello {
-			s.r.held.Add(-1)
 			if ctx.Err() != nil {
 				s.connected = true
 			} else if s.r.cfg.Reconnect {
@@ -196,15 +206,6 @@ func (s *stream) connectOnce(ctx context.Context, first bool, firstDone func()) 
 			return err
 		}
 		p.line(line)
-		if p.hello && !p.counted {
-			p.counted = true
-			s.r.held.Add(1)
-			if first {
-				release()
-				firstDone()
-				firstDone = func() {}
-			}
-		}
 		if s.slow && p.hello && !p.slowStopped && !p.replay {
 			// Stop reading, as a frozen tab or a stalled proxy does,
 			// until the run releases slow streams; then drain briefly
@@ -327,7 +328,6 @@ type parser struct {
 	t           int64
 	haveT       bool
 	hello       bool
-	counted     bool
 	replay      bool
 	slowStopped bool
 }

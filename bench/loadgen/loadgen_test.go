@@ -1,0 +1,98 @@
+package main
+
+import (
+	"context"
+	"io"
+	"net/http/httptest"
+	"strconv"
+	"sync"
+	"testing"
+	"testing/fstest"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"vitals/handlers"
+	"vitals/history"
+)
+
+// TestFanOutExact is issue 5's correctness check: 200 streams (a quarter
+// of them filtered to two topics) held for 10 s against the real handlers
+// and broker, every stream's ids compared with GET /api/history. It
+// asserts exactness only, never speed: the machine may be busy.
+func TestFanOutExact(t *testing.T) {
+	gin.SetMode(gin.ReleaseMode)
+	topics := []string{"cpu", "memory", "load", "disk", "network"}
+	b, err := history.Open(history.Options{Dir: t.TempDir(), Topics: topics, Retention: time.Hour, MaxBytes: 64 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 200 ms ticks: five times the product's rate, so the 10 s window
+	// carries 50 ticks per stream.
+	const interval = 200 * time.Millisecond
+	h, err := handlers.New(handlers.Config{
+		Events: b, Host: handlers.HostInfo{Hostname: "loadgen-test", OS: "linux", CPUs: 2},
+		Instance: "test", Interval: interval, Retention: time.Hour, Retry: time.Second, Heartbeat: time.Minute,
+		Static: fstest.MapFS{
+			"vendor/uPlot.esm.js":  {Data: []byte("export default {}")},
+			"vendor/uPlot.min.css": {Data: []byte("")},
+		},
+		Health: func() error { return nil },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+
+	// The publisher stands in for the sampler; the test owns it.
+	ctx, stop := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		tk := time.NewTicker(interval)
+		defer tk.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case now := <-tk.C:
+				ts := strconv.FormatInt(now.UnixMilli(), 10)
+				var s []history.Sample
+				for _, tp := range topics {
+					s = append(s, history.Sample{Topic: tp, Data: []byte(`{"t":` + ts + `,"v":1}`)})
+				}
+				b.Publish(now, s)
+			}
+		}
+	})
+	t.Cleanup(func() {
+		stop()
+		wg.Wait()
+		b.Shutdown()
+		srv.Close()
+		b.Close()
+	})
+
+	cfg, err := parseFlags([]string{"-url", srv.URL, "-streams", "200", "-ramp", "1000", "-hold", "10s",
+		"-grace", "2s", "-interval", interval.String(), "-label", "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := run(context.Background(), cfg, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := res.Check
+	t.Logf("held %d, %d live events, p99 %.1f ms, check %+v", res.Held, res.LiveEvents, res.Latency.P99, c)
+	if res.Held != 200 || res.Failed != 0 {
+		t.Errorf("held %d streams, %d failed; want 200, 0 (errors: %v)", res.Held, res.Failed, res.Errors)
+	}
+	if c.Streams != 200 || c.Expected == 0 {
+		t.Errorf("checked %d streams owing %d events; want 200 streams owing some", c.Streams, c.Expected)
+	}
+	if c.Missed != 0 || c.OutOfOrder != 0 || c.Unknown != 0 || c.BadIDs != 0 {
+		t.Errorf("not exact: %+v", c)
+	}
+	if len(res.Errors) > 0 {
+		t.Errorf("stream errors: %v", res.Errors)
+	}
+}

@@ -27,6 +27,7 @@ type Config struct {
 	HostProc, HostSys, HostEtc string
 	Operations                        // tokens, CORS, limits, log format: config_ops.go
 	Pprof                      string // loopback address for net/http/pprof; "" is off (pprof.go)
+	ScaleOut                          // --redis, --name: config_redis.go
 }
 
 // minInterval keeps the sampler from eating the machine it watches: a full
@@ -64,6 +65,7 @@ func parseConfig(args []string, getenv func(string) string, usage io.Writer) (Co
 	fs.TextVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error")
 	fs.StringVar(&c.Pprof, "pprof", "", "serve net/http/pprof on this loopback address, e.g. 127.0.0.1:6060 (off by default)")
 	c.Operations.addFlags(fs)
+	c.ScaleOut.addFlags(fs)
 
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -95,6 +97,9 @@ func parseConfig(args []string, getenv func(string) string, usage io.Writer) (Co
 		return c, envErr
 	}
 	if err := c.validate(); err != nil {
+		return c, err
+	}
+	if err := c.ScaleOut.finish(c.Interval); err != nil {
 		return c, err
 	}
 	return c, c.Operations.finish(c.Addr)

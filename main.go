@@ -64,19 +64,49 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return fmt.Errorf("start collectors: %w", err)
 	}
-	broker, err := history.Open(history.Options{
-		Dir:               cfg.DataDir,
-		Topics:            metrics.Topics(),
-		Retention:         cfg.History,
-		MaxBytes:          cfg.HistoryBytes,
-		Logger:            log,
-		ObserveStoreWrite: tel.observeStore,
-	})
-	if err != nil {
-		return err
+	hostInfo := handlers.HostInfo{
+		Hostname: host.Hostname, OS: host.OS, Platform: host.Platform, PlatformVersion: host.PlatformVersion,
+		Kernel: host.Kernel, Arch: host.Arch, CPUs: host.CPUs, BootTime: host.BootTime,
 	}
-	tel.watchBroker(broker.Stats, broker.Latest)
-	defer broker.Close()
+	if cfg.Name != "" {
+		hostInfo.Hostname = cfg.Name
+	}
+	// One history backend: the embedded bbolt broker, or with --redis the
+	// Redis publisher and hub (redis.go). Exactly one of the two is set.
+	var (
+		broker  *history.Broker
+		rh      *redisHistory
+		events  handlers.EventSource
+		sources handlers.Sources
+		publish func(time.Time, []history.Sample)
+		stats   = func() history.Stats { return history.Stats{} }
+	)
+	if cfg.Redis != "" {
+		rh, err = openRedisHistory(ctx, cfg, hostInfo, metrics.Topics(), log)
+		if err != nil {
+			return err
+		}
+		defer rh.Close()
+		sources, publish = rh, rh.Publish
+	} else {
+		broker, err = history.Open(history.Options{
+			Dir:               cfg.DataDir,
+			Topics:            metrics.Topics(),
+			Retention:         cfg.History,
+			MaxBytes:          cfg.HistoryBytes,
+			Logger:            log,
+			ObserveStoreWrite: tel.observeStore,
+		})
+		if err != nil {
+			return err
+		}
+		tel.watchBroker(broker.Stats, broker.Latest)
+		defer broker.Close()
+		events, stats = broker, broker.Stats
+		// Store errors are logged by the broker; the tick still went out
+		// to viewers from memory.
+		publish = func(t time.Time, s []history.Sample) { broker.Publish(t, s) }
+	}
 
 	sampler, err := metrics.NewSampler(metrics.SamplerConfig{
 		Interval:   cfg.Interval,
@@ -88,9 +118,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			for i, r := range readings {
 				samples[i] = history.Sample{Topic: r.Topic, Data: r.Data}
 			}
-			// Store errors are logged by the broker; the tick still went
-			// out to viewers from memory.
-			broker.Publish(t, samples)
+			publish(t, samples)
 		},
 	})
 	if err != nil {
@@ -100,18 +128,17 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	started := time.Now()
 	gin.SetMode(gin.ReleaseMode) // gin's only switch for its debug prints is global
 	handler, err := handlers.New(handlers.Config{
-		Events: broker,
-		Host: handlers.HostInfo{
-			Hostname: host.Hostname, OS: host.OS, Platform: host.Platform, PlatformVersion: host.PlatformVersion,
-			Kernel: host.Kernel, Arch: host.Arch, CPUs: host.CPUs, BootTime: host.BootTime,
-		},
+		Events:    events,
+		Sources:   sources,
+		Host:      hostInfo,
 		Instance:  newInstanceID(),
 		Interval:  cfg.Interval,
 		Retention: cfg.History,
 		Retry:     cfg.Retry,
 		Heartbeat: cfg.Heartbeat,
 		Static:    static.FS(),
-		Health:    healthCheck(cfg.Interval, started, sampler.LastTick, broker.Stats),
+		Health:    healthCheck(cfg.Interval, started, sampler.LastTick, stats),
+		Degraded:  degraded(rh),
 		Logger:    log,
 		Access: handlers.Access{
 			Token: cfg.Token, ReadToken: cfg.ReadToken, MetricsPublic: cfg.MetricsPublic,
@@ -142,8 +169,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		ErrorLog:       slog.NewLogLogger(log.Handler(), slog.LevelDebug),
 	}
 	fmt.Fprintf(stdout, "vitals serving on http://%s\n", ln.Addr())
-	log.Info("started", "addr", ln.Addr().String(), "data_dir", cfg.DataDir, "interval", cfg.Interval,
-		"history", cfg.History, "epoch", broker.Epoch())
+	if broker != nil {
+		log.Info("started", "addr", ln.Addr().String(), "data_dir", cfg.DataDir, "interval", cfg.Interval,
+			"history", cfg.History, "epoch", broker.Epoch())
+	} else {
+		log.Info("started", "addr", ln.Addr().String(), "redis", redactURL(cfg.Redis, cfg.Redis), "name", hostInfo.Hostname,
+			"interval", cfg.Interval, "history", cfg.History)
+	}
 
 	if cfg.Pprof != "" {
 		stopPprof, err := startPprof(cfg.Pprof, log)
@@ -170,14 +202,24 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	// Reverse order of start: sampler, broker (ends every stream with a
 	// short retry), HTTP server, then the store (deferred Close).
 	stopSampler()
-	broker.Shutdown()
+	if broker != nil {
+		broker.Shutdown()
+	} else {
+		rh.Shutdown()
+	}
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 	defer cancel()
 	if serr := srv.Shutdown(sctx); serr != nil {
 		srv.Close()
 	}
 	wg.Wait()
-	if cerr := broker.Close(); cerr != nil && err == nil {
+	var cerr error
+	if broker != nil {
+		cerr = broker.Close()
+	} else {
+		cerr = rh.Close()
+	}
+	if cerr != nil && err == nil {
 		err = cerr
 	}
 	return err

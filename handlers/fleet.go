@@ -191,3 +191,50 @@ func (s *server) hosts(c *gin.Context) {
 	c.Header("Cache-Control", "no-store")
 	c.JSON(http.StatusOK, gin.H{"self": s.cfg.Host.Hostname, "hosts": out})
 }
+
+// ownHost is Config.Events when only Sources was given (the Redis mode):
+// this server's own host, looked up per call, so code written for one
+// host keeps working. A lookup that fails reads as an empty history.
+type ownHost struct{ sources Sources }
+
+// ownHostWait bounds a lookup made without a request context.
+const ownHostWait = 5 * time.Second
+
+func (o ownHost) get() (EventSource, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), ownHostWait)
+	defer cancel()
+	es, _, err := o.sources.Source(ctx, "")
+	return es, err
+}
+
+func (o ownHost) Subscribe(opts history.SubscribeOptions) (*history.Subscription, error) {
+	es, err := o.get()
+	if err != nil {
+		return nil, err
+	}
+	return es.Subscribe(opts)
+}
+
+func (o ownHost) Range(after string, topics []string, limit int) (history.Page, error) {
+	es, err := o.get()
+	if err != nil {
+		return history.Page{}, err
+	}
+	return es.Range(after, topics, limit)
+}
+
+func (o ownHost) Bounds() (oldest, newest string) {
+	if es, err := o.get(); err == nil {
+		return es.Bounds()
+	}
+	return "", ""
+}
+
+func (o ownHost) Latest() []*history.Event {
+	if es, err := o.get(); err == nil {
+		return es.Latest()
+	}
+	return nil
+}
+
+func (o ownHost) Topics() []string { return o.sources.Topics() }

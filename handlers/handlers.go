@@ -81,6 +81,9 @@ func New(cfg Config) (http.Handler, error) {
 	if cfg.Sources == nil {
 		cfg.Sources = localSources{events: cfg.Events, host: cfg.Host, interval: cfg.Interval}
 	}
+	if cfg.Events == nil {
+		cfg.Events = ownHost{cfg.Sources}
+	}
 	s := &server{cfg: cfg, sources: cfg.Sources, topics: cfg.Sources.Topics()}
 	s.ops = newOpsState(&s.cfg)
 

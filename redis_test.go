@@ -1,0 +1,298 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"vitals/internal/redistest"
+)
+
+// Scale-out tests (issue 6): real redis-server, real vitals binaries.
+
+type redisSSEEvent struct{ ID, Event, Data string }
+
+// redisSSE reads one /events response in its own goroutine (which ends
+// when the body is closed, at the latest at test cleanup).
+type redisSSE struct {
+	events chan redisSSEEvent
+	pings  chan struct{}
+	resp   *http.Response
+}
+
+func openRedisSSE(t *testing.T, url, lastID string) *redisSSE {
+	t.Helper()
+	req, err := http.NewRequest("GET", url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lastID != "" {
+		req.Header.Set("Last-Event-ID", lastID)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		resp.Body.Close()
+		t.Fatalf("GET %s: %s", url, resp.Status)
+	}
+	s := &redisSSE{events: make(chan redisSSEEvent, 4096), pings: make(chan struct{}, 1024), resp: resp}
+	t.Cleanup(func() { resp.Body.Close() })
+	go func() {
+		defer close(s.events)
+		sc := bufio.NewScanner(resp.Body)
+		sc.Buffer(make([]byte, 1<<20), 1<<20)
+		var e redisSSEEvent
+		for sc.Scan() {
+			line := sc.Text()
+			switch {
+			case line == "":
+				if e.Event != "" || e.Data != "" {
+					s.events <- e
+				}
+				e = redisSSEEvent{}
+			case strings.HasPrefix(line, ":"):
+				select {
+				case s.pings <- struct{}{}:
+				default:
+				}
+			case strings.HasPrefix(line, "id: "):
+				e.ID = line[4:]
+			case strings.HasPrefix(line, "event: "):
+				e.Event = line[7:]
+			case strings.HasPrefix(line, "data: "):
+				e.Data += line[6:]
+			}
+		}
+	}()
+	return s
+}
+
+// next returns the next event other than hello, failing after timeout.
+func (s *redisSSE) next(t *testing.T, timeout time.Duration) redisSSEEvent {
+	t.Helper()
+	deadline := time.After(timeout)
+	for {
+		select {
+		case e, ok := <-s.events:
+			if !ok {
+				t.Fatal("stream ended")
+			}
+			if e.Event == "hello" {
+				continue
+			}
+			return e
+		case <-deadline:
+			t.Fatalf("no event within %v", timeout)
+		}
+	}
+}
+
+func testRedisClient(t *testing.T, srv *redistest.Server) *redis.Client {
+	t.Helper()
+	opts, err := redis.ParseURL(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := redis.NewClient(opts)
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// streamIDs are the ids of topic's entries in host's stream after
+// (exclusive) through (inclusive), straight from Redis.
+func streamIDs(t *testing.T, c *redis.Client, host, topic, after, through string) []string {
+	t.Helper()
+	msgs, err := c.XRange(context.Background(), "vitals:{"+host+"}:events", "("+after, through).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, m := range msgs {
+		if m.Values["topic"] == topic {
+			ids = append(ids, m.ID)
+		}
+	}
+	return ids
+}
+
+// TestRedisFailoverResumesExactlyOnAnotherInstance: hosts a and b publish;
+// a client follows a on instance 1, which is killed; the client resumes on
+// instance 2 with its last id and gets exactly what it missed.
+func TestRedisFailoverResumesExactlyOnAnotherInstance(t *testing.T) {
+	srv := redistest.Start(t)
+	rc := testRedisClient(t, srv)
+	url := srv.URL
+	startVitals(t, t.TempDir(), "--redis", url, "--name", "a")
+	startVitals(t, t.TempDir(), "--redis", url, "--name", "b")
+	inst1 := startVitals(t, t.TempDir(), "--redis", url, "--name", "i1")
+	inst2 := startVitals(t, t.TempDir(), "--redis", url, "--name", "i2")
+
+	s1 := openRedisSSE(t, inst1.URL+"/events?host=a&topics=cpu", "")
+	var last string
+	for range 5 {
+		e := s1.next(t, 10*time.Second)
+		if e.Event != "cpu" {
+			t.Fatalf("got %+v", e)
+		}
+		last = e.ID
+	}
+	inst1.Kill9(t)
+	time.Sleep(time.Second) // host a keeps publishing: about 5 ticks missed
+
+	s2 := openRedisSSE(t, inst2.URL+"/events?host=a&topics=cpu", last)
+	start := s2.next(t, 10*time.Second)
+	var cs struct {
+		Count    int
+		Complete bool
+		Reason   string
+	}
+	json.Unmarshal([]byte(start.Data), &cs)
+	if start.Event != "catchup-start" || !cs.Complete || cs.Count < 3 {
+		t.Fatalf("catchup-start = %+v", start)
+	}
+	var replayed []string
+	for {
+		e := s2.next(t, 10*time.Second)
+		if e.Event == "catchup-end" {
+			var ce struct{ Head string }
+			json.Unmarshal([]byte(e.Data), &ce)
+			want := streamIDs(t, rc, "a", "cpu", last, ce.Head)
+			if !slices.Equal(replayed, want) {
+				t.Fatalf("replayed %v\nmissed   %v", replayed, want)
+			}
+			break
+		}
+		replayed = append(replayed, e.ID)
+	}
+	// Then live, right after the replay.
+	live := s2.next(t, 10*time.Second)
+	want := streamIDs(t, rc, "a", "cpu", replayed[len(replayed)-1], "+")
+	if len(want) == 0 || live.ID != want[0] {
+		t.Errorf("first live %s, want %v", live.ID, want)
+	}
+
+	// Both hosts are listed on the surviving instance.
+	resp, err := http.Get(inst2.URL + "/api/hosts")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var hosts struct {
+		Hosts []struct {
+			Name string
+			Live bool
+		}
+	}
+	json.NewDecoder(resp.Body).Decode(&hosts)
+	resp.Body.Close()
+	live1 := map[string]bool{}
+	for _, h := range hosts.Hosts {
+		live1[h.Name] = h.Live
+	}
+	if !live1["a"] || !live1["b"] || !live1["i2"] {
+		t.Errorf("/api/hosts: %+v", hosts)
+	}
+}
+
+// TestRedisResumeFromTrimmedID: an id MAXLEN trimmed away gets
+// complete:false.
+func TestRedisResumeFromTrimmedID(t *testing.T) {
+	srv := redistest.Start(t)
+	rc := testRedisClient(t, srv)
+	// 1 s of history at 100 ms: MAXLEN 50. Redis trims whole nodes of 100
+	// entries, so the first id goes after about 150 entries (3 s).
+	p := startVitals(t, t.TempDir(), "--redis", srv.URL, "--name", "a", "--interval", "100ms", "--history", "1s")
+	s := openRedisSSE(t, p.URL+"/events?topics=cpu", "")
+	first := s.next(t, 10*time.Second).ID
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		msgs, err := rc.XRangeN(context.Background(), "vitals:{a}:events", "-", "+", 1).Result()
+		if err == nil && len(msgs) == 1 && msgs[0].ID > first && len(msgs[0].ID) == len(first) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("stream never trimmed")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	s2 := openRedisSSE(t, p.URL+"/events?topics=cpu", first)
+	start := s2.next(t, 10*time.Second)
+	var cs struct {
+		Complete bool
+		Reason   string
+	}
+	json.Unmarshal([]byte(start.Data), &cs)
+	if start.Event != "catchup-start" || cs.Complete || cs.Reason != "expired" {
+		t.Errorf("catchup-start = %+v", start)
+	}
+}
+
+// TestRedisRestartMidStream: Redis goes away and comes back empty; the
+// stream stays open on heartbeats and then carries every tick sampled
+// meanwhile (from the publisher's buffer), none missing.
+func TestRedisRestartMidStream(t *testing.T) {
+	srv := redistest.Start(t)
+	p := startVitals(t, t.TempDir(), "--redis", srv.URL, "--name", "a", "--heartbeat", "300ms")
+	s := openRedisSSE(t, p.URL+"/events?topics=cpu", "")
+	var ids []string
+	for range 3 {
+		ids = append(ids, s.next(t, 10*time.Second).ID)
+	}
+	srv.Stop(t)
+	// Down for 2 s (10 ticks at 200 ms): the stream must stay open.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		resp, err := http.Get(p.URL + "/healthz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var h map[string]string
+		json.NewDecoder(resp.Body).Decode(&h)
+		resp.Body.Close()
+		if h["status"] == "degraded" {
+			t.Logf("healthz while down: %v", h)
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("healthz never degraded: %v", h)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	time.Sleep(1500 * time.Millisecond)
+	select {
+	case <-s.pings:
+	default:
+		t.Error("no heartbeat while Redis was down")
+	}
+	// Whatever arrived before Redis went down is fine; drain it.
+drain:
+	for {
+		select {
+		case e := <-s.events:
+			ids = append(ids, e.ID)
+		default:
+			break drain
+		}
+	}
+	srv.Restart(t)
+	for range 20 {
+		ids = append(ids, s.next(t, 20*time.Second).ID)
+	}
+	// cpu ids are "<sample ms>-0" at 200 ms steps: no step may be skipped.
+	for i := 1; i < len(ids); i++ {
+		a, _ := strconv.ParseInt(strings.TrimSuffix(ids[i-1], "-0"), 10, 64)
+		b, _ := strconv.ParseInt(strings.TrimSuffix(ids[i], "-0"), 10, 64)
+		if b-a != 200 {
+			t.Fatalf("gap or repeat between %s and %s in %v", ids[i-1], ids[i], ids)
+		}
+	}
+}

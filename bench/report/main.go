@@ -1,0 +1,393 @@
+// Command report runs vitals' benchmarks and load scenarios and writes
+// BENCHMARKS.md (make bench). It builds vitals, the gin baseline and the
+// load generator, runs the Go micro-benchmarks, then each scenario of
+// issue 5 against freshly started servers on loopback, and writes one
+// table per scenario with the targets met or missed.
+//
+// Durations are scaled so the whole run fits in about ten minutes; -full
+// runs the lengths the issue names (fan-out 60 s, idle 5 min, churn
+// 10 min). Every process it starts is stopped before it returns.
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"vitals/history"
+	"vitals/metrics"
+)
+
+type opts struct {
+	out      string
+	full     bool
+	micro    bool
+	only     string
+	fanout   []int
+	shared   string
+	port     int
+	workDir  string
+	binDir   string
+	benchDur string
+}
+
+func main() {
+	var o opts
+	var fan string
+	flag.StringVar(&o.out, "out", "BENCHMARKS.md", "results file")
+	flag.BoolVar(&o.full, "full", false, "run the issue's full durations (fan-out 60 s, idle 5 min, churn 10 min)")
+	flag.BoolVar(&o.micro, "micro", true, "run the Go micro-benchmarks")
+	flag.StringVar(&o.only, "only", "", "comma-separated scenarios to run (fanout,catchup,storm,slow,idle,churn); default all")
+	flag.StringVar(&fan, "fanout", "1000,10000,50000", "fan-out stream counts")
+	flag.StringVar(&o.shared, "note", "", "a note on the machine's state, written into the file")
+	flag.IntVar(&o.port, "port", 18300, "first loopback port to use")
+	flag.StringVar(&o.benchDur, "benchtime", "1s", "go test -benchtime for the micro-benchmarks")
+	flag.Parse()
+	for _, f := range strings.Split(fan, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil {
+			fatal(fmt.Errorf("-fanout: %v", err))
+		}
+		o.fanout = append(o.fanout, n)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, o); err != nil {
+		fatal(err)
+	}
+}
+
+func fatal(err error) {
+	fmt.Fprintln(os.Stderr, "report:", err)
+	os.Exit(1)
+}
+
+func (o opts) want(s string) bool {
+	if o.only == "" {
+		return true
+	}
+	for _, x := range strings.Split(o.only, ",") {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// scale picks the short or the full duration.
+func (o opts) scale(short, full time.Duration) time.Duration {
+	if o.full {
+		return full
+	}
+	return short
+}
+
+func run(ctx context.Context, o opts) error {
+	// Children inherit the limit: 50,000 streams need 50,000 descriptors
+	// in the server and as many in the load generator.
+	var l syscall.Rlimit
+	syscall.Getrlimit(syscall.RLIMIT_NOFILE, &l)
+	if l.Max < 200_000 {
+		l.Max = 200_000
+	}
+	l.Cur = l.Max
+	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &l); err != nil {
+		logf("cannot raise the open-file limit (%v); big fan-outs will fail", err)
+	}
+	var err error
+	o.workDir, err = os.MkdirTemp("", "vitals-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(o.workDir)
+	o.binDir = filepath.Join(o.workDir, "bin")
+	for name, pkg := range map[string]string{"vitals": ".", "ginbaseline": "./bench/ginbaseline", "loadgen": "./bench/loadgen"} {
+		logf("building %s", name)
+		if out, err := exec.CommandContext(ctx, "go", "build", "-o", filepath.Join(o.binDir, name), pkg).CombinedOutput(); err != nil {
+			return fmt.Errorf("build %s: %v\n%s", name, err, out)
+		}
+	}
+
+	rep := &report{started: time.Now(), o: o}
+	rep.machine()
+	if o.micro {
+		rep.micro(ctx)
+	}
+	type scenario struct {
+		name string
+		fn   func(context.Context, *report) error
+	}
+	for _, s := range []scenario{
+		{"fanout", fanOut}, {"catchup", catchUp}, {"storm", storm},
+		{"slow", slowReaders}, {"idle", idle}, {"churn", churn},
+	} {
+		if !o.want(s.name) || ctx.Err() != nil {
+			continue
+		}
+		logf("scenario %s", s.name)
+		if err := s.fn(ctx, rep); err != nil {
+			rep.section("Scenario "+s.name+": failed", "", "```\n"+err.Error()+"\n```\n")
+			logf("scenario %s failed: %v", s.name, err)
+		}
+	}
+	rep.finished = time.Now()
+	return os.WriteFile(o.out, rep.render(), 0o644)
+}
+
+func logf(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "%s report: %s\n", time.Now().Format("15:04:05"), fmt.Sprintf(format, args...))
+}
+
+// server is one vitals or baseline process this run started.
+type server struct {
+	cmd     *exec.Cmd
+	url     string
+	pprof   string
+	dataDir string
+	args    []string
+	bin     string
+	exited  chan struct{}
+}
+
+func (o *opts) nextPort() int {
+	o.port++
+	return o.port
+}
+
+// startVitals starts vitals on a fresh port (or addr) and waits for health.
+func (rep *report) startVitals(ctx context.Context, dataDir, addr string, extra ...string) (*server, error) {
+	if addr == "" {
+		addr = fmt.Sprintf("127.0.0.1:%d", rep.o.nextPort())
+	}
+	pp := fmt.Sprintf("127.0.0.1:%d", rep.o.nextPort())
+	args := append([]string{"--addr", addr, "--data-dir", dataDir, "--log-level", "error",
+		"--pprof", pp, "--max-clients", "200000"}, extra...)
+	s := &server{url: "http://" + addr, pprof: "http://" + pp, dataDir: dataDir, args: args, bin: filepath.Join(rep.o.binDir, "vitals")}
+	return s, s.start(ctx)
+}
+
+func (rep *report) startGin(ctx context.Context) (*server, error) {
+	addr := fmt.Sprintf("127.0.0.1:%d", rep.o.nextPort())
+	s := &server{url: "http://" + addr, args: []string{"-addr", addr}, bin: filepath.Join(rep.o.binDir, "ginbaseline")}
+	return s, s.start(ctx)
+}
+
+func (s *server) start(ctx context.Context) error {
+	s.cmd = exec.Command(s.bin, s.args...)
+	var errBuf bytes.Buffer
+	s.cmd.Stderr = &errBuf
+	if err := s.cmd.Start(); err != nil {
+		return err
+	}
+	s.exited = make(chan struct{})
+	go func() { // owned by s: ends when the process exits, which stop waits for
+		s.cmd.Wait()
+		close(s.exited)
+	}()
+	health := s.url + "/healthz"
+	if strings.Contains(s.bin, "ginbaseline") {
+		health = "" // no health route: wait for the port
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) && ctx.Err() == nil {
+		select {
+		case <-s.exited:
+			return fmt.Errorf("%s exited at start: %s", filepath.Base(s.bin), errBuf.String())
+		default:
+		}
+		if health == "" {
+			if c, err := net.Dial("tcp", strings.TrimPrefix(s.url, "http://")); err == nil {
+				c.Close()
+				time.Sleep(1500 * time.Millisecond) // the sampler's first ticks
+				return nil
+			}
+		} else if resp, err := http.Get(health); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	s.stop()
+	return fmt.Errorf("%s did not start: %s", filepath.Base(s.bin), errBuf.String())
+}
+
+func (s *server) pid() int { return s.cmd.Process.Pid }
+
+func (s *server) stop() {
+	select {
+	case <-s.exited:
+		return
+	default:
+	}
+	s.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-s.exited:
+	case <-time.After(15 * time.Second):
+		s.cmd.Process.Kill()
+		<-s.exited
+	}
+}
+
+// Result mirrors the load generator's JSON (the fields used here).
+type Result struct {
+	Label          string  `json:"label"`
+	Streams        int     `json:"streams"`
+	Held           int64   `json:"held"`
+	Failed         int64   `json:"failed"`
+	RampMS         float64 `json:"ramp_ms"`
+	HoldMS         float64 `json:"hold_ms"`
+	EventsPerSec   float64 `json:"events_per_sec"`
+	ExpectedPerSec float64 `json:"expected_per_sec"`
+	Replayed       int64   `json:"replayed"`
+	Latency        Latency `json:"latency"`
+	LatencySlow    *Latency
+	Check          struct {
+		Mode          string `json:"mode"`
+		Streams       int    `json:"streams"`
+		Expected      int64  `json:"expected"`
+		Missed        int64  `json:"missed"`
+		StreamsMissed int    `json:"streams_missed"`
+		MaxMissed     int64  `json:"max_missed"`
+		OutOfOrder    int64  `json:"out_of_order"`
+		Unknown       int64  `json:"unknown"`
+		Note          string `json:"note"`
+	} `json:"check"`
+	Catchups      int         `json:"catchups"`
+	CatchupP50MS  float64     `json:"catchup_p50_ms"`
+	CatchupMaxMS  float64     `json:"catchup_max_ms"`
+	Incomplete    int         `json:"incomplete_catchups"`
+	Reconnects    int         `json:"reconnects"`
+	AllCaughtUpMS float64     `json:"all_caught_up_ms"`
+	SlowDropped   int         `json:"slow_dropped"`
+	Server        *ProcReport `json:"server"`
+	Loadgen       ProcReport  `json:"loadgen"`
+	Errors        []string    `json:"errors"`
+}
+
+type Latency struct {
+	Count int64   `json:"count"`
+	P50   float64 `json:"p50_ms"`
+	P90   float64 `json:"p90_ms"`
+	P99   float64 `json:"p99_ms"`
+	Max   float64 `json:"max_ms"`
+}
+
+type ProcReport struct {
+	RSSBaseKiB      int64   `json:"rss_base_kib"`
+	RSSKiB          int64   `json:"rss_kib"`
+	RSSPeakKiB      int64   `json:"rss_peak_kib"`
+	PerStreamKiB    float64 `json:"per_stream_kib"`
+	CPUPercent      float64 `json:"cpu_pct"`
+	Threads         int64   `json:"threads"`
+	RSSAfterKiB     int64   `json:"rss_after_kib"`
+	GoroutinesBase  int64   `json:"goroutines_base"`
+	GoroutinesPeak  int64   `json:"goroutines"`
+	GoroutinesAfter int64   `json:"goroutines_after"`
+	HeapBase        int64   `json:"heap_inuse_base"`
+	HeapAfter       int64   `json:"heap_inuse_after"`
+}
+
+// loadgen runs the load generator and decodes its result.
+func (rep *report) loadgen(ctx context.Context, label string, args ...string) (*Result, error) {
+	out := filepath.Join(rep.o.workDir, label+".json")
+	full := append([]string{"-label", label, "-json", out}, args...)
+	cmd := exec.CommandContext(ctx, filepath.Join(rep.o.binDir, "loadgen"), full...)
+	var errBuf bytes.Buffer
+	cmd.Stderr = &errBuf
+	logf("  loadgen %s", strings.Join(full, " "))
+	if err := cmd.Run(); err != nil {
+		return nil, fmt.Errorf("loadgen %s: %v\n%s", label, err, errBuf.String())
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		return nil, err
+	}
+	var r Result
+	if err := json.Unmarshal(b, &r); err != nil {
+		return nil, err
+	}
+	var slow struct {
+		L *Latency `json:"latency_with_slow"`
+	}
+	json.Unmarshal(b, &slow)
+	r.LatencySlow = slow.L
+	return &r, nil
+}
+
+// prefillHour writes one hour of 1 Hz ticks of real payloads (sampled once
+// from this host, then restamped) into dir, with the broker's clock pinned
+// to each tick, so a server started on dir has a full window at once.
+func prefillHour(dir string) (int, error) {
+	cs, err := metrics.NewCollectors(metrics.Options{})
+	if err != nil {
+		return 0, err
+	}
+	payload := map[string][]byte{}
+	for round := 0; round < 2; round++ { // rates need a second sample
+		for _, c := range cs {
+			if d, err := c.Collect(time.Now()); err == nil {
+				payload[c.Topic()] = d
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	tRe := regexp.MustCompile(`"t":\d+`)
+	end := time.Now().Truncate(time.Second)
+	var now time.Time
+	b, err := history.Open(history.Options{Dir: dir, Topics: metrics.Topics(), Retention: time.Hour, MaxBytes: 64 << 20,
+		Now: func() time.Time { return now }})
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for i := 3599; i >= 0; i-- {
+		now = end.Add(-time.Duration(i) * time.Second)
+		var ss []history.Sample
+		for _, topic := range metrics.Topics() {
+			if d, ok := payload[topic]; ok {
+				ss = append(ss, history.Sample{Topic: topic,
+					Data: tRe.ReplaceAll(d, []byte(`"t":`+strconv.FormatInt(now.UnixMilli(), 10)))})
+			}
+		}
+		if err := b.Publish(now, ss); err != nil {
+			b.Close()
+			return n, err
+		}
+		n += len(ss)
+	}
+	return n, b.Close()
+}
+
+// microLines runs the Go benchmarks and keeps their result lines.
+func (rep *report) micro(ctx context.Context) {
+	logf("micro-benchmarks")
+	cmd := exec.CommandContext(ctx, "go", "test", "-run", "^$", "-bench", ".", "-benchmem",
+		"-benchtime", rep.o.benchDur, "-count", "1", "./history/", "./handlers/", "./metrics/")
+	out, err := cmd.CombinedOutput()
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	for sc.Scan() {
+		if line := sc.Text(); strings.HasPrefix(line, "Benchmark") || strings.HasPrefix(line, "pkg:") {
+			rep.benchLines = append(rep.benchLines, line)
+		}
+	}
+	if err != nil {
+		rep.benchErr = fmt.Sprintf("%v\n%s", err, out)
+	}
+}
+

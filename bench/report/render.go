@@ -1,0 +1,345 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"math"
+	"net/http"
+	"os"
+	"regexp"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+)
+
+type fanPair struct {
+	n           int
+	vitals, gin *Result
+}
+
+// report collects every figure of one run.
+type report struct {
+	o                 opts
+	started, finished time.Time
+	mach              []string
+	benchLines        []string
+	benchErr          string
+	fan               []fanPair
+	catchup           []*Result
+	prefilled         int
+	prefillTook       time.Duration
+	storm             *Result
+	stormRestart      time.Duration
+	slow              *Result
+	idle              *Result
+	idleMetrics       sampleMetrics
+	churn             *Result
+	extra             []string
+}
+
+func (rep *report) section(title, _ string, body string) {
+	rep.extra = append(rep.extra, "## "+title+"\n\n"+body)
+}
+
+func (rep *report) machine() {
+	model := ""
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for _, l := range strings.Split(string(b), "\n") {
+			if strings.HasPrefix(l, "model name") {
+				_, model, _ = strings.Cut(l, ":")
+				break
+			}
+		}
+	}
+	mem := ""
+	if b, err := os.ReadFile("/proc/meminfo"); err == nil {
+		l, _, _ := strings.Cut(string(b), "\n")
+		f := strings.Fields(l)
+		if len(f) >= 2 {
+			kb, _ := strconv.ParseFloat(f[1], 64)
+			mem = fmt.Sprintf("%.1f GiB", kb/(1<<20))
+		}
+	}
+	kernel, _ := os.ReadFile("/proc/sys/kernel/osrelease")
+	rep.mach = []string{
+		fmt.Sprintf("CPU: %d cores (GOMAXPROCS %d), %s", runtime.NumCPU(), runtime.GOMAXPROCS(0), strings.TrimSpace(model)),
+		"Memory: " + mem,
+		"Kernel: Linux " + strings.TrimSpace(string(kernel)),
+		"Go: " + runtime.Version(),
+	}
+}
+
+// sampleMetrics is the sampler's duration histogram from /metrics.
+type sampleMetrics struct {
+	name     string
+	count    float64
+	sum      float64
+	p50, p99 float64 // seconds, upper bucket edges
+	buckets  []string
+	err      string
+}
+
+var bucketRe = regexp.MustCompile(`^(\w*sample\w*)_bucket\{(?:.*,)?le="([^"]+)"(?:,.*)?\} ([0-9.e+-]+)$`)
+
+func scrapeSampleMetrics(base string) sampleMetrics {
+	var m sampleMetrics
+	resp, err := http.Get(base + "/metrics")
+	if err != nil {
+		m.err = err.Error()
+		return m
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		m.err = "/metrics: " + resp.Status
+		return m
+	}
+	type bk struct{ le, n float64 }
+	var bks []bk
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		l := sc.Text()
+		if g := bucketRe.FindStringSubmatch(l); g != nil && !strings.Contains(g[1], "store") {
+			if m.name != "" && m.name != g[1] {
+				continue
+			}
+			m.name = g[1]
+			le, _ := strconv.ParseFloat(g[2], 64)
+			if g[2] == "+Inf" {
+				le = math.Inf(1)
+			}
+			n, _ := strconv.ParseFloat(g[3], 64)
+			bks = append(bks, bk{le, n})
+			m.buckets = append(m.buckets, l)
+		}
+	}
+	if m.name == "" {
+		m.err = "no sample duration histogram in /metrics"
+		return m
+	}
+	if len(bks) > 0 {
+		m.count = bks[len(bks)-1].n
+	}
+	pct := func(p float64) float64 {
+		for _, b := range bks {
+			if b.n >= p*m.count {
+				return b.le
+			}
+		}
+		return math.Inf(1)
+	}
+	m.p50, m.p99 = pct(0.5), pct(0.99)
+	return m
+}
+
+func verdict(ok bool) string {
+	if ok {
+		return "**met**"
+	}
+	return "**missed**"
+}
+
+func kib(k int64) string { return fmt.Sprintf("%.1f MiB", float64(k)/1024) }
+
+func ratio(a, b float64) string {
+	if b == 0 {
+		return "–"
+	}
+	return fmt.Sprintf("%.2f×", a/b)
+}
+
+func (rep *report) render() []byte {
+	var w bytes.Buffer
+	p := func(format string, a ...any) { fmt.Fprintf(&w, format, a...) }
+	p("# vitals benchmarks\n\n")
+	p("Written by `make bench` (`go run ./bench/report`) on %s, in %s. Every figure below comes from that one run; ",
+		rep.started.UTC().Format("2006-01-02 15:04 MST"), rep.finished.Sub(rep.started).Round(time.Second))
+	p("ratios against the gin baseline were measured minutes apart in the same run, on the same machine.\n\n")
+	for _, m := range rep.mach {
+		p("- %s\n", m)
+	}
+	if rep.o.shared != "" {
+		p("- **Machine state:** %s\n", rep.o.shared)
+	}
+	p("- Server and load generator run on the same cores over loopback: every latency includes the load generator's own share of the CPU.\n")
+	if !rep.o.full {
+		p("- Durations are shortened to fit about ten minutes (fan-out 20–30 s instead of 60 s, idle 60 s instead of 5 min, churn soak 90 s instead of 10 min); `go run ./bench/report -full` runs the issue's lengths.\n")
+	}
+	p("\n")
+
+	p("## Micro-benchmarks\n\n```\n")
+	for _, l := range rep.benchLines {
+		p("%s\n", l)
+	}
+	p("```\n")
+	if rep.benchErr != "" {
+		p("\nThe benchmark run failed:\n\n```\n%s\n```\n", rep.benchErr)
+	}
+	allocs := publishAllocs(rep.benchLines)
+	if len(allocs) == 3 {
+		p("\nPublish allocations per tick with 1 / 100 / 10,000 subscribers: %s / %s / %s allocs/op: %s (target: constant).\n",
+			allocs[0], allocs[1], allocs[2], verdict(allocs[0] == allocs[1] && allocs[1] == allocs[2]))
+	}
+	p("\n")
+
+	if len(rep.fan) > 0 {
+		p("## Fan-out (5 topics at 1 Hz, every stream subscribed to all)\n\n")
+		p("| streams | server | held | missed ids | events/s (expected) | p50 / p99 / max ms | server CPU %% of a core | server RSS | RSS per stream | loadgen per stream |\n|---|---|---|---|---|---|---|---|---|---|\n")
+		for _, f := range rep.fan {
+			for _, r := range []*Result{f.vitals, f.gin} {
+				name := "vitals"
+				if r == f.gin {
+					name = "gin baseline"
+				}
+				s := r.Server
+				if s == nil {
+					s = &ProcReport{}
+				}
+				p("| %d | %s | %d | %d (%d streams) | %.0f (%.0f) | %.1f / %.1f / %.1f | %.1f | %s | %.1f KiB | %.1f KiB |\n",
+					f.n, name, r.Held, r.Check.Missed, r.Check.StreamsMissed, r.EventsPerSec, r.ExpectedPerSec,
+					r.Latency.P50, r.Latency.P99, r.Latency.Max, s.CPUPercent, kib(s.RSSKiB), s.PerStreamKiB, r.Loadgen.PerStreamKiB)
+			}
+		}
+		p("\nRatios, gin baseline ÷ vitals (above 1: vitals is cheaper or faster):\n\n| streams | server CPU | RSS per stream | p99 latency | missed ids (gin / vitals) |\n|---|---|---|---|---|\n")
+		for _, f := range rep.fan {
+			vs, gs := f.vitals.Server, f.gin.Server
+			if vs == nil || gs == nil {
+				continue
+			}
+			p("| %d | %s | %s | %s | %d / %d |\n", f.n, ratio(gs.CPUPercent, vs.CPUPercent), ratio(gs.PerStreamKiB, vs.PerStreamKiB),
+				ratio(f.gin.Latency.P99, f.vitals.Latency.P99), f.gin.Check.Missed, f.vitals.Check.Missed)
+		}
+		p("\nTargets:\n\n")
+		for _, f := range rep.fan {
+			r, s := f.vitals, f.vitals.Server
+			if s == nil {
+				continue
+			}
+			switch f.n {
+			case 10000:
+				p("- 10,000 streams: 0 missed ids %s (%d); p99 <= 50 ms %s (%.1f ms); <= 16 KiB RSS per stream %s (%.1f KiB); CPU <= 25 %% of a core %s (%.1f %%).\n",
+					verdict(r.Check.Missed == 0), r.Check.Missed, verdict(r.Latency.P99 <= 50), r.Latency.P99,
+					verdict(s.PerStreamKiB <= 16), s.PerStreamKiB, verdict(s.CPUPercent <= 25), s.CPUPercent)
+			case 50000:
+				p("- 50,000 streams: holds %s (%d held); 0 missed ids %s (%d); p99 <= 250 ms %s (%.1f ms).\n",
+					verdict(r.Held == int64(f.n)), r.Held, verdict(r.Check.Missed == 0), r.Check.Missed, verdict(r.Latency.P99 <= 250), r.Latency.P99)
+			}
+		}
+		p("\nThe gin baseline has no ids, so its missed events are counted from sample times (one per topic per second); vitals' are counted id by id against `GET /api/history`.\n\n")
+	}
+
+	if len(rep.catchup) > 0 {
+		p("## Catch-up of a full hour\n\n")
+		p("The data dir was pre-filled with %d events (3,600 ticks of this host's real payloads, restamped one second apart, published through `history.Open` + `Publish` with the clock pinned to each tick; took %s), then vitals was started on it. One client resumed from the oldest retained id, five times in a row.\n\n",
+			rep.prefilled, rep.prefillTook.Round(time.Millisecond))
+		p("| run | events replayed | connect → catchup-end ms | complete | missed ids |\n|---|---|---|---|---|\n")
+		worst := 0.0
+		for i, r := range rep.catchup {
+			worst = math.Max(worst, r.CatchupMaxMS)
+			p("| %d | %d | %.1f | %v | %d |\n", i+1, r.Replayed, r.CatchupMaxMS, r.Incomplete == 0, r.Check.Missed)
+		}
+		server := benchNs(rep.benchLines, "BenchmarkReplayFullWindow", "handlers")
+		p("\nServer side (the real `/events` handler writing the whole window into a discarding writer, `handlers.BenchmarkReplayFullWindow`): %.2f ms; target <= 50 ms %s.\n",
+			server/1e6, verdict(server > 0 && server <= 50e6))
+		p("Client sees catchup-end after connecting: worst of five %.1f ms; target <= 250 ms %s.\n\n", worst, verdict(worst <= 250))
+	}
+
+	if r := rep.storm; r != nil {
+		p("## Reconnect storm (5,000 streams, server restarted)\n\n")
+		p("5,000 streams (a quarter filtered to cpu,memory) held, then the server was stopped (SIGTERM: every stream told to retry in 0.5–1.5 s) and started again on the same data dir and port (%.0f ms from stop to healthy). Every stream resumed with its own Last-Event-ID.\n\n", float64(rep.stormRestart.Milliseconds()))
+		p("| streams | reconnects | catch-ups (incomplete) | missed ids | out of order / unknown | first drop → last catchup-end |\n|---|---|---|---|---|---|\n")
+		p("| %d | %d | %d (%d) | %d (%d streams) | %d / %d | %.0f ms |\n\n", r.Streams, r.Reconnects, r.Catchups, r.Incomplete,
+			r.Check.Missed, r.Check.StreamsMissed, r.Check.OutOfOrder, r.Check.Unknown, r.AllCaughtUpMS)
+		exact := r.Check.Missed == 0 && r.Check.OutOfOrder == 0 && r.Check.Unknown == 0 && r.Incomplete == 0
+		p("Targets: every stream exact %s; all caught up within 5 s %s.\n\n", verdict(exact), verdict(r.AllCaughtUpMS > 0 && r.AllCaughtUpMS <= 5000))
+	}
+
+	if r := rep.slow; r != nil {
+		p("## Slow readers (1,000 healthy + 100 that stop reading)\n\n")
+		p("The 1,000 healthy streams ran alone for the first half of the window; then 100 streams with a 4 KiB receive buffer connected and stopped reading after their hello.\n\n")
+		s := r.Server
+		if s == nil {
+			s = &ProcReport{}
+		}
+		ls := Latency{}
+		if r.LatencySlow != nil {
+			ls = *r.LatencySlow
+		}
+		p("| healthy p50 / p99 alone | healthy p50 / p99 with slow | healthy missed ids | slow dropped by the server | server RSS base → peak |\n|---|---|---|---|---|\n")
+		p("| %.1f / %.1f ms | %.1f / %.1f ms | %d | %d of 100 | %s → %s |\n\n", r.Latency.P50, r.Latency.P99, ls.P50, ls.P99,
+			r.Check.Missed, r.SlowDropped, kib(s.RSSBaseKiB), kib(s.RSSPeakKiB))
+	}
+
+	if r := rep.idle; r != nil {
+		s := r.Server
+		if s == nil {
+			s = &ProcReport{}
+		}
+		m := rep.idleMetrics
+		p("## Idle cost (1 stream)\n\n| window | server CPU %% of a core | server RSS | sample-to-client p50 / p99 / max | sample duration p50 / p99 (from /metrics) |\n|---|---|---|---|---|\n")
+		sd := "n/a (" + m.err + ")"
+		if m.err == "" {
+			sd = fmt.Sprintf("<= %.2f / <= %.2f ms (%.0f samples, `%s`)", m.p50*1000, m.p99*1000, m.count, m.name)
+		}
+		p("| %.0f s | %.2f | %s | %.1f / %.1f / %.1f ms | %s |\n\n", r.HoldMS/1000, s.CPUPercent, kib(s.RSSKiB),
+			r.Latency.P50, r.Latency.P99, r.Latency.Max, sd)
+		p("Targets: <= 0.5 %% of a core %s; <= 30 MiB RSS %s; sample p99 <= 2 ms %s.\n\n", verdict(s.CPUPercent <= 0.5),
+			verdict(s.RSSKiB <= 30*1024), verdict(m.err == "" && m.p99 <= 0.002))
+		if len(m.buckets) > 0 {
+			p("<details><summary>sample duration histogram</summary>\n\n```\n%s\n```\n</details>\n\n", strings.Join(m.buckets, "\n"))
+		}
+	}
+
+	if r := rep.churn; r != nil {
+		s := r.Server
+		if s == nil {
+			s = &ProcReport{}
+		}
+		p("## Churn soak (500 clients connecting and disconnecting)\n\n")
+		p("Each client holds a stream for 1–10 s, closes it, waits up to 1 s and reconnects with its last id (a quarter filtered to cpu,memory). The check follows each client across all its connections.\n\n")
+		p("| window | connections | missed ids | out of order / unknown | goroutines before → during → after | heap in use before → after | RSS before → after |\n|---|---|---|---|---|---|---|\n")
+		p("| %.0f s | %d | %d | %d / %d | %d → %d → %d | %.1f → %.1f MiB | %s → %s |\n\n", r.HoldMS/1000, r.Streams+r.Reconnects,
+			r.Check.Missed, r.Check.OutOfOrder, r.Check.Unknown, s.GoroutinesBase, s.GoroutinesPeak, s.GoroutinesAfter,
+			float64(s.HeapBase)/(1<<20), float64(s.HeapAfter)/(1<<20), kib(s.RSSBaseKiB), kib(s.RSSAfterKiB))
+	}
+	for _, e := range rep.extra {
+		p("%s\n", e)
+	}
+	return w.Bytes()
+}
+
+// publishAllocs returns allocs/op of the three Publish benchmarks.
+func publishAllocs(lines []string) []string {
+	var out []string
+	for _, l := range lines {
+		if strings.HasPrefix(l, "BenchmarkPublish/") {
+			f := strings.Fields(l)
+			for i, x := range f {
+				if x == "allocs/op" && i > 0 {
+					out = append(out, f[i-1])
+				}
+			}
+		}
+	}
+	return out
+}
+
+// benchNs returns ns/op of the nth benchmark named name (the handlers one
+// is listed after history's, so "handlers" picks the last match).
+func benchNs(lines []string, name, which string) float64 {
+	var v float64
+	for _, l := range lines {
+		f := strings.Fields(l)
+		if len(f) >= 3 && strings.HasPrefix(f[0], name+"-") || len(f) >= 3 && f[0] == name {
+			if n, err := strconv.ParseFloat(f[2], 64); err == nil {
+				v = n
+				if which != "handlers" {
+					return v
+				}
+			}
+		}
+	}
+	return v
+}

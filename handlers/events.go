@@ -17,22 +17,36 @@ import (
 // small enough to keep per-stream memory flat.
 const replayChunk = 64 << 10
 
+// hostDesc is how a host is described in JSON, in hello and /api/hosts.
+type hostDesc struct {
+	OS              string `json:"os"`
+	Platform        string `json:"platform"`
+	PlatformVersion string `json:"platform_version"`
+	Kernel          string `json:"kernel"`
+	Arch            string `json:"arch"`
+	CPUs            int    `json:"cpus"`
+	BootTime        int64  `json:"boot_time"` // unix seconds, 0 when unknown
+	IntervalMS      int64  `json:"interval_ms"`
+	RetentionMS     int64  `json:"retention_ms"`
+}
+
+func describeHost(h HostInfo) hostDesc {
+	d := hostDesc{OS: h.OS, Platform: h.Platform, PlatformVersion: h.PlatformVersion, Kernel: h.Kernel,
+		Arch: h.Arch, CPUs: h.CPUs, IntervalMS: h.Interval.Milliseconds(), RetentionMS: h.Retention.Milliseconds()}
+	if !h.BootTime.IsZero() {
+		d.BootTime = h.BootTime.Unix()
+	}
+	return d
+}
+
 // hello is the first event of every stream.
 type hello struct {
-	Host            string   `json:"host"`
-	OS              string   `json:"os"`
-	Platform        string   `json:"platform"`
-	PlatformVersion string   `json:"platform_version"`
-	Kernel          string   `json:"kernel"`
-	Arch            string   `json:"arch"`
-	CPUs            int      `json:"cpus"`
-	BootTime        int64    `json:"boot_time"` // unix seconds
-	IntervalMS      int64    `json:"interval_ms"`
-	RetentionMS     int64    `json:"retention_ms"`
-	Topics          []string `json:"topics"`
-	Oldest          string   `json:"oldest"`
-	Newest          string   `json:"newest"`
-	Instance        string   `json:"instance"`
+	Host string `json:"host"`
+	hostDesc
+	Topics   []string `json:"topics"`
+	Oldest   string   `json:"oldest"`
+	Newest   string   `json:"newest"`
+	Instance string   `json:"instance"`
 }
 
 type catchupStart struct {
@@ -219,9 +233,7 @@ func (st *stream) flush() error {
 func (s *server) appendHello(buf []byte, es EventSource, h HostInfo) []byte {
 	oldest, newest := es.Bounds()
 	return appendJSON(buf, "hello", hello{
-		Host: h.Hostname, OS: h.OS, Platform: h.Platform, PlatformVersion: h.PlatformVersion,
-		Kernel: h.Kernel, Arch: h.Arch, CPUs: h.CPUs, BootTime: h.BootTime.Unix(),
-		IntervalMS: h.Interval.Milliseconds(), RetentionMS: h.Retention.Milliseconds(),
+		Host: h.Hostname, hostDesc: describeHost(h),
 		Topics: s.topics, Oldest: oldest, Newest: newest, Instance: s.cfg.Instance,
 	})
 }

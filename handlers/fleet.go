@@ -140,19 +140,11 @@ func (s *server) withDefaults(h HostInfo) HostInfo {
 }
 
 type hostJSON struct {
-	Name            string `json:"name"`
-	Live            bool   `json:"live"`
-	Self            bool   `json:"self"`
-	LastSeen        int64  `json:"last_seen"` // unix ms, 0 when never
-	OS              string `json:"os"`
-	Platform        string `json:"platform"`
-	PlatformVersion string `json:"platform_version"`
-	Kernel          string `json:"kernel"`
-	Arch            string `json:"arch"`
-	CPUs            int    `json:"cpus"`
-	BootTime        int64  `json:"boot_time"` // unix seconds
-	IntervalMS      int64  `json:"interval_ms"`
-	RetentionMS     int64  `json:"retention_ms"`
+	Name     string `json:"name"`
+	Live     bool   `json:"live"`
+	Self     bool   `json:"self"`
+	LastSeen int64  `json:"last_seen"` // unix ms, 0 when never
+	hostDesc
 }
 
 // hosts serves GET /api/hosts: {"self": name, "hosts": [...]}.
@@ -166,16 +158,9 @@ func (s *server) hosts(c *gin.Context) {
 	out := make([]hostJSON, 0, len(list))
 	for _, h := range list {
 		info := s.withDefaults(h.Info)
-		j := hostJSON{
-			Name: info.Hostname, Live: h.Live, Self: h.Self, OS: info.OS, Platform: info.Platform,
-			PlatformVersion: info.PlatformVersion, Kernel: info.Kernel, Arch: info.Arch, CPUs: info.CPUs,
-			IntervalMS: info.Interval.Milliseconds(), RetentionMS: info.Retention.Milliseconds(),
-		}
+		j := hostJSON{Name: info.Hostname, Live: h.Live, Self: h.Self, hostDesc: describeHost(info)}
 		if !h.LastSeen.IsZero() {
 			j.LastSeen = h.LastSeen.UnixMilli()
-		}
-		if !info.BootTime.IsZero() {
-			j.BootTime = info.BootTime.Unix()
 		}
 		out = append(out, j)
 	}

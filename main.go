@@ -87,6 +87,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			return err
 		}
 		defer rh.Close()
+		tel.watchRedis(rh.pub.Stats, rh.hub.Following)
 		sources, publish = rh, rh.Publish
 	} else {
 		broker, err = history.Open(history.Options{

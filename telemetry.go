@@ -77,6 +77,32 @@ func (t *telemetry) watchBroker(stats func() history.Stats, latest func() []*his
 	t.reg.MustRegister(newBrokerCollector(stats), hostCollector{latest: latest})
 }
 
+// watchRedis adds the --redis mode's metrics, read at scrape time: the
+// publisher's local buffer (how close an outage is to losing ticks) and
+// its failed writes, and how many hosts this instance follows (each is one
+// reader holding a Redis connection in XREAD BLOCK). The broker metrics
+// don't apply there: there is no broker.
+func (t *telemetry) watchRedis(pub func() history.PublisherStats, following func() int) {
+	gauge := func(name, help string, get func() float64) prometheus.Collector {
+		return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, get)
+	}
+	counter := func(name, help string, get func() float64) prometheus.Collector {
+		return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help}, get)
+	}
+	t.reg.MustRegister(
+		gauge("vitals_redis_buffered_ticks", "Ticks sampled but not yet written to Redis.",
+			func() float64 { return float64(pub().Buffered) }),
+		gauge("vitals_redis_buffer_capacity_ticks", "Ticks the local buffer holds before the oldest are dropped (--redis-buffer).",
+			func() float64 { return float64(pub().Capacity) }),
+		counter("vitals_redis_write_errors_total", "Failed writes of ticks to Redis (each retry counts).",
+			func() float64 { return float64(pub().WriteErrors) }),
+		counter("vitals_redis_ticks_dropped_total", "Ticks lost because Redis was away for longer than the local buffer.",
+			func() float64 { return float64(pub().Dropped) }),
+		gauge("vitals_redis_followed_hosts", "Hosts whose Redis stream this instance reads now.",
+			func() float64 { return float64(following()) }),
+	)
+}
+
 func (t *telemetry) handler() http.Handler { return promhttp.HandlerFor(t.reg, t.handlerOpts) }
 
 func (t *telemetry) observeSample(d time.Duration) { t.sampleDur.Observe(d.Seconds()) }

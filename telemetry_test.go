@@ -81,3 +81,27 @@ func TestTelemetryScrape(t *testing.T) {
 		t.Error("a null field became a gauge")
 	}
 }
+
+func TestTelemetryRedis(t *testing.T) {
+	tel := newTelemetry(slog.New(slog.DiscardHandler))
+	tel.watchRedis(
+		func() history.PublisherStats {
+			return history.PublisherStats{Buffered: 12, Capacity: 600, WriteErrors: 3, Dropped: 2}
+		},
+		func() int { return 4 })
+	rec := httptest.NewRecorder()
+	tel.handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	out := rec.Body.String()
+	for _, want := range []string{
+		"vitals_redis_buffered_ticks 12", "vitals_redis_buffer_capacity_ticks 600", "vitals_redis_write_errors_total 3",
+		"vitals_redis_ticks_dropped_total 2", "vitals_redis_followed_hosts 4",
+		"# TYPE vitals_redis_write_errors_total counter", "# TYPE vitals_redis_followed_hosts gauge",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("scrape lacks %q", want)
+		}
+	}
+	if strings.Contains(out, "vitals_events_published_total") {
+		t.Error("broker metrics in redis mode")
+	}
+}

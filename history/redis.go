@@ -193,6 +193,13 @@ func (h *Hub) Err() error {
 	return nil
 }
 
+// Following is how many hosts this instance reads now (one reader each).
+func (h *Hub) Following() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.feeds)
+}
+
 // Close ends every subscription with ErrClosed, stops every reader and
 // waits for them (at most about one Block). Safe to call more than once.
 func (h *Hub) Close() {

@@ -78,8 +78,11 @@ type Publisher struct {
 	nextNum  uint64 // number of the next queued tick
 	lost     uint64 // ticks dropped because the buffer overflowed
 	writeErr error  // last write's error; nil when healthy
-	failedAt time.Time
-	closed   bool
+	// Running totals for /metrics; never reset (lost is, per outage).
+	writeErrors uint64 // failed pipeline writes
+	dropped     uint64 // ticks dropped on overflow
+	failedAt    time.Time
+	closed      bool
 
 	warnedStale bool // owned by the writer goroutine
 
@@ -168,6 +171,7 @@ func (p *Publisher) Publish(t time.Time, samples []Sample) error {
 				"buffer_ticks", p.cap, "err", p.writeErr)
 		}
 		p.lost++
+		p.dropped++
 		p.buf[0] = pendingTick{}
 		p.buf = p.buf[1:]
 	}
@@ -198,6 +202,21 @@ func (p *Publisher) Buffered() int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return len(p.buf)
+}
+
+// PublisherStats are a publisher's running totals, for /metrics.
+type PublisherStats struct {
+	Buffered    int    // ticks waiting to be written now
+	Capacity    int    // the most ticks the buffer holds
+	WriteErrors uint64 // failed writes since start (one per attempt)
+	Dropped     uint64 // ticks lost to a full buffer since start
+}
+
+// Stats reads the publisher's totals.
+func (p *Publisher) Stats() PublisherStats {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return PublisherStats{Buffered: len(p.buf), Capacity: p.cap, WriteErrors: p.writeErrors, Dropped: p.dropped}
 }
 
 // Close stops the writer after one last bounded attempt to write what is
@@ -245,6 +264,7 @@ func (p *Publisher) flush(ctx context.Context) error {
 		err := p.write(ctx, batch)
 		p.mu.Lock()
 		if err != nil {
+			p.writeErrors++
 			if p.writeErr == nil {
 				p.failedAt = time.Now()
 				p.log.Error("redis write failed; buffering ticks until it is back", "err", err)

@@ -248,6 +248,9 @@ func TestRedisRestartLosesNoTick(t *testing.T) {
 	if pub.Buffered() == 0 || pub.Err() == nil {
 		t.Errorf("buffered %d, err %v: want ticks held and an error", pub.Buffered(), pub.Err())
 	}
+	if st := pub.Stats(); st.Buffered == 0 || st.WriteErrors == 0 || st.Capacity != 600 || st.Dropped != 0 {
+		t.Errorf("stats while down: %+v", st)
+	}
 	t.Logf("while down: %v", pub.Err())
 	srv.Restart(t) // comes back empty: no persistence
 	for i := 6; i < 8; i++ {
@@ -259,6 +262,9 @@ func TestRedisRestartLosesNoTick(t *testing.T) {
 	}
 	if pub.Err() != nil || hub.Err() != nil {
 		t.Errorf("still failing: %v / %v", pub.Err(), hub.Err())
+	}
+	if st := pub.Stats(); st.Buffered != 0 || st.WriteErrors == 0 {
+		t.Errorf("stats after recovery: %+v (errors are a running total)", st)
 	}
 }
 
@@ -277,9 +283,15 @@ func TestRedisUnknownHostAndShutdown(t *testing.T) {
 	if !errors.As(err, &uh) || !slices.Equal(uh.Known, []string{"a"}) {
 		t.Fatalf("unknown host: %v", err)
 	}
+	if n := hub.Following(); n != 0 {
+		t.Errorf("following %d hosts before any was read", n)
+	}
 	f, _, err := hub.Source(context.Background(), "a")
 	if err != nil {
 		t.Fatal(err)
+	}
+	if n := hub.Following(); n != 1 {
+		t.Errorf("following %d hosts, want 1", n)
 	}
 	sub, err := f.Subscribe(SubscribeOptions{})
 	if err != nil {

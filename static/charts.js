@@ -23,7 +23,8 @@ for (let p = 0; p <= 5; p++) {
 const sum = (...vs) => (vs.some((v) => typeof v === "number") ? vs.reduce((a, v) => a + (typeof v === "number" ? v : 0), 0) : null);
 
 // DEFS describes every chart: which topic feeds it, its series and how
-// values read.
+// values read. A series' key names the payload field it draws (the embed
+// element's fields="..." picks series by it).
 export const DEFS = [
   {
     id: "cpu",
@@ -32,11 +33,11 @@ export const DEFS = [
     axis: (v) => v + " %",
     range: () => [0, 100],
     series: [
-      { label: "total", get: (s) => s.total, color: "--s1", fill: true, width: 2 },
-      { label: "user", get: (s) => s.user, color: "--s2" },
-      { label: "system", get: (s) => s.system, color: "--s3" },
-      { label: "iowait", get: (s) => s.iowait, color: "--s4" },
-      { label: "steal", get: (s) => s.steal, color: "--s5" },
+      { label: "total", key: "total", get: (s) => s.total, color: "--s1", fill: true, width: 2 },
+      { label: "user", key: "user", get: (s) => s.user, color: "--s2" },
+      { label: "system", key: "system", get: (s) => s.system, color: "--s3" },
+      { label: "iowait", key: "iowait", get: (s) => s.iowait, color: "--s4" },
+      { label: "steal", key: "steal", get: (s) => s.steal, color: "--s5" },
     ],
   },
   { id: "cores", topic: "cpu", heat: true },
@@ -49,10 +50,10 @@ export const DEFS = [
     // 0 to the larger of RAM and swap, so "used" reads against the total.
     range: (u, latest) => [0, Math.max(latest?.total || 0, latest?.swap_total || 0, u.data ? maxOf(u.data.slice(1)) : 0) || 1],
     series: [
-      { label: "used", get: (s) => s.used, color: "--s1", fill: true, width: 2 },
-      { label: "cache", get: (s) => sum(s.cached, s.buffers), color: "--s2" },
-      { label: "available", get: (s) => s.available, color: "--s6" },
-      { label: "swap", get: (s) => s.swap_used, color: "--s4", dash: [4, 3] },
+      { label: "used", key: "used", get: (s) => s.used, color: "--s1", fill: true, width: 2 },
+      { label: "cache", key: "cached", get: (s) => sum(s.cached, s.buffers), color: "--s2" },
+      { label: "available", key: "available", get: (s) => s.available, color: "--s6" },
+      { label: "swap", key: "swap_used", get: (s) => s.swap_used, color: "--s4", dash: [4, 3] },
     ],
   },
   {
@@ -62,10 +63,10 @@ export const DEFS = [
     axis: (v) => fmt.num(v, 1),
     range: (u, latest) => [0, Math.max((latest?.cpus || 1) * 1.15, maxOf(u.data ? u.data.slice(1) : []) * 1.1)],
     series: [
-      { label: "1 min", get: (s) => s.load1, color: "--s1", width: 2 },
-      { label: "5 min", get: (s) => s.load5, color: "--s2" },
-      { label: "15 min", get: (s) => s.load15, color: "--s3" },
-      { label: "CPUs", get: (s) => s.cpus, color: "--ref", dash: [6, 4], width: 1 },
+      { label: "1 min", key: "load1", get: (s) => s.load1, color: "--s1", width: 2 },
+      { label: "5 min", key: "load5", get: (s) => s.load5, color: "--s2" },
+      { label: "15 min", key: "load15", get: (s) => s.load15, color: "--s3" },
+      { label: "CPUs", key: "cpus", get: (s) => s.cpus, color: "--ref", dash: [6, 4], width: 1 },
     ],
   },
   {
@@ -75,12 +76,12 @@ export const DEFS = [
     bytes: true,
     axis: (v) => fmt.bytesAxis(v) + "/s",
     series: [
-      { label: "read", get: (s) => s.read_bps, color: "--s2", width: 2 },
-      { label: "write", get: (s) => s.write_bps, color: "--s3", width: 2 },
+      { label: "read", key: "read_bps", get: (s) => s.read_bps, color: "--s2", width: 2 },
+      { label: "write", key: "write_bps", get: (s) => s.write_bps, color: "--s3", width: 2 },
     ],
     extras: [
-      { label: "read IOPS", get: (s) => s.read_iops, fmt: (v) => fmt.num(v, 0) },
-      { label: "write IOPS", get: (s) => s.write_iops, fmt: (v) => fmt.num(v, 0) },
+      { label: "read IOPS", key: "read_iops", get: (s) => s.read_iops, fmt: (v) => fmt.num(v, 0) },
+      { label: "write IOPS", key: "write_iops", get: (s) => s.write_iops, fmt: (v) => fmt.num(v, 0) },
     ],
   },
   {
@@ -90,12 +91,12 @@ export const DEFS = [
     bytes: true,
     axis: (v) => fmt.bytesAxis(v) + "/s",
     series: [
-      { label: "rx", get: (s) => s.rx_bps, color: "--s6", width: 2 },
-      { label: "tx", get: (s) => s.tx_bps, color: "--s5", width: 2 },
+      { label: "rx", key: "rx_bps", get: (s) => s.rx_bps, color: "--s6", width: 2 },
+      { label: "tx", key: "tx_bps", get: (s) => s.tx_bps, color: "--s5", width: 2 },
     ],
     extras: [
-      { label: "rx packets/s", get: (s) => s.rx_pps, fmt: (v) => fmt.num(v, 0) },
-      { label: "tx packets/s", get: (s) => s.tx_pps, fmt: (v) => fmt.num(v, 0) },
+      { label: "rx packets/s", key: "rx_pps", get: (s) => s.rx_pps, fmt: (v) => fmt.num(v, 0) },
+      { label: "tx packets/s", key: "tx_pps", get: (s) => s.tx_pps, fmt: (v) => fmt.num(v, 0) },
     ],
   },
 ];
@@ -113,9 +114,10 @@ function maxOf(cols) {
 }
 
 // theme reads the palette from CSS custom properties, so light and dark
-// live in style.css only.
-export function theme() {
-  const cs = getComputedStyle(document.documentElement);
+// live in style.css only. el is where to read them: the page's root, or an
+// embed element's host (its shadow styles define them there).
+export function theme(el = document.documentElement) {
+  const cs = getComputedStyle(el);
   const get = (name) => cs.getPropertyValue(name).trim();
   const names = ["--s1", "--s2", "--s3", "--s4", "--s5", "--s6", "--ref", "--axis", "--grid", "--band", "--band-restart", "--band-lost", "--band-text", "--heat-0", "--heat-1", "--heat-2", "--heat-3", "--font"];
   const t = {};
@@ -126,7 +128,8 @@ export function theme() {
 // Chart is one card's uPlot plus its value line and tooltip.
 export class Chart {
   // page supplies: intervalMs(), xRange() -> [minMs, maxMs], bands(),
-  // latest(topic), theme.
+  // latest(topic), coreCount(), and optionally height() and fontPx() (the
+  // embed element sizes its chart from its own CSS, not the window's).
   constructor(def, card, page) {
     this.def = def;
     this.card = card;
@@ -189,7 +192,8 @@ export class Chart {
     for (const sw of this.valuesEl.querySelectorAll(".sw")) sw.style.background = th[sw.dataset.color];
     const page = this.page;
     // Axis text follows the page's root size (larger on 4K screens).
-    const axisPx = Math.round(0.75 * (parseFloat(getComputedStyle(document.documentElement).fontSize) || 15));
+    const rootPx = page.fontPx ? page.fontPx() : parseFloat(getComputedStyle(document.documentElement).fontSize);
+    const axisPx = Math.round(0.75 * (rootPx || 15));
     const axisFont = `${axisPx}px ${th["--font"] || "system-ui"}`;
     const xAxis = {
       stroke: th["--axis"],
@@ -263,6 +267,7 @@ export class Chart {
   // height is the same for every chart, the heat strip included, so cards
   // in a row line up; the strip divides it among the cores.
   height() {
+    if (this.page.height) return this.page.height();
     return window.innerWidth < 600 ? 170 : window.innerWidth > 2500 ? 300 : 210;
   }
 

@@ -46,9 +46,21 @@ export class Stream {
     this.catchup = null; // {after, count, complete, reason, received, startedAt}
     this.listening = new Set();
     this.watchdog = setInterval(() => this.checkStale(), 1000);
-    window.addEventListener("online", () => {
+    this.onOnline = () => {
       if (this.nextTryAt !== null) this.open();
-    });
+    };
+    window.addEventListener("online", this.onOnline);
+  }
+
+  // destroy closes the stream for good and stops its timers: the embed
+  // element drops its Stream when the last chart for a server leaves the
+  // page.
+  destroy() {
+    this.userClosed = true;
+    this.closeES();
+    this.clearRetry();
+    clearInterval(this.watchdog);
+    window.removeEventListener("online", this.onOnline);
   }
 
   // connect opens a connection now (the Reconnect button, or the first
@@ -74,7 +86,11 @@ export class Stream {
     this.clearRetry();
     this.closeES();
     const last = this.h.getLastId();
-    const url = last ? `${this.url}?lastEventId=${encodeURIComponent(last)}` : this.url;
+    // this.url may carry a query already (topics, token) and may name
+    // another origin (the embed element).
+    const u = new URL(this.url, location.href);
+    if (last) u.searchParams.set("lastEventId", last);
+    const url = u.href;
     this.openedAt = performance.now();
     this.catchup = null;
     this.connectedSince = null;

@@ -3,12 +3,16 @@ package handlers
 import (
 	"bytes"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"fmt"
 	"io/fs"
 	"mime"
 	"net/http"
 	"path"
+	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -24,7 +28,8 @@ import (
 const pageCSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
 	"connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 
-// registerPages serves the dashboard at / and its files at /static/.
+// registerPages serves the dashboard at /, the iframe page at /embed and
+// their files at /static/.
 //
 // Static files are read once at start and served with `Cache-Control:
 // no-cache` and a strong ETag (a SHA-256 prefix of the content): a browser
@@ -47,6 +52,9 @@ func registerPages(r *gin.Engine, cfg Config) error {
 
 	r.GET("/", func(c *gin.Context) { servePage(c, cfg) })
 	r.HEAD("/", func(c *gin.Context) { servePage(c, cfg) })
+	embed := newEmbedPage(cfg)
+	r.GET("/embed", embed.serve)
+	r.HEAD("/embed", embed.serve)
 	serve := func(c *gin.Context) { assets.serve(c) }
 	r.GET("/static/*filepath", serve)
 	r.HEAD("/static/*filepath", serve)
@@ -146,7 +154,105 @@ func (s assetSet) serve(c *gin.Context) {
 	h.Set("Cache-Control", "no-cache")
 	h.Set("ETag", a.etag)
 	h.Set("X-Content-Type-Options", "nosniff")
+	// Any page may load these files: <script type="module"> fetches in
+	// CORS mode, so the embed element (embed.js, the modules it imports and
+	// uPlot's CSS) loads on other origins only with this header. They are
+	// the same public code in every install and carry no data; who may read
+	// data is decided on /events and /api/* (--cors-origins, tokens).
+	h.Set("Access-Control-Allow-Origin", "*")
+	h.Set("Cross-Origin-Resource-Policy", "cross-origin")
 	// ServeContent answers If-None-Match with 304 and handles HEAD and
 	// ranges; the zero modtime keeps Last-Modified out of it.
 	http.ServeContent(c.Writer, c.Request, name, time.Time{}, bytes.NewReader(a.body))
+}
+
+// embedRanges are the /embed page's windows, as the dashboard offers them.
+var embedRanges = []string{"5m", "15m", "1h"}
+
+var embedThemes = []string{"light", "dark", "auto"}
+
+// embedPage serves GET /embed?topics=cpu,load&range=5m&theme=light: one
+// <vitals-chart> per topic and nothing else, for an <iframe>.
+type embedPage struct {
+	cfg    Config
+	topics []string
+	csp    string
+}
+
+func newEmbedPage(cfg Config) *embedPage {
+	return &embedPage{cfg: cfg, topics: cfg.Events.Topics(), csp: embedCSP(cfg.Access.CORSOrigins)}
+}
+
+// embedCSP is pageCSP with two differences. The page's one inline style
+// is allowed by its hash. And it may be framed: by this origin, and by the
+// --cors-origins (any page when that is *). One flag says who may embed
+// this server, whether by script or by iframe; without it, only vitals'
+// own pages may frame it. The page has no controls that change anything,
+// so framing risks no clickjacking, but an operator who did not opt in to
+// embedding should not find the host's charts inside other sites.
+func embedCSP(origins []string) string {
+	sum := sha256.Sum256([]byte(views.EmbedCSS))
+	ancestors := "'self'"
+	for _, o := range origins {
+		switch {
+		case o == "*":
+			ancestors = "*"
+		case ancestors != "*" && cspOrigin.MatchString(o):
+			ancestors += " " + strings.TrimSuffix(o, "/")
+		}
+	}
+	return "default-src 'self'; script-src 'self'; style-src 'self' 'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'; " +
+		"img-src 'self' data:; connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; " +
+		"frame-ancestors " + ancestors
+}
+
+// cspOrigin is a scheme://host[:port] that can go into a CSP as is: config
+// checks --cors-origins, and this keeps a stray ';' or space from ever
+// adding a directive.
+var cspOrigin = regexp.MustCompile(`^https?://[A-Za-z0-9.\-]+(:[0-9]{1,5})?/?$|^https?://\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?/?$`)
+
+func (p *embedPage) serve(c *gin.Context) {
+	topics := p.topics
+	if raw := c.Query("topics"); raw != "" {
+		topics = nil
+		for _, t := range strings.Split(raw, ",") {
+			t = strings.TrimSpace(t)
+			if t == "" || slices.Contains(topics, t) {
+				continue
+			}
+			if !slices.Contains(p.topics, t) {
+				c.AbortWithStatusJSON(http.StatusBadRequest, gin.H{"error": "unknown topic " + strconv.Quote(t), "valid": p.topics})
+				return
+			}
+			topics = append(topics, t)
+		}
+	}
+	rng := c.DefaultQuery("range", embedRanges[0])
+	if !slices.Contains(embedRanges, rng) {
+		c.AbortWithStatusJSON(http.StatusBadRequest, gin.H{"error": "range must be one of 5m, 15m, 1h", "valid": embedRanges})
+		return
+	}
+	theme := c.DefaultQuery("theme", embedThemes[0])
+	if !slices.Contains(embedThemes, theme) {
+		c.AbortWithStatusJSON(http.StatusBadRequest, gin.H{"error": "theme must be one of light, dark, auto", "valid": embedThemes})
+		return
+	}
+	e := views.NewEmbed(views.EmbedInput{Hostname: p.cfg.Host.Hostname, Topics: topics, Range: rng, Theme: theme})
+	var buf bytes.Buffer
+	if err := views.EmbedPage(e).Render(c.Request.Context(), &buf); err != nil {
+		p.cfg.Logger.Error("render embed page", "err", err)
+		jsonError(c, http.StatusInternalServerError, "could not render the page")
+		return
+	}
+	h := c.Writer.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-cache")
+	h.Set("Content-Security-Policy", p.csp)
+	h.Set("X-Content-Type-Options", "nosniff")
+	// The URL may carry ?token=: never send it on in a Referer.
+	h.Set("Referrer-Policy", "no-referrer")
+	c.Status(http.StatusOK)
+	if c.Request.Method != http.MethodHead {
+		_, _ = c.Writer.Write(buf.Bytes())
+	}
 }

@@ -1,0 +1,840 @@
+// <vitals-chart>: one live vitals chart for any page, from one script tag.
+//
+//   <script type="module" src="http://host:8080/static/embed.js"></script>
+//   <vitals-chart src="http://host:8080" topic="cpu" fields="total,iowait" range="5m"></vitals-chart>
+//
+// Each element draws in its own shadow root, so the page's CSS can't reach
+// in and ours can't leak out; colours come from --vitals-* custom properties
+// (docs/embedding.md lists them). It resumes exactly like the dashboard:
+// the newest id drawn is kept per server in localStorage and sent as
+// ?lastEventId= on every (re)connect, and it shows the same catch-up line and
+// offline bands.
+//
+// Every element naming the same server shares one Hub, and a Hub holds one
+// Stream (one EventSource) subscribed to the union of its elements' topics:
+// browsers allow about six HTTP/1.1 connections per host, so a page with
+// eight charts must not open eight streams. The modules this file imports
+// (and uPlot, through charts.js) resolve relative to this file's own URL,
+// so they come from the same vitals server whatever page loads it.
+//
+// Everything the server sends reaches the page as text (textContent), never
+// as HTML.
+
+import * as fmt from "./format.js";
+import { Series, bands, KIND_LOST, KIND_RESTART, GAP_FACTOR } from "./series.js";
+import { Chart, DEFS, theme } from "./charts.js";
+import * as st from "./stream.js";
+
+// The server this file came from: the default src.
+const HOME = new URL("..", import.meta.url).href.replace(/\/$/, "");
+const UPLOT_CSS = new URL("./vendor/uPlot.min.css", import.meta.url).href;
+const POS_PREFIX = "vitals.embed.position "; // + server URL: {id, t, instance}
+
+const TITLES = { cpu: "CPU", cores: "Per-core CPU", memory: "Memory", load: "Load average", disk: "Disk I/O", network: "Network" };
+
+// DEFAULT_RANGE_MS matches the dashboard's first range button.
+const DEFAULT_RANGE_MS = 5 * 60 * 1000;
+
+// How long the catch-up line stays after a catch-up, in ms: long enough to
+// read; an incomplete one (history lost) stays longer, as on the dashboard.
+const CATCHUP_LINGER_MS = 4000;
+const CATCHUP_LINGER_WARN_MS = 15000;
+
+// parseRange reads "5m", "15m", "1h", "90s" as milliseconds, or null.
+export function parseRange(s) {
+  const m = /^\s*(\d{1,5})\s*(s|m|h)\s*$/.exec(String(s ?? ""));
+  if (!m || Number(m[1]) === 0) return null;
+  return Number(m[1]) * { s: 1000, m: 60000, h: 3600000 }[m[2]];
+}
+
+// normalSrc turns a src attribute into the server's base URL without a
+// trailing slash, relative to the page ("" means this file's server).
+export function normalSrc(src) {
+  if (!src) return HOME;
+  const u = new URL(src, location.href);
+  u.search = "";
+  u.hash = "";
+  return u.href.replace(/\/+$/, "");
+}
+
+// ---- shared state per server ----------------------------------------------
+
+const hubs = new Map(); // key: src + token -> Hub
+
+function hubFor(src, token) {
+  const key = src + "\n" + token;
+  let hub = hubs.get(key);
+  if (!hub) {
+    hub = new Hub(key, src, token);
+    hubs.set(key, hub);
+  }
+  return hub;
+}
+
+// Hub is one server's data and stream, shared by its elements.
+class Hub {
+  constructor(key, src, token) {
+    this.key = key;
+    this.src = src;
+    this.token = token;
+    this.elements = new Set();
+    this.topics = new Set(); // subscribed (the union of the elements' topics)
+    this.series = {}; // topic -> Series
+    this.ticks = new Series(); // every sample time of any topic, for gaps
+    this.marks = []; // {t, until, kind}: restarts and lost history, for bands
+    this.bands = [];
+    this.latest = {};
+    this.intervalMs = 1000; // until hello says
+    this.lastId = null;
+    this.newestT = null;
+    this.recvWall = 0;
+    this.instance = null;
+    this.hello = null;
+    this.live = 0;
+    this.caughtUp = 0;
+    this.fromHistory = 0;
+    this.catchups = [];
+    this.loaded = new Map(); // topic -> ms of history fetched
+    this.resumeFromT = null;
+    this.catchupFromT = null;
+    this.catchupMinT = null;
+    this.catchupMaxT = null;
+    this.quietNext = false; // the next catch-up only follows a topic change
+    this.cu = { shown: false, bar: false, k: 0, n: 0, text: "", warn: false, fade: false, timer: 0 };
+    this.error = ""; // why the first connect fails, once known
+    this.opened = 0; // EventSources opened, for the test hook
+    this.messages = []; // the stream's last few notes, for the test hook
+    this.posDirty = false;
+    this.stream = null;
+    this.startTimer = 0;
+    this.framePending = false;
+    this.ticker = 0;
+
+    const stored = this.loadPosition();
+    if (stored) {
+      this.lastId = stored.id;
+      this.instance = stored.instance ? String(stored.instance) : null;
+      if (Number.isFinite(stored.t)) this.resumeFromT = stored.t;
+    }
+  }
+
+  // url is src + path with query values (and the token), as a string.
+  url(path, query) {
+    const u = new URL(this.src + path);
+    for (const [k, v] of Object.entries(query || {})) u.searchParams.set(k, String(v));
+    if (this.token) u.searchParams.set("token", this.token);
+    return u.href;
+  }
+
+  eventsURL() {
+    return this.url("/events", { topics: [...this.topics].sort().join(",") });
+  }
+
+  add(el) {
+    this.elements.add(el);
+    const newTopic = !this.topics.has(el.def.topic);
+    this.topics.add(el.def.topic);
+    if (!this.series[el.def.topic]) this.series[el.def.topic] = new Series();
+    // Start (or widen the stream) once the current task has added all its
+    // elements: a page's charts upgrade in one go and must share one open.
+    clearTimeout(this.startTimer);
+    this.startTimer = setTimeout(() => this.start(newTopic), 0);
+    this.schedule();
+  }
+
+  remove(el) {
+    this.elements.delete(el);
+    // An element moved in the DOM leaves and comes back in one task; only
+    // close when nobody came back.
+    setTimeout(() => {
+      if (this.elements.size === 0 && hubs.get(this.key) === this) this.destroy();
+    }, 0);
+  }
+
+  start(topicsChanged) {
+    if (this.elements.size === 0) return;
+    if (!this.stream) {
+      this.stream = new st.Stream(this.eventsURL(), {
+        onHello: (h) => this.onHello(h),
+        onEvent: (topic, id, data, replay) => this.ingest(topic, id, data, replay ? "replay" : "live"),
+        onCatchupStart: (c) => this.onCatchupStart(c),
+        onCatchupProgress: (k) => {
+          this.cu.k = k;
+          this.schedule();
+        },
+        onCatchupEnd: (s) => this.onCatchupEnd(s),
+        onState: () => this.onState(),
+        onSystem: (text) => this.note(text),
+        getLastId: () => this.lastId,
+        intervalMs: () => this.intervalMs,
+      });
+      this.openStream();
+      this.ticker = setInterval(() => this.tick(), 1000);
+      return;
+    }
+    const url = this.eventsURL();
+    if (topicsChanged && url !== this.stream.url) {
+      // A new topic: reopen after the newest id drawn. The replay is a tick
+      // or two and not news, so the catch-up line stays quiet.
+      this.stream.url = url;
+      this.quietNext = true;
+      this.openStream();
+    }
+    if (this.hello) this.loadHistory();
+  }
+
+  openStream() {
+    this.opened++;
+    this.stream.connect();
+  }
+
+  destroy() {
+    hubs.delete(this.key);
+    clearTimeout(this.startTimer);
+    clearInterval(this.ticker);
+    clearTimeout(this.cu.timer);
+    this.savePosition();
+    if (this.stream) this.stream.destroy();
+    this.stream = null;
+  }
+
+  note(text) {
+    this.messages.push(text);
+    if (this.messages.length > 20) this.messages.shift();
+  }
+
+  // ---- position --------------------------------------------------------
+
+  loadPosition() {
+    try {
+      const p = JSON.parse(localStorage.getItem(POS_PREFIX + this.src) || "null");
+      if (p && typeof p.id === "string" && p.id) return p;
+    } catch {
+      /* a damaged entry (or no storage) is the same as none */
+    }
+    return null;
+  }
+
+  savePosition() {
+    if (!this.posDirty || !this.lastId) return;
+    this.posDirty = false;
+    try {
+      localStorage.setItem(POS_PREFIX + this.src, JSON.stringify({ id: this.lastId, t: this.newestT, instance: this.instance }));
+    } catch {
+      /* storage full or disabled: a reload then starts without a position */
+    }
+  }
+
+  // ---- data ------------------------------------------------------------
+
+  maxRangeMs() {
+    let m = 0;
+    for (const el of this.elements) m = Math.max(m, el.rangeMs);
+    return m || DEFAULT_RANGE_MS;
+  }
+
+  ingest(topic, id, data, source) {
+    const series = this.series[topic];
+    const t = Number(data && data.t);
+    if (!series || !Number.isFinite(t)) return;
+    series.insert(t, slim(topic, data));
+    this.ticks.insert(t, null);
+    if (!this.latest[topic] || t >= this.latest[topic].t) this.latest[topic] = data;
+    if (this.newestT === null || t >= this.newestT) {
+      this.newestT = t;
+      this.recvWall = Date.now();
+    }
+    // Only stream ids are positions: history is read beside the stream and
+    // its ids may be older than what the stream already delivered.
+    if (id && source !== "history") {
+      this.lastId = id;
+      this.posDirty = true;
+    }
+    if (source === "live") this.live++;
+    else if (source === "replay") {
+      this.caughtUp++;
+      this.catchupMinT = this.catchupMinT === null ? t : Math.min(this.catchupMinT, t);
+      this.catchupMaxT = this.catchupMaxT === null ? t : Math.max(this.catchupMaxT, t);
+    } else this.fromHistory++;
+    this.trim();
+    this.schedule();
+  }
+
+  // trim keeps the widest element's window plus two intervals.
+  trim() {
+    if (this.newestT === null) return;
+    const range = this.maxRangeMs();
+    const tmin = this.newestT - range - 2 * this.intervalMs;
+    if (this.ticks.length && this.ticks.t[0] >= tmin) return;
+    for (const s of Object.values(this.series)) s.trimBefore(tmin);
+    this.ticks.trimBefore(tmin);
+    this.marks = this.marks.filter((m) => m.t >= tmin - range);
+  }
+
+  // loadHistory fetches, for every topic that lacks it, the newest window
+  // from /api/history. It runs after hello (which gives the interval, so
+  // the event count for the window is known) while the stream is already
+  // open: the two overlap, and Series keeps one sample per time.
+  async loadHistory() {
+    const ms = this.maxRangeMs();
+    const want = [...this.topics].filter((t) => (this.loaded.get(t) || 0) < ms);
+    if (!want.length) return;
+    for (const t of want) this.loaded.set(t, ms);
+    const limit = Math.min(100000, Math.ceil(ms / this.intervalMs + 2) * want.length);
+    try {
+      const res = await fetch(this.url("/api/history", { topics: want.sort().join(","), limit }), { headers: { Accept: "application/json" } });
+      if (!res.ok) throw new Error(`history answered ${res.status}`);
+      const h = await res.json();
+      for (const e of Array.isArray(h.events) ? h.events : []) this.ingest(String(e.event), String(e.id), e.data, "history");
+    } catch (e) {
+      for (const t of want) this.loaded.delete(t);
+      this.note("history: " + e.message);
+    }
+  }
+
+  // diagnose asks the API why the stream can't open, once: a wrong token
+  // answers 401 (readable, CORS headers come before the token check), while
+  // a refused origin or a server that is down makes fetch throw.
+  async diagnose() {
+    if (this.diagnosing) return;
+    this.diagnosing = true;
+    let why;
+    try {
+      const res = await fetch(this.url("/api/history", { limit: 1 }), { headers: { Accept: "application/json" } });
+      if (res.status === 401 || res.status === 403) why = "access token missing or wrong";
+      else if (!res.ok) why = `server answered ${res.status}`;
+      else why = "the stream failed although the API answers";
+    } catch {
+      why = "server unreachable, or this page's origin is not allowed (--cors-origins)";
+    }
+    this.diagnosing = false;
+    if (!this.stream || this.stream.everConnected) return;
+    this.error = why;
+    this.schedule();
+  }
+
+  // ---- stream hooks ------------------------------------------------------
+
+  onHello(h) {
+    this.hello = h;
+    this.error = "";
+    if (Number(h.interval_ms) > 0) this.intervalMs = Number(h.interval_ms);
+    const inst = String(h.instance ?? "");
+    if (this.instance && inst && inst !== this.instance) {
+      const from = this.resumeFromT ?? this.newestT;
+      if (from !== null) this.marks.push({ t: from, until: (this.newestT ?? from) + 5 * this.intervalMs, kind: KIND_RESTART });
+    }
+    this.instance = inst || this.instance;
+    this.posDirty = true;
+    this.loadHistory();
+    this.schedule();
+  }
+
+  onCatchupStart(c) {
+    const resumed = this.resumeFromT !== null;
+    this.catchupFromT = this.resumeFromT ?? this.newestT;
+    this.resumeFromT = null;
+    this.catchupMinT = null;
+    this.catchupMaxT = null;
+    // As on the dashboard: the first connect's catch-up only bridges the
+    // history read and the stream; a reconnect, a reload's resume or a gap
+    // deserves the line.
+    const quiet = this.quietNext || (c.complete && this.stream.reconnects === 0 && !resumed);
+    this.quietNext = false;
+    this.cu.quiet = quiet && c.complete;
+    if (this.cu.quiet) return;
+    clearTimeout(this.cu.timer);
+    Object.assign(this.cu, { shown: true, bar: true, k: 0, n: c.count, warn: false, fade: false, text: "" });
+    this.schedule();
+  }
+
+  onCatchupEnd(sum) {
+    const spanMs = this.catchupMaxT !== null ? this.catchupMaxT - (this.catchupFromT ?? this.catchupMinT) : 0;
+    if (!sum.complete && this.catchupFromT !== null && this.catchupMinT !== null && this.catchupMinT > this.catchupFromT) {
+      this.marks.push({ t: this.catchupFromT, until: this.catchupMinT, kind: KIND_LOST });
+    }
+    this.catchups.push({ ...sum, spanMs });
+    if (this.catchups.length > 20) this.catchups.shift();
+    this.posDirty = true;
+    if (this.cu.quiet) return this.schedule();
+    let text = sum.count === 0 ? `Up to date: nothing missed (${sum.ms} ms)` : `Caught up ${sum.count} events (${fmt.duration(spanMs)}) in ${sum.ms} ms`;
+    if (!sum.complete) {
+      text += ".";
+      if (this.catchupMinT !== null) text += ` History kept only from ${fmt.clock(this.catchupMinT)}.`;
+      if (sum.reason) text += ` (${sum.reason})`;
+    }
+    Object.assign(this.cu, { bar: false, text, warn: !sum.complete });
+    this.cu.timer = setTimeout(
+      () => {
+        this.cu.fade = true;
+        this.schedule();
+        this.cu.timer = setTimeout(() => {
+          this.cu.shown = false;
+          this.schedule();
+        }, 1200);
+      },
+      sum.complete ? CATCHUP_LINGER_MS : CATCHUP_LINGER_WARN_MS,
+    );
+    this.schedule();
+  }
+
+  onState() {
+    const s = this.stream;
+    if (s && !s.everConnected && s.failures > 0) this.diagnose();
+    this.schedule();
+  }
+
+  connected() {
+    const s = this.stream && this.stream.state;
+    return s === st.STATE_LIVE || s === st.STATE_CATCHUP;
+  }
+
+  xRange(rangeMs) {
+    const end = this.newestT === null ? Date.now() : this.connected() ? this.newestT : this.newestT + (Date.now() - this.recvWall);
+    return [end - rangeMs, end];
+  }
+
+  computeBands() {
+    let pending = null;
+    if (!this.connected() && this.newestT !== null) {
+      const end = this.newestT + (Date.now() - this.recvWall);
+      if (end - this.newestT > this.intervalMs * GAP_FACTOR) pending = { from: this.newestT, to: end };
+    }
+    this.bands = bands(this.ticks.t, this.intervalMs, this.marks, pending);
+  }
+
+  // badge is the status line's text, as the dashboard words it.
+  badge() {
+    const s = this.stream;
+    if (!s) return ["connecting", "Connecting…"];
+    const retry = s.secondsToRetry();
+    const next = retry === null ? "trying now" : `next try in ${retry} s`;
+    if (!s.everConnected && this.error) return ["error", "Can't connect"];
+    switch (s.state) {
+      case st.STATE_LIVE:
+        return [s.state, "Live"];
+      case st.STATE_CATCHUP:
+        return [s.state, this.cu.quiet ? "Live" : `Catching up ${this.cu.k} / ${this.cu.n}`];
+      case st.STATE_RECONNECTING:
+        return [s.state, `Reconnecting (${next})`];
+      case st.STATE_OFFLINE:
+        return [s.state, `Offline since ${fmt.clock(s.outageSince)} (${next})`];
+      case st.STATE_DISCONNECTED:
+        return [s.state, `Offline since ${fmt.clock(s.outageSince)}`];
+    }
+    return ["connecting", "Connecting…"];
+  }
+
+  // detail is the line under the header that says why nothing comes.
+  detail() {
+    const s = this.stream;
+    if (!s || s.everConnected || !this.error) return "";
+    const retry = s.secondsToRetry();
+    return `${this.error}; ${retry === null ? "trying now" : `next try in ${retry} s`}.`;
+  }
+
+  tick() {
+    if (!this.stream) return;
+    this.stream.tick();
+    this.schedule();
+  }
+
+  schedule() {
+    if (this.framePending) return;
+    this.framePending = true;
+    requestAnimationFrame(() => this.frame());
+  }
+
+  // frame redraws every element of this server, at most once per animation
+  // frame however many events arrived.
+  frame() {
+    this.framePending = false;
+    this.computeBands();
+    for (const el of this.elements) el.render();
+    this.savePosition();
+  }
+}
+
+// slim keeps what the charts draw over time (as on the dashboard).
+function slim(topic, d) {
+  if (topic === "disk") return { t: d.t, read_bps: d.read_bps, write_bps: d.write_bps, read_iops: d.read_iops, write_iops: d.write_iops };
+  if (topic === "network") return { t: d.t, rx_bps: d.rx_bps, tx_bps: d.tx_bps, rx_pps: d.rx_pps, tx_pps: d.tx_pps };
+  return d;
+}
+
+// ---- styles ---------------------------------------------------------------
+
+// The palette: every colour the charts read (charts.js theme()) is defined
+// on :host from a --vitals-* property with a default, so a page themes the
+// element through the documented names only, and the dashboard's own
+// --s1... names on a page's :root can't leak in.
+const LIGHT = {
+  bg: "#ffffff",
+  text: "#1b2430",
+  muted: "#5b6776",
+  border: "#dfe4ea",
+  live: "#15803d",
+  warn: "#b45309",
+  bad: "#b91c1c",
+  s1: "#2563eb",
+  s2: "#0d9488",
+  s3: "#d97706",
+  s4: "#db2777",
+  s5: "#7c3aed",
+  s6: "#16a34a",
+  ref: "#64748b",
+  axis: "#5b6776",
+  grid: "#e9edf1",
+  band: "#94a3b833",
+  "band-restart": "#f59e0b2e",
+  "band-lost": "#ef44441f",
+  "band-text": "#475569",
+  "heat-0": "#eef2f6",
+  "heat-1": "#7dd3c0",
+  "heat-2": "#f59e0b",
+  "heat-3": "#dc2626",
+};
+const DARK = {
+  bg: "#161b22",
+  text: "#e6edf3",
+  muted: "#9aa7b4",
+  border: "#2a313a",
+  live: "#4ade80",
+  warn: "#fbbf24",
+  bad: "#f87171",
+  s1: "#60a5fa",
+  s2: "#2dd4bf",
+  s3: "#fbbf24",
+  s4: "#f472b6",
+  s5: "#a78bfa",
+  s6: "#4ade80",
+  ref: "#94a3b8",
+  axis: "#9aa7b4",
+  grid: "#232a33",
+  band: "#94a3b826",
+  "band-restart": "#f59e0b29",
+  "band-lost": "#f871711f",
+  "band-text": "#cbd5e1",
+  "heat-0": "#1c232c",
+  "heat-1": "#0f766e",
+  "heat-2": "#d97706",
+  "heat-3": "#ef4444",
+};
+
+// Chart colours keep the names charts.js reads; the rest are ours.
+const CHART_NAMES = ["s1", "s2", "s3", "s4", "s5", "s6", "ref", "axis", "grid", "band", "band-restart", "band-lost", "band-text", "heat-0", "heat-1", "heat-2", "heat-3"];
+
+function palette(p) {
+  let css = "";
+  for (const [k, v] of Object.entries(p)) {
+    const name = CHART_NAMES.includes(k) ? `--${k}` : `--c-${k}`;
+    css += `${name}: var(--vitals-${k}, ${v});\n`;
+  }
+  return css;
+}
+
+const CSS = `
+:host {
+  all: initial;
+  display: block;
+  contain: content;
+  ${palette(LIGHT)}
+  --font: var(--vitals-font, system-ui, -apple-system, "Segoe UI", Roboto, sans-serif);
+  font-family: var(--font);
+  font-size: var(--vitals-font-size, 14px);
+  line-height: 1.4;
+  color: var(--c-text);
+}
+:host([theme="dark"]) { ${palette(DARK)} }
+@media (prefers-color-scheme: dark) {
+  :host([theme="auto"]) { ${palette(DARK)} }
+}
+:host([hidden]) { display: none; }
+[hidden] { display: none !important; }
+.card {
+  background: var(--c-bg);
+  border: var(--vitals-border-width, 1px) solid var(--c-border);
+  border-radius: var(--vitals-radius, 8px);
+  padding: var(--vitals-padding, 0.6em 0.75em 0.4em);
+  box-sizing: border-box;
+  height: 100%;
+  min-width: 0;
+}
+.head { display: flex; align-items: baseline; gap: 0.6em; flex-wrap: wrap; }
+.title { font-weight: 600; }
+.host { color: var(--c-muted); font-size: 0.85em; }
+.badge { margin-left: auto; font-size: 0.8em; color: var(--c-muted); display: inline-flex; align-items: center; gap: 0.35em; }
+.badge::before { content: ""; width: 0.6em; height: 0.6em; border-radius: 50%; background: var(--c-muted); }
+.badge[data-state="live"]::before { background: var(--c-live); }
+.badge[data-state="catchup"]::before { background: var(--s5); }
+.badge[data-state="reconnecting"]::before { background: var(--c-warn); }
+.badge[data-state="offline"]::before, .badge[data-state="disconnected"]::before, .badge[data-state="error"]::before { background: var(--c-bad); }
+.badge[data-state="error"] { color: var(--c-bad); }
+.catchup { display: flex; align-items: center; gap: 0.5em; font-size: 0.8em; color: var(--c-muted); margin-top: 0.25em; transition: opacity 1s; }
+.catchup.warn { color: var(--c-warn); }
+.catchup.fade { opacity: 0; }
+.catchup progress { width: 8em; height: 0.6em; }
+.values { display: flex; flex-wrap: wrap; gap: 0.2em 0.9em; font-size: 0.8em; color: var(--c-muted); margin: 0.3em 0 0.2em; min-height: 1.4em; }
+.val { display: inline-flex; align-items: center; gap: 0.3em; white-space: nowrap; }
+.val b { color: var(--c-text); font-weight: 600; font-variant-numeric: tabular-nums; }
+.sw { display: inline-block; width: 0.8em; height: 0.25em; border-radius: 2px; }
+.plot { position: relative; min-width: 0; }
+.tip {
+  position: absolute; z-index: 10; pointer-events: none; white-space: nowrap;
+  background: var(--c-bg); color: var(--c-text); border: 1px solid var(--c-border); border-radius: 6px;
+  padding: 0.35em 0.5em; font-size: 0.8em; box-shadow: 0 2px 8px #0003;
+}
+.tip div { display: flex; align-items: center; gap: 0.4em; }
+.tip b { margin-left: auto; padding-left: 0.8em; font-variant-numeric: tabular-nums; }
+.problem { color: var(--c-bad); font-size: 0.9em; }
+`;
+
+// Sheets are built once per document and adopted by every element: a
+// constructed sheet is not inline style as far as a page's CSP goes, and
+// uPlot's sheet is fetched once however many charts there are.
+const OWN_SHEET = new CSSStyleSheet();
+OWN_SHEET.replaceSync(CSS);
+let uplotSheet = null;
+async function loadUplotSheet() {
+  const res = await fetch(UPLOT_CSS);
+  if (!res.ok) throw new Error(`uPlot CSS answered ${res.status}`);
+  const sheet = new CSSStyleSheet();
+  sheet.replaceSync(await res.text());
+  return sheet;
+}
+function uplotCSS() {
+  if (!uplotSheet) {
+    uplotSheet = loadUplotSheet().catch((e) => {
+      console.warn("vitals-chart: could not load uPlot's CSS:", e.message);
+      return null;
+    });
+  }
+  return uplotSheet;
+}
+
+// ---- the element ------------------------------------------------------------
+
+export class VitalsChart extends HTMLElement {
+  static observedAttributes = ["src", "topic", "fields", "range", "token", "label", "theme"];
+
+  constructor() {
+    super();
+    this.root = this.attachShadow({ mode: "open" });
+    this.hub = null;
+    this.chart = null;
+    this.def = null;
+    this.rangeMs = DEFAULT_RANGE_MS;
+    this.problem = "";
+    this.configurePending = false;
+    this.built = false;
+
+    const el = (tag, cls, part) => {
+      const e = document.createElement(tag);
+      if (cls) e.className = cls;
+      if (part) e.setAttribute("part", part);
+      return e;
+    };
+    this.card = el("div", "card", "card");
+    const head = el("div", "head", "header");
+    this.titleEl = el("span", "title", "title");
+    this.hostEl = el("span", "host", "host");
+    this.badgeEl = el("span", "badge", "badge");
+    this.badgeEl.dataset.state = "connecting";
+    this.badgeEl.textContent = "Connecting…";
+    head.append(this.titleEl, this.hostEl, this.badgeEl);
+    this.catchupEl = el("div", "catchup", "catchup");
+    this.catchupEl.setAttribute("role", "status");
+    this.catchupEl.setAttribute("aria-live", "polite");
+    this.catchupEl.hidden = true;
+    this.barEl = el("progress");
+    this.barEl.max = 1;
+    this.catchupText = el("span");
+    this.catchupEl.append(this.barEl, this.catchupText);
+    this.problemEl = el("div", "problem", "problem");
+    this.problemEl.hidden = true;
+    this.valuesEl = el("div", "values", "values");
+    this.valuesEl.setAttribute("data-values", "");
+    this.plotEl = el("div", "plot", "plot");
+    this.plotEl.setAttribute("data-plot", "");
+    this.plotEl.setAttribute("role", "img");
+    this.card.append(head, this.catchupEl, this.problemEl, this.valuesEl, this.plotEl);
+    this.root.append(this.card);
+
+    this.resizer = new ResizeObserver((entries) => {
+      for (const e of entries) if (this.chart) this.chart.resize(Math.floor(e.contentRect.width));
+    });
+    this.root.adoptedStyleSheets = [OWN_SHEET];
+    uplotCSS().then((sheet) => {
+      // Ours last, so it wins over uPlot's where both style a thing.
+      if (sheet) this.root.adoptedStyleSheets = [sheet, OWN_SHEET];
+    });
+  }
+
+  connectedCallback() {
+    this.configure();
+    this.resizer.observe(this.plotEl);
+  }
+
+  disconnectedCallback() {
+    this.resizer.disconnect();
+    this.leave();
+  }
+
+  attributeChangedCallback() {
+    if (this.isConnected) this.configure();
+  }
+
+  // configure (re)joins the right hub once per task, however many
+  // attributes changed: an upgrade reports each attribute in turn.
+  configure() {
+    if (this.configurePending) return;
+    this.configurePending = true;
+    queueMicrotask(() => {
+      this.configurePending = false;
+      if (!this.isConnected) return;
+      this.leave();
+      this.join();
+    });
+  }
+
+  join() {
+    this.problem = "";
+    const topic = (this.getAttribute("topic") || "").trim();
+    const base = DEFS.find((d) => d.id === topic);
+    const range = this.hasAttribute("range") ? parseRange(this.getAttribute("range")) : DEFAULT_RANGE_MS;
+    let src;
+    try {
+      src = normalSrc(this.getAttribute("src"));
+    } catch {
+      this.problem = `src ${JSON.stringify(this.getAttribute("src"))} is not a URL`;
+    }
+    if (!base) this.problem = `unknown topic ${JSON.stringify(topic)}: use one of ${DEFS.map((d) => d.id).join(", ")}`;
+    else if (range === null) this.problem = `range ${JSON.stringify(this.getAttribute("range"))} is not like 5m, 15m or 1h`;
+    let def = base;
+    if (!this.problem && base && !base.heat && this.hasAttribute("fields")) {
+      const want = this.getAttribute("fields").split(",").map((f) => f.trim()).filter(Boolean);
+      const pick = (list) => (list || []).filter((s) => want.includes(s.key) || want.includes(s.label));
+      def = { ...base, series: pick(base.series), extras: pick(base.extras) };
+      const unknown = want.filter((f) => ![...base.series, ...(base.extras || [])].some((s) => s.key === f || s.label === f));
+      if (unknown.length || !def.series.length) {
+        const keys = base.series.map((s) => s.key).join(", ");
+        this.problem = `${topic} has no field ${JSON.stringify(unknown[0] ?? "")}: use some of ${keys}`;
+      }
+    }
+    this.titleEl.textContent = this.getAttribute("label") || TITLES[topic] || topic;
+    if (this.problem) {
+      this.problemEl.textContent = "vitals-chart: " + this.problem;
+      this.problemEl.hidden = false;
+      this.badgeEl.dataset.state = "error";
+      this.badgeEl.textContent = "Not configured";
+      return;
+    }
+    this.problemEl.hidden = true;
+    this.def = def;
+    this.rangeMs = range;
+    this.plotEl.setAttribute("aria-label", `${this.titleEl.textContent}: ${def.heat ? "busy percent per core" : def.series.map((s) => s.label).join(", ")} over the last ${fmt.duration(range)}`);
+    // The read token: the attribute, or on a page of the server itself (the
+    // /embed iframe) the page's own ?token=.
+    let token = this.getAttribute("token") || "";
+    if (!token && new URL(src).origin === location.origin) {
+      token = new URLSearchParams(location.search).get("token") || "";
+    }
+    this.hub = hubFor(src, token);
+    const hub = this.hub;
+    this.page = {
+      intervalMs: () => hub.intervalMs,
+      xRange: () => hub.xRange(this.rangeMs),
+      bands: () => hub.bands,
+      latest: (t) => hub.latest[t],
+      coreCount: () => {
+        const c = hub.latest.cpu && Array.isArray(hub.latest.cpu.cores) ? hub.latest.cpu.cores.length : 0;
+        return c || Number(hub.hello && hub.hello.cpus) || 0;
+      },
+      height: () => parseFloat(getComputedStyle(this).getPropertyValue("--vitals-height")) || 160,
+      fontPx: () => parseFloat(getComputedStyle(this).fontSize) || 14,
+    };
+    this.chart = new Chart(def, this.card, this.page);
+    this.rebuild();
+    hub.add(this);
+  }
+
+  leave() {
+    if (this.hub) this.hub.remove(this);
+    this.hub = null;
+    if (this.chart) this.chart.destroy();
+    this.chart = null;
+  }
+
+  rebuild() {
+    if (!this.chart) return;
+    this.chart.build(this.plotEl.clientWidth, theme(this));
+    if (this.hub) this.hub.schedule();
+  }
+
+  // render draws the newest state; the hub calls it once per frame.
+  render() {
+    const hub = this.hub;
+    if (!hub || !this.chart) return;
+    this.chart.update(hub.series[this.def.topic]);
+    const [state, text] = hub.badge();
+    if (this.badgeEl.dataset.state !== state) this.badgeEl.dataset.state = state;
+    if (this.badgeEl.textContent !== text) this.badgeEl.textContent = text;
+    const detail = hub.detail();
+    this.problemEl.hidden = !detail;
+    if (this.problemEl.textContent !== detail) this.problemEl.textContent = detail;
+    const host = hub.hello && hub.hello.host ? String(hub.hello.host) : "";
+    if (this.hostEl.textContent !== host) this.hostEl.textContent = host;
+    const cu = hub.cu;
+    this.catchupEl.hidden = !cu.shown;
+    this.catchupEl.classList.toggle("warn", cu.warn);
+    this.catchupEl.classList.toggle("fade", cu.fade);
+    this.barEl.hidden = !cu.bar;
+    if (cu.bar) {
+      this.barEl.max = Math.max(1, cu.n);
+      this.barEl.value = cu.k;
+    }
+    const ct = cu.bar ? `Catching up ${cu.k} / ${cu.n} events` : cu.text;
+    if (this.catchupText.textContent !== ct) this.catchupText.textContent = ct;
+  }
+
+  // snapshot is a read-only copy of what this element shows and what its
+  // server's hub holds, for tests and debugging.
+  snapshot() {
+    const hub = this.hub;
+    const [state, badge] = hub ? hub.badge() : ["error", this.problem];
+    return JSON.parse(
+      JSON.stringify({
+        state,
+        badge,
+        problem: this.problem,
+        detail: hub ? hub.detail() : "",
+        topic: this.def ? this.def.topic : null,
+        series: this.def && !this.def.heat ? this.def.series.map((s) => s.key) : [],
+        rangeMs: this.rangeMs,
+        src: hub ? hub.src : null,
+        topics: hub ? [...hub.topics].sort() : [],
+        lastId: hub ? hub.lastId : null,
+        live: hub ? hub.live : 0,
+        caughtUp: hub ? hub.caughtUp : 0,
+        fromHistory: hub ? hub.fromHistory : 0,
+        catchups: hub ? hub.catchups : [],
+        bands: hub ? hub.bands : [],
+        points: hub && this.def ? hub.series[this.def.topic].length : 0,
+        drawn: this.chart && this.chart.u ? this.chart.u.data[0].length : 0,
+        values: [...this.valuesEl.querySelectorAll("b")].map((b) => b.textContent),
+        catchupText: this.catchupEl.hidden ? "" : this.catchupText.textContent,
+        opened: hub ? hub.opened : 0,
+        servers: hubs.size,
+        messages: hub ? hub.messages : [],
+      }),
+    );
+  }
+}
+
+// The palette follows the system when theme="auto": rebuild the charts
+// (uPlot draws on a canvas with colours read once).
+matchMedia("(prefers-color-scheme: dark)").addEventListener("change", () => {
+  for (const hub of hubs.values()) for (const el of hub.elements) el.rebuild();
+});
+
+if (!customElements.get("vitals-chart")) customElements.define("vitals-chart", VitalsChart);

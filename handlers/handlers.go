@@ -97,6 +97,7 @@ func New(cfg Config) (http.Handler, error) {
 	r.GET("/events", s.events)
 	r.GET("/api/history", s.history)
 	r.GET("/api/hosts", s.hosts)
+	r.GET("/api/fleet", s.fleet)
 	r.GET("/healthz", s.healthz)
 	s.registerOps(r)
 	if err := registerPages(r, cfg); err != nil {

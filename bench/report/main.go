@@ -390,4 +390,3 @@ func (rep *report) micro(ctx context.Context) {
 		rep.benchErr = fmt.Sprintf("%v\n%s", err, out)
 	}
 }
-

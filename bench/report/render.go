@@ -307,6 +307,12 @@ func (rep *report) render() []byte {
 	for _, e := range rep.extra {
 		p("%s\n", e)
 	}
+	// The analysis of misses (profiles, causes, plans) is written by hand
+	// and kept in bench/findings.md, so a new run keeps it next to the
+	// figures; update it when the figures change.
+	if f, err := os.ReadFile("bench/findings.md"); err == nil {
+		p("%s", f)
+	}
 	return w.Bytes()
 }
 

@@ -171,11 +171,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	fmt.Fprintf(stdout, "vitals serving on http://%s\n", ln.Addr())
 	if broker != nil {
-		log.Info("started", "addr", ln.Addr().String(), "data_dir", cfg.DataDir, "interval", cfg.Interval,
-			"history", cfg.History, "epoch", broker.Epoch())
+		log.Info("started", "addr", ln.Addr().String(), "data_dir", cfg.DataDir, "interval", cfg.Interval.String(),
+			"history", cfg.History.String(), "epoch", broker.Epoch())
 	} else {
 		log.Info("started", "addr", ln.Addr().String(), "redis", redactURL(cfg.Redis, cfg.Redis), "name", hostInfo.Hostname,
-			"interval", cfg.Interval, "history", cfg.History)
+			"interval", cfg.Interval.String(), "history", cfg.History)
 	}
 
 	if cfg.Pprof != "" {

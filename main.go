@@ -175,7 +175,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			"history", cfg.History.String(), "epoch", broker.Epoch())
 	} else {
 		log.Info("started", "addr", ln.Addr().String(), "redis", redactURL(cfg.Redis, cfg.Redis), "name", hostInfo.Hostname,
-			"interval", cfg.Interval.String(), "history", cfg.History)
+			"interval", cfg.Interval.String(), "history", cfg.History.String())
 	}
 
 	if cfg.Pprof != "" {

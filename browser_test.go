@@ -328,7 +328,8 @@ func TestBrowserReloadResumes(t *testing.T) {
 	p.do(chromedp.Click(chromedp.ID("btn-disconnect")))
 	p.waitFor("disconnected", `s.state === "disconnected"`, 5*time.Second)
 	time.Sleep(100 * time.Millisecond) // one frame: the position is saved per frame
-	stored, err := chromedp.Run(p.ctx, chromedp.Evaluate[string](`JSON.parse(localStorage.getItem("vitals.position")).id`))
+	stored, err := chromedp.Run(p.ctx, chromedp.Evaluate[string](
+		`JSON.parse(localStorage.getItem("vitals.position." + document.body.dataset.self)).id`))
 	if err != nil {
 		t.Fatal(err)
 	}

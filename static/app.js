@@ -7,9 +7,14 @@ import { Series, bands, KIND_LOST, KIND_RESTART, GAP_FACTOR } from "./series.js"
 import { Chart, DEFS, theme } from "./charts.js";
 import { Log } from "./log.js";
 import * as st from "./stream.js";
+import { Fleet, hostSearch } from "./fleet.js";
 
 const TOPICS = ["cpu", "memory", "load", "disk", "network"];
-const POS_KEY = "vitals.position"; // {id, t, instance} of the newest event drawn
+// {id, t, instance} of the newest event drawn, one entry per host: ids are
+// per host (each host has its own stream), so switching hosts must not
+// resume one host's stream from another's id.
+const POS_PREFIX = "vitals.position.";
+const LEGACY_POS_KEY = "vitals.position"; // before hosts: the own host's
 const RANGE_KEY = "vitals.range";
 const THEME_KEY = "vitals.theme";
 
@@ -17,6 +22,11 @@ const $ = (sel) => document.querySelector(sel);
 const body = document.body;
 
 const S = {
+  // host is the host shown: "" is the server's own (no ?host=), which is
+  // named self.
+  self: body.dataset.self || "",
+  host: "",
+  gen: 0, // bumped on every host switch: late answers for the old host are dropped
   intervalMs: Number(body.dataset.intervalMs) || 1000,
   retentionMs: Number(body.dataset.retentionMs) || 3600000,
   rangeMs: 0,
@@ -48,9 +58,15 @@ let stream;
 
 // ---- position in localStorage -------------------------------------------
 
+// shownHost names the host on screen.
+const shownHost = () => S.host || S.self;
+const posKey = () => POS_PREFIX + shownHost();
+
 function loadPosition() {
   try {
-    const p = JSON.parse(localStorage.getItem(POS_KEY) || "null");
+    let raw = localStorage.getItem(posKey());
+    if (raw === null && !S.host) raw = localStorage.getItem(LEGACY_POS_KEY);
+    const p = JSON.parse(raw || "null");
     if (p && typeof p.id === "string" && p.id) return p;
   } catch {
     /* a damaged entry is the same as none */
@@ -63,7 +79,7 @@ function savePosition() {
   if (!posDirty || !S.lastId) return;
   posDirty = false;
   try {
-    localStorage.setItem(POS_KEY, JSON.stringify({ id: S.lastId, t: S.newestT, instance: S.instance }));
+    localStorage.setItem(posKey(), JSON.stringify({ id: S.lastId, t: S.newestT, instance: S.instance }));
   } catch {
     /* storage full or disabled: resuming after a reload just starts fresh */
   }
@@ -146,9 +162,13 @@ function computeBands() {
 async function fetchHistory(ms) {
   const limit = Math.ceil(ms / S.intervalMs + 2) * TOPICS.length;
   const t0 = performance.now();
-  const res = await fetch(`/api/history?limit=${limit}`, { headers: { Accept: "application/json" } });
+  const gen = S.gen;
+  const q = new URLSearchParams({ limit: String(limit) });
+  if (S.host) q.set("host", S.host);
+  const res = await fetch(`/api/history?${q}`, { headers: { Accept: "application/json" } });
   if (!res.ok) throw new Error(`history answered ${res.status}`);
   const h = await res.json();
+  if (gen !== S.gen) return h; // another host was picked meanwhile
   const events = Array.isArray(h.events) ? h.events : [];
   for (const e of events) ingest(String(e.event), String(e.id), e.data, "history");
   if (!events.length && h.head) S.lastId = String(h.head);
@@ -279,6 +299,10 @@ function showHost(h) {
   if (cpus > 0) setText('[data-host="cpus"]', cpus === 1 ? "1 CPU" : `${cpus} CPUs`);
   if (Number(h.boot_time) > 0) body.dataset.bootTime = String(Number(h.boot_time));
   if (h.host) document.title = `${h.host} · vitals`;
+  // The footer names the host shown, which may not be the server's own.
+  if (h.host) setText('[data-foot="name"]', String(h.host));
+  if (Number(h.interval_ms) > 0) setText('[data-foot="interval"]', fmt.duration(Number(h.interval_ms)));
+  if (Number(h.retention_ms) > 0) setText('[data-foot="retention"]', fmt.duration(Number(h.retention_ms)));
   renderHeaderClock();
 }
 
@@ -537,14 +561,17 @@ function setupTheme() {
 }
 
 function setupPanel() {
-  $("#btn-disconnect").addEventListener("click", () => stream.disconnect());
+  // stream is null for a moment while another host's history loads.
+  $("#btn-disconnect").addEventListener("click", () => stream && stream.disconnect());
   $("#btn-reconnect").addEventListener("click", () => {
+    if (!stream) return;
     log.system("reconnect requested");
     stream.connect();
   });
   $("#btn-forget").addEventListener("click", () => {
     try {
-      localStorage.removeItem(POS_KEY);
+      localStorage.removeItem(posKey());
+      if (!S.host) localStorage.removeItem(LEGACY_POS_KEY);
     } catch {
       /* nothing stored then */
     }
@@ -625,6 +652,9 @@ Object.defineProperty(window, "vitals", {
           logSize: log.size(),
           drawn: Object.fromEntries(charts.map((c) => [c.def.id, c.u ? c.u.data[0].length : 0])),
           catchupText: $("#catchup").hidden ? "" : $("#catchup .catchup-text").textContent,
+          host: shownHost(),
+          helloHost: S.hello ? S.hello.host : null,
+          fleet: fleet.snapshot(),
         }),
       );
     },
@@ -634,13 +664,10 @@ Object.defineProperty(window, "vitals", {
 
 // ---- start ------------------------------------------------------------------------
 
-async function start() {
-  setupRange();
-  setupPause();
-  setupTheme();
-  setupPanel();
-  setupCharts();
-  renderHeaderClock();
+// show draws the host in S.host: its history first, then its stream,
+// resumed from the position stored for that host.
+async function show() {
+  const gen = S.gen;
   const stored = loadPosition();
   if (stored && stored.instance) S.instance = String(stored.instance);
   try {
@@ -648,6 +675,7 @@ async function start() {
   } catch (e) {
     log.system("history: " + e.message);
   }
+  if (gen !== S.gen) return; // another host was picked while history loaded
   // Resume from the stored position when there is one (a reload then shows
   // what it missed); the replay overlaps what history drew, and the series
   // replace duplicates by time, so nothing is drawn twice.
@@ -657,7 +685,8 @@ async function start() {
     if (Number.isFinite(stored.t)) S.resumeFromT = stored.t;
     log.system(`resuming from stored id ${stored.id}`);
   }
-  stream = new st.Stream("/events", {
+  const q = S.host ? "?" + new URLSearchParams({ host: S.host }) : "";
+  stream = new st.Stream("/events" + q, {
     onHello,
     onEvent: (topic, id, data, replay) => ingest(topic, id, data, replay ? "replay" : "live"),
     onCatchupStart,
@@ -680,6 +709,69 @@ async function start() {
   });
   stream.connect();
   schedule();
+}
+
+// switchHost shows another host: the old host's position is saved, its
+// stream closed, everything drawn dropped, and the new host drawn as on a
+// page load. push records the choice in the address (?host=), so a reload
+// or a bookmark keeps it; the back button comes here with push false.
+async function switchHost(name, push = true) {
+  const host = name === S.self ? "" : String(name || "");
+  if (host === S.host) return;
+  savePosition();
+  if (stream) {
+    stream.destroy();
+    stream = null;
+  }
+  S.gen++;
+  S.host = host;
+  if (push) history.pushState({ host }, "", location.pathname + hostSearch(location.search, host, S.self) + location.hash);
+  resetData();
+  log.system(`showing host ${shownHost()}`);
+  fleet.render();
+  schedule();
+  await show();
+}
+
+// resetData forgets everything drawn for the previous host. The header
+// shows the new name at once; the rest of it comes with the hello.
+function resetData() {
+  for (const t of TOPICS) S.series[t] = new Series();
+  S.ticks = new Series();
+  Object.assign(S, {
+    marks: [], latest: {}, lastId: null, newestT: null, recvWall: 0, instance: null, hello: null,
+    live: 0, caughtUp: 0, fromHistory: 0, catchups: [], resumeFromT: null,
+    catchupFromT: null, catchupMinT: null, catchupMaxT: null, bands: [],
+  });
+  posDirty = false;
+  gapsKey = "";
+  clearTimeout(catchupUI.timer);
+  catchupUI.el.hidden = true;
+  setText('[data-host="name"]', shownHost() || "this host");
+  for (const f of ["os", "kernel", "cpus", "uptime"]) setText(`[data-host="${f}"]`, "");
+  body.dataset.bootTime = "";
+  document.title = `${shownHost()} · vitals`;
+}
+
+const fleet = new Fleet({
+  current: shownHost,
+  onPick: (name) => switchHost(name),
+  points: Number(body.dataset.fleetPoints) || 60,
+});
+
+async function start() {
+  setupRange();
+  setupPause();
+  setupTheme();
+  setupPanel();
+  setupCharts();
+  renderHeaderClock();
+  const asked = new URLSearchParams(location.search).get("host") || "";
+  S.host = asked === S.self ? "" : asked;
+  if (S.host) resetData(); // the server rendered its own host's header
+  addEventListener("popstate", () => switchHost(new URLSearchParams(location.search).get("host") || S.self, false));
+  fleet.start();
+  await show();
 }
 
 start();

@@ -29,6 +29,19 @@ type Dashboard struct {
 	RetentionMS int64
 	Ranges      []Range
 	Charts      []Chart
+	// SelfName is the name this server publishes its own host as ("" when
+	// unknown): the page keys its stored position by host, and a picker
+	// entry for it drops ?host= from the address.
+	SelfName string
+	Fleet    Fleet
+}
+
+// Fleet is the fleet overview's fixed text. Its rows and the host picker
+// are filled by static/fleet.js from /api/fleet, and both stay hidden
+// while the server knows only one host.
+type Fleet struct {
+	SparkPoints int    // CPU samples per sparkline (?points= of /api/fleet)
+	SparkLabel  string // "CPU, last 1 min": the span the sparkline covers
 }
 
 // Host is the header's text about the machine.
@@ -72,7 +85,21 @@ func NewDashboard(in Input) Dashboard {
 		RetentionMS: in.Retention.Milliseconds(),
 		Ranges:      ranges(in.Retention),
 		Charts:      charts(in.Interval),
+		SelfName:    in.Host.Hostname,
+		Fleet:       newFleet(in.Interval),
 	}
+}
+
+// fleetSparkPoints is one minute at the default 1 s interval: enough for a
+// trend in a sparkline a hundred pixels wide.
+const fleetSparkPoints = 60
+
+func newFleet(interval time.Duration) Fleet {
+	f := Fleet{SparkPoints: fleetSparkPoints, SparkLabel: "CPU, recent"}
+	if interval > 0 {
+		f.SparkLabel = "CPU, last " + Duration(fleetSparkPoints*interval)
+	}
+	return f
 }
 
 func newHost(h HostInput, now time.Time) Host {

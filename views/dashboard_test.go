@@ -113,7 +113,9 @@ func TestPageRendersEveryChartAndEscapesHostText(t *testing.T) {
 	for _, want := range []string{
 		`data-chart="cpu"`, `data-chart="cores"`, `data-chart="memory"`, `data-chart="load"`, `data-chart="disk"`, `data-chart="network"`,
 		`data-interval-ms="1000"`, `data-retention-ms="3600000"`, `id="badge"`, `id="btn-disconnect"`, `id="btn-forget"`, `id="log"`,
-		`src="/static/app.js"`, `data-fs`,
+		`src="/static/app.js"`, `data-fs`, `data-self="&lt;script&gt;alert(1)&lt;/script&gt;"`, `data-fleet-points="60"`,
+		`<div class="hostpick" id="hostpick" hidden>`, `<section id="fleet" class="fleet" aria-labelledby="fleet-title" hidden>`,
+		`id="fleet-rows"`, `CPU, last 1 min`,
 	} {
 		if !strings.Contains(html, want) {
 			t.Errorf("page lacks %s", want)
@@ -123,6 +125,22 @@ func TestPageRendersEveryChartAndEscapesHostText(t *testing.T) {
 	for _, bad := range []string{"http://", "https://", "//cdn"} {
 		if strings.Contains(html, bad) {
 			t.Errorf("page references %q", bad)
+		}
+	}
+}
+
+func TestNewFleet(t *testing.T) {
+	for _, tt := range []struct {
+		interval time.Duration
+		want     string
+	}{
+		{time.Second, "CPU, last 1 min"},
+		{5 * time.Second, "CPU, last 5 min"},
+		{250 * time.Millisecond, "CPU, last 15 s"},
+		{0, "CPU, recent"},
+	} {
+		if got := newFleet(tt.interval); got.SparkLabel != tt.want || got.SparkPoints != 60 {
+			t.Errorf("newFleet(%v) = %+v, want label %q", tt.interval, got, tt.want)
 		}
 	}
 }

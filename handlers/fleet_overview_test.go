@@ -54,7 +54,7 @@ func TestNewFleetRow(t *testing.T) {
 				ev("memory", `{"t":5,"total":null,"used":null,"percent":null}`),
 				ev("network", `{"t":4,"rx_bps":null,"tx_bps":7}`),
 			},
-			cpu: []*history.Event{ev("cpu", `{"t":1,"total":null}`), ev("load", `{"t":2,"total":3}`), ev("cpu", `{"t":3,"total":9}`), ev("cpu", `[`)},
+			cpu:  []*history.Event{ev("cpu", `{"t":1,"total":null}`), ev("load", `{"t":2,"total":3}`), ev("cpu", `{"t":3,"total":9}`), ev("cpu", `[`)},
 			want: FleetRow{Name: "odd", Self: true, T: 5, TxBps: ptr(7), Spark: Spark{T: []int64{3}, CPU: []float64{9}}},
 		},
 	}

@@ -213,6 +213,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if serr := srv.Shutdown(sctx); serr != nil {
 		srv.Close()
 	}
+	// Streams own their (hijacked) connections: wait for their goodbyes.
+	if werr := handler.Wait(sctx); werr != nil {
+		log.Warn("streams still open at shutdown deadline", "err", werr)
+	}
 	wg.Wait()
 	var cerr error
 	if broker != nil {

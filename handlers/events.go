@@ -1,10 +1,13 @@
 package handlers
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"math/rand/v2"
+	"net"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -98,10 +101,12 @@ func (s *server) events(c *gin.Context) {
 		s.refuseStream(c)
 		return
 	}
-	defer s.ops.streams.Add(-1)
+	// The slot taken by admitStream is released by streamRun.finish, or
+	// here on the way out before a stream starts.
 
 	sub, err := es.Subscribe(history.SubscribeOptions{Topics: topics, Resume: resume, After: after})
 	if errors.Is(err, history.ErrClosed) || errors.Is(err, history.ErrUnavailable) {
+		s.ops.streams.Add(-1)
 		// Shutting down: a 200 with a short retry, never an error status
 		// (that would make the browser give up for good).
 		w.WriteHeader(http.StatusOK)
@@ -109,41 +114,86 @@ func (s *server) events(c *gin.Context) {
 		return
 	}
 	if err != nil {
+		s.ops.streams.Add(-1)
 		jsonError(c, http.StatusInternalServerError, "subscribe: "+err.Error())
 		return
 	}
-	defer sub.Close()
 
-	st := &stream{w: w, rc: http.NewResponseController(w), timeout: s.cfg.WriteTimeout}
-	set := topicSet(topics)
-	var sl *streamLog
+	r := &streamRun{s: s, sub: sub, es: es, info: info, set: topicSet(topics), ctx: c.Request.Context(),
+		st: &stream{w: w, rc: http.NewResponseController(w), timeout: s.cfg.WriteTimeout}}
 	if cu := sub.Catchup(); cu != nil {
-		sl = s.openStreamLog(c, set, true, after, cu.Count, cu.Complete)
+		r.log = s.openStreamLog(c, r.set, true, after, cu.Count, cu.Complete)
 	} else {
-		sl = s.openStreamLog(c, set, false, "", 0, false)
+		r.log = s.openStreamLog(c, r.set, false, "", 0, false)
 	}
-	s.cfg.Observer.StreamOpened(set)
-	reason := "" // set where the loop ends for a reason of its own
-	defer func() {
-		var err error
-		if reason == "" {
-			reason, err = writeFailure(c.Request.Context(), st.err)
-		}
-		sl.closed(reason, err)
-		s.cfg.Observer.StreamClosed(set, reason)
+	s.cfg.Observer.StreamOpened(r.set)
+	s.streams.Add(1)
+	if err := r.st.start(c.Request); err != nil || !r.begin() {
+		defer s.streams.Done()
+		r.finish("")
+		return
+	}
+	if r.st.conn == nil {
+		// Written through net/http: the stream lives in this handler.
+		defer s.streams.Done()
+		r.finish(r.live())
+		return
+	}
+	// The connection is ours: hand the live stream to a goroutine of its
+	// own and return, so net/http lets go of this connection's buffers,
+	// its request and its goroutine. The new goroutine starts with a small
+	// stack and keeps it (hello and the catch-up, which need a deep one,
+	// were written above). It is owned by s.streams and waited for by
+	// Handler.Wait; it ends when the subscription does (a shutdown ends
+	// them all) or a write fails.
+	r.st.w, r.st.rc, r.ctx = nil, nil, context.Background()
+	go func() {
+		defer s.streams.Done()
+		r.finish(r.live())
 	}()
-	// Streams live far longer than any server-wide deadline.
-	st.rc.SetReadDeadline(time.Time{})
-	w.WriteHeader(http.StatusOK)
+}
 
+// streamRun is one admitted /events stream after its response head.
+type streamRun struct {
+	s    *server
+	sub  *history.Subscription
+	st   *stream
+	es   EventSource
+	info HostInfo
+	set  string // the topic set, for logs and metrics
+	log  *streamLog
+	// ctx ends when net/http sees the client leave; only for streams
+	// written through net/http. A hijacked stream learns it at its next
+	// write (within one tick, or one heartbeat when idle).
+	ctx context.Context
+}
+
+// finish releases everything the stream held and logs why it ended
+// (reason "": a write failed; writeFailure says how).
+func (r *streamRun) finish(reason string) {
+	r.st.close()
+	r.sub.Close()
+	r.s.ops.streams.Add(-1)
+	var err error
+	if reason == "" {
+		reason, err = writeFailure(r.ctx, r.st.err)
+	}
+	r.log.closed(reason, err)
+	r.s.cfg.Observer.StreamClosed(r.set, reason)
+}
+
+// begin writes retry, hello and the catch-up. It reports false when a
+// write failed.
+func (r *streamRun) begin() bool {
+	s, st, sub := r.s, r.st, r.sub
 	buf := history.AppendRetry(make([]byte, 0, 1024), s.cfg.Retry.Milliseconds())
-	buf = s.appendHello(buf, es, info)
+	buf = s.appendHello(buf, r.es, r.info)
 	if cu := sub.Catchup(); cu != nil {
 		buf = appendJSON(buf, "catchup-start", catchupStart{After: cu.After, Count: cu.Count, Complete: cu.Complete, Reason: cu.Reason})
 		for e := range sub.Replay() {
 			if len(buf)+len(e.Wire) > replayChunk && len(buf) > 0 {
 				if st.write(buf) != nil {
-					return
+					return false
 				}
 				buf = buf[:0]
 			}
@@ -151,83 +201,196 @@ func (s *server) events(c *gin.Context) {
 		}
 		buf = appendJSON(buf, "catchup-end", catchupEnd{Count: cu.Count, Head: cu.Head})
 	}
-	if st.write(buf) != nil || st.flush() != nil {
-		return
-	}
-	buf = nil // the replay buffer may be large; don't keep it for hours
+	return st.write(buf) == nil
+}
 
+// live writes the live events until the stream ends, and returns why it
+// ended ("" when a write failed).
+func (r *streamRun) live() string {
+	s, st, sub := r.s, r.st, r.sub
 	heartbeat := time.NewTicker(s.cfg.Heartbeat)
 	defer heartbeat.Stop()
-	ping := history.AppendComment(nil, "ping")
 	var pending []*history.Event
-	ctx := c.Request.Context()
 	for {
 		select {
-		case <-ctx.Done():
-			reason = CloseClientGone
-			return
+		case <-r.ctx.Done():
+			return CloseClientGone
 		case <-sub.Done():
-			reason = CloseSlow
-			if errors.Is(sub.Err(), history.ErrClosed) {
-				reason = CloseShutdown
-				// Shutdown: tell the browser to come back soon, with
-				// jitter so a restart isn't met by every client at once.
-				st.write(history.AppendRetry(nil, s.jitteredRetry()))
-				st.flush()
+			if !errors.Is(sub.Err(), history.ErrClosed) {
+				return CloseSlow
 			}
-			return
+			// Shutdown: tell the browser to come back soon, with jitter
+			// so a restart isn't met by every client at once.
+			st.write(history.AppendRetry(nil, s.jitteredRetry()))
+			st.end()
+			return CloseShutdown
 		case <-sub.Ready():
 			pending = sub.Next(pending[:0])
-			// One tick's events: several small writes into the response
-			// buffer, then one flush, so one syscall per tick.
-			for _, e := range pending {
-				if st.write(e.Wire) != nil {
-					return
-				}
-			}
+			// One tick's events: one deadline, one syscall (writev).
+			err := st.writeEvents(pending)
 			clear(pending)
-			if st.flush() != nil {
-				return
+			if err != nil {
+				return ""
 			}
 		case <-heartbeat.C:
 			if time.Since(st.last) < s.cfg.Heartbeat/2 {
 				continue // data went out recently; the connection is alive
 			}
-			if st.write(ping) != nil || st.flush() != nil {
-				return
+			if st.write(ping) != nil {
+				return ""
 			}
 		}
 	}
 }
 
-// stream writes to one client with a deadline on every write, so a client
-// that stops reading is dropped instead of holding its goroutine forever.
+// ping is the heartbeat comment, encoded once for every stream.
+var ping = history.AppendComment(nil, "ping")
+
+// stream writes one /events response. Each write gets a deadline, so a
+// client that stops reading is dropped instead of holding its goroutine.
+//
+// Once the response is admitted, the stream takes the connection over from
+// net/http (hijack) and writes the chunked body itself: net/http would keep
+// a 4 KiB read buffer, a 4 KiB write buffer and a background-read goroutine
+// per connection for as long as the stream lives, which is most of a
+// stream's memory at 10,000 streams (bench/findings.md). A tick then costs
+// one deadline and one writev of [chunk size, events..., CRLF], with no copy.
+// The connection is closed when the stream ends, so the response says
+// "Connection: close". Where the connection can't be taken (HTTP/1.0, or
+// a ResponseWriter that can't hijack) the stream writes through net/http.
 type stream struct {
 	w       http.ResponseWriter
 	rc      *http.ResponseController
 	timeout time.Duration
 	last    time.Time
-	err     error // the first write or flush error
+	err     error // the first write error
+
+	conn  net.Conn    // the hijacked connection; nil when writing through w
+	bufs  [][]byte    // the parts of one writev, reused
+	nb    net.Buffers // what writev consumes (it reslices as it goes)
+	chunk [20]byte    // chunk-size line
 }
 
+// start sends the response head. Nothing may be written to w after it
+// returns, except through st.
+func (st *stream) start(r *http.Request) error {
+	if r.ProtoAtLeast(1, 1) {
+		conn, brw, err := st.rc.Hijack()
+		if err == nil {
+			st.conn = conn
+			head := make([]byte, 0, 512)
+			head = append(head, "HTTP/1.1 200 OK\r\n"...)
+			h := st.w.Header()
+			h.Set("Transfer-Encoding", "chunked")
+			h.Set("Connection", "close")
+			h.Set("Date", time.Now().UTC().Format(http.TimeFormat))
+			var hb headerBuf
+			h.Write(&hb) // sanitises values; never fails on a buffer
+			head = append(append(head, hb...), "\r\n"...)
+			// brw holds nothing we need: a GET has no body, and nothing
+			// was written before the hijack.
+			_ = brw
+			st.last = time.Now()
+			if err := conn.SetWriteDeadline(st.last.Add(st.timeout)); err != nil {
+				st.err = err
+				return err
+			}
+			_, st.err = conn.Write(head)
+			return st.err
+		}
+		if !errors.Is(err, http.ErrNotSupported) {
+			st.err = err
+			return err
+		}
+	}
+	// Streams live far longer than any server-wide deadline.
+	st.rc.SetReadDeadline(time.Time{})
+	st.w.WriteHeader(http.StatusOK)
+	return st.rc.Flush()
+}
+
+// headerBuf lets http.Header.Write append to a byte slice.
+type headerBuf []byte
+
+func (b *headerBuf) Write(p []byte) (int, error)       { *b = append(*b, p...); return len(p), nil }
+func (b *headerBuf) WriteString(s string) (int, error) { *b = append(*b, s...); return len(s), nil }
+
+// write sends p as one chunk of the body.
 func (st *stream) write(p []byte) error {
-	st.last = time.Now()
-	if err := st.rc.SetWriteDeadline(st.last.Add(st.timeout)); err != nil && !errors.Is(err, http.ErrNotSupported) {
-		return err
+	st.bufs = append(st.bufs[:0], p)
+	return st.send()
+}
+
+// writeEvents sends the encoded events as one chunk.
+func (st *stream) writeEvents(evs []*history.Event) error {
+	st.bufs = st.bufs[:0]
+	for _, e := range evs {
+		st.bufs = append(st.bufs, e.Wire)
 	}
-	_, err := st.w.Write(p)
-	if err != nil && st.err == nil {
+	err := st.send()
+	clear(st.bufs) // don't pin events past this tick
+	return err
+}
+
+// send writes st.bufs with one deadline, and on a hijacked connection one
+// writev framed as one chunk.
+func (st *stream) send() error {
+	if st.err != nil {
+		return st.err
+	}
+	st.last = time.Now()
+	deadline := st.last.Add(st.timeout)
+	var err error
+	if st.conn == nil {
+		if err = st.rc.SetWriteDeadline(deadline); err != nil && !errors.Is(err, http.ErrNotSupported) {
+			st.err = err
+			return err
+		}
+		for _, b := range st.bufs {
+			if _, err = st.w.Write(b); err != nil {
+				break
+			}
+		}
+		if err == nil {
+			err = st.rc.Flush()
+		}
+	} else if err = st.conn.SetWriteDeadline(deadline); err == nil {
+		n := 0
+		for _, b := range st.bufs {
+			n += len(b)
+		}
+		if n == 0 {
+			return nil // a zero-size chunk would end the body
+		}
+		size := append(strconv.AppendInt(st.chunk[:0], int64(n), 16), '\r', '\n')
+		st.nb = append(st.nb[:0], size)
+		st.nb = append(st.nb, st.bufs...)
+		st.nb = append(st.nb, crlf)
+		_, err = st.nb.WriteTo(st.conn)
+		clear(st.nb[:cap(st.nb)])
+	}
+	if err != nil {
 		st.err = err
 	}
 	return err
 }
 
-func (st *stream) flush() error {
-	err := st.rc.Flush()
-	if err != nil && st.err == nil {
-		st.err = err
+var crlf = []byte("\r\n")
+
+// end finishes the body (the last chunk) so the client sees a clean end of
+// stream, not a cut connection.
+func (st *stream) end() {
+	if st.conn != nil && st.err == nil {
+		st.conn.SetWriteDeadline(time.Now().Add(st.timeout))
+		st.conn.Write([]byte("0\r\n\r\n"))
 	}
-	return err
+}
+
+// close releases the hijacked connection.
+func (st *stream) close() {
+	if st.conn != nil {
+		st.conn.Close()
+	}
 }
 
 func (s *server) appendHello(buf []byte, es EventSource, h HostInfo) []byte {

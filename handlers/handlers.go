@@ -1,11 +1,13 @@
 package handlers
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -62,7 +64,7 @@ type Config struct {
 }
 
 // New returns the HTTP handler for every route.
-func New(cfg Config) (http.Handler, error) {
+func New(cfg Config) (*Handler, error) {
 	if (cfg.Events == nil && cfg.Sources == nil) || cfg.Health == nil {
 		return nil, errors.New("handlers: Events (or Sources) and Health are required")
 	}
@@ -103,7 +105,30 @@ func New(cfg Config) (http.Handler, error) {
 	if err := registerPages(r, cfg); err != nil {
 		return nil, err
 	}
-	return r, nil
+	return &Handler{Handler: r, s: s}, nil
+}
+
+// Handler serves every route. Streams take their connections over from
+// net/http (see stream), so http.Server.Shutdown doesn't wait for them:
+// call Wait after the event source has ended every subscription.
+type Handler struct {
+	http.Handler
+	s *server
+}
+
+// Wait blocks until every /events stream has returned, or ctx is done.
+func (h *Handler) Wait(ctx context.Context) error {
+	done := make(chan struct{})
+	go func() { // ends when the streams do; Wait's caller owns both
+		h.s.streams.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 type server struct {
@@ -111,6 +136,7 @@ type server struct {
 	sources Sources
 	topics  []string
 	ops     *opsState
+	streams sync.WaitGroup // running /events handlers
 }
 
 // recover turns a panic in a handler into a logged 500 (if nothing was

@@ -329,7 +329,7 @@ func TestMethods(t *testing.T) {
 		}
 		// A route registered after New, as a later feature would: the
 		// middleware (methods, tokens) covers it too.
-		h.(*gin.Engine).GET("/later", func(c *gin.Context) { c.String(200, "body") })
+		h.Handler.(*gin.Engine).GET("/later", func(c *gin.Context) { c.String(200, "body") })
 		srv := newServer(t, h)
 		if resp, body := do(t, "HEAD", srv+"/later"); resp.StatusCode != 200 || body != "" || resp.Header.Get("Allow") != "" {
 			t.Fatalf("HEAD: %d %v %q", resp.StatusCode, resp.Header, body)
@@ -437,7 +437,12 @@ func TestMaxClients(t *testing.T) {
 		}
 	}
 	streams[0].resp.Body.Close()
-	waitFor(t, func() bool { return obs.get(func(o *countingObserver) int { return o.closed[CloseClientGone] }) == 1 })
+	// A stream notices its client left at its next write, as on a live
+	// server, where a tick comes every interval.
+	waitFor(t, func() bool {
+		f.tick(t, 0)
+		return obs.get(func(o *countingObserver) int { return o.closed[CloseClientGone] }) == 1
+	})
 	s := openStream(t, f.srv.URL+"/events", nil)
 	if ev := s.nextEvent(t); ev.Event != "hello" {
 		t.Fatalf("after a slot freed: %+v", ev)
@@ -480,7 +485,8 @@ func TestLogsRedactTokensAndNameStreamEnds(t *testing.T) {
 	s.resp.Body.Close()
 	s2 := openStream(t, f.srv.URL+"/events?token="+testToken, nil)
 	s2.nextEvent(t)
-	waitFor(t, func() bool { return strings.Contains(logs.String(), `reason="client gone"`) })
+	// The closed stream notices at its next write (a tick, on a live server).
+	waitFor(t, func() bool { f.tick(t, 0); return strings.Contains(logs.String(), `reason="client gone"`) })
 	f.broker.Shutdown()
 	waitFor(t, func() bool { return strings.Contains(logs.String(), "reason=shutdown") })
 

@@ -274,7 +274,7 @@ type stream struct {
 // start sends the response head. Nothing may be written to w after it
 // returns, except through st.
 func (st *stream) start(r *http.Request) error {
-	if r.ProtoAtLeast(1, 1) {
+	if r.ProtoAtLeast(1, 1) && canHijack(st.w) {
 		conn, brw, err := st.rc.Hijack()
 		if err == nil {
 			st.conn = conn
@@ -307,6 +307,20 @@ func (st *stream) start(r *http.Request) error {
 	st.rc.SetReadDeadline(time.Time{})
 	st.w.WriteHeader(http.StatusOK)
 	return st.rc.Flush()
+}
+
+// canHijack reports whether the innermost ResponseWriter can hand over its
+// connection. Asking a wrapper is not enough: gin's writer claims Hijack and
+// panics when the writer under it can't.
+func canHijack(w http.ResponseWriter) bool {
+	for {
+		u, ok := w.(interface{ Unwrap() http.ResponseWriter })
+		if !ok {
+			_, ok := w.(http.Hijacker)
+			return ok
+		}
+		w = u.Unwrap()
+	}
 }
 
 // headerBuf lets http.Header.Write append to a byte slice.

@@ -1,9 +1,11 @@
 package handlers
 
 import (
+	"context"
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"runtime"
 	"slices"
 	"strings"
@@ -232,5 +234,26 @@ func waitFor(t *testing.T, cond func() bool) {
 			t.Fatalf("condition not met in 10s; goroutines:\n%s", buf[:runtime.Stack(buf, true)])
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// A writer that can't hand over its connection (a wrapping middleware, a
+// recorder) gets the same stream through net/http.
+func TestEventsThroughAWriterThatCannotHijack(t *testing.T) {
+	f := newFixture(t, nil)
+	ids := f.tick(t, 0)
+	h, err := New(Config{Events: f.broker, Interval: time.Second, Retry: time.Second, Heartbeat: time.Minute,
+		Static: testStatic(), Health: func() error { return nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	req := httptest.NewRequestWithContext(ctx, "GET", "/events", nil)
+	req.Header.Set("Last-Event-ID", ids[0])
+	w := &discardUntil{h: http.Header{}, marker: []byte("event: catchup-end\n"), done: cancel}
+	h.ServeHTTP(w, req)
+	if !w.seen || w.status != 200 || w.h.Get("Content-Type") != "text/event-stream; charset=utf-8" {
+		t.Fatalf("seen %v, status %d, header %v", w.seen, w.status, w.h)
 	}
 }

@@ -13,13 +13,14 @@ import (
 type truth struct {
 	index  map[uint64]int // id key -> position
 	first  uint64         // key of the oldest retained event
+	keys   []uint64       // every event's key, in log order
 	prefix [][]int32      // prefix[t][i]: events of topic t among the first i
 }
 
-func (r *runner) fetchTruth(ctx context.Context) (*truth, error) {
+func (r *runner) fetchTruth(ctx context.Context, k logKey) (*truth, error) {
 	ctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, r.cfg.URL+"/api/history", nil)
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, r.cfg.urls[k.u]+"/api/history"+hostParam("?", k.host), nil)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return nil, fmt.Errorf("read the server's log: %w", err)
@@ -37,7 +38,8 @@ func (r *runner) fetchTruth(ctx context.Context) (*truth, error) {
 	if err := json.NewDecoder(resp.Body).Decode(&page); err != nil {
 		return nil, fmt.Errorf("decode the server's log: %w", err)
 	}
-	t := &truth{index: make(map[uint64]int, len(page.Events)), prefix: make([][]int32, len(r.names))}
+	t := &truth{index: make(map[uint64]int, len(page.Events)), prefix: make([][]int32, len(r.names)),
+		keys: make([]uint64, len(page.Events))}
 	for i := range t.prefix {
 		t.prefix[i] = make([]int32, len(page.Events)+1)
 	}
@@ -50,6 +52,7 @@ func (r *runner) fetchTruth(ctx context.Context) (*truth, error) {
 			t.first = k
 		}
 		t.index[k] = i
+		t.keys[i] = k
 		ti := r.topicIndex([]byte(e.Event))
 		for j := range t.prefix {
 			t.prefix[j][i+1] = t.prefix[j][i]
@@ -85,26 +88,110 @@ func (r *runner) mask(s *stream) []int {
 	return out
 }
 
-// check compares every stream with what it was owed.
-func (r *runner) check(ctx context.Context, streams []*stream, head headInfo) Check {
+// check compares every stream with what it was owed, by the log of the
+// URL and host it read: one log without -urls and -hosts.
+func (r *runner) check(ctx context.Context, streams []*stream, heads map[logKey]headInfo) Check {
 	if r.cfg.Truth == "ticks" {
 		return r.checkTicks(streams)
 	}
 	c := Check{Mode: "ids vs GET /api/history"}
-	t, err := r.fetchTruth(ctx)
-	if err != nil {
-		c.Note = err.Error()
-		c.Missed = -1
-		return c
+	if len(r.cfg.urls) > 1 || len(r.cfg.hosts) > 0 {
+		c.Mode = "ids vs GET /api/history?host= of each stream's URL"
 	}
-	headKey, ok := r.epochs.parse([]byte(head.Head))
-	headIdx, found := t.index[headKey]
-	if !ok || !found {
-		c.Note = fmt.Sprintf("head %q read at the end is not in the log", head.Head)
-		c.Missed = -1
-		return c
-	}
+	truths := map[logKey]*truth{}
 	evictedLower := 0
+	for _, k := range r.logKeys(streams) {
+		t, err := r.fetchTruth(ctx, k)
+		if err != nil {
+			c.Note = err.Error()
+			c.Missed = -1
+			return c
+		}
+		truths[k] = t
+		head := heads[k]
+		headKey, ok := r.epochs.parse([]byte(head.Head))
+		headIdx, found := t.index[headKey]
+		if !ok || !found {
+			c.Note = fmt.Sprintf("head %q read at the end is not in the log of %s", head.Head, r.logName(k))
+			c.Missed = -1
+			return c
+		}
+		var group []*stream
+		for _, s := range streams {
+			if s.u == k.u && s.hostQ == k.host {
+				group = append(group, s)
+			}
+		}
+		evictedLower += r.checkLog(&c, t, headIdx, group)
+	}
+	c.Logs = len(truths)
+	c.Disagree = r.disagree(truths)
+	if evictedLower > 0 {
+		c.Note = fmt.Sprintf("%d streams resumed from ids evicted since; checked from the oldest retained event", evictedLower)
+	}
+	return c
+}
+
+func (r *runner) logName(k logKey) string {
+	return r.cfg.urls[k.u] + "/api/history" + hostParam("?", k.host)
+}
+
+// disagree compares, host by host, the logs of every URL over the span
+// they all hold: the same ids must be there. With Redis the stream entry
+// ids are the wire ids, so two instances must name every event alike.
+func (r *runner) disagree(truths map[logKey]*truth) int64 {
+	if len(r.cfg.urls) < 2 {
+		return 0
+	}
+	var n int64
+	hosts := r.cfg.hosts
+	if len(hosts) == 0 {
+		hosts = []string{""}
+	}
+	for _, h := range hosts {
+		var logs []*truth
+		for u := range r.cfg.urls {
+			if t := truths[logKey{u, h}]; t != nil && len(t.keys) > 0 {
+				logs = append(logs, t)
+			}
+		}
+		if len(logs) < 2 {
+			continue
+		}
+		lo, hi := logs[0].keys[0], logs[0].keys[len(logs[0].keys)-1]
+		for _, t := range logs[1:] {
+			lo, hi = max(lo, t.keys[0]), min(hi, t.keys[len(t.keys)-1])
+		}
+		in := func(t *truth) map[uint64]bool {
+			m := map[uint64]bool{}
+			for _, k := range t.keys {
+				if k >= lo && k <= hi {
+					m[k] = true
+				}
+			}
+			return m
+		}
+		ref := in(logs[0])
+		for _, t := range logs[1:] {
+			other := in(t)
+			for k := range other {
+				if !ref[k] {
+					n++
+				}
+			}
+			for k := range ref {
+				if !other[k] {
+					n++
+				}
+			}
+		}
+	}
+	return n
+}
+
+// checkLog checks the streams that read one log; it returns how many of
+// them resumed from an id the log no longer holds.
+func (r *runner) checkLog(c *Check, t *truth, headIdx int, streams []*stream) (evictedLower int) {
 	for _, s := range streams {
 		low := -1
 		if s.haveLower {
@@ -163,10 +250,7 @@ func (r *runner) check(ctx context.Context, streams []*stream, head headInfo) Ch
 			c.MaxMissed = max(c.MaxMissed, miss)
 		}
 	}
-	if evictedLower > 0 {
-		c.Note = fmt.Sprintf("%d streams resumed from ids evicted since; checked from the oldest retained event", evictedLower)
-	}
-	return c
+	return evictedLower
 }
 
 // checkTicks checks a server without ids: each topic must arrive once per

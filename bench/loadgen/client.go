@@ -34,6 +34,8 @@ type stream struct {
 	r     *runner
 	n     int
 	query string // topics query value; "" means every topic
+	u     int    // index of the URL it connects to
+	hostQ string // its ?host= value; "" for none
 	topic topicMask
 	slow  bool
 	rng   *rand.Rand
@@ -121,7 +123,7 @@ func (s *stream) connectOnce(ctx context.Context, first bool, firstDone func()) 
 	defer release()
 
 	start := time.Now()
-	conn, err := s.r.dial(ctx, s.n, s.slow)
+	conn, err := s.r.dial(ctx, s.n, s.slow, s.r.cfg.addrs[s.u])
 	if err != nil {
 		if first {
 			s.r.failed.Add(1)
@@ -143,12 +145,15 @@ func (s *stream) connectOnce(ctx context.Context, first bool, firstDone func()) 
 
 	req := make([]byte, 0, 256)
 	req = append(req, "GET /events"...)
+	sep := "?"
 	if s.query != "" {
 		req = append(req, "?topics="...)
 		req = append(req, s.query...)
+		sep = "&"
 	}
+	req = append(req, hostParam(sep, s.hostQ)...)
 	req = append(req, " HTTP/1.1\r\nHost: "...)
-	req = append(req, s.r.host...)
+	req = append(req, s.r.cfg.addrs[s.u]...)
 	req = append(req, "\r\nAccept: text/event-stream\r\nCache-Control: no-cache\r\n"...)
 	resumeFrom := ""
 	switch {
@@ -183,12 +188,14 @@ func (s *stream) connectOnce(ctx context.Context, first bool, firstDone func()) 
 	p := parser{s: s, start: start, resumed: resumeFrom != ""}
 	// Held from the response head on: the gin baseline sends no hello.
 	s.r.held.Add(1)
+	s.r.heldBy[s.u].Add(1)
 	if first {
 		release()
 		firstDone()
 	}
 	defer func() {
 		s.r.held.Add(-1)
+		s.r.heldBy[s.u].Add(-1)
 		if p.hello {
 			if ctx.Err() != nil {
 				s.connected = true
@@ -463,8 +470,13 @@ func sampleTime(data []byte) (int64, bool) {
 
 // epochs interns the epoch part of ids, so an id is kept as 8 bytes: the
 // epoch's index in the top 16 bits, the sequence number below. Ids are
-// opaque to clients; this parses vitals' documented shape only to store
+// opaque to clients; this parses vitals' documented shapes only to store
 // them compactly, and the run fails loudly on any other shape.
+//
+// vitals has two: "<epoch>.<seq>" (bbolt) and, with --redis, the Redis
+// stream entry id "<ms>-<seq>" (seq is the topic's place in the tick). A
+// Redis id is kept under the pseudo-epoch redisEpoch as ms<<redisSeqBits |
+// seq, which keeps ids of one host in order.
 type epochs struct {
 	mu    sync.Mutex // guards following fields
 	index map[string]uint64
@@ -473,25 +485,40 @@ type epochs struct {
 
 const seqBits = 48
 
+// redisEpoch can't be a bbolt epoch (those are base-32 letters and digits).
+const (
+	redisEpoch   = "-"
+	redisSeqBits = 4 // vitals' publisher uses seq 0..topics-1
+)
+
 func (e *epochs) parse(id []byte) (uint64, bool) {
 	i := bytes.LastIndexByte(id, '.')
+	var seq uint64
+	epoch := redisEpoch
 	if i < 0 {
-		return 0, false
-	}
-	seq, err := strconv.ParseUint(string(id[i+1:]), 10, 64)
-	if err != nil || seq >= 1<<seqBits {
-		return 0, false
+		ms, sq, ok := parseStreamID(id)
+		if !ok {
+			return 0, false
+		}
+		seq = ms<<redisSeqBits | sq
+	} else {
+		var err error
+		seq, err = strconv.ParseUint(string(id[i+1:]), 10, 64)
+		if err != nil || seq >= 1<<seqBits {
+			return 0, false
+		}
+		epoch = string(id[:i])
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	x, ok := e.index[string(id[:i])]
+	x, ok := e.index[epoch]
 	if !ok {
 		if e.index == nil {
 			e.index = map[string]uint64{}
 		}
 		x = uint64(len(e.names))
-		e.index[string(id[:i])] = x
-		e.names = append(e.names, string(id[:i]))
+		e.index[epoch] = x
+		e.names = append(e.names, epoch)
 	}
 	return x<<seqBits | seq, true
 }
@@ -499,12 +526,31 @@ func (e *epochs) parse(id []byte) (uint64, bool) {
 func (e *epochs) format(k uint64) string {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	return e.names[k>>seqBits] + "." + strconv.FormatUint(k&(1<<seqBits-1), 10)
+	name, seq := e.names[k>>seqBits], k&(1<<seqBits-1)
+	if name == redisEpoch {
+		return strconv.FormatUint(seq>>redisSeqBits, 10) + "-" + strconv.FormatUint(seq&(1<<redisSeqBits-1), 10)
+	}
+	return name + "." + strconv.FormatUint(seq, 10)
+}
+
+// parseStreamID reads a Redis stream id "<ms>-<seq>" whose packed form
+// fits below seqBits.
+func parseStreamID(id []byte) (ms, seq uint64, ok bool) {
+	a, b, found := bytes.Cut(id, []byte("-"))
+	if !found || len(a) == 0 || len(b) == 0 {
+		return 0, 0, false
+	}
+	ms, err1 := strconv.ParseUint(string(a), 10, 64)
+	seq, err2 := strconv.ParseUint(string(b), 10, 64)
+	if err1 != nil || err2 != nil || seq >= 1<<redisSeqBits || ms >= 1<<(seqBits-redisSeqBits) {
+		return 0, 0, false
+	}
+	return ms, seq, true
 }
 
 // dial connects stream n, binding it to a further loopback source address
 // once the ones before hold -per-source streams each.
-func (r *runner) dial(ctx context.Context, n int, slow bool) (net.Conn, error) {
+func (r *runner) dial(ctx context.Context, n int, slow bool, addr string) (net.Conn, error) {
 	d := net.Dialer{Timeout: 10 * time.Second}
 	src := n / r.cfg.PerSource
 	d.Control = func(network, address string, c syscall.RawConn) error {
@@ -529,5 +575,5 @@ func (r *runner) dial(ctx context.Context, n int, slow bool) (net.Conn, error) {
 	if src > 0 {
 		d.LocalAddr = &net.TCPAddr{IP: net.IPv4(127, 0, byte(src/250), byte(1+src%250))}
 	}
-	return d.DialContext(ctx, "tcp", r.host)
+	return d.DialContext(ctx, "tcp", addr)
 }

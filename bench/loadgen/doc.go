@@ -27,6 +27,18 @@
 // apart. A server without ids (the gin baseline) is checked by its sample
 // times instead: one event per topic per interval.
 //
+// # Several instances, several hosts (Redis mode)
+//
+// -urls a,b spreads the streams round-robin over several servers and
+// -hosts h0,h1,... gives each stream a ?host= (cycled over each URL's own
+// streams, so every server serves every host). Each stream is then checked
+// against GET /api/history?host=<its host> of the URL it read, and for
+// each host the logs of the URLs are compared with each other over the
+// span they all hold: with --redis the stream entry ids ("<ms>-<seq>") are
+// the wire ids, so every instance must hold the same ones. -pids reports
+// the CPU and RSS of several processes over the window (the servers of
+// -urls first, in order; then any other, such as redis-server).
+//
 // # Concurrency and limits
 //
 // The run owns every goroutine it starts (streams, the /proc sampler) and

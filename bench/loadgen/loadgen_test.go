@@ -4,7 +4,9 @@ import (
 	"context"
 	"io"
 	"net/http/httptest"
+	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"testing/fstest"
@@ -94,5 +96,107 @@ func TestFanOutExact(t *testing.T) {
 	}
 	if len(res.Errors) > 0 {
 		t.Errorf("stream errors: %v", res.Errors)
+	}
+}
+
+// TestSpreadOverURLsExact spreads streams over two servers sharing one
+// broker (so one id sequence, as instances sharing a Redis have), each
+// stream asking for ?host=, and checks every stream against the log of
+// the URL it used.
+func TestSpreadOverURLsExact(t *testing.T) {
+	gin.SetMode(gin.ReleaseMode)
+	topics := []string{"cpu", "memory", "load", "disk", "network"}
+	b, err := history.Open(history.Options{Dir: t.TempDir(), Topics: topics, Retention: time.Hour, MaxBytes: 64 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const interval = 200 * time.Millisecond
+	var urls []string
+	var srvs []*httptest.Server
+	for range 2 {
+		h, err := handlers.New(handlers.Config{
+			Events: b, Host: handlers.HostInfo{Hostname: "h0", OS: "linux", CPUs: 2},
+			Instance: "test", Interval: interval, Retention: time.Hour, Retry: time.Second, Heartbeat: time.Minute,
+			Static: fstest.MapFS{
+				"vendor/uPlot.esm.js":  {Data: []byte("export default {}")},
+				"vendor/uPlot.min.css": {Data: []byte("")},
+			},
+			Health: func() error { return nil },
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv := httptest.NewServer(h)
+		srvs = append(srvs, srv)
+		urls = append(urls, srv.URL)
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		tk := time.NewTicker(interval)
+		defer tk.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case now := <-tk.C:
+				ts := strconv.FormatInt(now.UnixMilli(), 10)
+				var s []history.Sample
+				for _, tp := range topics {
+					s = append(s, history.Sample{Topic: tp, Data: []byte(`{"t":` + ts + `,"v":1}`)})
+				}
+				b.Publish(now, s)
+			}
+		}
+	})
+	t.Cleanup(func() {
+		stop()
+		wg.Wait()
+		b.Shutdown()
+		for _, s := range srvs {
+			s.Close()
+		}
+		b.Close()
+	})
+
+	cfg, err := parseFlags([]string{"-urls", strings.Join(urls, ","), "-hosts", "h0", "-streams", "60", "-ramp", "1000",
+		"-hold", "3s", "-grace", "1s", "-interval", interval.String(), "-label", "spread", "-pids", strconv.Itoa(os.Getpid())})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := run(context.Background(), cfg, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := res.Check
+	if res.Held != 60 || c.Streams != 60 || c.Expected == 0 || c.Logs != 2 {
+		t.Errorf("held %d, checked %d streams owing %d over %d logs; want 60, 60, some, 2 (errors: %v)", res.Held, c.Streams, c.Expected, c.Logs, res.Errors)
+	}
+	if c.Missed != 0 || c.OutOfOrder != 0 || c.Unknown != 0 || c.BadIDs != 0 || c.Disagree != 0 {
+		t.Errorf("not exact: %+v", c)
+	}
+	if len(res.Servers) != 1 || res.Servers[0].Held != 30 {
+		t.Errorf("servers %+v: want one, holding the first URL's 30 streams", res.Servers)
+	}
+}
+
+func TestRedisIDs(t *testing.T) {
+	var e epochs
+	a, ok1 := e.parse([]byte("1795599730000-2"))
+	b, ok2 := e.parse([]byte("1795599730001-0"))
+	c, ok3 := e.parse([]byte("abcdefgh.17"))
+	if !ok1 || !ok2 || !ok3 || a >= b || a>>seqBits == c>>seqBits {
+		t.Fatalf("parse: %x %v, %x %v, %x %v", a, ok1, b, ok2, c, ok3)
+	}
+	if got := e.format(a); got != "1795599730000-2" {
+		t.Errorf("format = %q", got)
+	}
+	if got := e.format(c); got != "abcdefgh.17" {
+		t.Errorf("format = %q", got)
+	}
+	for _, bad := range []string{"1-16", "-1", "1-", "x-1", "17"} {
+		if _, ok := e.parse([]byte(bad)); ok {
+			t.Errorf("parse(%q) ok", bad)
+		}
 	}
 }

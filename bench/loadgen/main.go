@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/signal"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -47,6 +48,8 @@ func main() {
 // Config is one run. Every flag has a bound: the run ends by itself.
 type Config struct {
 	URL       string
+	URLs      string // comma-separated base URLs; streams go round-robin over them (overrides URL)
+	Hosts     string // comma-separated ?host= values, cycled over each URL's streams ("": none)
 	Streams   int
 	RampRate  int           // new streams per second
 	Hold      time.Duration // measurement window after the ramp
@@ -63,6 +66,7 @@ type Config struct {
 	Interval  time.Duration // the server's sampling interval, for the ticks check
 	Names     string        // topic names, for the ticks check
 	PID       int           // server process, for RSS and CPU
+	PIDs      string        // comma-separated processes read like PID, reported in order as "servers"
 	Pprof     string        // server's --pprof base URL, for goroutines and heap
 	Settle    time.Duration // after closing every stream, before the final server reading
 	PerSource int           // streams per loopback source address
@@ -72,12 +76,18 @@ type Config struct {
 
 	resumeID string
 	host     string
+	urls     []string // base URLs, URL alone unless -urls
+	addrs    []string // their host:port
+	hosts    []string // ?host= values; nil: none
+	pids     []int
 }
 
 func parseFlags(args []string) (Config, error) {
 	var c Config
 	fs := flag.NewFlagSet("loadgen", flag.ContinueOnError)
 	fs.StringVar(&c.URL, "url", "http://127.0.0.1:8080", "server base URL (loopback only)")
+	fs.StringVar(&c.URLs, "urls", "", "comma-separated server base URLs (loopback only): streams go round-robin over them; overrides -url")
+	fs.StringVar(&c.Hosts, "hosts", "", "comma-separated ?host= values (Redis mode), cycled over each URL's streams; every check reads /api/history?host= from the URL the stream used")
 	fs.IntVar(&c.Streams, "streams", 1000, "number of /events streams")
 	fs.IntVar(&c.RampRate, "ramp", 2000, "new streams per second while ramping up")
 	fs.DurationVar(&c.Hold, "hold", 60*time.Second, "measurement window after the ramp")
@@ -94,6 +104,7 @@ func parseFlags(args []string) (Config, error) {
 	fs.DurationVar(&c.Interval, "interval", time.Second, "server sampling interval (for -truth ticks)")
 	fs.StringVar(&c.Names, "names", "cpu,memory,load,disk,network", "topic names (for -truth ticks)")
 	fs.IntVar(&c.PID, "pid", 0, "server pid: report its RSS and CPU from /proc")
+	fs.StringVar(&c.PIDs, "pids", "", "comma-separated pids read like -pid, reported in order as \"servers\" (the first len(-urls) are the servers of -urls, in order)")
 	fs.StringVar(&c.Pprof, "pprof", "", "server pprof base URL (its --pprof), for goroutines and heap")
 	fs.DurationVar(&c.Settle, "settle", 0, "after closing every stream, wait this long and read the server again")
 	fs.IntVar(&c.PerSource, "per-source", 20000, "streams per loopback source address (127.0.0.1, then .2, .3, ...)")
@@ -107,15 +118,43 @@ func parseFlags(args []string) (Config, error) {
 }
 
 func (c *Config) check() error {
-	u, err := url.Parse(c.URL)
-	if err != nil || u.Scheme != "http" {
-		return fmt.Errorf("-url %q: want http://127.x.x.x:port", c.URL)
+	c.urls, c.addrs, c.hosts, c.pids = nil, nil, nil, nil
+	c.urls = []string{c.URL}
+	if c.URLs != "" {
+		c.urls = strings.Split(c.URLs, ",")
+		c.URL = c.urls[0]
 	}
-	if !strings.HasPrefix(u.Hostname(), "127.") && u.Hostname() != "localhost" {
-		return fmt.Errorf("-url %q: loopback only", c.URL)
+	for _, raw := range c.urls {
+		u, err := url.Parse(raw)
+		if err != nil || u.Scheme != "http" {
+			return fmt.Errorf("-url %q: want http://127.x.x.x:port", raw)
+		}
+		if !strings.HasPrefix(u.Hostname(), "127.") && u.Hostname() != "localhost" {
+			return fmt.Errorf("-url %q: loopback only", raw)
+		}
+		c.addrs = append(c.addrs, u.Host)
 	}
-	c.host = u.Host
+	c.host = c.addrs[0]
+	if c.Hosts != "" {
+		for _, h := range strings.Split(c.Hosts, ",") {
+			if h == "" || url.QueryEscape(h) != h {
+				return fmt.Errorf("-hosts: %q is not a host name", h)
+			}
+			c.hosts = append(c.hosts, h)
+		}
+	}
+	if c.PIDs != "" {
+		for _, f := range strings.Split(c.PIDs, ",") {
+			pid, err := strconv.Atoi(f)
+			if err != nil || pid < 1 {
+				return fmt.Errorf("-pids: %q is not a pid", f)
+			}
+			c.pids = append(c.pids, pid)
+		}
+	}
 	switch {
+	case c.Resume == "oldest" && (len(c.urls) > 1 || len(c.hosts) > 1):
+		return errors.New("-resume oldest needs a single URL and at most one host")
 	case c.Streams < 1 || c.Streams > 200_000:
 		return errors.New("-streams: 1 to 200,000")
 	case c.Slow < 0 || c.Slow > 100_000:
@@ -162,9 +201,10 @@ type Result struct {
 	AllCaughtUpMS float64 `json:"all_caught_up_ms,omitempty"` // first drop to last catchup-end (with -reconnect)
 	SlowDropped   int     `json:"slow_dropped,omitempty"`
 
-	Server  *ProcReport `json:"server,omitempty"`
-	Loadgen ProcReport  `json:"loadgen"`
-	Errors  []string    `json:"errors,omitempty"`
+	Server  *ProcReport   `json:"server,omitempty"`
+	Servers []*ProcReport `json:"servers,omitempty"` // -pids, in order
+	Loadgen ProcReport    `json:"loadgen"`
+	Errors  []string      `json:"errors,omitempty"`
 }
 
 // Check is the exactness verdict over every stream.
@@ -178,13 +218,20 @@ type Check struct {
 	OutOfOrder    int64  `json:"out_of_order"`   // ids received twice or backwards
 	Unknown       int64  `json:"unknown"`        // ids the server's log doesn't hold
 	BadIDs        int64  `json:"bad_ids"`        // ids not of vitals' shape
-	Note          string `json:"note,omitempty"`
+	Logs          int    `json:"logs,omitempty"` // server logs read (one per URL and host)
+	// Disagree counts ids that one URL's log holds and another's, for the
+	// same host and over the span both hold, does not (-urls with Redis,
+	// where the stream ids are the wire ids).
+	Disagree int64  `json:"disagree,omitempty"`
+	Note     string `json:"note,omitempty"`
 }
 
 // ProcReport is a process's cost during the window.
 type ProcReport struct {
-	RSSBaseKiB      int64   `json:"rss_base_kib"` // before the ramp
-	RSSKiB          int64   `json:"rss_kib"`      // at the end of the window
+	PID             int     `json:"pid,omitempty"`  // with -pids
+	Held            int64   `json:"held,omitempty"` // streams on this server (-pids with -urls)
+	RSSBaseKiB      int64   `json:"rss_base_kib"`   // before the ramp
+	RSSKiB          int64   `json:"rss_kib"`        // at the end of the window
 	RSSPeakKiB      int64   `json:"rss_peak_kib"`
 	PerStreamKiB    float64 `json:"per_stream_kib"` // (RSS - base) / held
 	CPUPercent      float64 `json:"cpu_pct"`        // of one core, over the window
@@ -208,6 +255,7 @@ type runner struct {
 	slowRelease chan struct{} // closed to let slow streams read again
 
 	held      atomic.Int64
+	heldBy    []atomic.Int64 // per URL
 	failed    atomic.Int64
 	live      atomic.Int64
 	replayed  atomic.Int64
@@ -277,12 +325,13 @@ func run(ctx context.Context, cfg Config, log io.Writer) (*Result, error) {
 	if err := raiseNoFile(uint64(cfg.Streams+cfg.Slow) + 1024); err != nil {
 		return nil, err
 	}
-	r := &runner{cfg: cfg, host: cfg.host, dialSem: make(chan struct{}, 256), slowRelease: make(chan struct{})}
+	r := &runner{cfg: cfg, host: cfg.host, dialSem: make(chan struct{}, 256), slowRelease: make(chan struct{}),
+		heldBy: make([]atomic.Int64, len(cfg.urls))}
 	for _, n := range strings.Split(cfg.Names, ",") {
 		r.names = append(r.names, []byte(n))
 	}
 	if cfg.Resume == "oldest" {
-		h, err := fetchHead(cfg.URL)
+		h, err := fetchHead(cfg.URL, r.hostOf(0))
 		if err != nil {
 			return nil, err
 		}
@@ -296,6 +345,11 @@ func run(ctx context.Context, cfg Config, log io.Writer) (*Result, error) {
 	mon.base()
 	self := newMonitor(os.Getpid(), "")
 	self.base()
+	others := make([]*monitor, len(cfg.pids))
+	for i, pid := range cfg.pids {
+		others[i] = newMonitor(pid, "")
+		others[i].base()
+	}
 
 	filters := strings.Split(cfg.Topics, "|")
 	streams := make([]*stream, cfg.Streams+cfg.Slow)
@@ -304,7 +358,7 @@ func run(ctx context.Context, cfg Config, log io.Writer) (*Result, error) {
 		if q == "all" {
 			q = ""
 		}
-		streams[i] = &stream{r: r, n: i, query: q, slow: i >= cfg.Streams,
+		streams[i] = &stream{r: r, n: i, query: q, slow: i >= cfg.Streams, u: r.urlOf(i), hostQ: r.hostOf(i),
 			rng: rand.New(rand.NewPCG(uint64(i), 42)), keys: make([]uint64, 0, 64)}
 	}
 
@@ -333,6 +387,9 @@ func run(ctx context.Context, cfg Config, log io.Writer) (*Result, error) {
 	// The measurement window.
 	mon.begin()
 	self.begin()
+	for _, m := range others {
+		m.begin()
+	}
 	live0 := r.live.Load()
 	r.measuring.Store(true)
 	winStart := time.Now()
@@ -345,6 +402,9 @@ func run(ctx context.Context, cfg Config, log io.Writer) (*Result, error) {
 		}
 		mon.sample()
 		self.sample()
+		for _, m := range others {
+			m.sample()
+		}
 		if cfg.Slow > 0 && r.phase.Load() == 0 && time.Now().After(slowAt) {
 			r.phase.Store(1)
 			for _, s := range streams[cfg.Streams:] {
@@ -361,14 +421,29 @@ func run(ctx context.Context, cfg Config, log io.Writer) (*Result, error) {
 	res.Held = r.held.Load()
 	srv := mon.end(res.Held - int64(cfg.Slow))
 	res.Loadgen = *self.end(res.Held)
-
-	var head headInfo
-	if cfg.Truth == "history" {
-		h, err := fetchHead(cfg.URL)
-		if err != nil {
-			r.errs.note(fmt.Errorf("read head at the end: %w", err))
+	for i, m := range others {
+		var held int64
+		if i < len(r.heldBy) {
+			held = r.heldBy[i].Load()
 		}
-		head = h
+		p := m.end(held)
+		if p == nil {
+			r.errs.note(fmt.Errorf("read /proc of pid %d at the end of the window", m.pid))
+			p = &ProcReport{}
+		}
+		p.PID, p.Held = m.pid, held
+		res.Servers = append(res.Servers, p)
+	}
+
+	heads := map[logKey]headInfo{}
+	if cfg.Truth == "history" {
+		for _, k := range r.logKeys(streams) {
+			h, err := fetchHead(cfg.urls[k.u], k.host)
+			if err != nil {
+				r.errs.note(fmt.Errorf("read head at the end: %w", err))
+			}
+			heads[k] = h
+		}
 	}
 	time.Sleep(cfg.Grace)
 	if cfg.Slow > 0 {
@@ -411,7 +486,7 @@ func run(ctx context.Context, cfg Config, log io.Writer) (*Result, error) {
 			res.SlowDropped++
 		}
 	}
-	res.Check = r.check(ctx, streams, head)
+	res.Check = r.check(ctx, streams, heads)
 	res.Check.BadIDs = r.badIDs.Load()
 	res.ExpectedPerSec = expectedRate(streams[:cfg.Streams], len(r.names), cfg.Interval)
 	r.errs.mu.Lock()
@@ -421,6 +496,53 @@ func run(ctx context.Context, cfg Config, log io.Writer) (*Result, error) {
 	r.errs.mu.Unlock()
 	slices.Sort(res.Errors)
 	return res, nil
+}
+
+// urlOf is the URL index stream n uses: round-robin.
+func (r *runner) urlOf(n int) int { return n % len(r.cfg.urls) }
+
+// hostOf is the ?host= of stream n: cycled over each URL's own streams,
+// so every URL serves every host (with 2 URLs and 10 hosts, stream n goes
+// to URL n%2 and host (n/2)%10).
+func (r *runner) hostOf(n int) string {
+	if len(r.cfg.hosts) == 0 {
+		return ""
+	}
+	return r.cfg.hosts[(n/len(r.cfg.urls))%len(r.cfg.hosts)]
+}
+
+// hostParam is "&host=h" (sep "&") or "?host=h" (sep "?"); "" without a host.
+func hostParam(sep, host string) string {
+	if host == "" {
+		return ""
+	}
+	return sep + "host=" + url.QueryEscape(host)
+}
+
+// logKey names one server log: a URL (by index) and a host.
+type logKey struct {
+	u    int
+	host string
+}
+
+// logKeys lists the logs the streams were served from, in a stable order.
+func (r *runner) logKeys(streams []*stream) []logKey {
+	seen := map[logKey]bool{}
+	var out []logKey
+	for _, s := range streams {
+		k := logKey{s.u, s.hostQ}
+		if !seen[k] {
+			seen[k] = true
+			out = append(out, k)
+		}
+	}
+	slices.SortFunc(out, func(a, b logKey) int {
+		if a.u != b.u {
+			return a.u - b.u
+		}
+		return strings.Compare(a.host, b.host)
+	})
+	return out
 }
 
 // expectedRate is how many live events per second the streams are owed.
@@ -441,10 +563,10 @@ type headInfo struct {
 	Oldest string `json:"oldest"`
 }
 
-func fetchHead(base string) (headInfo, error) {
+func fetchHead(base, host string) (headInfo, error) {
 	var h headInfo
 	c := http.Client{Timeout: 10 * time.Second}
-	resp, err := c.Get(base + "/api/history?limit=1")
+	resp, err := c.Get(base + "/api/history?limit=1" + hostParam("&", host))
 	if err != nil {
 		return h, err
 	}

@@ -36,6 +36,7 @@ type report struct {
 	idle              *Result
 	idleMetrics       sampleMetrics
 	churn             *Result
+	redis             *redisReport
 	extra             []string
 }
 
@@ -308,6 +309,9 @@ func (rep *report) render() []byte {
 			r.Check.Missed, r.Check.OutOfOrder, r.Check.Unknown, s.GoroutinesBase, s.GoroutinesPeak, s.GoroutinesAfter,
 			float64(s.HeapBase)/(1<<20), float64(s.HeapAfter)/(1<<20), kib(s.RSSBaseKiB), kib(s.RSSAfterKiB))
 	}
+	if r := rep.redis; r != nil {
+		renderRedis(p, r)
+	}
 	for _, e := range rep.extra {
 		p("%s\n", e)
 	}
@@ -353,3 +357,83 @@ func benchNs(lines []string, name, which string) float64 {
 	}
 	return v
 }
+
+// renderRedis writes the "Scale-out on Redis" section.
+func renderRedis(p func(string, ...any), r *redisReport) {
+	res := r.res
+	p("## Scale-out on Redis (%d streams over two instances, %d hosts, one Redis)\n\n", res.Streams, len(r.hosts))
+	p("One redis-server %s (no persistence, loopback) and %d vitals processes `--redis ... --name h0..h%d --interval %s`, all sampling this machine; "+
+		"h0 and h1 also serve the streams, as in docs/scale-out.md (every vitals both publishes its host and serves any host). "+
+		"Streams go round-robin over h0 and h1 and each asks for one of the %d hosts (`?host=`, every stream all five topics), so each instance serves every host. "+
+		"Every stream's ids are checked against `GET /api/history?host=<its host>` of the instance it read; the two instances' logs of each host are also compared id by id. "+
+		"Start-up (Redis, ten vitals, every host announced) took %s.\n\n",
+		r.version, len(r.hosts), len(r.hosts)-1, redisInterval, len(r.hosts), r.startup.Round(100*time.Millisecond))
+	held := make([]string, len(r.serving))
+	for i, s := range r.serving {
+		held[i] = strconv.FormatInt(s.Held, 10)
+	}
+	p("| streams held (h0 + h1) | missed ids | logs checked / ids the instances disagree on | out of order / unknown | events/s (expected) | p50 / p99 / max ms |\n|---|---|---|---|---|---|\n")
+	p("| %d (%s) | %d (%d streams) | %d / %d | %d / %d | %.0f (%.0f) | %.1f / %.1f / %.1f |\n\n",
+		res.Held, strings.Join(held, " + "), res.Check.Missed, res.Check.StreamsMissed, res.Check.Logs, res.Check.Disagree,
+		res.Check.OutOfOrder, res.Check.Unknown, res.EventsPerSec, res.ExpectedPerSec, res.Latency.P50, res.Latency.P99, res.Latency.Max)
+
+	p("Cost over the %.0f s window (CPU from `/proc/<pid>/stat`, RSS from `/proc/<pid>/status`):\n\n", res.HoldMS/1000)
+	p("| process | role | CPU %% of a core | RSS before ramp → end | RSS per stream |\n|---|---|---|---|---|\n")
+	for i, s := range r.serving {
+		p("| vitals h%d | publishes h%d, serves %d streams | %.1f | %s → %s | %.1f KiB |\n", i, i, s.Held, s.CPUPercent, kib(s.RSSBaseKiB), kib(s.RSSKiB), s.PerStreamKiB)
+	}
+	if n := len(r.pubs); n > 0 {
+		var cpu, cpuMax float64
+		var rss int64
+		for _, s := range r.pubs {
+			cpu += s.CPUPercent
+			cpuMax = math.Max(cpuMax, s.CPUPercent)
+			rss += s.RSSKiB
+		}
+		p("| vitals h%d–h%d (mean of %d) | publish only | %.2f (max %.2f) | %s | – |\n", len(r.serving), len(r.serving)+n-1, n, cpu/float64(n), cpuMax, kib(rss/int64(n)))
+	}
+	if s := r.redisCPU; s != nil {
+		p("| redis-server | %d writers, %d readers | %.1f | %s → %s | – |\n", len(r.hosts), len(r.serving)*len(r.hosts), s.CPUPercent, kib(s.RSSBaseKiB), kib(s.RSSKiB))
+	}
+	p("| loadgen | %d streams | %.1f | %s | %.1f KiB |\n\n", res.Held, res.Loadgen.CPUPercent, kib(res.Loadgen.RSSKiB), res.Loadgen.PerStreamKiB)
+
+	var hours float64
+	var entries, usage int64
+	for _, s := range r.streams {
+		hours += s.retainedHours
+		entries += s.xlen
+		usage += s.memUsage
+	}
+	p("Redis memory at the end of the run (history retained: %.1f host-minutes over %d hosts, %d entries):\n\n", hours*60, len(r.streams), entries)
+	p("| measure | bytes | per host-hour of history |\n|---|---|---|\n")
+	per := func(b int64, h float64) string {
+		if h <= 0 {
+			return "–"
+		}
+		return fmt.Sprintf("%.1f MiB", float64(b)/h/(1<<20))
+	}
+	grow := r.memEnd - r.memEmpty
+	p("| INFO memory used_memory: %s empty → %s at the end | %d growth | %s |\n", mib(r.memEmpty), mib(r.memEnd), grow, per(grow, hours))
+	p("| MEMORY USAGE of the %d streams (SAMPLES 0), summed | %d | %s |\n", len(r.streams), usage, per(usage, hours))
+	if len(r.streams) > 0 {
+		s := r.streams[0]
+		p("| h0's stream alone: XLEN %d, %s … %s | %d | %s |\n", s.xlen, s.first, s.last, s.memUsage, per(s.memUsage, s.retainedHours))
+	}
+	if r.hourErr != "" {
+		p("| one full hour of h0 (replica) | failed: %s | – |\n", r.hourErr)
+	} else if r.hourEntries > 0 {
+		p("| one full hour of h0: its real entries copied tick by tick into a scratch stream up to %d entries (3,600 ticks) | %d | %s (measured) |\n",
+			r.hourEntries, r.hourUsage, mib(r.hourUsage))
+	}
+	p("\nPer host-hour = bytes ÷ the history actually retained: for each host, its stream's last entry's sample time − its first's + one interval (from XINFO STREAM), summed over hosts. ")
+	p("used_memory growth also counts what does not grow with history (the `vitals:hosts` hash, %d client connections and their buffers), so over a short run it overstates the per-hour cost; MEMORY USAGE counts the streams alone. ", len(r.hosts)+len(r.serving)*len(r.hosts))
+	p("A full hour at 1 s is %d entries per host (`MAXLEN ~`).\n\n", int(time.Hour/redisInterval)*5)
+	p("Targets (issue 6 names none beyond exactness; issue 5's 10,000-stream fan-out targets shown for reference): 0 missed ids %s (%d); instances agree on every id %s (%d); p99 <= 50 ms %s (%.1f ms).\n\n",
+		verdict(res.Check.Missed == 0 && res.Check.Unknown == 0 && res.Check.OutOfOrder == 0), res.Check.Missed,
+		verdict(res.Check.Logs > 0 && res.Check.Disagree == 0), res.Check.Disagree, verdict(res.Latency.P99 <= 50), res.Latency.P99)
+	if len(res.Errors) > 0 {
+		p("Load generator errors: %s\n\n", strings.Join(res.Errors, "; "))
+	}
+}
+
+func mib(b int64) string { return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20)) }

@@ -3,7 +3,7 @@
 // put on the page as text (textContent), never parsed as HTML.
 
 import * as fmt from "./format.js";
-import { Series, bands, KIND_LOST, KIND_RESTART, GAP_FACTOR } from "./series.js";
+import { View, CatchupLine, parsePosition, quietCatchup, badge } from "./view.js";
 import { Chart, DEFS, theme } from "./charts.js";
 import { Log } from "./log.js";
 import * as st from "./stream.js";
@@ -27,30 +27,17 @@ const S = {
   self: body.dataset.self || "",
   host: "",
   gen: 0, // bumped on every host switch: late answers for the old host are dropped
-  intervalMs: Number(body.dataset.intervalMs) || 1000,
   retentionMs: Number(body.dataset.retentionMs) || 3600000,
   rangeMs: 0,
   paused: false,
-  series: Object.fromEntries(TOPICS.map((t) => [t, new Series()])),
-  ticks: new Series(), // every sample time of any topic, for gaps
-  marks: [], // {t, kind}: restart or not-retained notes for the bands
-  latest: {}, // newest full payload per topic
-  lastId: null,
-  newestT: null,
-  recvWall: 0, // wall ms when newestT arrived, to move the axis while offline
-  instance: null,
-  hello: null,
-  live: 0,
-  caughtUp: 0,
-  fromHistory: 0,
-  catchups: [], // last summaries, newest last
-  resumeFromT: null, // t of the stored position a reload resumes from
-  catchupFromT: null,
-  catchupMinT: null,
-  catchupMaxT: null,
   states: [], // last state changes, for the test hooks
-  bands: [],
 };
+
+// V holds the shown host's data (view.js); a host switch replaces it. The
+// dashboard reads history before it opens the stream, so history ids are
+// resume positions too.
+const newView = (intervalMs) => new View(TOPICS, { intervalMs, positionFromHistory: true });
+let V = newView(Number(body.dataset.intervalMs) || 1000);
 
 const log = new Log($("#log"), 200);
 const charts = [];
@@ -66,20 +53,17 @@ function loadPosition() {
   try {
     let raw = localStorage.getItem(posKey());
     if (raw === null && !S.host) raw = localStorage.getItem(LEGACY_POS_KEY);
-    const p = JSON.parse(raw || "null");
-    if (p && typeof p.id === "string" && p.id) return p;
+    return parsePosition(raw);
   } catch {
-    /* a damaged entry is the same as none */
+    return null; // storage disabled: no position
   }
-  return null;
 }
 
-let posDirty = false;
 function savePosition() {
-  if (!posDirty || !S.lastId) return;
-  posDirty = false;
+  if (!V.posDirty || !V.lastId) return;
+  V.posDirty = false;
   try {
-    localStorage.setItem(posKey(), JSON.stringify({ id: S.lastId, t: S.newestT, instance: S.instance }));
+    localStorage.setItem(posKey(), JSON.stringify(V.position()));
   } catch {
     /* storage full or disabled: resuming after a reload just starts fresh */
   }
@@ -87,80 +71,27 @@ function savePosition() {
 
 // ---- data ---------------------------------------------------------------
 
-// slim keeps what the charts draw over time; per-device maps and the
-// filesystem list matter only for the newest sample (S.latest).
-function slim(topic, d) {
-  if (topic === "disk") return { t: d.t, read_bps: d.read_bps, write_bps: d.write_bps, read_iops: d.read_iops, write_iops: d.write_iops };
-  if (topic === "network") return { t: d.t, rx_bps: d.rx_bps, tx_bps: d.tx_bps, rx_pps: d.rx_pps, tx_pps: d.tx_pps };
-  return d;
-}
-
 // ingest files one event from history, a replay or the live stream.
 function ingest(topic, id, data, source) {
-  const series = S.series[topic];
-  const t = Number(data && data.t);
-  if (!series || !Number.isFinite(t)) return;
-  series.insert(t, slim(topic, data));
-  S.ticks.insert(t, null);
-  if (!S.latest[topic] || t >= S.latest[topic].t) S.latest[topic] = data;
-  if (S.newestT === null || t >= S.newestT) {
-    S.newestT = t;
-    S.recvWall = Date.now();
-  }
-  if (id) {
-    S.lastId = id;
-    posDirty = true;
-  }
-  if (source === "live") S.live++;
-  else if (source === "replay") {
-    S.caughtUp++;
-    S.catchupMinT = S.catchupMinT === null ? t : Math.min(S.catchupMinT, t);
-    S.catchupMaxT = S.catchupMaxT === null ? t : Math.max(S.catchupMaxT, t);
-  } else S.fromHistory++;
+  if (!V.ingest(topic, id, data, source)) return;
   if (source !== "history") log.add(source === "live" ? "live" : "replay", id, topic, data);
-  trim();
+  V.trim(S.rangeMs);
   schedule();
 }
 
-// trim keeps only the selected window (plus two intervals so the left edge
-// has a line), which bounds memory however long the page stays open.
-function trim() {
-  if (S.newestT === null) return;
-  const tmin = S.newestT - S.rangeMs - 2 * S.intervalMs;
-  if (S.ticks.length && S.ticks.t[0] >= tmin) return;
-  for (const s of Object.values(S.series)) s.trimBefore(tmin);
-  S.ticks.trimBefore(tmin);
-  S.marks = S.marks.filter((m) => m.t >= tmin - S.rangeMs);
-}
+const connected = () => st.isUp(stream);
 
-function connected() {
-  return stream && (stream.state === st.STATE_LIVE || stream.state === st.STATE_CATCHUP);
-}
-
-// xRange is the shared time axis in unix ms. While the stream is down the
-// right edge keeps moving with the clock, so the missing time shows as it
-// grows; it is extrapolated from the newest sample's arrival so a skewed
-// browser clock does not shift the axis.
-function xRange() {
-  const end = S.newestT === null ? Date.now() : connected() ? S.newestT : S.newestT + (Date.now() - S.recvWall);
-  return [end - S.rangeMs, end];
-}
-
-function computeBands() {
-  let pending = null;
-  if (!connected() && S.newestT !== null) {
-    const [, end] = xRange();
-    if (end - S.newestT > S.intervalMs * GAP_FACTOR) pending = { from: S.newestT, to: end };
-  }
-  S.bands = bands(S.ticks.t, S.intervalMs, S.marks, pending);
-}
+// xRange is the shared time axis in unix ms (View.end says why it moves
+// while offline).
+const xRange = () => V.xRange(S.rangeMs, connected());
+const computeBands = () => V.computeBands(connected());
 
 // ---- history ------------------------------------------------------------
 
 // fetchHistory draws the newest `ms` of every topic. The API counts events,
 // not time: one event per topic per interval.
 async function fetchHistory(ms) {
-  const limit = Math.ceil(ms / S.intervalMs + 2) * TOPICS.length;
+  const limit = Math.ceil(ms / V.intervalMs + 2) * TOPICS.length;
   const t0 = performance.now();
   const gen = S.gen;
   const q = new URLSearchParams({ limit: String(limit) });
@@ -171,7 +102,7 @@ async function fetchHistory(ms) {
   if (gen !== S.gen) return h; // another host was picked meanwhile
   const events = Array.isArray(h.events) ? h.events : [];
   for (const e of events) ingest(String(e.event), String(e.id), e.data, "history");
-  if (!events.length && h.head) S.lastId = String(h.head);
+  if (!events.length && h.head) V.lastId = String(h.head);
   log.system(`drew ${events.length} events from history in ${Math.round(performance.now() - t0)} ms`);
   return h;
 }
@@ -179,109 +110,31 @@ async function fetchHistory(ms) {
 // ---- stream hooks -------------------------------------------------------
 
 function onHello(h) {
-  S.hello = h;
-  if (Number(h.interval_ms) > 0) S.intervalMs = Number(h.interval_ms);
   if (Number(h.retention_ms) > 0) S.retentionMs = Number(h.retention_ms);
-  const inst = String(h.instance ?? "");
-  if (S.instance && inst && inst !== S.instance) {
-    // The restart lies after the newest sample this page saw from the old
-    // instance (or after the stored position on a reload), and before the
-    // newest one it has now.
-    const from = S.resumeFromT ?? S.newestT;
-    if (from !== null) S.marks.push({ t: from, until: (S.newestT ?? from) + 5 * S.intervalMs, kind: KIND_RESTART });
-    log.system(`server restarted (instance ${inst})`);
-  }
-  S.instance = inst || S.instance;
-  posDirty = true;
+  if (V.onHello(h)) log.system(`server restarted (instance ${V.instance})`);
   showHost(h);
   log.system(`hello from ${h.host ?? "?"}, newest id ${h.newest ?? "none"}`);
   schedule();
 }
 
 function onCatchupStart(c) {
-  const resumed = S.resumeFromT !== null;
-  S.catchupFromT = S.resumeFromT ?? S.newestT;
-  S.resumeFromT = null;
-  S.catchupMinT = null;
-  S.catchupMaxT = null;
+  const resumed = V.onCatchupStart();
   log.system(`catch-up after ${c.after || "nothing"}: ${c.count} events${c.complete ? "" : " (incomplete: " + c.reason + ")"}`);
-  // The first connect right after the history paint usually has nothing to
-  // catch up; only a reconnect, a resume or a gap deserves the indicator.
-  // On the very first connect (no stored position) the catch-up only
-  // bridges the history fetch and the stream: a tick or two, not news.
-  catchupUI.quiet = c.complete && stream.reconnects === 0 && !resumed;
-  if (!catchupUI.quiet) catchupUI.start(c.count);
+  catchup.begin(c.count, quietCatchup(c, { reconnects: stream.reconnects, resumed }));
 }
 
 function onCatchupEnd(sum) {
-  const spanMs = S.catchupMaxT !== null ? S.catchupMaxT - (S.catchupFromT ?? S.catchupMinT) : 0;
-  const summary = { ...sum, spanMs, fromT: S.catchupFromT, firstT: S.catchupMinT, lastT: S.catchupMaxT, at: Date.now() };
-  if (!sum.complete && S.catchupFromT !== null && S.catchupMinT !== null && S.catchupMinT > S.catchupFromT) {
-    S.marks.push({ t: S.catchupFromT, until: S.catchupMinT, kind: KIND_LOST });
-  }
-  S.catchups.push(summary);
-  if (S.catchups.length > 20) S.catchups.shift();
+  const summary = V.onCatchupEnd(sum);
   log.system(`caught up ${sum.count} events in ${sum.ms} ms`);
-  if (!catchupUI.quiet) catchupUI.end(summary);
+  catchup.finish(summary, V.intervalMs);
   schedule();
 }
 
 // ---- catch-up indicator -------------------------------------------------
 
-const catchupUI = {
-  el: $("#catchup"),
-  bar: $("#catchup progress"),
-  text: $("#catchup .catchup-text"),
-  timer: 0,
-  k: 0,
-  n: 0,
-  start(n) {
-    clearTimeout(this.timer);
-    this.k = 0;
-    this.n = n;
-    this.el.hidden = false;
-    this.el.classList.remove("fade", "warn");
-    this.bar.hidden = false;
-    this.bar.max = Math.max(1, n);
-    this.bar.value = 0;
-    this.text.textContent = `Catching up 0 / ${n} events`;
-  },
-  progress(k) {
-    this.k = k;
-  },
-  render() {
-    if (!this.bar.hidden) {
-      this.bar.value = this.k;
-      this.text.textContent = `Catching up ${this.k} / ${this.n} events`;
-    }
-  },
-  end(s) {
-    this.bar.hidden = true;
-    let text;
-    if (s.count === 0) text = `Up to date: nothing missed (${s.ms} ms)`;
-    else text = `Caught up ${s.count} events (${fmt.duration(s.spanMs)}) in ${s.ms} ms`;
-    let linger = 4000;
-    if (!s.complete) {
-      // Say plainly what is missing and why; this stays up longer.
-      const parts = [text + "."];
-      if (s.firstT !== null) {
-        parts.push(`History kept only from ${fmt.clock(s.firstT)}`);
-        if (s.fromT !== null && s.firstT - s.fromT > S.intervalMs * GAP_FACTOR) {
-          parts[parts.length - 1] += `; ${fmt.duration(s.firstT - s.fromT - S.intervalMs)} not retained.`;
-        } else parts[parts.length - 1] += ".";
-      }
-      if (s.reason) parts.push(`(${s.reason})`);
-      text = parts.join(" ");
-      this.el.classList.add("warn");
-      linger = 15000;
-    }
-    this.text.textContent = text;
-    this.timer = setTimeout(() => {
-      this.el.classList.add("fade");
-      this.timer = setTimeout(() => (this.el.hidden = true), 1200);
-    }, linger);
-  },
-};
+// catchup is the indicator's state (view.js), painted once per frame.
+const catchup = new CatchupLine(() => schedule());
+const catchupEls = { box: $("#catchup"), bar: $("#catchup progress"), text: $("#catchup .catchup-text") };
 
 // ---- header, badge, summary ---------------------------------------------
 
@@ -316,24 +169,7 @@ function osLine(os, platform, version, arch) {
   return name ? `${name} (${sys})` : sys;
 }
 
-function badgeText() {
-  const s = stream ? stream.state : st.STATE_CONNECTING;
-  const retry = stream ? stream.secondsToRetry() : null;
-  switch (s) {
-    case st.STATE_LIVE:
-      return ["Live", ""];
-    case st.STATE_CATCHUP:
-      return [`Catching up ${catchupUI.k} / ${catchupUI.n}`, ""];
-    case st.STATE_RECONNECTING:
-      return [retry === null ? "Reconnecting (trying now)" : `Reconnecting (next try in ${retry} s)`, ""];
-    case st.STATE_OFFLINE:
-      return [`Offline since ${fmt.clock(stream.outageSince)}`, retry === null ? "trying now" : `next try in ${retry} s`];
-    case st.STATE_DISCONNECTED:
-      return [`Offline since ${fmt.clock(stream.outageSince)}`, "disconnected"];
-    default:
-      return ["Connecting…", ""];
-  }
-}
+const badgeText = () => badge(stream, catchup);
 
 function renderBadge() {
   const [main, sub] = badgeText();
@@ -349,14 +185,14 @@ function renderHeaderClock() {
 }
 
 function renderSummary() {
-  const l = S.latest;
+  const l = V.latest;
   const parts = [];
   if (l.cpu) parts.push(`CPU ${fmt.pct(l.cpu.total)}`);
   if (l.memory) parts.push(`memory ${fmt.bytes(l.memory.used)} of ${fmt.bytes(l.memory.total)}`);
   if (l.load) parts.push(`load ${fmt.num(l.load.load1)}`);
   if (l.disk) parts.push(`disk read ${fmt.rate(l.disk.read_bps)}, write ${fmt.rate(l.disk.write_bps)}`);
   if (l.network) parts.push(`network in ${fmt.rate(l.network.rx_bps)}, out ${fmt.rate(l.network.tx_bps)}`);
-  const at = S.newestT !== null ? ` (at ${fmt.clock(S.newestT)})` : "";
+  const at = V.newestT !== null ? ` (at ${fmt.clock(V.newestT)})` : "";
   setText("#summary", parts.length ? "Now: " + parts.join(" · ") + at : "Waiting for the first sample…");
 }
 
@@ -365,7 +201,7 @@ function renderSummary() {
 const fsRows = new Map();
 function renderFilesystems() {
   const box = $("[data-fs]");
-  const list = (S.latest.disk && Array.isArray(S.latest.disk.filesystems) ? S.latest.disk.filesystems : [])
+  const list = (V.latest.disk && Array.isArray(V.latest.disk.filesystems) ? V.latest.disk.filesystems : [])
     .filter((f) => f && typeof f.mount === "string")
     .slice(0, 12); // a host with dozens of mounts would push the charts away
   const seen = new Set();
@@ -413,7 +249,7 @@ function renderFilesystems() {
 let gapsKey = "";
 function renderGaps() {
   const [x0, x1] = xRange();
-  const vis = S.bands.filter((b) => b.to > x0 && b.from < x1);
+  const vis = V.bands.filter((b) => b.to > x0 && b.from < x1);
   const labels = vis.map((b) => (b.kind === "pending" ? null : b)).filter(Boolean);
   const key = labels.map((b) => b.kind + b.from + "-" + b.to).join(",");
   if (key === gapsKey) return;
@@ -438,11 +274,11 @@ function bandLabelText(b) {
 // ---- stream panel -------------------------------------------------------------
 
 function renderPanel() {
-  setText("#c-live", String(S.live));
-  setText("#c-caught", String(S.caughtUp));
+  setText("#c-live", String(V.live));
+  setText("#c-caught", String(V.caughtUp));
   setText("#c-reconnects", String(stream ? stream.reconnects : 0));
   setText("#c-connected", stream && stream.connectedSince ? fmt.clockDuration(Date.now() - stream.connectedSince) : "—");
-  setText("#c-lastid", S.lastId || "none");
+  setText("#c-lastid", V.lastId || "none");
 }
 
 // ---- frames ---------------------------------------------------------------------
@@ -460,12 +296,12 @@ function frame() {
   framePending = false;
   computeBands();
   if (!S.paused) {
-    for (const c of charts) c.update(S.series[c.def.topic]);
+    for (const c of charts) c.update(V.series[c.def.topic]);
     renderGaps();
     renderFilesystems();
   }
   renderSummary();
-  catchupUI.render();
+  catchup.paint(catchupEls);
   renderBadge();
   renderPanel();
   log.flush();
@@ -512,7 +348,7 @@ function setupRange() {
         } catch (e) {
           log.system("history: " + e.message);
         }
-      } else trim();
+      } else V.trim(S.rangeMs);
       schedule();
     });
   }
@@ -575,8 +411,8 @@ function setupPanel() {
     } catch {
       /* nothing stored then */
     }
-    S.lastId = null;
-    posDirty = false;
+    V.lastId = null;
+    V.posDirty = false;
     log.system("position forgotten: the next connect starts without an id");
     schedule();
   });
@@ -586,14 +422,11 @@ function setupPanel() {
 // ---- charts ---------------------------------------------------------------------
 
 const page = {
-  intervalMs: () => S.intervalMs,
+  intervalMs: () => V.intervalMs,
   xRange,
-  bands: () => S.bands,
-  latest: (topic) => S.latest[topic],
-  coreCount: () => {
-    const c = S.latest.cpu && Array.isArray(S.latest.cpu.cores) ? S.latest.cpu.cores.length : 0;
-    return c || Number(S.hello && S.hello.cpus) || Number(body.dataset.cpus) || 0;
-  },
+  bands: () => V.bands,
+  latest: (topic) => V.latest[topic],
+  coreCount: () => V.coreCount() || Number(body.dataset.cpus) || 0,
 };
 
 function rebuildCharts() {
@@ -626,34 +459,34 @@ Object.defineProperty(window, "vitals", {
     snapshot() {
       computeBands();
       const points = {};
-      for (const [k, s] of Object.entries(S.series)) points[k] = s.length;
+      for (const [k, s] of Object.entries(V.series)) points[k] = s.length;
       const first = {};
-      for (const [k, s] of Object.entries(S.series)) first[k] = s.length ? s.t[0] : null;
+      for (const [k, s] of Object.entries(V.series)) first[k] = s.length ? s.t[0] : null;
       return JSON.parse(
         JSON.stringify({
           state: stream ? stream.state : "connecting",
           badge: badgeText().join(" ").trim(),
-          lastId: S.lastId,
-          instance: S.instance,
-          live: S.live,
-          caughtUp: S.caughtUp,
-          fromHistory: S.fromHistory,
+          lastId: V.lastId,
+          instance: V.instance,
+          live: V.live,
+          caughtUp: V.caughtUp,
+          fromHistory: V.fromHistory,
           reconnects: stream ? stream.reconnects : 0,
-          catchups: S.catchups,
-          bands: S.bands,
-          ticks: S.ticks.t,
+          catchups: V.catchups,
+          bands: V.bands,
+          ticks: V.ticks.t,
           points,
           first,
-          newestT: S.newestT,
-          intervalMs: S.intervalMs,
+          newestT: V.newestT,
+          intervalMs: V.intervalMs,
           rangeMs: S.rangeMs,
           paused: S.paused,
           states: S.states,
           logSize: log.size(),
           drawn: Object.fromEntries(charts.map((c) => [c.def.id, c.u ? c.u.data[0].length : 0])),
-          catchupText: $("#catchup").hidden ? "" : $("#catchup .catchup-text").textContent,
+          catchupText: catchup.line(),
           host: shownHost(),
-          helloHost: S.hello ? S.hello.host : null,
+          helloHost: V.hello ? V.hello.host : null,
           fleet: fleet.snapshot(),
         }),
       );
@@ -669,7 +502,6 @@ Object.defineProperty(window, "vitals", {
 async function show() {
   const gen = S.gen;
   const stored = loadPosition();
-  if (stored && stored.instance) S.instance = String(stored.instance);
   try {
     await fetchHistory(S.rangeMs);
   } catch (e) {
@@ -680,9 +512,7 @@ async function show() {
   // what it missed); the replay overlaps what history drew, and the series
   // replace duplicates by time, so nothing is drawn twice.
   if (stored) {
-    if (stored.instance && S.instance !== stored.instance) S.instance = String(stored.instance);
-    S.lastId = stored.id;
-    if (Number.isFinite(stored.t)) S.resumeFromT = stored.t;
+    V.resume(stored);
     log.system(`resuming from stored id ${stored.id}`);
   }
   const q = S.host ? "?" + new URLSearchParams({ host: S.host }) : "";
@@ -691,7 +521,7 @@ async function show() {
     onEvent: (topic, id, data, replay) => ingest(topic, id, data, replay ? "replay" : "live"),
     onCatchupStart,
     onCatchupProgress: (k) => {
-      catchupUI.progress(k);
+      catchup.progress(k);
       schedule();
     },
     onCatchupEnd,
@@ -704,8 +534,8 @@ async function show() {
       schedule();
     },
     onSystem: (text) => log.system(text),
-    getLastId: () => S.lastId,
-    intervalMs: () => S.intervalMs,
+    getLastId: () => V.lastId,
+    intervalMs: () => V.intervalMs,
   });
   stream.connect();
   schedule();
@@ -736,17 +566,9 @@ async function switchHost(name, push = true) {
 // resetData forgets everything drawn for the previous host. The header
 // shows the new name at once; the rest of it comes with the hello.
 function resetData() {
-  for (const t of TOPICS) S.series[t] = new Series();
-  S.ticks = new Series();
-  Object.assign(S, {
-    marks: [], latest: {}, lastId: null, newestT: null, recvWall: 0, instance: null, hello: null,
-    live: 0, caughtUp: 0, fromHistory: 0, catchups: [], resumeFromT: null,
-    catchupFromT: null, catchupMinT: null, catchupMaxT: null, bands: [],
-  });
-  posDirty = false;
+  V = newView(V.intervalMs);
   gapsKey = "";
-  clearTimeout(catchupUI.timer);
-  catchupUI.el.hidden = true;
+  catchup.hide();
   setText('[data-host="name"]', shownHost() || "this host");
   for (const f of ["os", "kernel", "cpus", "uptime"]) setText(`[data-host="${f}"]`, "");
   body.dataset.bootTime = "";

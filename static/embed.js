@@ -21,9 +21,9 @@
 // as HTML.
 
 import * as fmt from "./format.js";
-import { Series, bands, KIND_LOST, KIND_RESTART, GAP_FACTOR } from "./series.js";
 import { Chart, DEFS, theme } from "./charts.js";
 import * as st from "./stream.js";
+import { View, CatchupLine, parsePosition, quietCatchup, badge } from "./view.js";
 
 // The server this file came from: the default src.
 const HOME = new URL("..", import.meta.url).href.replace(/\/$/, "");
@@ -34,11 +34,6 @@ const TITLES = { cpu: "CPU", cores: "Per-core CPU", memory: "Memory", load: "Loa
 
 // DEFAULT_RANGE_MS matches the dashboard's first range button.
 const DEFAULT_RANGE_MS = 5 * 60 * 1000;
-
-// How long the catch-up line stays after a catch-up, in ms: long enough to
-// read; an incomplete one (history lost) stays longer, as on the dashboard.
-const CATCHUP_LINGER_MS = 4000;
-const CATCHUP_LINGER_WARN_MS = 15000;
 
 // parseRange reads "5m", "15m", "1h", "90s" as milliseconds, or null.
 export function parseRange(s) {
@@ -79,43 +74,23 @@ class Hub {
     this.token = token;
     this.elements = new Set();
     this.topics = new Set(); // subscribed (the union of the elements' topics)
-    this.series = {}; // topic -> Series
-    this.ticks = new Series(); // every sample time of any topic, for gaps
-    this.marks = []; // {t, until, kind}: restarts and lost history, for bands
-    this.bands = [];
-    this.latest = {};
-    this.intervalMs = 1000; // until hello says
-    this.lastId = null;
-    this.newestT = null;
-    this.recvWall = 0;
-    this.instance = null;
-    this.hello = null;
-    this.live = 0;
-    this.caughtUp = 0;
-    this.fromHistory = 0;
-    this.catchups = [];
+    // The data (view.js). History is read beside an open stream here, so
+    // only stream ids are positions: history's may be older than what the
+    // stream already delivered.
+    this.view = new View([], { positionFromHistory: false });
     this.loaded = new Map(); // topic -> ms of history fetched
-    this.resumeFromT = null;
-    this.catchupFromT = null;
-    this.catchupMinT = null;
-    this.catchupMaxT = null;
     this.quietNext = false; // the next catch-up only follows a topic change
-    this.cu = { shown: false, bar: false, k: 0, n: 0, text: "", warn: false, fade: false, timer: 0 };
+    this.cu = new CatchupLine(() => this.schedule());
     this.error = ""; // why the first connect fails, once known
     this.opened = 0; // EventSources opened, for the test hook
     this.messages = []; // the stream's last few notes, for the test hook
-    this.posDirty = false;
     this.stream = null;
     this.startTimer = 0;
     this.framePending = false;
     this.ticker = 0;
 
     const stored = this.loadPosition();
-    if (stored) {
-      this.lastId = stored.id;
-      this.instance = stored.instance ? String(stored.instance) : null;
-      if (Number.isFinite(stored.t)) this.resumeFromT = stored.t;
-    }
+    if (stored) this.view.resume(stored);
   }
 
   // url is src + path with query values (and the token), as a string.
@@ -134,7 +109,7 @@ class Hub {
     this.elements.add(el);
     const newTopic = !this.topics.has(el.def.topic);
     this.topics.add(el.def.topic);
-    if (!this.series[el.def.topic]) this.series[el.def.topic] = new Series();
+    this.view.addTopic(el.def.topic);
     // Start (or widen the stream) once the current task has added all its
     // elements: a page's charts upgrade in one go and must share one open.
     clearTimeout(this.startTimer);
@@ -165,8 +140,8 @@ class Hub {
         onCatchupEnd: (s) => this.onCatchupEnd(s),
         onState: () => this.onState(),
         onSystem: (text) => this.note(text),
-        getLastId: () => this.lastId,
-        intervalMs: () => this.intervalMs,
+        getLastId: () => this.view.lastId,
+        intervalMs: () => this.view.intervalMs,
       });
       this.openStream();
       this.ticker = setInterval(() => this.tick(), 1000);
@@ -180,7 +155,7 @@ class Hub {
       this.quietNext = true;
       this.openStream();
     }
-    if (this.hello) this.loadHistory();
+    if (this.view.hello) this.loadHistory();
   }
 
   openStream() {
@@ -192,7 +167,7 @@ class Hub {
     hubs.delete(this.key);
     clearTimeout(this.startTimer);
     clearInterval(this.ticker);
-    clearTimeout(this.cu.timer);
+    this.cu.hide();
     this.savePosition();
     if (this.stream) this.stream.destroy();
     this.stream = null;
@@ -207,19 +182,18 @@ class Hub {
 
   loadPosition() {
     try {
-      const p = JSON.parse(localStorage.getItem(POS_PREFIX + this.src) || "null");
-      if (p && typeof p.id === "string" && p.id) return p;
+      return parsePosition(localStorage.getItem(POS_PREFIX + this.src));
     } catch {
-      /* a damaged entry (or no storage) is the same as none */
+      return null; // no storage: no position
     }
-    return null;
   }
 
   savePosition() {
-    if (!this.posDirty || !this.lastId) return;
-    this.posDirty = false;
+    const v = this.view;
+    if (!v.posDirty || !v.lastId) return;
+    v.posDirty = false;
     try {
-      localStorage.setItem(POS_PREFIX + this.src, JSON.stringify({ id: this.lastId, t: this.newestT, instance: this.instance }));
+      localStorage.setItem(POS_PREFIX + this.src, JSON.stringify(v.position()));
     } catch {
       /* storage full or disabled: a reload then starts without a position */
     }
@@ -234,41 +208,10 @@ class Hub {
   }
 
   ingest(topic, id, data, source) {
-    const series = this.series[topic];
-    const t = Number(data && data.t);
-    if (!series || !Number.isFinite(t)) return;
-    series.insert(t, slim(topic, data));
-    this.ticks.insert(t, null);
-    if (!this.latest[topic] || t >= this.latest[topic].t) this.latest[topic] = data;
-    if (this.newestT === null || t >= this.newestT) {
-      this.newestT = t;
-      this.recvWall = Date.now();
-    }
-    // Only stream ids are positions: history is read beside the stream and
-    // its ids may be older than what the stream already delivered.
-    if (id && source !== "history") {
-      this.lastId = id;
-      this.posDirty = true;
-    }
-    if (source === "live") this.live++;
-    else if (source === "replay") {
-      this.caughtUp++;
-      this.catchupMinT = this.catchupMinT === null ? t : Math.min(this.catchupMinT, t);
-      this.catchupMaxT = this.catchupMaxT === null ? t : Math.max(this.catchupMaxT, t);
-    } else this.fromHistory++;
-    this.trim();
+    if (!this.view.ingest(topic, id, data, source)) return;
+    // The widest element's window is kept.
+    this.view.trim(this.maxRangeMs());
     this.schedule();
-  }
-
-  // trim keeps the widest element's window plus two intervals.
-  trim() {
-    if (this.newestT === null) return;
-    const range = this.maxRangeMs();
-    const tmin = this.newestT - range - 2 * this.intervalMs;
-    if (this.ticks.length && this.ticks.t[0] >= tmin) return;
-    for (const s of Object.values(this.series)) s.trimBefore(tmin);
-    this.ticks.trimBefore(tmin);
-    this.marks = this.marks.filter((m) => m.t >= tmin - range);
   }
 
   // loadHistory fetches, for every topic that lacks it, the newest window
@@ -280,7 +223,7 @@ class Hub {
     const want = [...this.topics].filter((t) => (this.loaded.get(t) || 0) < ms);
     if (!want.length) return;
     for (const t of want) this.loaded.set(t, ms);
-    const limit = Math.min(100000, Math.ceil(ms / this.intervalMs + 2) * want.length);
+    const limit = Math.min(100000, Math.ceil(ms / this.view.intervalMs + 2) * want.length);
     try {
       const res = await fetch(this.url("/api/history", { topics: want.sort().join(","), limit }), { headers: { Accept: "application/json" } });
       if (!res.ok) throw new Error(`history answered ${res.status}`);
@@ -316,65 +259,24 @@ class Hub {
   // ---- stream hooks ------------------------------------------------------
 
   onHello(h) {
-    this.hello = h;
     this.error = "";
-    if (Number(h.interval_ms) > 0) this.intervalMs = Number(h.interval_ms);
-    const inst = String(h.instance ?? "");
-    if (this.instance && inst && inst !== this.instance) {
-      const from = this.resumeFromT ?? this.newestT;
-      if (from !== null) this.marks.push({ t: from, until: (this.newestT ?? from) + 5 * this.intervalMs, kind: KIND_RESTART });
-    }
-    this.instance = inst || this.instance;
-    this.posDirty = true;
+    this.view.onHello(h);
     this.loadHistory();
     this.schedule();
   }
 
   onCatchupStart(c) {
-    const resumed = this.resumeFromT !== null;
-    this.catchupFromT = this.resumeFromT ?? this.newestT;
-    this.resumeFromT = null;
-    this.catchupMinT = null;
-    this.catchupMaxT = null;
-    // As on the dashboard: the first connect's catch-up only bridges the
-    // history read and the stream; a reconnect, a reload's resume or a gap
-    // deserves the line.
-    const quiet = this.quietNext || (c.complete && this.stream.reconnects === 0 && !resumed);
+    const resumed = this.view.onCatchupStart();
+    // As on the dashboard, plus: the reopen after a topic was added only
+    // bridges to the wider stream.
+    const quiet = quietCatchup(c, { reconnects: this.stream.reconnects, resumed, topicsChanged: this.quietNext });
     this.quietNext = false;
-    this.cu.quiet = quiet && c.complete;
-    if (this.cu.quiet) return;
-    clearTimeout(this.cu.timer);
-    Object.assign(this.cu, { shown: true, bar: true, k: 0, n: c.count, warn: false, fade: false, text: "" });
+    this.cu.begin(c.count, quiet);
     this.schedule();
   }
 
   onCatchupEnd(sum) {
-    const spanMs = this.catchupMaxT !== null ? this.catchupMaxT - (this.catchupFromT ?? this.catchupMinT) : 0;
-    if (!sum.complete && this.catchupFromT !== null && this.catchupMinT !== null && this.catchupMinT > this.catchupFromT) {
-      this.marks.push({ t: this.catchupFromT, until: this.catchupMinT, kind: KIND_LOST });
-    }
-    this.catchups.push({ ...sum, spanMs });
-    if (this.catchups.length > 20) this.catchups.shift();
-    this.posDirty = true;
-    if (this.cu.quiet) return this.schedule();
-    let text = sum.count === 0 ? `Up to date: nothing missed (${sum.ms} ms)` : `Caught up ${sum.count} events (${fmt.duration(spanMs)}) in ${sum.ms} ms`;
-    if (!sum.complete) {
-      text += ".";
-      if (this.catchupMinT !== null) text += ` History kept only from ${fmt.clock(this.catchupMinT)}.`;
-      if (sum.reason) text += ` (${sum.reason})`;
-    }
-    Object.assign(this.cu, { bar: false, text, warn: !sum.complete });
-    this.cu.timer = setTimeout(
-      () => {
-        this.cu.fade = true;
-        this.schedule();
-        this.cu.timer = setTimeout(() => {
-          this.cu.shown = false;
-          this.schedule();
-        }, 1200);
-      },
-      sum.complete ? CATCHUP_LINGER_MS : CATCHUP_LINGER_WARN_MS,
-    );
+    this.cu.finish(this.view.onCatchupEnd(sum), this.view.intervalMs);
     this.schedule();
   }
 
@@ -385,44 +287,21 @@ class Hub {
   }
 
   connected() {
-    const s = this.stream && this.stream.state;
-    return s === st.STATE_LIVE || s === st.STATE_CATCHUP;
+    return st.isUp(this.stream);
   }
 
   xRange(rangeMs) {
-    const end = this.newestT === null ? Date.now() : this.connected() ? this.newestT : this.newestT + (Date.now() - this.recvWall);
-    return [end - rangeMs, end];
-  }
-
-  computeBands() {
-    let pending = null;
-    if (!this.connected() && this.newestT !== null) {
-      const end = this.newestT + (Date.now() - this.recvWall);
-      if (end - this.newestT > this.intervalMs * GAP_FACTOR) pending = { from: this.newestT, to: end };
-    }
-    this.bands = bands(this.ticks.t, this.intervalMs, this.marks, pending);
+    return this.view.xRange(rangeMs, this.connected());
   }
 
   // badge is the status line's text, as the dashboard words it.
+  // One line, so "Offline since" carries the next try in brackets.
   badge() {
     const s = this.stream;
     if (!s) return ["connecting", "Connecting…"];
-    const retry = s.secondsToRetry();
-    const next = retry === null ? "trying now" : `next try in ${retry} s`;
     if (!s.everConnected && this.error) return ["error", "Can't connect"];
-    switch (s.state) {
-      case st.STATE_LIVE:
-        return [s.state, "Live"];
-      case st.STATE_CATCHUP:
-        return [s.state, this.cu.quiet ? "Live" : `Catching up ${this.cu.k} / ${this.cu.n}`];
-      case st.STATE_RECONNECTING:
-        return [s.state, `Reconnecting (${next})`];
-      case st.STATE_OFFLINE:
-        return [s.state, `Offline since ${fmt.clock(s.outageSince)} (${next})`];
-      case st.STATE_DISCONNECTED:
-        return [s.state, `Offline since ${fmt.clock(s.outageSince)}`];
-    }
-    return ["connecting", "Connecting…"];
+    const [main, sub] = badge(s, this.cu);
+    return [s.state, s.state === st.STATE_OFFLINE ? `${main} (${sub})` : main];
   }
 
   // detail is the line under the header that says why nothing comes.
@@ -449,17 +328,10 @@ class Hub {
   // frame however many events arrived.
   frame() {
     this.framePending = false;
-    this.computeBands();
+    this.view.computeBands(this.connected());
     for (const el of this.elements) el.render();
     this.savePosition();
   }
-}
-
-// slim keeps what the charts draw over time (as on the dashboard).
-function slim(topic, d) {
-  if (topic === "disk") return { t: d.t, read_bps: d.read_bps, write_bps: d.write_bps, read_iops: d.read_iops, write_iops: d.write_iops };
-  if (topic === "network") return { t: d.t, rx_bps: d.rx_bps, tx_bps: d.tx_bps, rx_pps: d.rx_pps, tx_pps: d.tx_pps };
-  return d;
 }
 
 // ---- styles ---------------------------------------------------------------
@@ -741,15 +613,13 @@ export class VitalsChart extends HTMLElement {
     }
     this.hub = hubFor(src, token);
     const hub = this.hub;
+    const v = hub.view;
     this.page = {
-      intervalMs: () => hub.intervalMs,
+      intervalMs: () => v.intervalMs,
       xRange: () => hub.xRange(this.rangeMs),
-      bands: () => hub.bands,
-      latest: (t) => hub.latest[t],
-      coreCount: () => {
-        const c = hub.latest.cpu && Array.isArray(hub.latest.cpu.cores) ? hub.latest.cpu.cores.length : 0;
-        return c || Number(hub.hello && hub.hello.cpus) || 0;
-      },
+      bands: () => v.bands,
+      latest: (t) => v.latest[t],
+      coreCount: () => v.coreCount(),
       height: () => parseFloat(getComputedStyle(this).getPropertyValue("--vitals-height")) || 160,
       fontPx: () => parseFloat(getComputedStyle(this).fontSize) || 14,
     };
@@ -775,26 +645,16 @@ export class VitalsChart extends HTMLElement {
   render() {
     const hub = this.hub;
     if (!hub || !this.chart) return;
-    this.chart.update(hub.series[this.def.topic]);
+    this.chart.update(hub.view.series[this.def.topic]);
     const [state, text] = hub.badge();
     if (this.badgeEl.dataset.state !== state) this.badgeEl.dataset.state = state;
     if (this.badgeEl.textContent !== text) this.badgeEl.textContent = text;
     const detail = hub.detail();
     this.problemEl.hidden = !detail;
     if (this.problemEl.textContent !== detail) this.problemEl.textContent = detail;
-    const host = hub.hello && hub.hello.host ? String(hub.hello.host) : "";
+    const host = hub.view.hello && hub.view.hello.host ? String(hub.view.hello.host) : "";
     if (this.hostEl.textContent !== host) this.hostEl.textContent = host;
-    const cu = hub.cu;
-    this.catchupEl.hidden = !cu.shown;
-    this.catchupEl.classList.toggle("warn", cu.warn);
-    this.catchupEl.classList.toggle("fade", cu.fade);
-    this.barEl.hidden = !cu.bar;
-    if (cu.bar) {
-      this.barEl.max = Math.max(1, cu.n);
-      this.barEl.value = cu.k;
-    }
-    const ct = cu.bar ? `Catching up ${cu.k} / ${cu.n} events` : cu.text;
-    if (this.catchupText.textContent !== ct) this.catchupText.textContent = ct;
+    hub.cu.paint({ box: this.catchupEl, bar: this.barEl, text: this.catchupText });
   }
 
   // snapshot is a read-only copy of what this element shows and what its
@@ -813,16 +673,16 @@ export class VitalsChart extends HTMLElement {
         rangeMs: this.rangeMs,
         src: hub ? hub.src : null,
         topics: hub ? [...hub.topics].sort() : [],
-        lastId: hub ? hub.lastId : null,
-        live: hub ? hub.live : 0,
-        caughtUp: hub ? hub.caughtUp : 0,
-        fromHistory: hub ? hub.fromHistory : 0,
-        catchups: hub ? hub.catchups : [],
-        bands: hub ? hub.bands : [],
-        points: hub && this.def ? hub.series[this.def.topic].length : 0,
+        lastId: hub ? hub.view.lastId : null,
+        live: hub ? hub.view.live : 0,
+        caughtUp: hub ? hub.view.caughtUp : 0,
+        fromHistory: hub ? hub.view.fromHistory : 0,
+        catchups: hub ? hub.view.catchups : [],
+        bands: hub ? hub.view.bands : [],
+        points: hub && this.def ? hub.view.series[this.def.topic].length : 0,
         drawn: this.chart && this.chart.u ? this.chart.u.data[0].length : 0,
         values: [...this.valuesEl.querySelectorAll("b")].map((b) => b.textContent),
-        catchupText: this.catchupEl.hidden ? "" : this.catchupText.textContent,
+        catchupText: hub ? hub.cu.line() : "",
         opened: hub ? hub.opened : 0,
         servers: hubs.size,
         messages: hub ? hub.messages : [],

@@ -25,6 +25,12 @@ export const STATE_RECONNECTING = "reconnecting";
 export const STATE_OFFLINE = "offline";
 export const STATE_DISCONNECTED = "disconnected";
 
+// isUp says whether a stream (or null, before one exists) is connected: live
+// or catching up.
+export function isUp(stream) {
+  return !!stream && (stream.state === STATE_LIVE || stream.state === STATE_CATCHUP);
+}
+
 export class Stream {
   // hooks: onHello(hello), onEvent(topic, id, data, replay),
   // onCatchupStart(info), onCatchupProgress(k, n), onCatchupEnd(summary),

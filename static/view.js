@@ -1,0 +1,338 @@
+// What a page knows about one server's stream, shared by the dashboard
+// (app.js) and the <vitals-chart> element (embed.js): the samples per topic,
+// the position to resume from, the restart and lost-history marks that turn
+// gaps into labelled bands, the catch-up bookkeeping, and the words the
+// catch-up line and the badge use. No DOM here (only timers in
+// CatchupLine), so view_test.js runs it under node; each page puts the
+// results on screen its own way.
+
+import * as fmt from "./format.js";
+import { Series, bands, KIND_LOST, KIND_RESTART, GAP_FACTOR } from "./series.js";
+import * as st from "./stream.js";
+
+// A restart mark covers gaps that start up to this many intervals after the
+// newest sample a page holds when the new instance says hello: the old
+// process's last samples may still arrive in the replay, a few ticks later.
+const RESTART_MARK_INTERVALS = 5;
+
+// The last catch-up summaries kept, for the test hooks and debugging; a
+// page open for days must not grow this.
+const MAX_CATCHUPS = 20;
+
+// How long the catch-up line stays after a catch-up, in ms: long enough to
+// read; one that lost history stays longer, since it says something the
+// person should notice. FADE_MS matches the CSS opacity transition (1 s)
+// plus a little, so the line is hidden once it is invisible.
+export const CATCHUP_LINGER_MS = 4000;
+export const CATCHUP_LINGER_WARN_MS = 15000;
+export const CATCHUP_FADE_MS = 1200;
+
+// slim keeps what the charts draw over time; per-device maps and the
+// filesystem list matter only for the newest sample (View.latest).
+export function slim(topic, d) {
+  if (topic === "disk") return { t: d.t, read_bps: d.read_bps, write_bps: d.write_bps, read_iops: d.read_iops, write_iops: d.write_iops };
+  if (topic === "network") return { t: d.t, rx_bps: d.rx_bps, tx_bps: d.tx_bps, rx_pps: d.rx_pps, tx_pps: d.tx_pps };
+  return d;
+}
+
+// parsePosition reads a stored {id, t, instance}; a damaged or empty entry
+// is the same as none (null).
+export function parsePosition(raw) {
+  try {
+    const p = JSON.parse(raw || "null");
+    if (p && typeof p.id === "string" && p.id) return p;
+  } catch {
+    /* damaged: none */
+  }
+  return null;
+}
+
+// View is one server's (one host's) data as a page holds it.
+export class View {
+  // positionFromHistory: whether ids read from /api/history move the
+  // resume position. The dashboard reads history before it opens the
+  // stream, so the newest id drawn is where the stream must resume; the
+  // embed element reads history beside an open stream, whose ids may
+  // already be newer.
+  constructor(topics = [], { intervalMs = 1000, positionFromHistory = true } = {}) {
+    this.series = {}; // topic -> Series
+    for (const t of topics) this.addTopic(t);
+    this.ticks = new Series(); // every sample time of any topic, for gaps
+    this.marks = []; // {t, until, kind}: restarts and lost history, for bands
+    this.bands = [];
+    this.latest = {}; // newest full payload per topic
+    this.intervalMs = intervalMs;
+    this.positionFromHistory = positionFromHistory;
+    this.lastId = null;
+    this.newestT = null;
+    this.recvWall = 0; // wall ms when newestT arrived, to move the axis while offline
+    this.instance = null;
+    this.hello = null;
+    this.posDirty = false; // lastId moved since the position was stored
+    this.live = 0;
+    this.caughtUp = 0;
+    this.fromHistory = 0;
+    this.catchups = []; // last summaries, newest last
+    this.resumeFromT = null; // t of the stored position a reload resumes from
+    this.catchupFromT = null;
+    this.catchupMinT = null;
+    this.catchupMaxT = null;
+  }
+
+  addTopic(topic) {
+    if (!this.series[topic]) this.series[topic] = new Series();
+  }
+
+  // resume takes a stored position: the next connect asks for what came
+  // after it, and a restart since then is recognised by the instance id.
+  resume(p) {
+    this.lastId = p.id;
+    if (p.instance) this.instance = String(p.instance);
+    if (Number.isFinite(p.t)) this.resumeFromT = p.t;
+  }
+
+  // position is what a page stores to resume from after a reload.
+  position() {
+    return { id: this.lastId, t: this.newestT, instance: this.instance };
+  }
+
+  // ingest files one event from history ("history"), a catch-up replay
+  // ("replay") or the live stream ("live"), and reports whether it was
+  // taken (a topic this view doesn't hold, or a sample without a time, is
+  // not).
+  ingest(topic, id, data, source, now = Date.now()) {
+    const series = this.series[topic];
+    const t = Number(data && data.t);
+    if (!series || !Number.isFinite(t)) return false;
+    series.insert(t, slim(topic, data));
+    this.ticks.insert(t, null);
+    if (!this.latest[topic] || t >= this.latest[topic].t) this.latest[topic] = data;
+    if (this.newestT === null || t >= this.newestT) {
+      this.newestT = t;
+      this.recvWall = now;
+    }
+    if (id && (source !== "history" || this.positionFromHistory)) {
+      this.lastId = id;
+      this.posDirty = true;
+    }
+    if (source === "live") this.live++;
+    else if (source === "replay") {
+      this.caughtUp++;
+      this.catchupMinT = this.catchupMinT === null ? t : Math.min(this.catchupMinT, t);
+      this.catchupMaxT = this.catchupMaxT === null ? t : Math.max(this.catchupMaxT, t);
+    } else this.fromHistory++;
+    return true;
+  }
+
+  // trim keeps only rangeMs (plus two intervals so the left edge has a
+  // line), which bounds memory however long the page stays open.
+  trim(rangeMs) {
+    if (this.newestT === null) return;
+    const tmin = this.newestT - rangeMs - 2 * this.intervalMs;
+    if (this.ticks.length && this.ticks.t[0] >= tmin) return;
+    for (const s of Object.values(this.series)) s.trimBefore(tmin);
+    this.ticks.trimBefore(tmin);
+    this.marks = this.marks.filter((m) => m.t >= tmin - rangeMs);
+  }
+
+  // onHello takes a hello and reports whether the server restarted since
+  // the samples this view holds (a new instance id).
+  onHello(h) {
+    this.hello = h;
+    if (Number(h.interval_ms) > 0) this.intervalMs = Number(h.interval_ms);
+    const inst = String(h.instance ?? "");
+    let restarted = false;
+    if (this.instance && inst && inst !== this.instance) {
+      restarted = true;
+      // The restart lies after the newest sample this page saw from the old
+      // instance (or after the stored position on a reload), and before the
+      // newest one it has now.
+      const from = this.resumeFromT ?? this.newestT;
+      if (from !== null) this.marks.push({ t: from, until: (this.newestT ?? from) + RESTART_MARK_INTERVALS * this.intervalMs, kind: KIND_RESTART });
+    }
+    this.instance = inst || this.instance;
+    this.posDirty = true;
+    return restarted;
+  }
+
+  // onCatchupStart begins a catch-up's bookkeeping and reports whether it
+  // resumes a stored position (a reload), which makes it news.
+  onCatchupStart() {
+    const resumed = this.resumeFromT !== null;
+    this.catchupFromT = this.resumeFromT ?? this.newestT;
+    this.resumeFromT = null;
+    this.catchupMinT = null;
+    this.catchupMaxT = null;
+    return resumed;
+  }
+
+  // onCatchupEnd files the stream's summary with the time it spans, marks
+  // the history the server no longer had (complete false), and returns
+  // the summary as the catch-up line words it.
+  onCatchupEnd(sum, now = Date.now()) {
+    const spanMs = this.catchupMaxT !== null ? this.catchupMaxT - (this.catchupFromT ?? this.catchupMinT) : 0;
+    const summary = { ...sum, spanMs, fromT: this.catchupFromT, firstT: this.catchupMinT, lastT: this.catchupMaxT, at: now };
+    if (!sum.complete && this.catchupFromT !== null && this.catchupMinT !== null && this.catchupMinT > this.catchupFromT) {
+      this.marks.push({ t: this.catchupFromT, until: this.catchupMinT, kind: KIND_LOST });
+    }
+    this.catchups.push(summary);
+    if (this.catchups.length > MAX_CATCHUPS) this.catchups.shift();
+    this.posDirty = true;
+    return summary;
+  }
+
+  // end is the right edge of the time axis in unix ms. While the stream is
+  // down it keeps moving with the clock, so the missing time shows as it
+  // grows; it is extrapolated from the newest sample's arrival so a skewed
+  // browser clock does not shift the axis.
+  end(connected, now = Date.now()) {
+    if (this.newestT === null) return now;
+    return connected ? this.newestT : this.newestT + (now - this.recvWall);
+  }
+
+  xRange(rangeMs, connected, now = Date.now()) {
+    const end = this.end(connected, now);
+    return [end - rangeMs, end];
+  }
+
+  // computeBands refreshes this.bands: the gaps between samples, labelled
+  // by the marks, plus the still-open gap while the stream is down.
+  computeBands(connected, now = Date.now()) {
+    let pending = null;
+    if (!connected && this.newestT !== null) {
+      const end = this.end(false, now);
+      if (end - this.newestT > this.intervalMs * GAP_FACTOR) pending = { from: this.newestT, to: end };
+    }
+    this.bands = bands(this.ticks.t, this.intervalMs, this.marks, pending);
+    return this.bands;
+  }
+
+  // coreCount is how many rows the per-core strip has: the newest sample's
+  // cores, else the hello's CPU count (0 when neither is known).
+  coreCount() {
+    const c = this.latest.cpu && Array.isArray(this.latest.cpu.cores) ? this.latest.cpu.cores.length : 0;
+    return c || Number(this.hello && this.hello.cpus) || 0;
+  }
+}
+
+// quietCatchup says whether a catch-up is not news and gets no line: the
+// first connect's catch-up only bridges the history read and the stream (a
+// tick or two), and so does the reopen after a topic was added. A
+// reconnect, a reload's resume or lost history always shows.
+export function quietCatchup(c, { reconnects, resumed, topicsChanged = false }) {
+  return c.complete && (topicsChanged || (reconnects === 0 && !resumed));
+}
+
+// catchupMessage words a finished catch-up (View.onCatchupEnd's summary):
+// the text, whether it warns, and how long it stays (ms). An incomplete one
+// says plainly what is missing and why.
+export function catchupMessage(s, intervalMs) {
+  let text = s.count === 0 ? `Up to date: nothing missed (${s.ms} ms)` : `Caught up ${s.count} events (${fmt.duration(s.spanMs)}) in ${s.ms} ms`;
+  if (s.complete) return { text, warn: false, lingerMs: CATCHUP_LINGER_MS };
+  const parts = [text + "."];
+  if (s.firstT !== null && s.firstT !== undefined) {
+    let kept = `History kept only from ${fmt.clock(s.firstT)}`;
+    if (s.fromT !== null && s.fromT !== undefined && s.firstT - s.fromT > intervalMs * GAP_FACTOR) {
+      // The first sample kept is one interval after the last one missing.
+      kept += `; ${fmt.duration(s.firstT - s.fromT - intervalMs)} not retained.`;
+    } else kept += ".";
+    parts.push(kept);
+  }
+  if (s.reason) parts.push(`(${s.reason})`);
+  return { text: parts.join(" "), warn: true, lingerMs: CATCHUP_LINGER_WARN_MS };
+}
+
+// CatchupLine is the state of the catch-up indicator: a progress bar while
+// a catch-up runs, then its summary, which fades out. changed() is called
+// when the line changes by itself (a timer), so the page redraws it.
+export class CatchupLine {
+  constructor(changed = () => {}) {
+    this.changed = changed;
+    this.shown = false;
+    this.bar = false;
+    this.k = 0;
+    this.n = 0;
+    this.text = "";
+    this.warn = false;
+    this.fade = false;
+    this.quiet = false;
+    this.timer = 0;
+  }
+
+  // begin starts the line for a catch-up of n events, unless it is quiet.
+  begin(n, quiet) {
+    this.quiet = quiet;
+    if (quiet) return;
+    clearTimeout(this.timer);
+    Object.assign(this, { shown: true, bar: true, k: 0, n, text: "", warn: false, fade: false });
+  }
+
+  progress(k) {
+    this.k = k;
+  }
+
+  // finish shows a summary (View.onCatchupEnd's) for a while, then fades.
+  finish(summary, intervalMs) {
+    if (this.quiet) return;
+    const m = catchupMessage(summary, intervalMs);
+    Object.assign(this, { bar: false, text: m.text, warn: m.warn });
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.fade = true;
+      this.changed();
+      this.timer = setTimeout(() => {
+        this.shown = false;
+        this.changed();
+      }, CATCHUP_FADE_MS);
+    }, m.lingerMs);
+  }
+
+  hide() {
+    clearTimeout(this.timer);
+    this.shown = false;
+  }
+
+  // paint puts the line on its elements: a box (hidden when the line is),
+  // a <progress> and a text span. Text only, never HTML.
+  paint({ box, bar, text }) {
+    box.hidden = !this.shown;
+    if (!this.shown) return;
+    box.classList.toggle("warn", this.warn);
+    box.classList.toggle("fade", this.fade);
+    bar.hidden = !this.bar;
+    if (this.bar) {
+      bar.max = Math.max(1, this.n);
+      bar.value = this.k;
+    }
+    const line = this.line();
+    if (text.textContent !== line) text.textContent = line;
+  }
+
+  // line is the text shown now ("" when hidden).
+  line() {
+    if (!this.shown) return "";
+    return this.bar ? `Catching up ${this.k} / ${this.n} events` : this.text;
+  }
+}
+
+// badge words a stream's state as [main, detail]: "Live", "Reconnecting
+// (next try in 2 s)", "Offline since 12:00:01" with "next try in 5 s" or
+// "disconnected". A quiet catch-up (see quietCatchup) reads as Live.
+export function badge(stream, line) {
+  if (!stream) return ["Connecting…", ""];
+  const retry = stream.secondsToRetry();
+  const next = retry === null ? "trying now" : `next try in ${retry} s`;
+  switch (stream.state) {
+    case st.STATE_LIVE:
+      return ["Live", ""];
+    case st.STATE_CATCHUP:
+      return line.quiet ? ["Live", ""] : [`Catching up ${line.k} / ${line.n}`, ""];
+    case st.STATE_RECONNECTING:
+      return [retry === null ? "Reconnecting (trying now)" : `Reconnecting (next try in ${retry} s)`, ""];
+    case st.STATE_OFFLINE:
+      return [`Offline since ${fmt.clock(stream.outageSince)}`, next];
+    case st.STATE_DISCONNECTED:
+      return [`Offline since ${fmt.clock(stream.outageSince)}`, "disconnected"];
+  }
+  return ["Connecting…", ""];
+}

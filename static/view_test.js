@@ -1,0 +1,261 @@
+import { test, mock } from "node:test";
+import assert from "node:assert/strict";
+import {
+  View,
+  CatchupLine,
+  slim,
+  parsePosition,
+  quietCatchup,
+  catchupMessage,
+  badge,
+  CATCHUP_LINGER_MS,
+  CATCHUP_LINGER_WARN_MS,
+  CATCHUP_FADE_MS,
+} from "./view.js";
+import * as fmt from "./format.js";
+
+const cpu = (t, total = 10) => ({ t, total });
+
+test("slim keeps only what the charts draw", () => {
+  const disk = { t: 1, read_bps: 2, write_bps: 3, read_iops: 4, write_iops: 5, devices: { sda: {} }, filesystems: [{}] };
+  assert.deepEqual(slim("disk", disk), { t: 1, read_bps: 2, write_bps: 3, read_iops: 4, write_iops: 5 });
+  const net = { t: 1, rx_bps: 2, tx_bps: 3, rx_pps: 4, tx_pps: 5, interfaces: { eth0: {} } };
+  assert.deepEqual(slim("network", net), { t: 1, rx_bps: 2, tx_bps: 3, rx_pps: 4, tx_pps: 5 });
+  const c = cpu(1);
+  assert.equal(slim("cpu", c), c);
+});
+
+test("parsePosition", () => {
+  const cases = [
+    { name: "none", raw: null, want: null },
+    { name: "damaged", raw: "{", want: null },
+    { name: "no id", raw: '{"t":1}', want: null },
+    { name: "empty id", raw: '{"id":""}', want: null },
+    { name: "ok", raw: '{"id":"5","t":1000,"instance":"a"}', want: { id: "5", t: 1000, instance: "a" } },
+  ];
+  for (const c of cases) assert.deepEqual(parsePosition(c.raw), c.want, c.name);
+});
+
+test("ingest counts by source and keeps the position", () => {
+  const cases = [
+    { name: "history moves the position (dashboard)", fromHistory: true, want: "3" },
+    { name: "history leaves the position (embed)", fromHistory: false, want: "2" },
+  ];
+  for (const c of cases) {
+    const v = new View(["cpu"], { intervalMs: 1000, positionFromHistory: c.fromHistory });
+    assert.equal(v.ingest("cpu", "1", cpu(1000), "live", 50), true);
+    assert.equal(v.ingest("cpu", "2", cpu(2000), "replay", 60), true);
+    assert.equal(v.ingest("cpu", "3", cpu(3000), "history", 70), true);
+    assert.equal(v.ingest("disk", "4", { t: 4000 }, "live"), false, c.name + ": topic not held");
+    assert.equal(v.ingest("cpu", "5", { total: 1 }, "live"), false, c.name + ": no time");
+    assert.equal(v.lastId, c.want, c.name);
+    assert.deepEqual([v.live, v.caughtUp, v.fromHistory], [1, 1, 1], c.name);
+    assert.deepEqual(v.ticks.t, [1000, 2000, 3000], c.name);
+    assert.equal(v.newestT, 3000);
+    assert.equal(v.recvWall, 70);
+    assert.deepEqual(v.position(), { id: c.want, t: 3000, instance: null });
+  }
+});
+
+test("an older sample does not replace the newest", () => {
+  const v = new View(["cpu"]);
+  v.ingest("cpu", "2", cpu(2000, 20), "live", 10);
+  v.ingest("cpu", "1", cpu(1000, 10), "replay", 20);
+  assert.equal(v.latest.cpu.total, 20);
+  assert.equal(v.newestT, 2000);
+  assert.equal(v.recvWall, 10);
+});
+
+test("trim keeps the window plus two intervals", () => {
+  const v = new View(["cpu"], { intervalMs: 1000 });
+  for (let t = 0; t <= 20000; t += 1000) v.ingest("cpu", String(t), cpu(t), "live");
+  v.marks.push({ t: 0, kind: "restart" }, { t: 9000, kind: "lost" });
+  v.trim(5000);
+  assert.deepEqual(v.series.cpu.t, [13000, 14000, 15000, 16000, 17000, 18000, 19000, 20000]);
+  assert.deepEqual(v.ticks.t, v.series.cpu.t);
+  assert.deepEqual(v.marks.map((m) => m.t), [9000]); // a mark is kept one window longer
+});
+
+test("hello: a new instance marks a restart after the newest sample", () => {
+  const v = new View(["cpu"], { intervalMs: 1000 });
+  assert.equal(v.onHello({ instance: "a", interval_ms: 200 }), false);
+  assert.equal(v.intervalMs, 200);
+  v.ingest("cpu", "1", cpu(5000), "live");
+  assert.equal(v.onHello({ instance: "a" }), false, "same instance: a reconnect");
+  assert.equal(v.onHello({ instance: "b" }), true);
+  assert.deepEqual(v.marks, [{ t: 5000, until: 6000, kind: "restart" }]);
+  assert.equal(v.instance, "b");
+});
+
+test("hello after a reload: the stored position bounds the restart", () => {
+  const v = new View(["cpu"], { intervalMs: 1000 });
+  v.resume({ id: "9", t: 3000, instance: "a" });
+  assert.equal(v.lastId, "9");
+  v.ingest("cpu", "h", cpu(8000), "history");
+  assert.equal(v.onHello({ instance: "b" }), true);
+  assert.deepEqual(v.marks, [{ t: 3000, until: 13000, kind: "restart" }]);
+  assert.equal(v.onCatchupStart(), true, "resumed");
+  assert.equal(v.onCatchupStart(), false, "only once");
+});
+
+test("catch-up: span, summary and the lost-history mark", () => {
+  const cases = [
+    { name: "complete", complete: true, wantMarks: [], wantSpan: 3000 },
+    { name: "incomplete", complete: false, wantMarks: [{ t: 2000, until: 4000, kind: "lost" }], wantSpan: 3000 },
+  ];
+  for (const c of cases) {
+    const v = new View(["cpu"], { intervalMs: 1000 });
+    v.ingest("cpu", "1", cpu(2000), "live");
+    assert.equal(v.onCatchupStart(), false);
+    v.ingest("cpu", "5", cpu(4000), "replay");
+    v.ingest("cpu", "6", cpu(5000), "replay");
+    const s = v.onCatchupEnd({ count: 2, complete: c.complete, ms: 7 }, 99);
+    assert.equal(s.spanMs, c.wantSpan, c.name);
+    assert.deepEqual([s.fromT, s.firstT, s.lastT, s.at], [2000, 4000, 5000, 99], c.name);
+    assert.deepEqual(v.marks, c.wantMarks, c.name);
+    assert.deepEqual(v.catchups, [s], c.name);
+    const b = v.computeBands(true);
+    assert.deepEqual(b, [{ from: 2000, to: 4000, kind: c.complete ? "offline" : "lost" }], c.name);
+  }
+});
+
+test("catch-up summaries are capped", () => {
+  const v = new View(["cpu"]);
+  for (let i = 0; i < 30; i++) {
+    v.onCatchupStart();
+    v.onCatchupEnd({ count: i, complete: true, ms: 1 });
+  }
+  assert.equal(v.catchups.length, 20);
+  assert.equal(v.catchups[19].count, 29);
+});
+
+test("the axis follows the clock only while disconnected", () => {
+  const v = new View(["cpu"], { intervalMs: 1000 });
+  assert.deepEqual(v.xRange(5000, true, 42000), [37000, 42000], "no data: now");
+  v.ingest("cpu", "1", cpu(10000), "live", 100000);
+  assert.deepEqual(v.xRange(5000, true, 103000), [5000, 10000]);
+  assert.deepEqual(v.xRange(5000, false, 103000), [8000, 13000]);
+  assert.deepEqual(v.computeBands(false, 101000), [], "one interval: not a gap yet");
+  assert.deepEqual(v.computeBands(false, 103000), [{ from: 10000, to: 13000, kind: "pending" }]);
+  assert.deepEqual(v.computeBands(true, 103000), []);
+});
+
+test("coreCount", () => {
+  const v = new View(["cpu"]);
+  assert.equal(v.coreCount(), 0);
+  v.onHello({ cpus: 8 });
+  assert.equal(v.coreCount(), 8);
+  v.ingest("cpu", "1", { t: 1, cores: [1, 2, 3, 4] }, "live");
+  assert.equal(v.coreCount(), 4);
+});
+
+test("quietCatchup", () => {
+  const cases = [
+    { name: "first connect", c: { complete: true }, o: { reconnects: 0, resumed: false }, want: true },
+    { name: "reconnect", c: { complete: true }, o: { reconnects: 1, resumed: false }, want: false },
+    { name: "reload resume", c: { complete: true }, o: { reconnects: 0, resumed: true }, want: false },
+    { name: "lost history", c: { complete: false }, o: { reconnects: 0, resumed: false }, want: false },
+    { name: "topic added", c: { complete: true }, o: { reconnects: 3, resumed: true, topicsChanged: true }, want: true },
+    { name: "topic added, lost history", c: { complete: false }, o: { reconnects: 0, resumed: false, topicsChanged: true }, want: false },
+  ];
+  for (const c of cases) assert.equal(quietCatchup(c.c, c.o), c.want, c.name);
+});
+
+test("catchupMessage", () => {
+  const t0 = new Date(2025, 0, 2, 10, 2, 0).getTime();
+  const cases = [
+    { name: "nothing", s: { count: 0, ms: 3, complete: true }, text: "Up to date: nothing missed (3 ms)", warn: false },
+    { name: "complete", s: { count: 360, ms: 80, spanMs: 360000, complete: true }, text: `Caught up 360 events (${fmt.duration(360000)}) in 80 ms`, warn: false },
+    {
+      name: "history lost",
+      s: { count: 10, ms: 5, spanMs: 250000, complete: false, reason: "history starts after your id", fromT: t0 - 241000, firstT: t0 },
+      text: `Caught up 10 events (${fmt.duration(250000)}) in 5 ms. History kept only from ${fmt.clock(t0)}; ${fmt.duration(240000)} not retained. (history starts after your id)`,
+      warn: true,
+    },
+    {
+      name: "incomplete, nothing kept",
+      s: { count: 0, ms: 5, complete: false, reason: "gone", fromT: t0, firstT: null },
+      text: "Up to date: nothing missed (5 ms). (gone)",
+      warn: true,
+    },
+    {
+      name: "incomplete without a gap",
+      s: { count: 2, ms: 5, spanMs: 2000, complete: false, reason: "", fromT: t0 - 1000, firstT: t0 },
+      text: `Caught up 2 events (${fmt.duration(2000)}) in 5 ms. History kept only from ${fmt.clock(t0)}.`,
+      warn: true,
+    },
+  ];
+  for (const c of cases) {
+    const m = catchupMessage(c.s, 1000);
+    assert.equal(m.text, c.text, c.name);
+    assert.equal(m.warn, c.warn, c.name);
+    assert.equal(m.lingerMs, c.warn ? CATCHUP_LINGER_WARN_MS : CATCHUP_LINGER_MS, c.name);
+  }
+});
+
+test("CatchupLine shows progress, the summary, then fades and hides", () => {
+  mock.timers.enable({ apis: ["setTimeout"] });
+  try {
+    let changes = 0;
+    const line = new CatchupLine(() => changes++);
+    line.begin(3, true);
+    assert.equal(line.line(), "", "quiet: nothing shown");
+    line.finish({ count: 3, ms: 1, spanMs: 600, complete: true }, 200);
+    assert.equal(line.shown, false);
+
+    line.begin(3, false);
+    line.progress(2);
+    assert.equal(line.line(), "Catching up 2 / 3 events");
+    line.finish({ count: 3, ms: 1, spanMs: 600, complete: true }, 200);
+    assert.match(line.line(), /^Caught up 3 events/);
+    assert.equal(line.bar, false);
+    mock.timers.tick(CATCHUP_LINGER_MS);
+    assert.equal(line.fade, true);
+    mock.timers.tick(CATCHUP_FADE_MS);
+    assert.equal(line.line(), "");
+    assert.equal(changes, 2);
+
+    // A new catch-up while the old line lingers takes over.
+    line.begin(1, false);
+    line.finish({ count: 1, ms: 1, spanMs: 0, complete: false, reason: "x", fromT: null, firstT: null }, 200);
+    assert.equal(line.warn, true);
+    line.begin(5, false);
+    mock.timers.tick(CATCHUP_LINGER_WARN_MS + CATCHUP_FADE_MS);
+    assert.equal(line.line(), "Catching up 0 / 5 events", "the old timers were cleared");
+  } finally {
+    mock.timers.reset();
+  }
+});
+
+test("CatchupLine.paint writes text and state only", () => {
+  const cls = new Set();
+  const box = { hidden: true, classList: { toggle: (c, on) => (on ? cls.add(c) : cls.delete(c)) } };
+  const bar = { hidden: true, max: 0, value: 0 };
+  const text = { textContent: "" };
+  const line = new CatchupLine();
+  line.begin(0, false);
+  line.progress(0);
+  line.paint({ box, bar, text });
+  assert.deepEqual([box.hidden, bar.hidden, bar.max, text.textContent], [false, false, 1, "Catching up 0 / 0 events"]);
+  line.hide();
+  line.paint({ box, bar, text });
+  assert.equal(box.hidden, true);
+});
+
+test("badge", () => {
+  const since = new Date(2025, 0, 2, 12, 0, 1).getTime();
+  const s = (state, retry = null) => ({ state, outageSince: since, secondsToRetry: () => retry });
+  const line = { k: 4, n: 9, quiet: false };
+  const cases = [
+    { name: "no stream", stream: null, want: ["Connecting…", ""] },
+    { name: "live", stream: s("live"), want: ["Live", ""] },
+    { name: "catching up", stream: s("catchup"), want: ["Catching up 4 / 9", ""] },
+    { name: "quiet catch-up", stream: s("catchup"), line: { ...line, quiet: true }, want: ["Live", ""] },
+    { name: "reconnecting", stream: s("reconnecting", 2), want: ["Reconnecting (next try in 2 s)", ""] },
+    { name: "reconnecting now", stream: s("reconnecting"), want: ["Reconnecting (trying now)", ""] },
+    { name: "offline", stream: s("offline", 5), want: [`Offline since ${fmt.clock(since)}`, "next try in 5 s"] },
+    { name: "disconnected", stream: s("disconnected"), want: [`Offline since ${fmt.clock(since)}`, "disconnected"] },
+    { name: "connecting", stream: s("connecting"), want: ["Connecting…", ""] },
+  ];
+  for (const c of cases) assert.deepEqual(badge(c.stream, c.line || line), c.want, c.name);
+});

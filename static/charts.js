@@ -12,6 +12,18 @@ import { bandLabel, columns } from "./series.js";
 // position is one time on all of them.
 const Y_AXIS_EMS = 6.5;
 
+// The x axis below the plot, in px: a short tick, a gap, then one line of
+// labels with room for descenders (the line is X_LINE_EMS of the axis
+// font). uPlot's default of 50 px left about 30 px empty under each chart.
+const X_TICK_PX = 4;
+const X_GAP_PX = 3;
+const X_LINE_EMS = 1.4;
+
+// Padding around the plot, in px: room above for the top y label's upper
+// half, and on the right for a little air after the newest sample.
+const PAD_TOP_PX = 8;
+const PAD_RIGHT_PX = 12;
+
 const KIB = 1024;
 // Binary steps for byte axes, so ticks read "256 MiB", "1 GiB" rather than
 // "95.4 MiB".
@@ -107,6 +119,31 @@ function timeLabel(ms, seconds) {
   return seconds ? `${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}` : `${p(d.getHours())}:${p(d.getMinutes())}`;
 }
 
+// textWidth returns a function measuring a string's width in CSS px in the
+// given canvas font, on a canvas of its own (uPlot's context may be in the
+// middle of drawing with another font).
+function textWidth(font) {
+  const ctx = document.createElement("canvas").getContext("2d");
+  ctx.font = font;
+  const cache = new Map(); // labels repeat every frame; only a few differ
+  return (text) => {
+    let w = cache.get(text);
+    if (w === undefined) {
+      if (cache.size > 500) cache.clear(); // a page open for days sees many
+      w = ctx.measureText(text).width;
+      cache.set(text, w);
+    }
+    return w;
+  };
+}
+
+// fitsX says whether a label w px wide, centred on x value v (seconds),
+// stays inside the canvas.
+function fitsX(u, v, w) {
+  const x = u.valToPos(v, "x") + u.bbox.left / (devicePixelRatio || 1);
+  return x - w / 2 >= 0 && x + w / 2 <= u.width;
+}
+
 function maxOf(cols) {
   let m = 0;
   for (const c of cols) for (const v of c) if (v !== null && v > m) m = v;
@@ -195,14 +232,23 @@ export class Chart {
     const rootPx = page.fontPx ? page.fontPx() : parseFloat(getComputedStyle(document.documentElement).fontSize);
     const axisPx = Math.round(0.75 * (rootPx || 15));
     const axisFont = `${axisPx}px ${th["--font"] || "system-ui"}`;
+    const labelWidth = textWidth(axisFont);
     const xAxis = {
       stroke: th["--axis"],
       grid: { stroke: th["--grid"], width: 1 },
-      ticks: { stroke: th["--grid"], width: 1 },
+      ticks: { stroke: th["--grid"], width: 1, size: X_TICK_PX },
+      gap: X_GAP_PX,
+      size: X_TICK_PX + X_GAP_PX + Math.ceil(X_LINE_EMS * axisPx),
       font: axisFont,
       space: 70,
-      // Local wall-clock time, seconds only when the ticks are seconds apart.
-      values: (u, splits, ai, space, incr) => splits.map((v) => timeLabel(v * 1000, incr < 60)),
+      // Local wall-clock time, seconds only when the ticks are seconds
+      // apart. A label is centred on its tick, so one whose tick is less
+      // than half a label from the canvas's edge would be cut ("09:55:!");
+      // it is left out instead, and comes back as the axis moves on.
+      values: (u, splits, ai, space, incr) => {
+        const labels = splits.map((v) => timeLabel(v * 1000, incr < 60));
+        return labels.map((text, i) => (fitsX(u, splits[i], labelWidth(text)) ? text : null));
+      },
     };
     const yAxis = {
       stroke: th["--axis"],
@@ -235,7 +281,7 @@ export class Chart {
       width: Math.max(200, width),
       height: this.height(),
       legend: { show: false },
-      padding: [8, 12, 0, 0],
+      padding: [PAD_TOP_PX, PAD_RIGHT_PX, 0, 0],
       cursor: {
         sync: { key: "vitals", setSeries: false },
         points: { size: 6 },

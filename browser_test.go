@@ -437,40 +437,55 @@ func screenshots(t *testing.T, p *page) {
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		t.Fatal(err)
 	}
+	// 1280 px is the README's picture; 360 px (a small phone) only goes to
+	// the output dir, to look at.
 	for _, scheme := range []string{"light", "dark"} {
-		p.do(chromedp.EmulateViewport(1280, 900))
-		if _, err := chromedp.Run(p.ctx, func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
-			_, err := chromedp.Call(ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
-				Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: scheme}},
-			})
-			return chromedp.Void{}, err
-		}); err != nil {
-			t.Fatal(err)
-		}
-		// Charts rebuild on the change; give them two frames.
-		p.do(chromedp.Sleep(300 * time.Millisecond))
-		png, err := chromedp.Run(p.ctx, chromedp.FullScreenshot(100))
-		if err != nil {
-			t.Fatal(err)
-		}
-		name := "screenshot.png"
-		if scheme == "dark" {
-			name = "screenshot-dark.png"
-		}
-		path := filepath.Join(out, name)
-		if err := os.WriteFile(path, png, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		t.Logf("%s screenshot: %s", scheme, path)
-		if *updateScreenshots {
-			if err := os.MkdirAll("docs", 0o755); err != nil {
+		for _, width := range []int64{1280, 360} {
+			name := "screenshot"
+			if width != 1280 {
+				name += fmt.Sprintf("-%d", width)
+			}
+			if scheme == "dark" {
+				name += "-dark"
+			}
+			png := shoot(t, p, scheme, width)
+			path := filepath.Join(out, name+".png")
+			if err := os.WriteFile(path, png, 0o644); err != nil {
 				t.Fatal(err)
 			}
-			if err := os.WriteFile(filepath.Join("docs", name), png, 0o644); err != nil {
-				t.Fatal(err)
+			t.Logf("%s screenshot at %d px: %s", scheme, width, path)
+			if *updateScreenshots && width == 1280 {
+				if err := os.MkdirAll("docs", 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(filepath.Join("docs", name+".png"), png, 0o644); err != nil {
+					t.Fatal(err)
+				}
 			}
 		}
 	}
+	p.do(chromedp.EmulateViewport(1280, 900))
+}
+
+// shoot takes a full-page picture in a colour scheme at a viewport width.
+func shoot(t *testing.T, p *page, scheme string, width int64) []byte {
+	t.Helper()
+	p.do(chromedp.EmulateViewport(width, 900))
+	if _, err := chromedp.Run(p.ctx, func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
+		_, err := chromedp.Call(ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+			Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: scheme}},
+		})
+		return chromedp.Void{}, err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	// Charts rebuild on the change; give them two frames.
+	p.do(chromedp.Sleep(300 * time.Millisecond))
+	png, err := chromedp.Run(p.ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return png
 }
 
 // burnCPU keeps every core busy for d, so the CPU charts show a hill.

@@ -263,6 +263,14 @@ func TestBrowserEmbedCrossOrigin(t *testing.T) {
 		t.Errorf("/embed page: %d EventSources over %d servers", s[0].Opened, s[0].Servers)
 	}
 	embedScreenshot(t, p, "embed-page.png")
+	// Narrow and dark too, to look at: the axis labels must fit at 360 px.
+	p.do(chromedp.EmulateViewport(360, 800), chromedp.Sleep(300*time.Millisecond))
+	embedScreenshot(t, p, "embed-page-360.png")
+	p.do(chromedp.Navigate(srv.URL + "/embed?topics=cpu,network&range=5m&theme=dark"))
+	p.waitCharts("the dark /embed page to draw", `all.length === 2 && all.every((s) => s.state === "live" && s.drawn > 5)`, 10*time.Second)
+	embedScreenshot(t, p, "embed-page-360-dark.png")
+	p.do(chromedp.EmulateViewport(1280, 900), chromedp.Sleep(300*time.Millisecond))
+	embedScreenshot(t, p, "embed-page-dark.png")
 	// ... and inside an iframe on the allowed origin (frame-ancestors):
 	// its script runs and opens its stream.
 	before, _, _ := counter.counts()

@@ -6,7 +6,6 @@ package main
 
 import (
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -62,16 +61,7 @@ func TestBrowserIncompleteCatchup(t *testing.T) {
 	time.Sleep(3 * time.Second)
 
 	reconnected := time.Now()
-	p.do(chromedp.Click(chromedp.ID("btn-reconnect")))
-	p.waitFor("the catch-up after the disconnect",
-		fmt.Sprintf(`s.state === "live" && s.catchups.some((c) => c.after === %q)`, before.LastID), 10*time.Second)
-	s := p.snap()
-	var c catchupSummary
-	for _, x := range s.Catchups {
-		if x.After == before.LastID {
-			c = x
-		}
-	}
+	s, c := p.reconnect(before.LastID)
 	if c.Complete || c.Reason != "expired" || c.Count == 0 {
 		t.Errorf("catch-up after the eviction: %+v, want incomplete (expired) with events", c)
 	}

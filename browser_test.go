@@ -180,6 +180,23 @@ func (p *page) openPanel() {
 	p.do(chromedp.Evaluate[chromedp.Void](`document.getElementById("stream").open = true`))
 }
 
+// reconnect presses Reconnect and waits until the page is live again after
+// the catch-up from lastID, which it returns with the snapshot.
+func (p *page) reconnect(lastID string) (snapshot, catchupSummary) {
+	p.t.Helper()
+	p.do(chromedp.Click(chromedp.ID("btn-reconnect")))
+	p.waitFor("the catch-up after the disconnect",
+		fmt.Sprintf(`s.state === "live" && s.catchups.some((c) => c.after === %q)`, lastID), 10*time.Second)
+	s := p.snap()
+	var c catchupSummary
+	for _, x := range s.Catchups {
+		if x.After == lastID {
+			c = x
+		}
+	}
+	return s, c
+}
+
 // historyIDs asks the server for the ids it holds after `after`, oldest first.
 func historyIDs(t *testing.T, base, after string) []string {
 	t.Helper()
@@ -273,16 +290,7 @@ func TestBrowserDisconnectReconnect(t *testing.T) {
 	}
 	time.Sleep(5 * time.Second) // the server keeps publishing meanwhile
 
-	p.do(chromedp.Click(chromedp.ID("btn-reconnect")))
-	p.waitFor("the catch-up after the disconnect",
-		fmt.Sprintf(`s.state === "live" && s.catchups.some((c) => c.after === %q)`, before.LastID), 10*time.Second)
-	after := p.snap()
-	var c catchupSummary
-	for _, x := range after.Catchups {
-		if x.After == before.LastID {
-			c = x
-		}
-	}
+	after, c := p.reconnect(before.LastID)
 	// What the server published meanwhile: its history after our id, up to
 	// the head the catch-up ended at.
 	ids := historyIDs(t, srv.URL, before.LastID)

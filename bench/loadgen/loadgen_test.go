@@ -47,25 +47,7 @@ func TestFanOutExact(t *testing.T) {
 	srv := httptest.NewServer(h)
 
 	// The publisher stands in for the sampler; the test owns it.
-	ctx, stop := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		tk := time.NewTicker(interval)
-		defer tk.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case now := <-tk.C:
-				ts := strconv.FormatInt(now.UnixMilli(), 10)
-				var s []history.Sample
-				for _, tp := range topics {
-					s = append(s, history.Sample{Topic: tp, Data: []byte(`{"t":` + ts + `,"v":1}`)})
-				}
-				b.Publish(now, s)
-			}
-		}
-	})
+	stop, wg := startPublisher(b, topics, interval)
 	t.Cleanup(func() {
 		stop()
 		wg.Wait()
@@ -130,25 +112,7 @@ func TestSpreadOverURLsExact(t *testing.T) {
 		srvs = append(srvs, srv)
 		urls = append(urls, srv.URL)
 	}
-	ctx, stop := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		tk := time.NewTicker(interval)
-		defer tk.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case now := <-tk.C:
-				ts := strconv.FormatInt(now.UnixMilli(), 10)
-				var s []history.Sample
-				for _, tp := range topics {
-					s = append(s, history.Sample{Topic: tp, Data: []byte(`{"t":` + ts + `,"v":1}`)})
-				}
-				b.Publish(now, s)
-			}
-		}
-	})
+	stop, wg := startPublisher(b, topics, interval)
 	t.Cleanup(func() {
 		stop()
 		wg.Wait()
@@ -199,4 +163,29 @@ func TestRedisIDs(t *testing.T) {
 			t.Errorf("parse(%q) ok", bad)
 		}
 	}
+}
+
+// startPublisher publishes one tick of every topic each interval, standing
+// in for the sampler, until stop is called; wait on wg after stop.
+func startPublisher(b *history.Broker, topics []string, interval time.Duration) (stop func(), wg *sync.WaitGroup) {
+	ctx, stop := context.WithCancel(context.Background())
+	wg = &sync.WaitGroup{}
+	wg.Go(func() {
+		tk := time.NewTicker(interval)
+		defer tk.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case now := <-tk.C:
+				ts := strconv.FormatInt(now.UnixMilli(), 10)
+				var s []history.Sample
+				for _, tp := range topics {
+					s = append(s, history.Sample{Topic: tp, Data: []byte(`{"t":` + ts + `,"v":1}`)})
+				}
+				b.Publish(now, s)
+			}
+		}
+	})
+	return stop, wg
 }

@@ -148,12 +148,8 @@ export class Stream {
   onCatchupStart(es, e) {
     if (es !== this.es) return;
     this.lastMessageAt = Date.now();
-    let info = {};
-    try {
-      info = JSON.parse(e.data) || {};
-    } catch {
-      /* keep the defaults: the replay still follows */
-    }
+    // A bracket we can't read keeps its defaults: the replay still follows.
+    const info = parseObject(e.data);
     this.catchup = {
       after: String(info.after ?? ""),
       count: Number(info.count) || 0,
@@ -169,12 +165,8 @@ export class Stream {
   onCatchupEnd(es, e) {
     if (es !== this.es) return;
     this.lastMessageAt = Date.now();
-    let info = {};
-    try {
-      info = JSON.parse(e.data) || {};
-    } catch {
-      /* count what arrived instead */
-    }
+    // Unreadable: count what arrived instead.
+    const info = parseObject(e.data);
     const c = this.catchup || { after: "", count: 0, complete: true, reason: "", received: 0, startedAt: this.openedAt };
     this.catchup = null;
     this.h.onCatchupEnd({
@@ -269,5 +261,16 @@ export class Stream {
     const changed = s !== this.state;
     this.state = s;
     this.h.onState(changed);
+  }
+}
+
+// parseObject reads a JSON object from event data; anything else (bad JSON,
+// null, a number) reads as {} so callers fall back to their defaults.
+function parseObject(text) {
+  try {
+    const v = JSON.parse(text);
+    return v && typeof v === "object" ? v : {};
+  } catch {
+    return {};
   }
 }

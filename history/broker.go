@@ -148,6 +148,9 @@ func (b *Broker) Publish(t time.Time, samples []Sample) error {
 	}
 	b.pubMu.Lock()
 	defer b.pubMu.Unlock()
+	if b.store == nil {
+		return ErrClosed // after Close
+	}
 
 	ms := t.UnixMilli()
 	size := 0
@@ -161,20 +164,7 @@ func (b *Broker) Publish(t time.Time, samples []Sample) error {
 		b.next++
 	}
 
-	// Only this goroutine mutates the ring and the trimmed mark, so reading
-	// them here without the window's lock is safe; readers take the lock.
-	var in int64
-	for _, e := range evs {
-		in += e.size()
-	}
-	evict := b.ring.evictCount(b.now().Add(-b.keep.Age).UnixMilli(), in, b.keep.MaxBytes)
-	trimmed := b.trimmed
-	var through uint64
-	if evict > 0 {
-		through = b.ring.evs[evict-1].Seq
-		trimmed = max(trimmed, through)
-	}
-
+	evict, through, trimmed := b.planEvict(evs, b.keep)
 	start := time.Now()
 	err := b.store.append(evs, through, trimmed)
 	if b.observe != nil {

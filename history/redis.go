@@ -533,16 +533,7 @@ func (f *Feed) append(msgs []redis.XMessage) {
 	if len(evs) == 0 {
 		return
 	}
-	// Only this goroutine mutates the ring; see window.
-	var in int64
-	for _, e := range evs {
-		in += e.size()
-	}
-	evict := f.ring.evictCount(time.Now().Add(-f.keep.Age).UnixMilli(), in, f.keep.MaxBytes)
-	trimmed := f.trimmed
-	if evict > 0 {
-		trimmed = max(trimmed, f.ring.evs[evict-1].Seq)
-	}
+	evict, _, trimmed := f.planEvict(evs, f.keep)
 	f.window.add(evs, evict, trimmed, nil)
 	f.advanced(evs[len(evs)-1].Seq)
 }
@@ -569,14 +560,13 @@ func (f *Feed) events(msgs []redis.XMessage) []*Event {
 	for _, m := range msgs {
 		topic, _ := m.Values[fieldTopic].(string)
 		data, _ := m.Values[fieldData].(string)
-		ms, _, ok := parseStreamID(m.ID)
-		seq, reason := streamPosition(m.ID)
-		if !ok || reason != "" || topic == "" || !fieldOK(topic) {
+		ms, n, ok := parseStreamID(m.ID)
+		if !ok || topic == "" || !fieldOK(topic) {
 			f.hub.log.Debug("skipping a stream entry vitals didn't write", "stream", f.key, "id", m.ID)
 			continue
 		}
 		var e *Event
-		e, buf = encodeEvent(m.ID, seq, topic, int64(ms), []byte(data), buf)
+		e, buf = encodeEvent(m.ID, ms<<seqBits|n, topic, int64(ms), []byte(data), buf)
 		out = append(out, e)
 	}
 	return out

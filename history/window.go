@@ -3,6 +3,7 @@ package history
 import (
 	"errors"
 	"fmt"
+	"math/bits"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -95,6 +96,25 @@ func (w *window) load(evs []*Event, trimmed uint64) {
 			w.latest[bitIndex(e.bit)] = e
 		}
 	}
+}
+
+// planEvict says what adding evs under keep will evict: how many of the
+// oldest events go, the newest evicted seq (0: none), and the trimmed mark
+// afterwards. Only the writer calls it (it reads the ring without w.mu);
+// a backend that persists uses through to trim its store in the same
+// write, then hands the plan to add.
+func (w *window) planEvict(evs []*Event, keep retention) (evict int, through, trimmed uint64) {
+	var in int64
+	for _, e := range evs {
+		in += e.size()
+	}
+	evict = w.ring.evictCount(w.now().Add(-keep.Age).UnixMilli(), in, keep.MaxBytes)
+	trimmed = w.trimmed
+	if evict > 0 {
+		through = w.ring.evs[evict-1].Seq
+		trimmed = max(trimmed, through)
+	}
+	return evict, through, trimmed
 }
 
 // add appends evs (newer than everything held), evicts the oldest evict
@@ -375,11 +395,4 @@ func (w *window) oldestLocked() string {
 	return ""
 }
 
-func bitIndex(bit uint64) int {
-	i := 0
-	for bit > 1 {
-		bit >>= 1
-		i++
-	}
-	return i
-}
+func bitIndex(bit uint64) int { return bits.TrailingZeros64(bit) }

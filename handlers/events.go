@@ -107,10 +107,7 @@ func (s *server) events(c *gin.Context) {
 	sub, err := es.Subscribe(history.SubscribeOptions{Topics: topics, Resume: resume, After: after})
 	if errors.Is(err, history.ErrClosed) || errors.Is(err, history.ErrUnavailable) {
 		s.ops.streams.Add(-1)
-		// Shutting down: a 200 with a short retry, never an error status
-		// (that would make the browser give up for good).
-		w.WriteHeader(http.StatusOK)
-		w.Write(history.AppendRetry(nil, s.jitteredRetry()))
+		answerRetry(c, "", soonRetry, soonJitter) // shutting down, or the backend is away
 		return
 	}
 	if err != nil {
@@ -221,7 +218,7 @@ func (r *streamRun) live() string {
 			}
 			// Shutdown: tell the browser to come back soon, with jitter
 			// so a restart isn't met by every client at once.
-			st.write(history.AppendRetry(nil, s.jitteredRetry()))
+			st.write(appendRetry(nil, soonRetry, soonJitter))
 			st.end()
 			return CloseShutdown
 		case <-sub.Ready():
@@ -415,11 +412,33 @@ func (s *server) appendHello(buf []byte, es EventSource, h HostInfo) []byte {
 	})
 }
 
-// jitteredRetry is a reconnect delay between half and one and a half times
-// a second, so clients of a server that is going away spread their
-// reconnects instead of arriving together.
-func (s *server) jitteredRetry() int64 {
-	return 500 + rand.Int64N(1000)
+// Reconnect delays for a stream the server ends or can't start now
+// (shutdown, backend away): 0.5 to 1.5 s, so clients of a server going
+// away come back soon but not all in the same instant.
+const (
+	soonRetry  = 500 * time.Millisecond
+	soonJitter = time.Second
+)
+
+// appendRetry appends a retry field of base plus up to jitter.
+func appendRetry(buf []byte, base, jitter time.Duration) []byte {
+	return history.AppendRetry(buf, (base + rand.N(jitter)).Milliseconds())
+}
+
+// answerRetry answers an /events request that gets no stream: 200, an
+// optional comment saying why, and a jittered retry. Never an error
+// status, which would make a browser's EventSource give up for good.
+func answerRetry(c *gin.Context, comment string, base, jitter time.Duration) {
+	h := c.Writer.Header()
+	h.Set("Content-Type", "text/event-stream; charset=utf-8")
+	h.Set("Cache-Control", "no-cache")
+	c.Writer.WriteHeader(http.StatusOK)
+	var buf []byte
+	if comment != "" {
+		buf = history.AppendComment(buf, comment)
+	}
+	c.Writer.Write(appendRetry(buf, base, jitter))
+	c.Abort()
 }
 
 // appendJSON appends an id-less event (hello, catchup-*): without an id the

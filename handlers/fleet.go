@@ -112,12 +112,7 @@ func (s *server) sourceError(c *gin.Context, err error) {
 func (s *server) streamSource(c *gin.Context) (EventSource, HostInfo, bool) {
 	es, info, err := s.sources.Source(c.Request.Context(), c.Query("host"))
 	if errors.Is(err, history.ErrUnavailable) || errors.Is(err, history.ErrClosed) {
-		h := c.Writer.Header()
-		h.Set("Content-Type", "text/event-stream; charset=utf-8")
-		h.Set("Cache-Control", "no-cache")
-		c.Writer.WriteHeader(http.StatusOK)
-		c.Writer.Write(history.AppendRetry(nil, s.jitteredRetry()))
-		c.Abort()
+		answerRetry(c, "", soonRetry, soonJitter)
 		return nil, HostInfo{}, false
 	}
 	if err != nil {

@@ -2,15 +2,11 @@ package handlers
 
 import (
 	"context"
-	"math/rand/v2"
 	"net/http"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/gin-gonic/gin"
-
-	"vitals/history"
 )
 
 // checkSizes answers an oversized request target with 414 and oversized
@@ -74,10 +70,4 @@ func (s *server) methods(engine *gin.Engine) gin.HandlerFunc {
 		}
 		c.Next()
 	}
-}
-
-// appendRetry appends a retry field of base plus up to jitter, so clients
-// told to come back don't all come back in the same instant.
-func appendRetry(buf []byte, base, jitter time.Duration) []byte {
-	return history.AppendRetry(buf, (base + rand.N(jitter)).Milliseconds())
 }

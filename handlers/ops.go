@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"net/http"
 	"sync/atomic"
 	"time"
 
@@ -137,10 +136,7 @@ func (s *server) admitStream() bool {
 func (s *server) refuseStream(c *gin.Context) {
 	s.cfg.Observer.StreamRefused()
 	s.cfg.Logger.Debug("stream refused: too many clients", "remote", c.Request.RemoteAddr, "max_clients", s.ops.limits.MaxClients)
-	w := c.Writer
-	w.Header().Set("Connection", "close")
-	w.WriteHeader(http.StatusOK)
-	w.Write([]byte(": too many clients, retry later\n\n"))
-	w.Write(appendRetry(nil, 3*time.Second, 3*time.Second))
-	c.Abort()
+	c.Writer.Header().Set("Connection", "close")
+	// Longer than a shutdown's retry: the server is busy, not going away.
+	answerRetry(c, "too many clients, retry later", 3*time.Second, 3*time.Second)
 }

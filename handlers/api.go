@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -17,27 +18,25 @@ import (
 // one response to a few tens of megabytes.
 const maxLimit = 100_000
 
-// parseTopics splits "cpu,memory" into names; empty means every topic. An
-// unknown name answers 400 naming it and the valid ones, and returns false.
+// parseTopics reads ?topics=cpu,memory for the server's topics.
 func (s *server) parseTopics(c *gin.Context) ([]string, bool) {
-	raw := c.Query("topics")
-	if raw == "" {
-		return nil, true
-	}
+	return parseTopics(c, s.topics)
+}
+
+// parseTopics splits ?topics=cpu,memory into names, each once; nil means
+// every topic. An unknown name answers 400 naming it and the valid ones,
+// and returns false.
+func parseTopics(c *gin.Context, valid []string) ([]string, bool) {
 	var out []string
-	for _, t := range strings.Split(raw, ",") {
+	for _, t := range strings.Split(c.Query("topics"), ",") {
 		t = strings.TrimSpace(t)
-		if t == "" {
+		if t == "" || slices.Contains(out, t) {
 			continue
 		}
-		valid := false
-		for _, known := range s.topics {
-			valid = valid || known == t
-		}
-		if !valid {
+		if !slices.Contains(valid, t) {
 			c.AbortWithStatusJSON(http.StatusBadRequest, gin.H{
 				"error": "unknown topic " + strconv.Quote(t),
-				"valid": s.topics,
+				"valid": valid,
 			})
 			return nil, false
 		}

@@ -12,7 +12,6 @@ import (
 	"path"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -212,20 +211,12 @@ func embedCSP(origins []string) string {
 var cspOrigin = regexp.MustCompile(`^https?://[A-Za-z0-9.\-]+(:[0-9]{1,5})?/?$|^https?://\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?/?$`)
 
 func (p *embedPage) serve(c *gin.Context) {
-	topics := p.topics
-	if raw := c.Query("topics"); raw != "" {
-		topics = nil
-		for _, t := range strings.Split(raw, ",") {
-			t = strings.TrimSpace(t)
-			if t == "" || slices.Contains(topics, t) {
-				continue
-			}
-			if !slices.Contains(p.topics, t) {
-				c.AbortWithStatusJSON(http.StatusBadRequest, gin.H{"error": "unknown topic " + strconv.Quote(t), "valid": p.topics})
-				return
-			}
-			topics = append(topics, t)
-		}
+	topics, ok := parseTopics(c, p.topics)
+	if !ok {
+		return
+	}
+	if topics == nil {
+		topics = p.topics
 	}
 	rng := c.DefaultQuery("range", embedRanges[0])
 	if !slices.Contains(embedRanges, rng) {

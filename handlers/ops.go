@@ -104,18 +104,15 @@ func (s *server) useOps(r *gin.Engine) {
 	r.Use(s.logRequest, s.checkHost, s.checkSizes, s.cors, s.methods(r), s.authorize)
 }
 
-// registerOps adds the operational routes: the snapshot, /metrics, and
-// HEAD for the read routes.
+// registerOps adds the operational routes: the snapshot and /metrics.
+// HEAD of any GET route is served by the methods middleware, except
+// /events: that fallback runs the GET handler, which would open a stream,
+// so /events answers HEAD itself (headers only).
 func (s *server) registerOps(r *gin.Engine) {
 	r.HEAD("/events", s.events)
-	r.HEAD("/api/history", s.history)
 	r.GET("/api/snapshot", s.snapshot)
-	r.HEAD("/api/snapshot", s.snapshot)
-	r.HEAD("/healthz", s.healthz)
 	if s.cfg.Metrics != nil {
-		m := gin.WrapH(s.cfg.Metrics)
-		r.GET("/metrics", m)
-		r.HEAD("/metrics", m)
+		r.GET("/metrics", gin.WrapH(s.cfg.Metrics))
 	}
 }
 

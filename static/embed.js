@@ -107,13 +107,12 @@ class Hub {
 
   add(el) {
     this.elements.add(el);
-    const newTopic = !this.topics.has(el.def.topic);
     this.topics.add(el.def.topic);
     this.view.addTopic(el.def.topic);
     // Start (or widen the stream) once the current task has added all its
     // elements: a page's charts upgrade in one go and must share one open.
     clearTimeout(this.startTimer);
-    this.startTimer = setTimeout(() => this.start(newTopic), 0);
+    this.startTimer = setTimeout(() => this.start(), 0);
     this.schedule();
   }
 
@@ -126,7 +125,7 @@ class Hub {
     }, 0);
   }
 
-  start(topicsChanged) {
+  start() {
     if (this.elements.size === 0) return;
     if (!this.stream) {
       this.stream = new st.Stream(this.eventsURL(), {
@@ -148,9 +147,11 @@ class Hub {
       return;
     }
     const url = this.eventsURL();
-    if (topicsChanged && url !== this.stream.url) {
-      // A new topic: reopen after the newest id drawn. The replay is a tick
-      // or two and not news, so the catch-up line stays quiet.
+    if (url !== this.stream.url) {
+      // A new topic (the URL names the topic set, so this holds whichever
+      // add of the task came last): reopen after the newest id drawn. The
+      // replay is a tick or two and not news, so the catch-up line stays
+      // quiet.
       this.stream.url = url;
       this.quietNext = true;
       this.openStream();

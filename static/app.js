@@ -3,7 +3,7 @@
 // put on the page as text (textContent), never parsed as HTML.
 
 import * as fmt from "./format.js";
-import { View, CatchupLine, parsePosition, quietCatchup, badge } from "./view.js";
+import { View, CatchupLine, parsePosition, quietCatchup, badge, historyLimit } from "./view.js";
 import { Chart, DEFS, theme } from "./charts.js";
 import { Log } from "./log.js";
 import * as st from "./stream.js";
@@ -91,7 +91,7 @@ const computeBands = () => V.computeBands(connected());
 // fetchHistory draws the newest `ms` of every topic. The API counts events,
 // not time: one event per topic per interval.
 async function fetchHistory(ms) {
-  const limit = Math.ceil(ms / V.intervalMs + 2) * TOPICS.length;
+  const limit = historyLimit(ms, V.intervalMs, TOPICS.length);
   const t0 = performance.now();
   const gen = S.gen;
   const q = new URLSearchParams({ limit: String(limit) });

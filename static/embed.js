@@ -23,7 +23,7 @@
 import * as fmt from "./format.js";
 import { Chart, DEFS, theme } from "./charts.js";
 import * as st from "./stream.js";
-import { View, CatchupLine, parsePosition, quietCatchup, badge } from "./view.js";
+import { View, CatchupLine, parsePosition, quietCatchup, badge, historyLimit } from "./view.js";
 
 // The server this file came from: the default src.
 const HOME = new URL("..", import.meta.url).href.replace(/\/$/, "");
@@ -224,7 +224,7 @@ class Hub {
     const want = [...this.topics].filter((t) => (this.loaded.get(t) || 0) < ms);
     if (!want.length) return;
     for (const t of want) this.loaded.set(t, ms);
-    const limit = Math.min(100000, Math.ceil(ms / this.view.intervalMs + 2) * want.length);
+    const limit = historyLimit(ms, this.view.intervalMs, want.length);
     try {
       const res = await fetch(this.url("/api/history", { topics: want.sort().join(","), limit }), { headers: { Accept: "application/json" } });
       if (!res.ok) throw new Error(`history answered ${res.status}`);

@@ -47,6 +47,17 @@ export function parsePosition(raw) {
   return null;
 }
 
+// MAX_HISTORY_LIMIT is the largest limit /api/history accepts (maxLimit in
+// handlers/api.go); above it the server answers 400.
+export const MAX_HISTORY_LIMIT = 100000;
+
+// historyLimit is the /api/history limit that covers the newest `ms` of
+// `topics` topics: the API counts events, not time (one event per topic
+// per interval, plus two for the edges), capped at what the server takes.
+export function historyLimit(ms, intervalMs, topics) {
+  return Math.min(MAX_HISTORY_LIMIT, Math.ceil(ms / intervalMs + 2) * topics);
+}
+
 // View is one server's (one host's) data as a page holds it.
 export class View {
   // positionFromHistory: whether ids read from /api/history move the

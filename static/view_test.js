@@ -5,6 +5,8 @@ import {
   CatchupLine,
   slim,
   parsePosition,
+  historyLimit,
+  MAX_HISTORY_LIMIT,
   quietCatchup,
   catchupMessage,
   badge,
@@ -23,6 +25,18 @@ test("slim keeps only what the charts draw", () => {
   assert.deepEqual(slim("network", net), { t: 1, rx_bps: 2, tx_bps: 3, rx_pps: 4, tx_pps: 5 });
   const c = cpu(1);
   assert.equal(slim("cpu", c), c);
+});
+
+test("historyLimit covers the window and stays within the server's cap", () => {
+  assert.equal(MAX_HISTORY_LIMIT, 100000);
+  const cases = [
+    { name: "one minute, one topic", ms: 60000, interval: 1000, topics: 1, want: 62 },
+    { name: "one hour, five topics", ms: 3600000, interval: 1000, topics: 5, want: 18010 },
+    { name: "partial interval rounds up", ms: 2500, interval: 1000, topics: 2, want: 10 },
+    { name: "a day at 1 s, five topics: capped", ms: 86400000, interval: 1000, topics: 5, want: 100000 },
+    { name: "exactly the cap", ms: 49998000, interval: 1000, topics: 2, want: 100000 },
+  ];
+  for (const c of cases) assert.equal(historyLimit(c.ms, c.interval, c.topics), c.want, c.name);
 });
 
 test("parsePosition", () => {

@@ -56,8 +56,8 @@ export function duration(ms) {
   if (ms > 0 && ms < 1000) return Math.round(ms) + " ms";
   const s = Math.round(ms / 1000);
   if (s < 60) return s + " s";
-  const m = Math.round(s / 60);
-  if (m < 60) return m + " min";
+  // Under an hour, minutes only: rounding 59.8 min up must not make "0 h".
+  if (s < 3600) return Math.round(s / 60) + " min";
   const h = Math.floor(s / 3600);
   if (h < 48) {
     const rm = Math.floor((s % 3600) / 60);

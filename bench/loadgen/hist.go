@@ -15,7 +15,6 @@ import (
 type hist struct {
 	shards [histShards]histShard
 	max    atomic.Int64 // microseconds
-	count  atomic.Int64
 }
 
 // 16 shards: more than enough for two cores; each is ~130 KiB.
@@ -63,7 +62,6 @@ func (h *hist) record(shard int, us int64) {
 		us = 0
 	}
 	h.shards[shard%histShards].b[bucketOf(us)].Add(1)
-	h.count.Add(1)
 	for {
 		m := h.max.Load()
 		if us <= m || h.max.CompareAndSwap(m, us) {

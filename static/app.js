@@ -324,7 +324,12 @@ setInterval(() => {
 
 function setupRange() {
   const buttons = [...document.querySelectorAll("[data-range-ms]")];
-  const stored = Number(localStorage.getItem(RANGE_KEY));
+  let stored = 0;
+  try {
+    stored = Number(localStorage.getItem(RANGE_KEY));
+  } catch {
+    /* storage disabled: the default range */
+  }
   const pressed = buttons.find((b) => b.getAttribute("aria-pressed") === "true") || buttons[0];
   const pick = buttons.find((b) => Number(b.dataset.rangeMs) === stored && !b.disabled) || pressed;
   const apply = (btn) => {

@@ -7,7 +7,6 @@ import (
 	"net/http/httptest"
 	"strconv"
 	"testing"
-	"testing/fstest"
 	"time"
 
 	"vitals/history"
@@ -37,10 +36,7 @@ func BenchmarkReplayFullWindow(b *testing.B) {
 	h, err := New(Config{
 		Events: br, Host: HostInfo{Hostname: "bench", OS: "linux", CPUs: 2},
 		Instance: "bench", Interval: time.Second, Retention: time.Hour, Retry: 2 * time.Second, Heartbeat: time.Minute,
-		Static: fstest.MapFS{
-			"vendor/uPlot.esm.js":  {Data: []byte("export default {}")},
-			"vendor/uPlot.min.css": {Data: []byte("")},
-		},
+		Static: testStatic(),
 		Health: func() error { return nil },
 	})
 	if err != nil {

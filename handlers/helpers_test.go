@@ -52,13 +52,8 @@ func newFixture(t *testing.T, mod func(*Config)) *fixture {
 		Retention: time.Hour,
 		Retry:     2 * time.Second,
 		Heartbeat: time.Minute,
-		// The pages need the vendored chart library; these tests don't
-		// look at pages, so stand-ins are enough.
-		Static: fstest.MapFS{
-			"vendor/uPlot.esm.js":  {Data: []byte("export default {}")},
-			"vendor/uPlot.min.css": {Data: []byte("")},
-		},
-		Health: func() error { return nil },
+		Static:    testStatic(),
+		Health:    func() error { return nil },
 	}
 	if mod != nil {
 		mod(&cfg)
@@ -75,6 +70,15 @@ func newFixture(t *testing.T, mod func(*Config)) *fixture {
 		b.Close()
 	})
 	return f
+}
+
+// testStatic stands in for the static files: the pages need the vendored
+// chart library to exist; these tests don't look at its contents.
+func testStatic() fstest.MapFS {
+	return fstest.MapFS{
+		"vendor/uPlot.esm.js":  {Data: []byte("export default {}")},
+		"vendor/uPlot.min.css": {Data: []byte("")},
+	}
 }
 
 func (f *fixture) clock() time.Time {

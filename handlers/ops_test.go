@@ -16,7 +16,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"testing/fstest"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -575,13 +574,6 @@ func TestWriteFailure(t *testing.T) {
 	cancel()
 	if got, _ := writeFailure(ctx, io.ErrClosedPipe); got != CloseClientGone {
 		t.Errorf("after the client left: %q", got)
-	}
-}
-
-func testStatic() fstest.MapFS {
-	return fstest.MapFS{
-		"vendor/uPlot.esm.js":  {Data: []byte("export default {}")},
-		"vendor/uPlot.min.css": {Data: []byte("")},
 	}
 }
 

@@ -390,8 +390,8 @@ func (p *parser) dispatch() {
 		p.id, p.event, p.data, p.haveT = nil, nil, p.data[:0], false
 	}()
 	switch {
-	case p.event == nil && p.data == nil && !p.haveT:
-		return // a retry-only block
+	case p.event == nil && len(p.data) == 0 && !p.haveT:
+		return // a retry-only block or a comment (p.data is reused, never nil after hello)
 	case bytes.Equal(p.event, evHello):
 		p.hello = true
 		if !s.lowerSet {

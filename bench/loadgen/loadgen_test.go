@@ -189,3 +189,24 @@ func startPublisher(b *history.Broker, topics []string, interval time.Duration) 
 	})
 	return stop, wg
 }
+
+// TestParserSkipsNonEvents checks that after hello (which leaves p.data
+// empty but not nil) a heartbeat comment or a retry-only block is not
+// counted as a live event.
+func TestParserSkipsNonEvents(t *testing.T) {
+	r := &runner{}
+	s := &stream{r: r}
+	p := parser{s: s, start: time.Now()}
+	for _, l := range []string{"event: hello", `data: {"newest":""}`, "", ": ping", "", "retry: 1000", "", "event: cpu", `data: {"t":1}`, ""} {
+		p.line([]byte(l))
+	}
+	if !p.hello {
+		t.Fatal("hello not seen")
+	}
+	if n := r.live.Load(); n != 1 {
+		t.Errorf("live events = %d, want 1", n)
+	}
+	if s.retry != time.Second {
+		t.Errorf("retry = %v, want 1s", s.retry)
+	}
+}

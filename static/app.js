@@ -35,7 +35,7 @@ const S = {
 
 // V holds the shown host's data (view.js); a host switch replaces it. The
 // dashboard reads history before it opens the stream, so history ids are
-// resume positions too.
+// resume positions too, until show() opens the stream.
 const newView = (intervalMs) => new View(TOPICS, { intervalMs, positionFromHistory: true });
 let V = newView(Number(body.dataset.intervalMs) || 1000);
 
@@ -102,7 +102,7 @@ async function fetchHistory(ms) {
   if (gen !== S.gen) return h; // another host was picked meanwhile
   const events = Array.isArray(h.events) ? h.events : [];
   for (const e of events) ingest(String(e.event), String(e.id), e.data, "history");
-  if (!events.length && h.head) V.lastId = String(h.head);
+  if (!events.length && h.head && V.positionFromHistory) V.lastId = String(h.head);
   log.system(`drew ${events.length} events from history in ${Math.round(performance.now() - t0)} ms`);
   return h;
 }
@@ -520,6 +520,10 @@ async function show() {
     V.resume(stored);
     log.system(`resuming from stored id ${stored.id}`);
   }
+  // From here on the stream owns the position: a wider range refetches
+  // history beside it, and those (older) ids must not move lastId back, or
+  // a reconnect would replay what is drawn.
+  V.positionFromHistory = false;
   const q = S.host ? "?" + new URLSearchParams({ host: S.host }) : "";
   stream = new st.Stream("/events" + q, {
     onHello,

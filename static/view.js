@@ -62,9 +62,9 @@ export function historyLimit(ms, intervalMs, topics) {
 export class View {
   // positionFromHistory: whether ids read from /api/history move the
   // resume position. The dashboard reads history before it opens the
-  // stream, so the newest id drawn is where the stream must resume; the
-  // embed element reads history beside an open stream, whose ids may
-  // already be newer.
+  // stream, so the newest id drawn is where the stream must resume (it
+  // clears this when it opens the stream); the embed element reads history
+  // beside an open stream, whose ids may already be newer.
   constructor(topics = [], { intervalMs = 1000, positionFromHistory = true } = {}) {
     this.series = {}; // topic -> Series
     for (const t of topics) this.addTopic(t);

@@ -71,6 +71,19 @@ test("ingest counts by source and keeps the position", () => {
   }
 });
 
+test("history fetched after the stream opened leaves the position", () => {
+  // The dashboard: history first (moves the position), then it opens the
+  // stream and clears positionFromHistory; a wider range refetches older
+  // history beside the stream.
+  const v = new View(["cpu"], { intervalMs: 1000, positionFromHistory: true });
+  v.ingest("cpu", "1", cpu(1000), "history");
+  assert.equal(v.lastId, "1");
+  v.positionFromHistory = false;
+  v.ingest("cpu", "5", cpu(5000), "live");
+  v.ingest("cpu", "0", cpu(0), "history");
+  assert.equal(v.lastId, "5");
+});
+
 test("an older sample does not replace the newest", () => {
   const v = new View(["cpu"]);
   v.ingest("cpu", "2", cpu(2000, 20), "live", 10);

@@ -8,6 +8,7 @@ import { Chart, DEFS, theme } from "./charts.js";
 import { Log } from "./log.js";
 import * as st from "./stream.js";
 import { Fleet, hostSearch } from "./fleet.js";
+import { bandLabel } from "./series.js";
 
 const TOPICS = ["cpu", "memory", "load", "disk", "network"];
 // {id, t, instance} of the newest event drawn, one entry per host: ids are
@@ -266,9 +267,10 @@ function renderGaps() {
   $("#gaps-box").hidden = labels.length === 0;
 }
 
+// bandLabelText is the band's chart label, capitalised for the list.
 function bandLabelText(b) {
-  const what = { offline: "Server offline", restart: "Server restarted", lost: "Not retained" }[b.kind] || "Gap";
-  return `${what} ${fmt.span(b.from, b.to)} (${fmt.duration(b.to - b.from)})`;
+  const text = bandLabel(b, fmt);
+  return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
 // ---- stream panel -------------------------------------------------------------

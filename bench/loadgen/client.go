@@ -52,7 +52,8 @@ type stream struct {
 	slowDrop  bool // a slow stream found its connection closed by the server
 	connected bool // connected at the moment the run stopped
 	retry     time.Duration
-	cuStart   string // the catch-up's "complete"/"reason", for the report
+	epoch     epochCache // the epoch of the last id parsed
+	cuStart   string     // the catch-up's "complete"/"reason", for the report
 	long      []byte
 }
 
@@ -423,7 +424,7 @@ func (p *parser) dispatch() {
 	}
 	now := time.Now()
 	if p.id != nil {
-		if k, ok := r.epochs.parse(p.id); ok {
+		if k, ok := r.epochs.parseCached(p.id, &s.epoch); ok {
 			s.keys = append(s.keys, k)
 			s.last, s.haveLast = k, true
 		} else {
@@ -491,10 +492,24 @@ const (
 	redisSeqBits = 4 // vitals' publisher uses seq 0..topics-1
 )
 
-func (e *epochs) parse(id []byte) (uint64, bool) {
+// epochCache is one stream's last epoch, so parsing an id of the same
+// epoch as the one before (nearly every event) takes no lock.
+type epochCache struct {
+	name string // interned: e.names[x]
+	x    uint64
+	ok   bool
+}
+
+var redisEpochBytes = []byte(redisEpoch)
+
+func (e *epochs) parse(id []byte) (uint64, bool) { return e.parseCached(id, nil) }
+
+// parseCached is parse with a stream's cache (nil for none). It allocates
+// only when it meets an epoch for the first time.
+func (e *epochs) parseCached(id []byte, c *epochCache) (uint64, bool) {
 	i := bytes.LastIndexByte(id, '.')
 	var seq uint64
-	epoch := redisEpoch
+	epoch := redisEpochBytes
 	if i < 0 {
 		ms, sq, ok := parseStreamID(id)
 		if !ok {
@@ -507,20 +522,33 @@ func (e *epochs) parse(id []byte) (uint64, bool) {
 		if err != nil || seq >= 1<<seqBits {
 			return 0, false
 		}
-		epoch = string(id[:i])
+		epoch = id[:i]
 	}
+	if c != nil && c.ok && c.name == string(epoch) {
+		return c.x<<seqBits | seq, true
+	}
+	x, name := e.intern(epoch)
+	if c != nil {
+		c.name, c.x, c.ok = name, x, true
+	}
+	return x<<seqBits | seq, true
+}
+
+// intern returns epoch's index and interned name, adding it when new.
+func (e *epochs) intern(epoch []byte) (uint64, string) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	x, ok := e.index[epoch]
+	x, ok := e.index[string(epoch)] // no allocation: the compiler reads the map in place
 	if !ok {
 		if e.index == nil {
 			e.index = map[string]uint64{}
 		}
+		name := string(epoch)
 		x = uint64(len(e.names))
-		e.index[epoch] = x
-		e.names = append(e.names, epoch)
+		e.index[name] = x
+		e.names = append(e.names, name)
 	}
-	return x<<seqBits | seq, true
+	return x, e.names[x]
 }
 
 func (e *epochs) format(k uint64) string {

@@ -210,3 +210,27 @@ func TestParserSkipsNonEvents(t *testing.T) {
 		t.Errorf("retry = %v, want 1s", s.retry)
 	}
 }
+
+// TestParseNoAllocs checks the per-event path: an id of a known epoch is
+// parsed without allocating, with or without a stream's cache.
+func TestParseNoAllocs(t *testing.T) {
+	var e epochs
+	var c epochCache
+	ids := [][]byte{[]byte("abcdefgh.17"), []byte("abcdefgh.18"), []byte("1795599730000-2")}
+	for _, id := range ids {
+		e.parse(id)
+	}
+	for _, id := range ids {
+		if n := testing.AllocsPerRun(100, func() { e.parseCached(id, &c) }); n != 0 {
+			t.Errorf("parseCached(%q): %v allocs", id, n)
+		}
+		if n := testing.AllocsPerRun(100, func() { e.parse(id) }); n != 0 {
+			t.Errorf("parse(%q): %v allocs", id, n)
+		}
+	}
+	a, _ := e.parseCached([]byte("zz.5"), &c)
+	b, _ := e.parseCached([]byte("abcdefgh.5"), &c)
+	if e.format(a) != "zz.5" || e.format(b) != "abcdefgh.5" {
+		t.Errorf("after an epoch change: %q, %q", e.format(a), e.format(b))
+	}
+}

@@ -177,7 +177,7 @@ func TestBrowserEmbedCrossOrigin(t *testing.T) {
 	p.waitCharts("both charts to draw live data",
 		`all.length === 2 && all.every((s) => s.state === "live" && s.drawn > 5 && s.live >= 20)`, 15*time.Second)
 	t.Logf("both charts live %v after navigation", time.Since(start).Round(time.Millisecond))
-	burnCPU(2 * time.Second) // a hill on the CPU chart, for the picture
+	burnCPU(2 * time.Second) // a hill on the CPU chart, for the picture (with -update)
 	p.do(chromedp.Sleep(time.Second))
 	snaps := p.embedSnaps()
 	total, open, queries := counter.counts()

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -454,7 +455,11 @@ func TestLogsNeverHoldTokens(t *testing.T) {
 }
 
 func TestPublicAddressNeedsAToken(t *testing.T) {
-	out, err := exec.Command(vitalsBinary(t), "--addr", "0.0.0.0:0", "--data-dir", t.TempDir()).CombinedOutput()
+	// Bounded: if the refusal ever broke, the server would otherwise listen
+	// on every interface until the test binary's timeout.
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, vitalsBinary(t), "--addr", "0.0.0.0:0", "--data-dir", t.TempDir()).CombinedOutput()
 	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
 	if err == nil || len(lines) != 1 || !strings.Contains(lines[0], "VITALS_TOKEN") || !strings.Contains(lines[0], "--insecure") {
 		t.Fatalf("err %v, output %q", err, out)

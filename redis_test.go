@@ -46,7 +46,10 @@ func openRedisSSE(t *testing.T, url, lastID string) *redisSSE {
 		t.Fatalf("GET %s: %s", url, resp.Status)
 	}
 	s := &redisSSE{events: make(chan redisSSEEvent, 4096), pings: make(chan struct{}, 1024), resp: resp}
-	t.Cleanup(func() { resp.Body.Close() })
+	// The reader ends when the body is closed at cleanup; gone also frees
+	// it if the events buffer is full with nobody reading.
+	gone := make(chan struct{})
+	t.Cleanup(func() { close(gone); resp.Body.Close() })
 	go func() {
 		defer close(s.events)
 		sc := bufio.NewScanner(resp.Body)
@@ -57,7 +60,11 @@ func openRedisSSE(t *testing.T, url, lastID string) *redisSSE {
 			switch {
 			case line == "":
 				if e.Event != "" || e.Data != "" {
-					s.events <- e
+					select {
+					case s.events <- e:
+					case <-gone:
+						return
+					}
 				}
 				e = redisSSEEvent{}
 			case strings.HasPrefix(line, ":"):

@@ -113,10 +113,16 @@ func TestSecondProcessOnSameDataDirFailsClearly(t *testing.T) {
 	dir := t.TempDir()
 	startVitals(t, dir)
 	cmd := exec.Command(vitalsBinary(t), "--addr", freeAddr(t), "--data-dir", dir)
+	var buf lockedBuffer
+	cmd.Stdout, cmd.Stderr = &buf, &buf
+	// Start here, so the timeout path below reads cmd.Process after it was
+	// set; the goroutine only waits.
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
 	done := make(chan struct{})
-	var out []byte
 	var err error
-	go func() { out, err = cmd.CombinedOutput(); close(done) }()
+	go func() { err = cmd.Wait(); close(done) }()
 	select {
 	case <-done:
 	case <-time.After(30 * time.Second):
@@ -124,7 +130,8 @@ func TestSecondProcessOnSameDataDirFailsClearly(t *testing.T) {
 		<-done
 		t.Fatal("second vitals on a locked data dir hung")
 	}
-	if err == nil || !strings.Contains(string(out), "locked by another process") || !strings.Contains(string(out), dir) {
+	out := buf.String()
+	if err == nil || !strings.Contains(out, "locked by another process") || !strings.Contains(out, dir) {
 		t.Fatalf("err %v, output %s", err, out)
 	}
 }

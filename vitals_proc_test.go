@@ -24,6 +24,15 @@ var (
 	binErr  error
 )
 
+// TestMain removes the binary vitalsBinary built, once every test is done.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binPath != "" {
+		os.RemoveAll(filepath.Dir(binPath))
+	}
+	os.Exit(code)
+}
+
 // vitalsBinary builds the program once per `go test` run.
 func vitalsBinary(t testing.TB) string {
 	t.Helper()

@@ -234,3 +234,31 @@ func TestParseNoAllocs(t *testing.T) {
 		t.Errorf("after an epoch change: %q, %q", e.format(a), e.format(b))
 	}
 }
+
+// TestLoopbackOnly checks every URL the run contacts is on loopback.
+func TestLoopbackOnly(t *testing.T) {
+	for _, args := range [][]string{
+		{"-url", "http://127.0.0.1:8080"},
+		{"-url", "http://127.0.0.2:8080"},
+		{"-url", "http://localhost:8080"},
+		{"-url", "http://[::1]:8080"},
+		{"-urls", "http://127.0.0.1:1,http://127.0.0.1:2"},
+		{"-pprof", "http://127.0.0.1:6060"},
+	} {
+		if _, err := parseFlags(args); err != nil {
+			t.Errorf("%v: %v", args, err)
+		}
+	}
+	for _, args := range [][]string{
+		{"-url", "http://127.evil.example:8080"},
+		{"-url", "http://10.0.0.1:8080"},
+		{"-url", "https://127.0.0.1:8080"},
+		{"-urls", "http://127.0.0.1:1,http://127.evil.example:2"},
+		{"-pprof", "http://127.evil.example:6060"},
+		{"-pprof", "http://192.0.2.1:6060"},
+	} {
+		if _, err := parseFlags(args); err == nil {
+			t.Errorf("%v: accepted", args)
+		}
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -105,7 +106,7 @@ func parseFlags(args []string) (Config, error) {
 	fs.StringVar(&c.Names, "names", "cpu,memory,load,disk,network", "topic names (for -truth ticks)")
 	fs.IntVar(&c.PID, "pid", 0, "server pid: report its RSS and CPU from /proc")
 	fs.StringVar(&c.PIDs, "pids", "", "comma-separated pids read like -pid, reported in order as \"servers\" (the first len(-urls) are the servers of -urls, in order)")
-	fs.StringVar(&c.Pprof, "pprof", "", "server pprof base URL (its --pprof), for goroutines and heap")
+	fs.StringVar(&c.Pprof, "pprof", "", "server pprof base URL (its --pprof; loopback only), for goroutines and heap")
 	fs.DurationVar(&c.Settle, "settle", 0, "after closing every stream, wait this long and read the server again")
 	fs.IntVar(&c.PerSource, "per-source", 20000, "streams per loopback source address (127.0.0.1, then .2, .3, ...)")
 	fs.DurationVar(&c.MaxTime, "max-time", 20*time.Minute, "hard cap on the whole run")
@@ -124,15 +125,21 @@ func (c *Config) check() error {
 		c.urls = strings.Split(c.URLs, ",")
 		c.URL = c.urls[0]
 	}
+	urlFlag := "-url"
+	if c.URLs != "" {
+		urlFlag = "-urls"
+	}
 	for _, raw := range c.urls {
-		u, err := url.Parse(raw)
-		if err != nil || u.Scheme != "http" {
-			return fmt.Errorf("-url %q: want http://127.x.x.x:port", raw)
-		}
-		if !strings.HasPrefix(u.Hostname(), "127.") && u.Hostname() != "localhost" {
-			return fmt.Errorf("-url %q: loopback only", raw)
+		u, err := loopbackURL(urlFlag, raw)
+		if err != nil {
+			return err
 		}
 		c.addrs = append(c.addrs, u.Host)
+	}
+	if c.Pprof != "" {
+		if _, err := loopbackURL("-pprof", c.Pprof); err != nil {
+			return err
+		}
 	}
 	c.host = c.addrs[0]
 	if c.Hosts != "" {
@@ -173,6 +180,20 @@ func (c *Config) check() error {
 		return fmt.Errorf("-names: at most %d", maxTopics)
 	}
 	return nil
+}
+
+// loopbackURL parses an http URL the run will contact and refuses any
+// host but a loopback address or localhost.
+func loopbackURL(flagName, raw string) (*url.URL, error) {
+	u, err := url.Parse(raw)
+	if err != nil || u.Scheme != "http" {
+		return nil, fmt.Errorf("%s %q: want http://127.x.x.x:port", flagName, raw)
+	}
+	host := u.Hostname()
+	if ip := net.ParseIP(host); (ip == nil || !ip.IsLoopback()) && host != "localhost" {
+		return nil, fmt.Errorf("%s %q: loopback only", flagName, raw)
+	}
+	return u, nil
 }
 
 // Result is what one run measured. Durations are in milliseconds.

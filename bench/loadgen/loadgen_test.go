@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"io"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"strconv"
@@ -260,5 +261,31 @@ func TestLoopbackOnly(t *testing.T) {
 		if _, err := parseFlags(args); err == nil {
 			t.Errorf("%v: accepted", args)
 		}
+	}
+}
+
+// TestRunStopsOnCancel checks that cancelling the run's context cuts the
+// window, the grace, the slow drain and the settle short.
+func TestRunStopsOnCancel(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		w.WriteHeader(http.StatusOK)
+		w.(http.Flusher).Flush()
+		<-r.Context().Done()
+	}))
+	defer srv.Close()
+	cfg, err := parseFlags([]string{"-url", srv.URL, "-streams", "5", "-slow", "1", "-hold", "1m", "-grace", "1m",
+		"-slow-drain", "1m", "-settle", "1m", "-truth", "ticks", "-label", "cancel"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	began := time.Now()
+	if _, err := run(ctx, cfg, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(began); d > 10*time.Second {
+		t.Errorf("run took %v after its context ended", d)
 	}
 }

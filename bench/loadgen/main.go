@@ -393,13 +393,11 @@ func run(ctx context.Context, cfg Config, log io.Writer) (*Result, error) {
 	rampStart := time.Now()
 	pace := time.Second / time.Duration(cfg.RampRate)
 	for i, s := range streams[:cfg.Streams] {
-		start(s)
-		if wait := time.Until(rampStart.Add(time.Duration(i+1) * pace)); wait > 0 {
-			select {
-			case <-ctx.Done():
-			case <-time.After(wait):
-			}
+		if ctx.Err() != nil {
+			break // the streams not started hold nothing
 		}
+		start(s)
+		sleepCtx(ctx, time.Until(rampStart.Add(time.Duration(i+1)*pace)))
 	}
 	ramp.Wait()
 	res.RampMS = durMS(time.Since(rampStart))
@@ -466,16 +464,14 @@ func run(ctx context.Context, cfg Config, log io.Writer) (*Result, error) {
 			heads[k] = h
 		}
 	}
-	time.Sleep(cfg.Grace)
+	sleepCtx(ctx, cfg.Grace)
 	if cfg.Slow > 0 {
 		close(r.slowRelease)
-		time.Sleep(cfg.SlowDrain + 500*time.Millisecond)
+		sleepCtx(ctx, cfg.SlowDrain+500*time.Millisecond)
 	}
 	stopStreams()
 	wg.Wait()
-	if cfg.Settle > 0 {
-		time.Sleep(cfg.Settle)
-	}
+	sleepCtx(ctx, cfg.Settle)
 	mon.after(srv)
 	res.Server = srv
 
@@ -517,6 +513,19 @@ func run(ctx context.Context, cfg Config, log io.Writer) (*Result, error) {
 	r.errs.mu.Unlock()
 	slices.Sort(res.Errors)
 	return res, nil
+}
+
+// sleepCtx waits for d or until ctx ends, whichever is first.
+func sleepCtx(ctx context.Context, d time.Duration) {
+	if d <= 0 {
+		return
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
 }
 
 // urlOf is the URL index stream n uses: round-robin.

@@ -33,19 +33,7 @@ func TestFanOutExact(t *testing.T) {
 	// 200 ms ticks: five times the product's rate, so the 10 s window
 	// carries 50 ticks per stream.
 	const interval = 200 * time.Millisecond
-	h, err := handlers.New(handlers.Config{
-		Events: b, Host: handlers.HostInfo{Hostname: "loadgen-test", OS: "linux", CPUs: 2},
-		Instance: "test", Interval: interval, Retention: time.Hour, Retry: time.Second, Heartbeat: time.Minute,
-		Static: fstest.MapFS{
-			"vendor/uPlot.esm.js":  {Data: []byte("export default {}")},
-			"vendor/uPlot.min.css": {Data: []byte("")},
-		},
-		Health: func() error { return nil },
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(h)
+	srv := httptest.NewServer(testHandler(t, b, "loadgen-test", interval))
 
 	// The publisher stands in for the sampler; the test owns it.
 	stop, wg := startPublisher(b, topics, interval)
@@ -97,19 +85,7 @@ func TestSpreadOverURLsExact(t *testing.T) {
 	var urls []string
 	var srvs []*httptest.Server
 	for range 2 {
-		h, err := handlers.New(handlers.Config{
-			Events: b, Host: handlers.HostInfo{Hostname: "h0", OS: "linux", CPUs: 2},
-			Instance: "test", Interval: interval, Retention: time.Hour, Retry: time.Second, Heartbeat: time.Minute,
-			Static: fstest.MapFS{
-				"vendor/uPlot.esm.js":  {Data: []byte("export default {}")},
-				"vendor/uPlot.min.css": {Data: []byte("")},
-			},
-			Health: func() error { return nil },
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		srv := httptest.NewServer(h)
+		srv := httptest.NewServer(testHandler(t, b, "h0", interval))
 		srvs = append(srvs, srv)
 		urls = append(urls, srv.URL)
 	}
@@ -164,6 +140,24 @@ func TestRedisIDs(t *testing.T) {
 			t.Errorf("parse(%q) ok", bad)
 		}
 	}
+}
+
+// testHandler is the real handlers over broker b, for host hostname.
+func testHandler(t *testing.T, b *history.Broker, hostname string, interval time.Duration) http.Handler {
+	t.Helper()
+	h, err := handlers.New(handlers.Config{
+		Events: b, Host: handlers.HostInfo{Hostname: hostname, OS: "linux", CPUs: 2},
+		Instance: "test", Interval: interval, Retention: time.Hour, Retry: time.Second, Heartbeat: time.Minute,
+		Static: fstest.MapFS{
+			"vendor/uPlot.esm.js":  {Data: []byte("export default {}")},
+			"vendor/uPlot.min.css": {Data: []byte("")},
+		},
+		Health: func() error { return nil },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
 }
 
 // startPublisher publishes one tick of every topic each interval, standing

@@ -48,6 +48,10 @@ type opts struct {
 	benchDur string
 }
 
+// httpClient makes every request the report sends to the servers it
+// started: a server that hangs must not hang the report.
+var httpClient = &http.Client{Timeout: 5 * time.Second}
+
 func main() {
 	var o opts
 	var fan string
@@ -218,7 +222,7 @@ func (s *server) start(ctx context.Context) error {
 				time.Sleep(1500 * time.Millisecond) // the sampler's first ticks
 				return nil
 			}
-		} else if resp, err := http.Get(health); err == nil {
+		} else if resp, err := httpClient.Get(health); err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
 				return nil

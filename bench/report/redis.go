@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -272,10 +271,9 @@ func stopAll(vs []*server) {
 }
 
 func waitHosts(ctx context.Context, base string, want int, limit time.Duration) error {
-	c := http.Client{Timeout: 5 * time.Second}
 	var last string
 	for deadline := time.Now().Add(limit); time.Now().Before(deadline) && ctx.Err() == nil; time.Sleep(200 * time.Millisecond) {
-		resp, err := c.Get(base + "/api/hosts")
+		resp, err := httpClient.Get(base + "/api/hosts")
 		if err != nil {
 			last = err.Error()
 			continue

@@ -86,7 +86,7 @@ var bucketRe = regexp.MustCompile(`^(\w*sample\w*)_bucket\{(?:.*,)?le="([^"]+)"(
 
 func scrapeSampleMetrics(base string) sampleMetrics {
 	var m sampleMetrics
-	resp, err := http.Get(base + "/metrics")
+	resp, err := httpClient.Get(base + "/metrics")
 	if err != nil {
 		m.err = err.Error()
 		return m

@@ -117,6 +117,9 @@ func run(ctx context.Context, addr string, interval time.Duration) error {
 		c.Header("Cache-Control", "no-cache")
 		ch := h.add()
 		defer h.remove(ch)
+		// Send the response head now, not with the first tick: a client
+		// (and the load generator's dial slots) waits for it.
+		c.Writer.Flush()
 		for {
 			select {
 			case <-c.Request.Context().Done():

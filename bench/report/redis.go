@@ -5,17 +5,16 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"vitals/history"
+	"vitals/internal/redistest"
 )
 
 // The Redis scale-out scenario (issue 6, docs/scale-out.md): ten vitals
@@ -23,11 +22,10 @@ import (
 // throwaway redis-server; two of them, h0 and h1, also serve 10,000
 // streams between them, every stream reading one of the ten hosts.
 const (
-	redisHosts     = 10
-	redisServing   = 2
-	redisStreams   = 10000
-	redisInterval  = time.Second
-	redisStreamKey = "vitals:{%s}:events" // docs/scale-out.md
+	redisHosts    = 10
+	redisServing  = 2
+	redisStreams  = 10000
+	redisInterval = time.Second
 )
 
 // redisReport is what the scenario measured.
@@ -56,95 +54,25 @@ type streamStat struct {
 	memUsage      int64   // MEMORY USAGE key SAMPLES 0
 }
 
-// redisServer is a redis-server this run started, the way
-// internal/redistest starts one (that package is built on testing.TB):
-// a free loopback port, no persistence, files in a temp dir, stopped by
-// its PID.
-type redisServer struct {
-	addr   string
-	url    string
-	cmd    *exec.Cmd
-	exited chan struct{}
-}
-
-func startRedis(ctx context.Context, dir string) (*redisServer, error) {
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
+// startRedis starts the scenario's throwaway redis-server, as the tests
+// do: a free loopback port, no persistence, its files in dir.
+func startRedis(dir string) (*redistest.Server, error) {
+	s, err := redistest.Launch(dir)
+	if errors.Is(err, redistest.ErrNotInstalled) {
 		return nil, errors.New("redis-server not found on PATH (Debian's redis-server package): the Redis scenario needs it")
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, err
-	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
-	if err := os.MkdirAll(dir, 0o750); err != nil {
-		return nil, err
-	}
-	s := &redisServer{addr: "127.0.0.1:" + strconv.Itoa(port)}
-	s.url = "redis://" + s.addr + "/0"
-	s.cmd = exec.Command(bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1",
-		"--save", "", "--appendonly", "no", "--daemonize", "no", "--loglevel", "warning")
-	s.cmd.Dir = dir
-	log, err := os.Create(filepath.Join(dir, "redis.log"))
-	if err != nil {
-		return nil, err
-	}
-	defer log.Close() // the child has its own copy
-	s.cmd.Stdout, s.cmd.Stderr = log, log
-	if err := s.cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start redis-server: %w", err)
-	}
-	s.exited = make(chan struct{})
-	go func() { // owned by s: stop waits for it
-		s.cmd.Wait()
-		close(s.exited)
-	}()
-	c := redis.NewClient(&redis.Options{Addr: s.addr, MaxRetries: -1})
-	defer c.Close()
-	for deadline := time.Now().Add(10 * time.Second); ; {
-		pctx, cancel := context.WithTimeout(ctx, time.Second)
-		err := c.Ping(pctx).Err()
-		cancel()
-		if err == nil {
-			return s, nil
-		}
-		if time.Now().After(deadline) || ctx.Err() != nil {
-			s.stop()
-			out, _ := os.ReadFile(filepath.Join(dir, "redis.log"))
-			return nil, fmt.Errorf("redis-server on %s did not answer PING: %v\n%s", s.addr, err, out)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
-func (s *redisServer) pid() int { return s.cmd.Process.Pid }
-
-// stop ends the server: SIGTERM to its PID, SIGKILL after 5 s.
-func (s *redisServer) stop() {
-	select {
-	case <-s.exited:
-		return
-	default:
-	}
-	s.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-s.exited:
-	case <-time.After(5 * time.Second):
-		s.cmd.Process.Kill()
-		<-s.exited
-	}
+	return s, err
 }
 
 // redisScaleOut runs the scenario; see the constants above.
 func redisScaleOut(ctx context.Context, rep *report) error {
 	began := time.Now()
-	rs, err := startRedis(ctx, filepath.Join(rep.o.workDir, "redis"))
+	rs, err := startRedis(filepath.Join(rep.o.workDir, "redis"))
 	if err != nil {
 		return err
 	}
-	defer rs.stop()
-	rc := redis.NewClient(&redis.Options{Addr: rs.addr})
+	defer rs.Close()
+	rc := redis.NewClient(&redis.Options{Addr: rs.Addr})
 	defer rc.Close()
 	out := &redisReport{}
 	info, err := redisInfo(ctx, rc, "server")
@@ -162,7 +90,7 @@ func redisScaleOut(ctx context.Context, rep *report) error {
 		name := "h" + strconv.Itoa(i)
 		out.hosts = append(out.hosts, name)
 		srv, err := rep.startVitals(ctx, rep.dataDir("redis-"+name), "",
-			"--redis", rs.url, "--name", name, "--interval", redisInterval.String())
+			"--redis", rs.URL, "--name", name, "--interval", redisInterval.String())
 		if err != nil {
 			return fmt.Errorf("start vitals --name %s: %w", name, err)
 		}
@@ -180,7 +108,7 @@ func redisScaleOut(ctx context.Context, rep *report) error {
 		urls = append(urls, v.url)
 		pids = append(pids, strconv.Itoa(v.pid()))
 	}
-	pids = append(pids, strconv.Itoa(rs.pid()))
+	pids = append(pids, strconv.Itoa(rs.PID()))
 	for _, v := range vs[redisServing:] {
 		pids = append(pids, strconv.Itoa(v.pid()))
 	}
@@ -224,7 +152,7 @@ func redisScaleOut(ctx context.Context, rep *report) error {
 // sets them), reads MEMORY USAGE and deletes it. Read after every other
 // figure, so it changes none.
 func hourReplica(ctx context.Context, rc *redis.Client, host string) (entries, usage int64, err error) {
-	msgs, err := rc.XRange(ctx, fmt.Sprintf(redisStreamKey, host), "-", "+").Result()
+	msgs, err := rc.XRange(ctx, history.StreamKey(host), "-", "+").Result()
 	if err != nil || len(msgs) == 0 {
 		return 0, 0, fmt.Errorf("XRANGE %s: %v (%d entries)", host, err, len(msgs))
 	}
@@ -330,7 +258,7 @@ func usedMemory(ctx context.Context, rc *redis.Client) (int64, error) {
 // streamStats reads one host's stream: length, first and last entry,
 // and MEMORY USAGE with every node counted (SAMPLES 0).
 func streamStats(ctx context.Context, rc *redis.Client, host string) (streamStat, error) {
-	key := fmt.Sprintf(redisStreamKey, host)
+	key := history.StreamKey(host)
 	st := streamStat{host: host}
 	xi, err := rc.XInfoStream(ctx, key).Result()
 	if err != nil {

@@ -260,6 +260,12 @@ func TestRedisRestartLosesNoTick(t *testing.T) {
 	if !slices.Equal(got, tickIDs(1, 8)) {
 		t.Errorf("after restart: %v\nwant %v", got, tickIDs(1, 8))
 	}
+	// The reader can see the flushed ticks before the publisher has taken
+	// them off its buffer (that happens when the write returns): give the
+	// publisher its moment before checking its own figures.
+	for deadline := time.Now().Add(10 * time.Second); (pub.Buffered() != 0 || pub.Err() != nil) && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+	}
 	if pub.Err() != nil || hub.Err() != nil {
 		t.Errorf("still failing: %v / %v", pub.Err(), hub.Err())
 	}

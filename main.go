@@ -22,6 +22,7 @@ import (
 
 	"vitals/handlers"
 	"vitals/history"
+	"vitals/internal/telemetry"
 	"vitals/metrics"
 	"vitals/static"
 )
@@ -55,7 +56,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	log := newLogger(stderr, cfg.LogFormat, cfg.LogLevel)
 	mopts := metrics.Options{Logger: log, HostProc: cfg.HostProc, HostSys: cfg.HostSys, HostEtc: cfg.HostEtc}
 
-	tel := newTelemetry(log)
+	tel := telemetry.New(log)
 	host, err := metrics.ReadHost(ctx, mopts)
 	if err != nil {
 		return fmt.Errorf("read host info: %w", err)
@@ -87,7 +88,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			return err
 		}
 		defer rh.Close()
-		tel.watchRedis(rh.pub.Stats, rh.hub.Following)
+		tel.WatchRedis(rh.pub.Stats, rh.hub.Following)
 		sources, publish = rh, rh.Publish
 	} else {
 		broker, err = history.Open(history.Options{
@@ -96,12 +97,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			Retention:         cfg.History,
 			MaxBytes:          cfg.HistoryBytes,
 			Logger:            log,
-			ObserveStoreWrite: tel.observeStore,
+			ObserveStoreWrite: tel.ObserveStore,
 		})
 		if err != nil {
 			return err
 		}
-		tel.watchBroker(broker.Stats, broker.Latest)
+		tel.WatchBroker(broker.Stats, broker.Latest)
 		defer broker.Close()
 		events, stats = broker, broker.Stats
 		// Store errors are logged by the broker; the tick still went out
@@ -113,7 +114,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		Interval:   cfg.Interval,
 		Collectors: collectors,
 		Logger:     log,
-		Observe:    tel.observeSample,
+		Observe:    tel.ObserveSample,
 		Publish: func(t time.Time, readings []metrics.Reading) {
 			samples := make([]history.Sample, len(readings))
 			for i, r := range readings {
@@ -146,7 +147,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			CORSOrigins: cfg.CORSOrigins, LoopbackOnly: isLoopbackAddr(cfg.Addr), AllowedHosts: cfg.AllowedHosts,
 		},
 		Limits:   handlers.Limits{MaxClients: cfg.MaxClients},
-		Metrics:  tel.handler(),
+		Metrics:  tel.Handler(),
 		Observer: tel,
 	})
 	if err != nil {

@@ -1,4 +1,4 @@
-package main
+package telemetry
 
 import (
 	"encoding/json"
@@ -18,11 +18,11 @@ import (
 	"vitals/history"
 )
 
-// telemetry is what /metrics serves: a registry of its own (nothing
+// Telemetry is what /metrics serves: a registry of its own (nothing
 // registers globally), the two histograms fed by the sampler and the
 // store, the stream counters fed by the handlers, and collectors that read
 // the broker at scrape time.
-type telemetry struct {
+type Telemetry struct {
 	reg         *prometheus.Registry
 	sampleDur   prometheus.Histogram
 	storeDur    prometheus.Histogram
@@ -37,8 +37,10 @@ type telemetry struct {
 // tail (a stalled disk, a slow /proc) lands in the upper buckets.
 var durationBuckets = prometheus.ExponentialBuckets(50e-6, 2.5, 11)
 
-func newTelemetry(log *slog.Logger) *telemetry {
-	t := &telemetry{
+// New returns an empty registry with the process and Go runtime collectors
+// and vitals' own histograms and stream counters registered.
+func New(log *slog.Logger) *Telemetry {
+	t := &Telemetry{
 		reg: prometheus.NewRegistry(),
 		sampleDur: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name: "vitals_sample_duration_seconds", Help: "Time to take one full sample of every collector.",
@@ -71,18 +73,18 @@ func newTelemetry(log *slog.Logger) *telemetry {
 	return t
 }
 
-// watchBroker adds the metrics read from the broker at scrape time: its
+// WatchBroker adds the metrics read from the broker at scrape time: its
 // totals and the host gauges of the newest events.
-func (t *telemetry) watchBroker(stats func() history.Stats, latest func() []*history.Event) {
+func (t *Telemetry) WatchBroker(stats func() history.Stats, latest func() []*history.Event) {
 	t.reg.MustRegister(newBrokerCollector(stats), hostCollector{latest: latest})
 }
 
-// watchRedis adds the --redis mode's metrics, read at scrape time: the
+// WatchRedis adds the --redis mode's metrics, read at scrape time: the
 // publisher's local buffer (how close an outage is to losing ticks) and
 // its failed writes, and how many hosts this instance follows (each is one
 // reader holding a Redis connection in XREAD BLOCK). The broker metrics
 // don't apply there: there is no broker.
-func (t *telemetry) watchRedis(pub func() history.PublisherStats, following func() int) {
+func (t *Telemetry) WatchRedis(pub func() history.PublisherStats, following func() int) {
 	gauge := func(name, help string, get func() float64) prometheus.Collector {
 		return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, get)
 	}
@@ -103,19 +105,23 @@ func (t *telemetry) watchRedis(pub func() history.PublisherStats, following func
 	)
 }
 
-func (t *telemetry) handler() http.Handler { return promhttp.HandlerFor(t.reg, t.handlerOpts) }
+// Handler serves the registry in the Prometheus text format.
+func (t *Telemetry) Handler() http.Handler { return promhttp.HandlerFor(t.reg, t.handlerOpts) }
 
-func (t *telemetry) observeSample(d time.Duration) { t.sampleDur.Observe(d.Seconds()) }
-func (t *telemetry) observeStore(d time.Duration)  { t.storeDur.Observe(d.Seconds()) }
+// ObserveSample records how long one full sample of every collector took.
+func (t *Telemetry) ObserveSample(d time.Duration) { t.sampleDur.Observe(d.Seconds()) }
+
+// ObserveStore records how long one tick took to commit to the history file.
+func (t *Telemetry) ObserveStore(d time.Duration) { t.storeDur.Observe(d.Seconds()) }
 
 // StreamOpened, StreamClosed and StreamRefused implement
-// handlers.StreamObserver.
-func (t *telemetry) StreamOpened(topics string) { t.streams.WithLabelValues(topics).Inc() }
-func (t *telemetry) StreamClosed(topics, reason string) {
+// Handlers.StreamObserver.
+func (t *Telemetry) StreamOpened(topics string) { t.streams.WithLabelValues(topics).Inc() }
+func (t *Telemetry) StreamClosed(topics, reason string) {
 	t.streams.WithLabelValues(topics).Dec()
 	t.closed.WithLabelValues(reason).Inc()
 }
-func (t *telemetry) StreamRefused() { t.refused.Inc() }
+func (t *Telemetry) StreamRefused() { t.refused.Inc() }
 
 // brokerCollector turns the broker's running totals into metrics at
 // scrape time.

@@ -1,4 +1,4 @@
-package main
+package telemetry
 
 import (
 	"io"
@@ -45,22 +45,22 @@ func TestHostGauges(t *testing.T) {
 }
 
 func TestTelemetryScrape(t *testing.T) {
-	tel := newTelemetry(slog.New(slog.DiscardHandler))
-	tel.watchBroker(
+	tel := New(slog.New(slog.DiscardHandler))
+	tel.WatchBroker(
 		func() history.Stats { return history.Stats{Published: 7, Events: 5, Bytes: 900, Dropped: 1} },
 		func() []*history.Event {
 			return []*history.Event{{Topic: "cpu", Data: []byte(`{"t":1,"total":42,"cores":[1,2]}`)},
 				{Topic: "load", Data: []byte(`{"t":1,"load1":null,"cpus":2}`)}}
 		})
-	tel.observeSample(300 * time.Microsecond)
-	tel.observeStore(2 * time.Millisecond)
+	tel.ObserveSample(300 * time.Microsecond)
+	tel.ObserveStore(2 * time.Millisecond)
 	tel.StreamOpened("cpu,memory")
 	tel.StreamOpened("all")
 	tel.StreamClosed("all", "slow")
 	tel.StreamRefused()
 
 	rec := httptest.NewRecorder()
-	tel.handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	tel.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
 	body, _ := io.ReadAll(rec.Body)
 	out := string(body)
 	if rec.Code != 200 {
@@ -83,14 +83,14 @@ func TestTelemetryScrape(t *testing.T) {
 }
 
 func TestTelemetryRedis(t *testing.T) {
-	tel := newTelemetry(slog.New(slog.DiscardHandler))
-	tel.watchRedis(
+	tel := New(slog.New(slog.DiscardHandler))
+	tel.WatchRedis(
 		func() history.PublisherStats {
 			return history.PublisherStats{Buffered: 12, Capacity: 600, WriteErrors: 3, Dropped: 2}
 		},
 		func() int { return 4 })
 	rec := httptest.NewRecorder()
-	tel.handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	tel.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
 	out := rec.Body.String()
 	for _, want := range []string{
 		"vitals_redis_buffered_ticks 12", "vitals_redis_buffer_capacity_ticks 600", "vitals_redis_write_errors_total 3",

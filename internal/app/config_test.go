@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"errors"
@@ -77,7 +77,7 @@ func TestParseConfigRejects(t *testing.T) {
 func TestParseConfigHelp(t *testing.T) {
 	var out strings.Builder
 	_, err := parseConfig([]string{"-h"}, env(), &out)
-	if !errors.Is(err, errHelp) || !strings.Contains(out.String(), "-interval") {
+	if !errors.Is(err, ErrHelp) || !strings.Contains(out.String(), "-interval") {
 		t.Fatalf("err %v, usage %q", err, out.String())
 	}
 }

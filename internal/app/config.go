@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"errors"
@@ -34,8 +34,9 @@ type Config struct {
 // sample reads a dozen /proc files, and below 50 ms that becomes real load.
 const minInterval = 50 * time.Millisecond
 
-// errHelp is returned for -h/--help after the usage was printed.
-var errHelp = errors.New("help requested")
+// ErrHelp is returned for -h/--help after the usage was printed: the
+// caller exits with status 0.
+var ErrHelp = errors.New("help requested")
 
 // parseConfig reads flags from args and, for each flag not given, the
 // environment variable VITALS_<NAME> (dashes become underscores). The flag
@@ -72,7 +73,7 @@ func parseConfig(args []string, getenv func(string) string, usage io.Writer) (Co
 			fmt.Fprintln(usage, "Usage: vitals [flags]  (each flag also reads VITALS_<NAME>)")
 			fs.SetOutput(usage)
 			fs.PrintDefaults()
-			return c, errHelp
+			return c, ErrHelp
 		}
 		return c, errors.New(strings.Replace(err.Error(), "flag -", "--", 1))
 	}

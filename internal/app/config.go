@@ -5,8 +5,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
-	"strconv"
+	"os"
 	"strings"
 	"time"
 )
@@ -58,11 +59,11 @@ func parseConfig(args []string, getenv func(string) string, usage io.Writer) (Co
 	fs.SetOutput(io.Discard)
 	fs.StringVar(&c.Addr, "addr", c.Addr, "listen address (host:port)")
 	fs.StringVar(&c.DataDir, "data-dir", c.DataDir, "directory for the history file")
-	fs.DurationVar(&c.Interval, "interval", c.Interval, "sampling interval (at least 50ms)")
-	fs.DurationVar(&c.History, "history", c.History, "how much history to keep (at least one interval)")
-	fs.Var((*byteSize)(&c.HistoryBytes), "history-bytes", "cap on history size, e.g. 64MiB")
-	fs.Var((*millis)(&c.Retry), "retry", "reconnect delay sent to browsers: milliseconds or a duration")
-	fs.DurationVar(&c.Heartbeat, "heartbeat", c.Heartbeat, "keep-alive comment interval on idle streams")
+	fs.Var((*duration)(&c.Interval), "interval", "time between samples: a `duration` of at least 50ms")
+	fs.Var((*duration)(&c.History), "history", "how much history to keep: a `duration` of at least one interval")
+	fs.Var((*byteSize)(&c.HistoryBytes), "history-bytes", "cap on the history's `size`")
+	fs.Var((*millis)(&c.Retry), "retry", "reconnect delay sent to browsers: `milliseconds` or a duration")
+	fs.Var((*duration)(&c.Heartbeat), "heartbeat", "keep-alive comment `interval` on idle streams")
 	fs.TextVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error")
 	fs.StringVar(&c.Pprof, "pprof", "", "serve net/http/pprof on this loopback address, e.g. 127.0.0.1:6060 (off by default)")
 	c.Operations.addFlags(fs)
@@ -75,7 +76,7 @@ func parseConfig(args []string, getenv func(string) string, usage io.Writer) (Co
 			fs.PrintDefaults()
 			return c, ErrHelp
 		}
-		return c, errors.New(strings.Replace(err.Error(), "flag -", "--", 1))
+		return c, flagError(fs, err)
 	}
 	if fs.NArg() > 0 {
 		return c, fmt.Errorf("unexpected argument %q (flags start with --)", fs.Arg(0))
@@ -130,47 +131,26 @@ func (c Config) validate() error {
 	return nil
 }
 
-// byteSize parses "67108864", "64MiB", "512KiB", "1GiB" (also KB/MB/GB,
-// read as powers of 1024 too: nobody sizes a history in powers of ten).
-type byteSize int64
-
-func (b *byteSize) String() string { return strconv.FormatInt(int64(*b), 10) }
-
-func (b *byteSize) Set(s string) error {
-	num := strings.TrimSpace(s)
-	mult := int64(1)
-	for _, u := range []struct {
-		suffix string
-		mult   int64
-	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"KB", 1 << 10}, {"MB", 1 << 20}, {"GB", 1 << 30}, {"B", 1}} {
-		if strings.HasSuffix(strings.ToUpper(num), strings.ToUpper(u.suffix)) {
-			num, mult = strings.TrimSpace(num[:len(num)-len(u.suffix)]), u.mult
-			break
+// checkDataDir makes --data-dir if it is missing and proves it writable
+// with a scratch file, so that a wrong directory stops the start with one
+// line naming the flag, the path once, and what to do (the store's own
+// errors name the file and say nothing of the flag).
+func checkDataDir(dir string) error {
+	fail := func(err error) error {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err // the path is named once, below
 		}
+		return fmt.Errorf("--data-dir %s is not a writable directory (%v): create it, fix its owner, or point --data-dir (VITALS_DATA_DIR) elsewhere", dir, err)
 	}
-	n, err := strconv.ParseInt(num, 10, 64)
-	if err != nil || n < 0 || n > (1<<62)/mult {
-		return fmt.Errorf("want a size like 64MiB, got %q", s)
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return fail(err)
 	}
-	*b = byteSize(n * mult)
-	return nil
-}
-
-// millis parses a plain number of milliseconds (as SSE's retry field is
-// written) or a Go duration.
-type millis time.Duration
-
-func (m *millis) String() string { return strconv.FormatInt(time.Duration(*m).Milliseconds(), 10) }
-
-func (m *millis) Set(s string) error {
-	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
-		*m = millis(time.Duration(n) * time.Millisecond)
-		return nil
-	}
-	d, err := time.ParseDuration(s)
+	f, err := os.CreateTemp(dir, ".vitals-write-check-*")
 	if err != nil {
-		return fmt.Errorf("want milliseconds or a duration like 2s, got %q", s)
+		return fail(err)
 	}
-	*m = millis(d)
-	return nil
+	name := f.Name()
+	f.Close()
+	return os.Remove(name)
 }

@@ -31,7 +31,7 @@ func (s *ScaleOut) addFlags(fs *flag.FlagSet) {
 	s.RedisBuffer = defaultRedisBuffer
 	fs.StringVar(&s.Redis, "redis", "", "keep history in Redis Streams instead of bbolt: redis://[:password@]host:6379/0 or rediss://... (docs/scale-out.md)")
 	fs.StringVar(&s.Name, "name", "", "host name to publish this machine as (default: its host name)")
-	fs.DurationVar(&s.RedisBuffer, "redis-buffer", s.RedisBuffer, "how much sampling to hold while Redis is unreachable")
+	fs.Var((*duration)(&s.RedisBuffer), "redis-buffer", "how much sampling to hold while Redis is unreachable (a `duration`)")
 }
 
 // finish checks the scale-out settings once flags and environment are in.

@@ -3,6 +3,8 @@ package app
 import (
 	"errors"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -79,5 +81,71 @@ func TestParseConfigHelp(t *testing.T) {
 	_, err := parseConfig([]string{"-h"}, env(), &out)
 	if !errors.Is(err, ErrHelp) || !strings.Contains(out.String(), "-interval") {
 		t.Fatalf("err %v, usage %q", err, out.String())
+	}
+}
+
+func TestFlagMessagesSayWhatToDo(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"typo gets the nearest flag", []string{"--intervall", "1s"}, "unknown flag --intervall: did you mean --interval? (vitals -h lists every flag)"},
+		{"far from any flag", []string{"--colour", "red"}, "unknown flag --colour (vitals -h lists every flag)"},
+		{"duration shows its form", []string{"--interval", "fast"}, `invalid value "fast" for --interval: want a duration like 500ms, 2s or 1m`},
+		{"size shows its form", []string{"--history-bytes", "lots"}, `invalid value "lots" for --history-bytes: want a size like 64MiB, 512KiB or 1GiB`},
+		{"missing value", []string{"--addr"}, "flag needs an argument: --addr"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := parseConfig(tt.args, env(), io.Discard)
+			if err == nil || err.Error() != tt.want {
+				t.Fatalf("err = %v\nwant    %s", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestHelpShowsDefaultsAsTyped(t *testing.T) {
+	var out strings.Builder
+	parseConfig([]string{"-h"}, env(), &out)
+	for _, want := range []string{"(default 64MiB)", "(default 1h)", "(default 10m)", "(default 15s)"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("usage lacks %q:\n%s", want, out.String())
+		}
+	}
+}
+
+func TestFormatDurationAndSize(t *testing.T) {
+	for d, want := range map[time.Duration]string{
+		time.Hour: "1h", 10 * time.Minute: "10m", 90 * time.Second: "1m30s", 1500 * time.Millisecond: "1.5s",
+		500 * time.Millisecond: "500ms", 2*time.Hour + 30*time.Second: "2h0m30s",
+	} {
+		if got := formatDuration(d); got != want {
+			t.Errorf("formatDuration(%v) = %q, want %q", d, got, want)
+		}
+	}
+	for n, want := range map[int64]string{64 << 20: "64MiB", 512 << 10: "512KiB", 1 << 30: "1GiB", 1000: "1000", 1536 << 10: "1536KiB"} {
+		b := byteSize(n)
+		if got := b.String(); got != want {
+			t.Errorf("byteSize(%d) = %q, want %q", n, got, want)
+		}
+	}
+}
+
+func TestCheckDataDir(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "new", "data")
+	if err := checkDataDir(dir); err != nil {
+		t.Fatalf("a missing dir under a writable one: %v", err)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Fatalf("the write check left %v behind", entries)
+	}
+	file := filepath.Join(t.TempDir(), "file")
+	os.WriteFile(file, nil, 0o600)
+	err := checkDataDir(file)
+	if err == nil || !strings.HasPrefix(err.Error(), "--data-dir "+file+" is not a writable directory") ||
+		strings.Count(err.Error(), file) != 1 {
+		t.Fatalf("err = %v: want one line naming --data-dir and the path once", err)
 	}
 }

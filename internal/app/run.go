@@ -73,6 +73,9 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		tel.WatchRedis(rh.pub.Stats, rh.hub.Following)
 		sources, publish = rh, rh.Publish
 	} else {
+		if err := checkDataDir(cfg.DataDir); err != nil {
+			return err
+		}
 		broker, err = history.Open(history.Options{
 			Dir:               cfg.DataDir,
 			Topics:            metrics.Topics(),

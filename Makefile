@@ -12,8 +12,11 @@ VENDOR  := static/vendor/uPlot.esm.js static/vendor/uPlot.min.css
 run: build
 	./$(BIN) $(ARGS)
 
+# -buildvcs=auto stamps the git commit and version into the binary
+# (--version, vitals_build_info) even where GOFLAGS turns stamping off, and
+# still builds outside a git checkout.
 build: assets
-	$(GO) build -o $(BIN) .
+	$(GO) build -buildvcs=auto -o $(BIN) .
 
 # npm ci only when the lock file changed since the last install.
 node_modules/.package-lock.json: package-lock.json package.json

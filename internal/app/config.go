@@ -10,6 +10,8 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"vitals/internal/buildinfo"
 )
 
 // Config is every setting of a vitals process. main builds it from flags
@@ -35,8 +37,8 @@ type Config struct {
 // sample reads a dozen /proc files, and below 50 ms that becomes real load.
 const minInterval = 50 * time.Millisecond
 
-// ErrHelp is returned for -h/--help after the usage was printed: the
-// caller exits with status 0.
+// ErrHelp is returned for -h/--help and --version once the usage or the
+// version was printed: the caller exits with status 0.
 var ErrHelp = errors.New("help requested")
 
 // parseConfig reads flags from args and, for each flag not given, the
@@ -65,6 +67,7 @@ func parseConfig(args []string, getenv func(string) string, usage io.Writer) (Co
 	fs.Var((*millis)(&c.Retry), "retry", "reconnect delay sent to browsers: `milliseconds` or a duration")
 	fs.Var((*duration)(&c.Heartbeat), "heartbeat", "keep-alive comment `interval` on idle streams")
 	fs.TextVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error")
+	showVersion := fs.Bool("version", false, "print the version and exit")
 	fs.StringVar(&c.Pprof, "pprof", "", "serve net/http/pprof on this loopback address, e.g. 127.0.0.1:6060 (off by default)")
 	c.Operations.addFlags(fs)
 	c.ScaleOut.addFlags(fs)
@@ -77,6 +80,11 @@ func parseConfig(args []string, getenv func(string) string, usage io.Writer) (Co
 			return c, ErrHelp
 		}
 		return c, flagError(fs, err)
+	}
+	if *showVersion {
+		b := buildinfo.Read()
+		fmt.Fprintf(usage, "vitals %s (%s)\n", b.Version, b.GoVersion)
+		return c, ErrHelp
 	}
 	if fs.NArg() > 0 {
 		return c, fmt.Errorf("unexpected argument %q (flags start with --)", fs.Arg(0))

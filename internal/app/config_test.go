@@ -149,3 +149,11 @@ func TestCheckDataDir(t *testing.T) {
 		t.Fatalf("err = %v: want one line naming --data-dir and the path once", err)
 	}
 }
+
+func TestVersionFlag(t *testing.T) {
+	var out strings.Builder
+	_, err := parseConfig([]string{"--version"}, env(), &out)
+	if !errors.Is(err, ErrHelp) || !strings.HasPrefix(out.String(), "vitals ") {
+		t.Fatalf("err %v, output %q", err, out.String())
+	}
+}

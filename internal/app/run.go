@@ -16,6 +16,7 @@ import (
 
 	"vitals/handlers"
 	"vitals/history"
+	"vitals/internal/buildinfo"
 	"vitals/internal/telemetry"
 	"vitals/metrics"
 	"vitals/static"
@@ -29,7 +30,8 @@ const shutdownGrace = 4 * time.Second
 // shutdown) or when something fails to start. args are the command-line
 // arguments without the program name; getenv reads VITALS_* and HOST_*
 // variables; the startup line goes to stdout and logs to stderr. With -h it
-// prints the usage to stdout and returns [ErrHelp].
+// (or --version) it prints the usage (or the version) to stdout and
+// returns [ErrHelp].
 func Run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	cfg, err := parseConfig(args, getenv, stdout)
 	if err != nil {
@@ -38,7 +40,7 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	log := newLogger(stderr, cfg.LogFormat, cfg.LogLevel)
 	mopts := metrics.Options{Logger: log, HostProc: cfg.HostProc, HostSys: cfg.HostSys, HostEtc: cfg.HostEtc}
 
-	tel := telemetry.New(log)
+	tel := telemetry.New(log, buildinfo.Read())
 	host, err := metrics.ReadHost(ctx, mopts)
 	if err != nil {
 		return fmt.Errorf("read host info: %w", err)

@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"vitals/history"
+	"vitals/internal/buildinfo"
 )
 
 // Telemetry is what /metrics serves: a registry of its own (nothing
@@ -39,7 +40,7 @@ var durationBuckets = prometheus.ExponentialBuckets(50e-6, 2.5, 11)
 
 // New returns an empty registry with the process and Go runtime collectors
 // and vitals' own histograms and stream counters registered.
-func New(log *slog.Logger) *Telemetry {
+func New(log *slog.Logger, build buildinfo.Info) *Telemetry {
 	t := &Telemetry{
 		reg: prometheus.NewRegistry(),
 		sampleDur: prometheus.NewHistogram(prometheus.HistogramOpts{
@@ -65,7 +66,15 @@ func New(log *slog.Logger) *Telemetry {
 		ErrorHandling: promhttp.ContinueOnError, // one bad metric must not blank the scrape
 		Registry:      t.reg,                    // promhttp's own error counters
 	}
+	// The node_exporter convention: a constant 1 whose labels say which
+	// build runs, so a query can join on it or alert on a mixed fleet.
+	buildInfo := prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "vitals_build_info", Help: "A constant 1 labelled with the version, commit and Go version of this build.",
+		ConstLabels: prometheus.Labels{"version": build.Version, "revision": build.Revision, "goversion": build.GoVersion},
+	})
+	buildInfo.Set(1)
 	t.reg.MustRegister(
+		buildInfo,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		t.sampleDur, t.storeDur, t.streams, t.closed, t.refused,

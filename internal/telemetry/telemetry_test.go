@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"vitals/history"
+	"vitals/internal/buildinfo"
 )
 
 func TestHostGauges(t *testing.T) {
@@ -45,7 +46,7 @@ func TestHostGauges(t *testing.T) {
 }
 
 func TestTelemetryScrape(t *testing.T) {
-	tel := New(slog.New(slog.DiscardHandler))
+	tel := New(slog.New(slog.DiscardHandler), buildinfo.Info{Version: "v1.2.0", Revision: "abc", GoVersion: "go1.26.8"})
 	tel.WatchBroker(
 		func() history.Stats { return history.Stats{Published: 7, Events: 5, Bytes: 900, Dropped: 1} },
 		func() []*history.Event {
@@ -71,6 +72,7 @@ func TestTelemetryScrape(t *testing.T) {
 		"vitals_host_cpu_total 42", `vitals_host_cpu_cores{index="1"} 2`, "vitals_host_load_cpus 2",
 		`vitals_streams{topics="cpu,memory"} 1`, `vitals_streams{topics="all"} 0`, `vitals_streams_closed_total{reason="slow"} 1`,
 		"vitals_streams_refused_total 1", "vitals_sample_duration_seconds_count 1", "vitals_store_write_duration_seconds_count 1",
+		`vitals_build_info{goversion="go1.26.8",revision="abc",version="v1.2.0"} 1`,
 		"go_goroutines", "process_resident_memory_bytes",
 	} {
 		if !strings.Contains(out, want) {
@@ -83,7 +85,7 @@ func TestTelemetryScrape(t *testing.T) {
 }
 
 func TestTelemetryRedis(t *testing.T) {
-	tel := New(slog.New(slog.DiscardHandler))
+	tel := New(slog.New(slog.DiscardHandler), buildinfo.Info{Version: "v1.2.0", Revision: "abc", GoVersion: "go1.26.8"})
 	tel.WatchRedis(
 		func() history.PublisherStats {
 			return history.PublisherStats{Buffered: 12, Capacity: 600, WriteErrors: 3, Dropped: 2}

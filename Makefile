@@ -7,7 +7,7 @@ BIN     ?= bin/vitals
 ARGS    ?=
 VENDOR  := static/vendor/uPlot.esm.js static/vendor/uPlot.min.css
 
-.PHONY: run build test assets generate check-generated lint bench clean
+.PHONY: run build install test assets generate check-generated lint bench clean
 
 run: build
 	./$(BIN) $(ARGS)
@@ -17,6 +17,20 @@ run: build
 # still builds outside a git checkout.
 build: assets
 	$(GO) build -buildvcs=auto -o $(BIN) .
+
+# make install [PREFIX=/usr/local] [DESTDIR=] [UNITDIR=/lib/systemd/system]
+# puts the binary in $(PREFIX)/bin and the hardened systemd unit of
+# deploy/vitals.service, pointed at that binary, in $(UNITDIR); DESTDIR
+# stages both under another root for packaging. Then:
+# systemctl daemon-reload && systemctl enable --now vitals
+PREFIX  ?= /usr/local
+DESTDIR ?=
+UNITDIR ?= /lib/systemd/system
+install: build
+	install -D -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/vitals
+	install -d $(DESTDIR)$(UNITDIR)
+	sed 's|^ExecStart=/usr/local/bin/vitals|ExecStart=$(PREFIX)/bin/vitals|' deploy/vitals.service >$(DESTDIR)$(UNITDIR)/vitals.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/vitals.service
 
 # npm ci only when the lock file changed since the last install.
 node_modules/.package-lock.json: package-lock.json package.json

@@ -178,3 +178,19 @@ func (l *commaList) Set(s string) error {
 	}
 	return nil
 }
+
+// plainHTTPWarning is the one line logged at start when --addr reaches
+// other machines over plain HTTP: tokens, cookies and metrics then cross
+// the network readable by anyone on the path. "" when nothing travels in
+// clear (loopback only).
+func plainHTTPWarning(addr, token string) string {
+	if isLoopbackAddr(addr) {
+		return ""
+	}
+	what := "metrics travel"
+	if token != "" {
+		what = "the access token and the metrics travel"
+	}
+	return "serving plain HTTP on " + addr + ": " + what + " unencrypted; put a TLS proxy in front " +
+		"(nginx and Caddy recipes in docs/operations.md)"
+}

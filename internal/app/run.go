@@ -158,6 +158,9 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		ErrorLog:       slog.NewLogLogger(log.Handler(), slog.LevelDebug),
 	}
 	fmt.Fprintf(stdout, "vitals serving on http://%s\n", ln.Addr())
+	if w := plainHTTPWarning(cfg.Addr, cfg.Token); w != "" {
+		log.Warn(w)
+	}
 	if broker != nil {
 		log.Info("started", "addr", ln.Addr().String(), "data_dir", cfg.DataDir, "interval", cfg.Interval.String(),
 			"history", cfg.History.String(), "epoch", broker.Epoch())

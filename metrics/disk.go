@@ -245,7 +245,7 @@ func (c *diskCollector) prime() {
 		c.log.debug("prime", "prime disk collector", "err", err)
 		return
 	}
-	c.prev, c.prevAt = cur, time.Now()
+	c.prev, c.prevAt = cur, c.env.now()
 }
 
 func (c *diskCollector) Collect(t time.Time) ([]byte, error) {
@@ -254,7 +254,7 @@ func (c *diskCollector) Collect(t time.Time) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	now := time.Now()
+	now := c.env.now()
 	if c.prev == nil {
 		c.prev, c.prevAt = cur, now
 		return nil, errNoBaseline
@@ -269,7 +269,7 @@ func (c *diskCollector) Collect(t time.Time) ([]byte, error) {
 		Filesystems: make([]fsUsage, 0, len(c.mounts)),
 	}
 	for _, m := range c.mounts {
-		u, err := disk.UsageWithContext(c.env.ctx, m.Mountpoint)
+		u, err := c.env.statfs(c.env.ctx, m.Mountpoint)
 		if err != nil {
 			c.log.debug("statfs:"+m.Mountpoint, "statfs failed: reporting its sizes as null",
 				"mount", m.Mountpoint, "err", err)

@@ -129,14 +129,14 @@ func (c *networkCollector) prime() {
 		return
 	}
 	c.prev, c.cur = c.cur, c.prev
-	c.havePrev, c.prevAt = true, time.Now()
+	c.havePrev, c.prevAt = true, c.env.now()
 }
 
 func (c *networkCollector) Collect(t time.Time) ([]byte, error) {
 	if err := c.read(); err != nil {
 		return nil, err
 	}
-	now := time.Now()
+	now := c.env.now()
 	if !c.havePrev {
 		c.prev, c.cur = c.cur, c.prev
 		c.havePrev, c.prevAt = true, now

@@ -3,6 +3,7 @@ package metrics
 import (
 	"encoding/json"
 	"reflect"
+	"slices"
 	"testing"
 )
 
@@ -59,11 +60,21 @@ func TestNetIORates(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			total, ifaces := netIORates(tt.prev, tt.cur, tt.dt)
+			// Without sysfs (links nil) every interface is counted, as
+			// before interfaces were classified.
+			var names []string
+			for n := range tt.cur {
+				names = append(names, n)
+			}
+			total, ifaces := netIORates(tt.prev, tt.cur, nil, countedLinks(names, nil), tt.dt)
 			if total != tt.wantTotal {
 				t.Errorf("total %+v, want %+v", total, tt.wantTotal)
 			}
-			if !reflect.DeepEqual(ifaces, tt.wantIfaces) {
+			want := make(map[string]netIface, len(tt.wantIfaces))
+			for n, r := range tt.wantIfaces {
+				want[n] = netIface{Kind: kindUnknown, netRates: r}
+			}
+			if !reflect.DeepEqual(ifaces, want) {
 				t.Errorf("interfaces %+v, want %+v", ifaces, tt.wantIfaces)
 			}
 		})
@@ -93,12 +104,103 @@ func TestLoopbackName(t *testing.T) {
 }
 
 func TestNetworkPayloadJSON(t *testing.T) {
-	got, err := json.Marshal(networkPayload{T: 5, netRates: netRates{RxBps: 1.5}, Interfaces: map[string]netRates{"eth0": {RxBps: 1.5}}})
+	got, err := json.Marshal(networkPayload{T: 5, netRates: netRates{RxBps: 1.5}, Interfaces: map[string]netIface{"eth0": {Kind: kindPhysical, netRates: netRates{RxBps: 1.5}}}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := `{"t":5,"rx_bps":1.5,"tx_bps":0,"rx_pps":0,"tx_pps":0,"interfaces":{"eth0":{"rx_bps":1.5,"tx_bps":0,"rx_pps":0,"tx_pps":0}}}`
+	want := `{"t":5,"rx_bps":1.5,"tx_bps":0,"rx_pps":0,"tx_pps":0,"interfaces":{"eth0":{"kind":"physical","rx_bps":1.5,"tx_bps":0,"rx_pps":0,"tx_pps":0}}}`
 	if string(got) != want {
 		t.Errorf("got  %s\nwant %s", got, want)
+	}
+}
+
+func TestClassifyLink(t *testing.T) {
+	tests := []struct {
+		name  string
+		files netLinkFiles
+		want  string
+	}{
+		{"loopback", netLinkFiles{Type: 772, IfIndex: 1, IfLink: 1}, kindLoopback},
+		{"PCI NIC", netLinkFiles{HasDevice: true, Type: 1, IfIndex: 2, IfLink: 2}, kindPhysical},
+		{"wifi", netLinkFiles{HasDevice: true, Type: 1, IfIndex: 3, IfLink: 3, DevType: "wlan"}, kindPhysical},
+		{"bond port", netLinkFiles{HasDevice: true, Type: 1, IfIndex: 2, IfLink: 2, Master: "bond0"}, kindPhysical},
+		{"bond", netLinkFiles{HasBonding: true, Type: 1, IfIndex: 4, IfLink: 4, DevType: "bond"}, kindBond},
+		{"bridge", netLinkFiles{HasBridge: true, Type: 1, IfIndex: 3, IfLink: 3, DevType: "bridge"}, kindBridge},
+		{"bridge without DEVTYPE", netLinkFiles{HasBridge: true, Type: 1, IfIndex: 3, IfLink: 3}, kindBridge},
+		{"veth", netLinkFiles{Type: 1, IfIndex: 6, IfLink: 5, Master: "docker0"}, kindVeth},
+		{"vlan", netLinkFiles{Type: 1, IfIndex: 7, IfLink: 2, DevType: "vlan"}, kindVLAN},
+		{"wireguard", netLinkFiles{Type: 65534, IfIndex: 9, IfLink: 9, DevType: "wireguard"}, kindTunnel},
+		{"tun", netLinkFiles{HasTun: true, Type: 65534, IfIndex: 5, IfLink: 5}, kindTunnel},
+		{"tap", netLinkFiles{HasTun: true, Type: 1, IfIndex: 5, IfLink: 5}, kindTunnel},
+		{"GRE", netLinkFiles{Type: 778, IfIndex: 10, IfLink: 0}, kindTunnel},
+		{"dummy", netLinkFiles{Type: 1, IfIndex: 11, IfLink: 11}, kindVirtual},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := classifyLink(tt.files); got != tt.want {
+				t.Errorf("classifyLink(%+v) = %q, want %q", tt.files, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestCountedLinks(t *testing.T) {
+	l := func(kind, master string) netLink { return netLink{Kind: kind, Master: master} }
+	tests := []struct {
+		name  string
+		links map[string]netLink
+		want  []string
+	}{
+		{
+			name: "bridged NIC counts, bridge, veths and tunnel don't",
+			links: map[string]netLink{
+				"eth0": l(kindPhysical, "br0"), "br0": l(kindBridge, ""), "docker0": l(kindBridge, ""),
+				"veth1": l(kindVeth, "docker0"), "veth2": l(kindVeth, "docker0"), "wg0": l(kindTunnel, ""),
+			},
+			want: []string{"eth0"},
+		},
+		{
+			name:  "a bond counts instead of its slaves",
+			links: map[string]netLink{"eno1": l(kindPhysical, "bond0"), "eno2": l(kindPhysical, "bond0"), "bond0": l(kindBond, ""), "eno3": l(kindPhysical, "")},
+			want:  []string{"bond0", "eno3"},
+		},
+		{
+			name:  "a container's veth end counts when there is no NIC",
+			links: map[string]netLink{"eth0": l(kindVeth, ""), "tun0": l(kindTunnel, "")},
+			want:  []string{"eth0"},
+		},
+		{
+			name:  "an interface sysfs does not know is not counted",
+			links: map[string]netLink{"eth0": l(kindPhysical, ""), "ghost0": l(kindUnknown, "")},
+			want:  []string{"eth0"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var names []string
+			for n := range tt.links {
+				names = append(names, n)
+			}
+			var got []string
+			for n, ok := range countedLinks(names, tt.links) {
+				if ok {
+					got = append(got, n)
+				}
+			}
+			slices.Sort(got)
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("counted %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestUeventValue(t *testing.T) {
+	u := "INTERFACE=wg0\nIFINDEX=9\nDEVTYPE=wireguard\n"
+	if got := ueventValue(u, "DEVTYPE"); got != "wireguard" {
+		t.Errorf("DEVTYPE = %q", got)
+	}
+	if got := ueventValue(u, "DRIVER"); got != "" {
+		t.Errorf("DRIVER = %q, want empty", got)
 	}
 }

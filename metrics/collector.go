@@ -197,17 +197,6 @@ func hostRoot(explicit, envVar, dflt string) string {
 	return dflt
 }
 
-// perSecond is the rate of a cumulative counter that went from prev to cur in
-// dt seconds. A counter that went backwards (reboot, device re-created,
-// 32-bit wrap) gives 0: one missing point is better than a huge or negative
-// spike that wrecks the chart's scale. dt <= 0 also gives 0.
-func perSecond(prev, cur uint64, dt float64) float64 {
-	if cur < prev || dt <= 0 {
-		return 0
-	}
-	return round2(float64(cur-prev) / dt)
-}
-
 // round2 rounds to two decimals: more digits are noise on a dashboard and
 // make every payload longer.
 func round2(x float64) float64 {

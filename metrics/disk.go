@@ -15,13 +15,17 @@ import (
 )
 
 // diskRates are per-second rates; JSON keys are shared by the totals and by
-// each device.
+// each device. A rate is null when the counters gave no trustworthy one for
+// the tick (see rateOf); a total is null when a rate it sums is.
 type diskRates struct {
-	ReadBps   float64 `json:"read_bps"`
-	WriteBps  float64 `json:"write_bps"`
-	ReadIops  float64 `json:"read_iops"`
-	WriteIops float64 `json:"write_iops"`
+	ReadBps   maybe `json:"read_bps"`
+	WriteBps  maybe `json:"write_bps"`
+	ReadIops  maybe `json:"read_iops"`
+	WriteIops maybe `json:"write_iops"`
 }
+
+// zeroDiskRates is what a device reports on its first tick.
+var zeroDiskRates = diskRates{some(0), some(0), some(0), some(0)}
 
 // fsUsage is one mounted filesystem. Sizes are null when statfs failed this
 // tick (a mount that went away between refreshes, permissions).
@@ -44,35 +48,59 @@ type diskPayload struct {
 	Filesystems []fsUsage            `json:"filesystems"`
 }
 
-// diskIORates computes per-device and total rates between two samples dt
-// seconds apart. A device missing from prev reports 0 for this tick; one
-// missing from cur is dropped.
-func diskIORates(prev, cur map[string]disk.IOCountersStat, dt float64) (diskRates, map[string]diskRates) {
-	var total diskRates
-	devices := make(map[string]diskRates, len(cur))
+// diskState follows one device's counters.
+type diskState struct {
+	rb, wb, rc, wc counter
+}
+
+func newDiskState(c disk.IOCountersStat) *diskState {
+	return &diskState{counter{last: c.ReadBytes}, counter{last: c.WriteBytes}, counter{last: c.ReadCount}, counter{last: c.WriteCount}}
+}
+
+// diskMaxBytesPerSec bounds one block device: 2^36 B/s (about 69 GB/s) is
+// more than a PCIe 5.0 x16 link carries (about 63 GB/s), the widest slot a
+// single device, an NVMe drive or a RAID controller's volume, sits in; the
+// fastest NVMe drives sold move about 15 GB/s. A counter read wrong (a
+// baseline of 0 under a counter of terabytes) is far beyond it.
+const diskMaxBytesPerSec = 1 << 36
+
+// diskMaxIOPS bounds a device's I/O rate: every I/O moves at least one
+// 512-byte sector.
+const diskMaxIOPS = diskMaxBytesPerSec / 512
+
+// diskIORates computes per-device rates from a new sample, secs after the
+// last, and their total. state holds each device's counters from the earlier
+// samples and is updated: a device new in cur reports 0 for this tick; one
+// missing from cur is dropped. A rate more than a device can do is null
+// (see rateOf) and counted in implausible.
+func diskIORates(state map[string]*diskState, cur map[string]disk.IOCountersStat, secs float64) (total diskRates, devices map[string]diskRates, implausible int) {
+	total = zeroDiskRates
+	devices = make(map[string]diskRates, len(cur))
 	for name, c := range cur {
-		var r diskRates
-		if p, ok := prev[name]; ok {
+		r := zeroDiskRates
+		if st, ok := state[name]; ok {
 			r = diskRates{
-				ReadBps:   perSecond(p.ReadBytes, c.ReadBytes, dt),
-				WriteBps:  perSecond(p.WriteBytes, c.WriteBytes, dt),
-				ReadIops:  perSecond(p.ReadCount, c.ReadCount, dt),
-				WriteIops: perSecond(p.WriteCount, c.WriteCount, dt),
+				ReadBps:   st.rb.rate(c.ReadBytes, secs, diskMaxBytesPerSec, &implausible),
+				WriteBps:  st.wb.rate(c.WriteBytes, secs, diskMaxBytesPerSec, &implausible),
+				ReadIops:  st.rc.rate(c.ReadCount, secs, diskMaxIOPS, &implausible),
+				WriteIops: st.wc.rate(c.WriteCount, secs, diskMaxIOPS, &implausible),
 			}
+		} else {
+			state[name] = newDiskState(c)
 		}
 		devices[name] = r
-		total.ReadBps += r.ReadBps
-		total.WriteBps += r.WriteBps
-		total.ReadIops += r.ReadIops
-		total.WriteIops += r.WriteIops
+		total = diskRates{
+			total.ReadBps.plus(r.ReadBps), total.WriteBps.plus(r.WriteBps),
+			total.ReadIops.plus(r.ReadIops), total.WriteIops.plus(r.WriteIops),
+		}
 	}
-	total = diskRates{
-		ReadBps:   round2(total.ReadBps),
-		WriteBps:  round2(total.WriteBps),
-		ReadIops:  round2(total.ReadIops),
-		WriteIops: round2(total.WriteIops),
+	for name := range state {
+		if _, ok := cur[name]; !ok {
+			delete(state, name)
+		}
 	}
-	return total, devices
+	total = diskRates{total.ReadBps.rounded(), total.WriteBps.rounded(), total.ReadIops.rounded(), total.WriteIops.rounded()}
+	return total, devices, implausible
 }
 
 // virtualDiskName reports whether a block device name is one that is never
@@ -173,6 +201,7 @@ func fsReading(p disk.PartitionStat, u *disk.UsageStat) fsUsage {
 type diskCollector struct {
 	env hostEnv
 	log *onceLog
+	implausibleCount
 
 	sinceRefresh int
 	// devices are the physical disks to count; all is true when sysfs could
@@ -182,12 +211,13 @@ type diskCollector struct {
 	all     bool
 	mounts  []disk.PartitionStat
 
-	prev   map[string]disk.IOCountersStat
+	state  map[string]*diskState
+	primed bool
 	prevAt time.Time
 }
 
 func newDiskCollector(env hostEnv, log *slog.Logger) *diskCollector {
-	return &diskCollector{env: env, log: newOnceLog(log), sinceRefresh: refreshTicks}
+	return &diskCollector{env: env, log: newOnceLog(log), sinceRefresh: refreshTicks, state: make(map[string]*diskState)}
 }
 
 func (c *diskCollector) Topic() string { return topicDisk }
@@ -245,7 +275,16 @@ func (c *diskCollector) prime() {
 		c.log.debug("prime", "prime disk collector", "err", err)
 		return
 	}
-	c.prev, c.prevAt = cur, c.env.now()
+	c.start(cur, c.env.now())
+}
+
+// start makes cur the baseline of the next Collect.
+func (c *diskCollector) start(cur map[string]disk.IOCountersStat, now time.Time) {
+	clear(c.state)
+	for name, v := range cur {
+		c.state[name] = newDiskState(v)
+	}
+	c.primed, c.prevAt = true, now
 }
 
 func (c *diskCollector) Collect(t time.Time) ([]byte, error) {
@@ -255,12 +294,13 @@ func (c *diskCollector) Collect(t time.Time) ([]byte, error) {
 		return nil, err
 	}
 	now := c.env.now()
-	if c.prev == nil {
-		c.prev, c.prevAt = cur, now
+	if !c.primed {
+		c.start(cur, now)
 		return nil, errNoBaseline
 	}
-	total, devices := diskIORates(c.prev, cur, now.Sub(c.prevAt).Seconds())
-	c.prev, c.prevAt = cur, now
+	total, devices, implausible := diskIORates(c.state, cur, now.Sub(c.prevAt).Seconds())
+	c.add(implausible)
+	c.prevAt = now
 
 	p := diskPayload{
 		T:           t.UnixMilli(),

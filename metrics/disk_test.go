@@ -15,47 +15,58 @@ func TestDiskIORates(t *testing.T) {
 	c := func(rb, wb, rc, wc uint64) disk.IOCountersStat {
 		return disk.IOCountersStat{ReadBytes: rb, WriteBytes: wb, ReadCount: rc, WriteCount: wc}
 	}
+	dr := func(rb, wb, rc, wc float64) diskRates { return diskRates{some(rb), some(wb), some(rc), some(wc)} }
 	tests := []struct {
-		name        string
-		prev, cur   map[string]disk.IOCountersStat
-		dt          float64
-		wantTotal   diskRates
-		wantDevices map[string]diskRates
+		name            string
+		prev, cur       map[string]disk.IOCountersStat
+		dt              float64
+		wantTotal       diskRates
+		wantDevices     map[string]diskRates
+		wantImplausible int
 	}{
 		{
 			name:        "two disks summed",
 			prev:        map[string]disk.IOCountersStat{"sda": c(0, 0, 0, 0), "nvme0n1": c(1000, 1000, 10, 10)},
 			cur:         map[string]disk.IOCountersStat{"sda": c(4096, 8192, 1, 2), "nvme0n1": c(3000, 5000, 30, 50)},
 			dt:          2,
-			wantTotal:   diskRates{ReadBps: 3048, WriteBps: 6096, ReadIops: 10.5, WriteIops: 21},
-			wantDevices: map[string]diskRates{"sda": {2048, 4096, 0.5, 1}, "nvme0n1": {1000, 2000, 10, 20}},
+			wantTotal:   dr(3048, 6096, 10.5, 21),
+			wantDevices: map[string]diskRates{"sda": dr(2048, 4096, 0.5, 1), "nvme0n1": dr(1000, 2000, 10, 20)},
 		},
 		{
 			name:        "a new disk reports 0 on its first tick",
 			prev:        map[string]disk.IOCountersStat{"sda": c(0, 0, 0, 0)},
 			cur:         map[string]disk.IOCountersStat{"sda": c(100, 0, 1, 0), "sdb": c(1<<40, 1<<40, 1e9, 1e9)},
 			dt:          1,
-			wantTotal:   diskRates{ReadBps: 100, ReadIops: 1},
-			wantDevices: map[string]diskRates{"sda": {100, 0, 1, 0}, "sdb": {}},
+			wantTotal:   dr(100, 0, 1, 0),
+			wantDevices: map[string]diskRates{"sda": dr(100, 0, 1, 0), "sdb": dr(0, 0, 0, 0)},
 		},
 		{
 			name:        "a removed disk is dropped",
 			prev:        map[string]disk.IOCountersStat{"sda": c(0, 0, 0, 0), "sdb": c(0, 0, 0, 0)},
 			cur:         map[string]disk.IOCountersStat{"sda": c(10, 10, 1, 1)},
 			dt:          1,
-			wantTotal:   diskRates{10, 10, 1, 1},
-			wantDevices: map[string]diskRates{"sda": {10, 10, 1, 1}},
+			wantTotal:   dr(10, 10, 1, 1),
+			wantDevices: map[string]diskRates{"sda": dr(10, 10, 1, 1)},
 		},
 		{
 			name:        "counters that went backwards give 0, the rest still count",
 			prev:        map[string]disk.IOCountersStat{"sda": c(5000, 100, 50, 5)},
 			cur:         map[string]disk.IOCountersStat{"sda": c(10, 300, 1, 7)},
 			dt:          1,
-			wantTotal:   diskRates{WriteBps: 200, WriteIops: 2},
-			wantDevices: map[string]diskRates{"sda": {0, 200, 0, 2}},
+			wantTotal:   dr(0, 200, 0, 2),
+			wantDevices: map[string]diskRates{"sda": dr(0, 200, 0, 2)},
 		},
 		{
-			name:        "zero elapsed",
+			name:            "more than a disk can move is null, and so is the total",
+			prev:            map[string]disk.IOCountersStat{"sda": c(0, 0, 0, 0), "sdb": c(0, 0, 0, 0)},
+			cur:             map[string]disk.IOCountersStat{"sda": c(1<<50, 10, 1, 1), "sdb": c(10, 10, 1, 1)},
+			dt:              1,
+			wantTotal:       diskRates{maybe{}, some(20), some(2), some(2)},
+			wantDevices:     map[string]diskRates{"sda": {maybe{}, some(10), some(1), some(1)}, "sdb": dr(10, 10, 1, 1)},
+			wantImplausible: 1,
+		},
+		{
+			name:        "zero elapsed is no rate",
 			prev:        map[string]disk.IOCountersStat{"sda": c(0, 0, 0, 0)},
 			cur:         map[string]disk.IOCountersStat{"sda": c(10, 10, 1, 1)},
 			dt:          0,
@@ -64,17 +75,28 @@ func TestDiskIORates(t *testing.T) {
 		{
 			name:        "no disks",
 			dt:          1,
+			wantTotal:   dr(0, 0, 0, 0),
 			wantDevices: map[string]diskRates{},
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			total, devices := diskIORates(tt.prev, tt.cur, tt.dt)
+			state := make(map[string]*diskState)
+			for name, v := range tt.prev {
+				state[name] = newDiskState(v)
+			}
+			total, devices, implausible := diskIORates(state, tt.cur, tt.dt)
 			if total != tt.wantTotal {
 				t.Errorf("total %+v, want %+v", total, tt.wantTotal)
 			}
 			if !reflect.DeepEqual(devices, tt.wantDevices) {
 				t.Errorf("devices %+v, want %+v", devices, tt.wantDevices)
+			}
+			if implausible != tt.wantImplausible {
+				t.Errorf("implausible = %d, want %d", implausible, tt.wantImplausible)
+			}
+			if len(state) != len(tt.cur) {
+				t.Errorf("state keeps %d devices, want %d", len(state), len(tt.cur))
 			}
 		})
 	}
@@ -188,8 +210,8 @@ func TestFsReading(t *testing.T) {
 }
 
 func TestDiskPayloadJSON(t *testing.T) {
-	total, devices := diskIORates(
-		map[string]disk.IOCountersStat{"sda": {ReadBytes: 0}},
+	total, devices, _ := diskIORates(
+		map[string]*diskState{"sda": newDiskState(disk.IOCountersStat{})},
 		map[string]disk.IOCountersStat{"sda": {ReadBytes: 512, ReadCount: 1}}, 1)
 	got, err := json.Marshal(diskPayload{T: 1700000000000, diskRates: total, Devices: devices, Filesystems: []fsUsage{}})
 	if err != nil {

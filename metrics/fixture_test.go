@@ -60,7 +60,9 @@ func TestFixtures(t *testing.T) {
 }
 
 // runFixture collects every step of the fixture in dir after the first and
-// returns the payloads as indented JSON: {"step2": {"cpu": {...}, ...}}.
+// returns the payloads as indented JSON: {"step2": {"cpu": {...}, ...}},
+// with "implausible_rates": {"cpu": n, ...}, the counts of rates dropped as
+// null over all steps.
 func runFixture(t *testing.T, dir string) []byte {
 	t.Helper()
 	steps := fixtureSteps(t, dir)
@@ -91,7 +93,7 @@ func runFixture(t *testing.T, dir string) []byte {
 		t.Fatal(err)
 	}
 
-	out := make(map[string]map[string]json.RawMessage)
+	out := make(map[string]any)
 	for _, step := range steps[1:] {
 		point(step)
 		clock = clock.Add(time.Second)
@@ -105,6 +107,15 @@ func runFixture(t *testing.T, dir string) []byte {
 		}
 		out[filepath.Base(step)] = payloads
 	}
+	// What the collectors counted as implausible over all steps, as a
+	// metrics endpoint would export it.
+	implausible := make(map[string]uint64)
+	for _, c := range cs {
+		if r, ok := c.(ImplausibleRates); ok {
+			implausible[c.Topic()] = r.ImplausibleRates()
+		}
+	}
+	out["implausible_rates"] = implausible
 	b, err := json.MarshalIndent(out, "", "  ")
 	if err != nil {
 		t.Fatal(err)

@@ -14,12 +14,20 @@ import (
 )
 
 // netRates are per-second rates; JSON keys are shared by the totals and by
-// each interface.
+// each interface. A rate is null when the counters gave no trustworthy one
+// for the tick (see rateOf); a total is null when a rate it sums is.
 type netRates struct {
-	RxBps float64 `json:"rx_bps"`
-	TxBps float64 `json:"tx_bps"`
-	RxPps float64 `json:"rx_pps"`
-	TxPps float64 `json:"tx_pps"`
+	RxBps maybe `json:"rx_bps"`
+	TxBps maybe `json:"tx_bps"`
+	RxPps maybe `json:"rx_pps"`
+	TxPps maybe `json:"tx_pps"`
+}
+
+// zeroNetRates is what an interface reports on its first tick.
+var zeroNetRates = netRates{some(0), some(0), some(0), some(0)}
+
+func (r netRates) plus(o netRates) netRates {
+	return netRates{r.RxBps.plus(o.RxBps), r.TxBps.plus(o.TxBps), r.RxPps.plus(o.RxPps), r.TxPps.plus(o.TxPps)}
 }
 
 // netIface is one interface in the payload: what it is and its rates.
@@ -45,39 +53,69 @@ type netCounters struct {
 	BytesRecv, BytesSent, PacketsRecv, PacketsSent uint64
 }
 
-// netIORates computes per-interface rates between two samples dt seconds
-// apart, and their total over the interfaces counted[name] is true for. An
-// interface missing from prev reports 0 for this tick; one missing from cur
-// is dropped.
-func netIORates(prev, cur map[string]netCounters, links map[string]netLink, counted map[string]bool, dt float64) (netRates, map[string]netIface) {
-	var total netRates
-	ifaces := make(map[string]netIface, len(cur))
+// netState follows one interface's counters.
+type netState struct {
+	rxB, txB, rxP, txP counter
+}
+
+func newNetState(c netCounters) *netState {
+	return &netState{counter{last: c.BytesRecv}, counter{last: c.BytesSent}, counter{last: c.PacketsRecv}, counter{last: c.PacketsSent}}
+}
+
+// netMaxBytesPerSec bounds the rate of an interface whose link speed is not
+// known (wifi, virtual interfaces, a NIC that reports none): 200 GB/s is
+// 1.6 Tb/s, twice the fastest Ethernet port sold (800 GbE). A veth or a
+// bridge moves memory to memory and stays far below it too.
+const netMaxBytesPerSec = 200e9
+
+// netMinPacketBytes is the smallest packet an interface counts (an IPv4
+// header alone, on a tun device): a link carries at most its byte rate
+// divided by this many packets per second.
+const netMinPacketBytes = 20
+
+// netMaxRate is the most bytes per second an interface can move: its link
+// speed (Mb/s, from sysfs) where known, else netMaxBytesPerSec.
+func netMaxRate(l netLink) float64 {
+	if l.SpeedMbps > 0 {
+		return float64(l.SpeedMbps) * 1e6 / 8
+	}
+	return netMaxBytesPerSec
+}
+
+// netIORates computes per-interface rates from a new sample, secs after the
+// last, and their total over the interfaces counted[name] is true for. state
+// holds each interface's counters from the earlier samples and is updated:
+// an interface new in cur reports 0 for this tick; one missing from cur is
+// dropped. A rate more than the link can carry is null (see rateOf) and
+// counted in implausible.
+func netIORates(state map[string]*netState, cur map[string]netCounters, links map[string]netLink, counted map[string]bool, secs float64) (total netRates, ifaces map[string]netIface, implausible int) {
+	total = zeroNetRates
+	ifaces = make(map[string]netIface, len(cur))
 	for name, c := range cur {
-		var r netRates
-		if p, ok := prev[name]; ok {
+		r := zeroNetRates
+		if st, ok := state[name]; ok {
+			maxB := netMaxRate(links[name])
 			r = netRates{
-				RxBps: perSecond(p.BytesRecv, c.BytesRecv, dt),
-				TxBps: perSecond(p.BytesSent, c.BytesSent, dt),
-				RxPps: perSecond(p.PacketsRecv, c.PacketsRecv, dt),
-				TxPps: perSecond(p.PacketsSent, c.PacketsSent, dt),
+				RxBps: st.rxB.rate(c.BytesRecv, secs, maxB, &implausible),
+				TxBps: st.txB.rate(c.BytesSent, secs, maxB, &implausible),
+				RxPps: st.rxP.rate(c.PacketsRecv, secs, maxB/netMinPacketBytes, &implausible),
+				TxPps: st.txP.rate(c.PacketsSent, secs, maxB/netMinPacketBytes, &implausible),
 			}
+		} else {
+			state[name] = newNetState(c)
 		}
 		ifaces[name] = netIface{Kind: linkKind(links, name), netRates: r}
-		if !counted[name] {
-			continue
+		if counted[name] {
+			total = total.plus(r)
 		}
-		total.RxBps += r.RxBps
-		total.TxBps += r.TxBps
-		total.RxPps += r.RxPps
-		total.TxPps += r.TxPps
 	}
-	total = netRates{
-		RxBps: round2(total.RxBps),
-		TxBps: round2(total.TxBps),
-		RxPps: round2(total.RxPps),
-		TxPps: round2(total.TxPps),
+	for name := range state {
+		if _, ok := cur[name]; !ok {
+			delete(state, name)
+		}
 	}
-	return total, ifaces
+	total = netRates{total.RxBps.rounded(), total.TxBps.rounded(), total.RxPps.rounded(), total.TxPps.rounded()}
+	return total, ifaces, implausible
 }
 
 // The kinds of network interface, as the payload names them.
@@ -95,8 +133,9 @@ const (
 
 // netLink is what sysfs says about one interface.
 type netLink struct {
-	Kind   string
-	Master string // the bridge or bond it is a port of; "" when none
+	Kind      string
+	Master    string // the bridge or bond it is a port of; "" when none
+	SpeedMbps int    // link speed of a physical NIC or bond; 0 when unknown
 }
 
 // netLinkFiles is the raw content of /sys/class/net/<name> that
@@ -111,6 +150,7 @@ type netLinkFiles struct {
 	IfLink     int    // iflink: the peer's or lower device's ifindex, if any
 	DevType    string // DEVTYPE= in uevent
 	Master     string // the name master links to
+	Speed      int    // speed: Mb/s; -1 or unreadable when unknown
 }
 
 // ARPHRD_* hardware types of tunnels that carry no Ethernet header
@@ -214,7 +254,13 @@ func readNetLinks(sysRoot string) (map[string]netLink, error) {
 	links := make(map[string]netLink, len(entries))
 	for _, e := range entries {
 		f := readNetLinkFiles(filepath.Join(dir, e.Name()))
-		links[e.Name()] = netLink{Kind: classifyLink(f), Master: f.Master}
+		l := netLink{Kind: classifyLink(f), Master: f.Master}
+		// Only a NIC's (and a bond's, the sum of its ports') speed is
+		// a limit: a veth reports 10000 Mb/s and moves far more.
+		if l.Kind == kindPhysical || l.Kind == kindBond {
+			l.SpeedMbps = max(f.Speed, 0)
+		}
+		links[e.Name()] = l
 	}
 	return links, nil
 }
@@ -235,6 +281,7 @@ func readNetLinkFiles(dir string) netLinkFiles {
 		Type:       readIntFile(filepath.Join(dir, "type")),
 		IfIndex:    readIntFile(filepath.Join(dir, "ifindex")),
 		IfLink:     readIntFile(filepath.Join(dir, "iflink")),
+		Speed:      readIntFile(filepath.Join(dir, "speed")),
 	}
 	if b, err := os.ReadFile(filepath.Join(dir, "uevent")); err == nil {
 		f.DevType = ueventValue(string(b), "DEVTYPE")
@@ -292,10 +339,12 @@ func loopbackName(name string) bool {
 type networkCollector struct {
 	env hostEnv
 	log *onceLog
+	implausibleCount
 
-	prev, cur map[string]netCounters // swapped each tick to reuse the maps
-	havePrev  bool
-	prevAt    time.Time
+	cur    map[string]netCounters // the last read, reused
+	state  map[string]*netState
+	primed bool
+	prevAt time.Time
 
 	links        map[string]netLink // nil when sysfs can't be read
 	sinceRefresh int
@@ -306,8 +355,8 @@ func newNetworkCollector(env hostEnv, log *slog.Logger) *networkCollector {
 	return &networkCollector{
 		env:          env,
 		log:          newOnceLog(log),
-		prev:         make(map[string]netCounters),
 		cur:          make(map[string]netCounters),
+		state:        make(map[string]*netState),
 		sinceRefresh: refreshTicks,
 	}
 }
@@ -367,14 +416,22 @@ func (c *networkCollector) classify() []string {
 	return c.names
 }
 
+// start makes c.cur the baseline of the next Collect.
+func (c *networkCollector) start(now time.Time) {
+	c.classify()
+	clear(c.state)
+	for name, v := range c.cur {
+		c.state[name] = newNetState(v)
+	}
+	c.primed, c.prevAt = true, now
+}
+
 func (c *networkCollector) prime() {
 	if err := c.read(); err != nil {
 		c.log.debug("prime", "prime network collector", "err", err)
 		return
 	}
-	c.classify()
-	c.prev, c.cur = c.cur, c.prev
-	c.havePrev, c.prevAt = true, c.env.now()
+	c.start(c.env.now())
 }
 
 func (c *networkCollector) Collect(t time.Time) ([]byte, error) {
@@ -382,15 +439,13 @@ func (c *networkCollector) Collect(t time.Time) ([]byte, error) {
 		return nil, err
 	}
 	now := c.env.now()
-	if !c.havePrev {
-		c.classify()
-		c.prev, c.cur = c.cur, c.prev
-		c.havePrev, c.prevAt = true, now
+	if !c.primed {
+		c.start(now)
 		return nil, errNoBaseline
 	}
 	counted := countedLinks(c.classify(), c.links)
-	total, ifaces := netIORates(c.prev, c.cur, c.links, counted, now.Sub(c.prevAt).Seconds())
-	c.prev, c.cur = c.cur, c.prev
+	total, ifaces, implausible := netIORates(c.state, c.cur, c.links, counted, now.Sub(c.prevAt).Seconds())
+	c.add(implausible)
 	c.prevAt = now
 
 	b, err := json.Marshal(networkPayload{T: t.UnixMilli(), netRates: total, Interfaces: ifaces})

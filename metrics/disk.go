@@ -3,10 +3,12 @@ package metrics
 import (
 	"cmp"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"time"
@@ -238,7 +240,7 @@ func (c *diskCollector) refresh() {
 		c.devices, c.all = devices, false
 	}
 
-	parts, err := disk.PartitionsWithContext(c.env.ctx, false)
+	parts, err := c.partitions()
 	if err != nil {
 		// Keep the last good list: a transient mountinfo read error should
 		// not blank the filesystem bars for a minute.
@@ -246,6 +248,131 @@ func (c *diskCollector) refresh() {
 		return
 	}
 	c.mounts = realFilesystems(parts)
+}
+
+// partitions lists the mounted filesystems. On Linux it reads mountinfo
+// itself: gopsutil decodes the kernel's escapes with strconv.Unquote, which
+// gives up on a whole mount point as soon as it holds a double quote, and
+// then the mount point is statted under its escaped name and has no sizes.
+// As gopsutil does, it prefers init's mount table (the host's, where
+// HostProc is the host's /proc) to this process's, and leaves out devices
+// named "none" and filesystem types /proc/filesystems marks nodev (but
+// zfs).
+func (c *diskCollector) partitions() ([]disk.PartitionStat, error) {
+	if runtime.GOOS != "linux" {
+		return disk.PartitionsWithContext(c.env.ctx, false)
+	}
+	fsTypes, err := os.ReadFile(filepath.Join(c.env.proc, "filesystems"))
+	if err != nil {
+		return nil, fmt.Errorf("list filesystem types: %w", err)
+	}
+	for _, src := range []struct {
+		path  string
+		parse func(string) []disk.PartitionStat
+	}{
+		{filepath.Join(c.env.proc, "1", "mountinfo"), parseMountinfo},
+		{filepath.Join(c.env.proc, "self", "mountinfo"), parseMountinfo},
+		// Kernels before 2.6.26 have no mountinfo.
+		{filepath.Join(c.env.proc, "self", "mounts"), parseMounts},
+	} {
+		b, err := os.ReadFile(src.path)
+		if err != nil {
+			continue
+		}
+		return blockFilesystems(src.parse(string(b)), parseFilesystems(string(fsTypes))), nil
+	}
+	return nil, errors.New("list filesystems: no readable mountinfo or mounts under " + c.env.proc)
+}
+
+// parseMountinfo reads the mounts of a /proc/<pid>/mountinfo file:
+//
+//	36 35 98:0 /mnt1 /mnt2 rw,noatime master:1 - ext3 /dev/root rw,errors=continue
+//
+// The optional fields before "-" vary in number; the mount point is the
+// fifth field, the type and source the two after "-".
+func parseMountinfo(text string) []disk.PartitionStat {
+	var out []disk.PartitionStat
+	for line := range strings.Lines(text) {
+		fields := strings.Fields(line)
+		sep := slices.Index(fields, "-")
+		if sep < 5 || len(fields) < sep+3 {
+			continue
+		}
+		out = append(out, disk.PartitionStat{
+			Device:     unescapeMount(fields[sep+2]),
+			Mountpoint: unescapeMount(fields[4]),
+			Fstype:     fields[sep+1],
+		})
+	}
+	return out
+}
+
+// parseMounts reads the mounts of a /proc/mounts file: source, mount
+// point, type, options.
+func parseMounts(text string) []disk.PartitionStat {
+	var out []disk.PartitionStat
+	for line := range strings.Lines(text) {
+		fields := strings.Fields(line)
+		if len(fields) < 3 {
+			continue
+		}
+		out = append(out, disk.PartitionStat{
+			Device:     unescapeMount(fields[0]),
+			Mountpoint: unescapeMount(fields[1]),
+			Fstype:     fields[2],
+		})
+	}
+	return out
+}
+
+// unescapeMount decodes the escapes the kernel writes in mount tables:
+// space, tab, newline and backslash become a backslash and three octal
+// digits (\040, \011, \012, \134) so that fields stay space-separated.
+// Every other byte is written as it is, quotes and non-ASCII included, and
+// a backslash not followed by three octal digits is kept.
+func unescapeMount(s string) string {
+	if !strings.Contains(s, `\`) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' && i+3 < len(s) && isOctal(s[i+1]) && isOctal(s[i+2]) && isOctal(s[i+3]) {
+			b.WriteByte((s[i+1]-'0')<<6 | (s[i+2]-'0')<<3 | (s[i+3] - '0'))
+			i += 3
+			continue
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
+
+func isOctal(c byte) bool { return c >= '0' && c <= '7' }
+
+// parseFilesystems lists the types in /proc/filesystems that need a block
+// device, plus zfs, which is marked nodev but holds data on disks.
+func parseFilesystems(text string) map[string]bool {
+	types := make(map[string]bool)
+	for line := range strings.Lines(text) {
+		nodev, name, ok := strings.Cut(strings.TrimRight(line, "\n"), "\t")
+		if !ok {
+			continue
+		}
+		if nodev == "" || name == "zfs" {
+			types[name] = true
+		}
+	}
+	return types
+}
+
+// blockFilesystems keeps the mounts of the given types with a named source.
+func blockFilesystems(parts []disk.PartitionStat, types map[string]bool) []disk.PartitionStat {
+	out := parts[:0]
+	for _, p := range parts {
+		if p.Device != "none" && types[p.Fstype] {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // counters reads the I/O counters of the devices being counted.

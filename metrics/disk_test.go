@@ -223,3 +223,60 @@ func TestDiskPayloadJSON(t *testing.T) {
 		t.Errorf("got  %s\nwant %s", got, want)
 	}
 }
+
+func TestUnescapeMount(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"/", "/"},
+		{`/media/My\040Passport`, "/media/My Passport"},
+		{`/mnt/tab\011and\012newline`, "/mnt/tab\tand\nnewline"},
+		{`/mnt/back\134slash`, `/mnt/back\slash`},
+		{`/mnt/a\134040b`, `/mnt/a\040b`}, // a real backslash followed by 040
+		{`/mnt/Ana's\040"best"\040photos`, `/mnt/Ana's "best" photos`},
+		{`/mnt/Ünïcödé\040€`, "/mnt/Ünïcödé €"},
+		{`/mnt/trailing\04`, `/mnt/trailing\04`},
+		{`/mnt/not\9octal`, `/mnt/not\9octal`},
+	}
+	for _, tt := range tests {
+		if got := unescapeMount(tt.in); got != tt.want {
+			t.Errorf("unescapeMount(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestParseMountinfo(t *testing.T) {
+	text := "22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw\n" +
+		"23 22 8:2 / /media/My\\040Disk rw master:3 propagate_from:2 - exfat /dev/sda2 rw\n" +
+		"24 22 0:5 / /proc rw - proc proc rw\n" +
+		"garbage line\n"
+	want := []disk.PartitionStat{
+		{Device: "/dev/sda1", Mountpoint: "/", Fstype: "ext4"},
+		{Device: "/dev/sda2", Mountpoint: "/media/My Disk", Fstype: "exfat"},
+		{Device: "proc", Mountpoint: "/proc", Fstype: "proc"},
+	}
+	if got := parseMountinfo(text); !reflect.DeepEqual(got, want) {
+		t.Errorf("parseMountinfo = %+v, want %+v", got, want)
+	}
+	mounts := "/dev/sda1 / ext4 rw 0 0\n/dev/sdb1 /srv/a\\040b xfs rw 0 0\n"
+	wantMounts := []disk.PartitionStat{
+		{Device: "/dev/sda1", Mountpoint: "/", Fstype: "ext4"},
+		{Device: "/dev/sdb1", Mountpoint: "/srv/a b", Fstype: "xfs"},
+	}
+	if got := parseMounts(mounts); !reflect.DeepEqual(got, wantMounts) {
+		t.Errorf("parseMounts = %+v, want %+v", got, wantMounts)
+	}
+}
+
+func TestBlockFilesystems(t *testing.T) {
+	types := parseFilesystems("nodev\tsysfs\nnodev\tproc\n\text4\n\tvfat\nnodev\tzfs\nnodev\ttmpfs\n")
+	parts := []disk.PartitionStat{
+		{Device: "/dev/sda1", Mountpoint: "/", Fstype: "ext4"},
+		{Device: "proc", Mountpoint: "/proc", Fstype: "proc"},
+		{Device: "rpool/data", Mountpoint: "/data", Fstype: "zfs"},
+		{Device: "none", Mountpoint: "/x", Fstype: "ext4"},
+		{Device: "tmpfs", Mountpoint: "/run", Fstype: "tmpfs"},
+	}
+	want := []disk.PartitionStat{parts[0], parts[2]}
+	if got := blockFilesystems(parts, types); !reflect.DeepEqual(got, want) {
+		t.Errorf("blockFilesystems = %+v, want %+v", got, want)
+	}
+}

@@ -103,6 +103,11 @@ func runFixture(t *testing.T, dir string) []byte {
 			if err != nil {
 				t.Fatalf("%s: %s: %v", filepath.Base(step), c.Topic(), err)
 			}
+			var p map[string]any
+			if err := json.Unmarshal(data, &p); err != nil {
+				t.Fatalf("%s: %s: %v", filepath.Base(step), c.Topic(), err)
+			}
+			checkPlausible(t, c.Topic(), p)
 			payloads[c.Topic()] = data
 		}
 		out[filepath.Base(step)] = payloads

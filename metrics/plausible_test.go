@@ -62,10 +62,20 @@ func checkPlausible(t *testing.T, topic string, p map[string]any) {
 			t.Errorf("%s: %s %v > %s %v", topic, partName, pf, wholeName, wf)
 		}
 	}
-	rates := func(where string, m map[string]any, keys ...string) {
+	// rates checks the rate keys of p and of every entry of p[entries]
+	// (devices, interfaces), and returns those entries.
+	rates := func(entries string, keys ...string) map[string]any {
 		for _, k := range keys {
-			nonNegative(where+k, m[k])
+			nonNegative(k, p[k])
 		}
+		each, _ := p[entries].(map[string]any)
+		for name, e := range each {
+			m, _ := e.(map[string]any)
+			for _, k := range keys {
+				nonNegative(name+"."+k, m[k])
+			}
+		}
+		return each
 	}
 	switch topic {
 	case topicCPU:
@@ -99,13 +109,7 @@ func checkPlausible(t *testing.T, topic string, p map[string]any) {
 			t.Errorf("load: cpus = %v, want >= 1", n)
 		}
 	case topicDisk:
-		keys := []string{"read_bps", "write_bps", "read_iops", "write_iops"}
-		rates("", p, keys...)
-		devices, _ := p["devices"].(map[string]any)
-		for name, d := range devices {
-			m, _ := d.(map[string]any)
-			rates(name+".", m, keys...)
-		}
+		rates("devices", "read_bps", "write_bps", "read_iops", "write_iops")
 		fss, _ := p["filesystems"].([]any)
 		for _, f := range fss {
 			m, _ := f.(map[string]any)
@@ -113,12 +117,9 @@ func checkPlausible(t *testing.T, topic string, p map[string]any) {
 			atMost("filesystem used", "total", m["used"], m["total"])
 		}
 	case topicNetwork:
-		keys := []string{"rx_bps", "tx_bps", "rx_pps", "tx_pps"}
-		rates("", p, keys...)
-		ifaces, _ := p["interfaces"].(map[string]any)
+		ifaces := rates("interfaces", "rx_bps", "tx_bps", "rx_pps", "tx_pps")
 		for name, i := range ifaces {
 			m, _ := i.(map[string]any)
-			rates(name+".", m, keys...)
 			switch m["kind"] {
 			case kindPhysical, kindBond, kindBridge, kindVeth, kindVLAN, kindTunnel, kindLoopback, kindVirtual, kindUnknown:
 			default:

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/shirou/gopsutil/v3/common"
+	"github.com/shirou/gopsutil/v3/disk"
 )
 
 // Reading is one topic's sample for one tick: Data is a one-line JSON object
@@ -42,6 +43,14 @@ type Options struct {
 	// given to gopsutil through its context override, never os.Setenv, so
 	// nothing else in the process is affected.
 	HostProc, HostSys, HostEtc string
+
+	// now and statfs stand in for the clock and statfs(2) in the fixture
+	// tests; nil means the real ones. They are the only fakes those tests
+	// use: a fixture tree can hold every file the collectors read, but a
+	// filesystem's size comes from a syscall on a real path, and the rates
+	// are per second of the real clock.
+	now    func() time.Time
+	statfs func(ctx context.Context, path string) (*disk.UsageStat, error)
 }
 
 const (
@@ -121,6 +130,10 @@ type hostEnv struct {
 	// proc and sys are the resolved roots for the few files this package
 	// reads itself (/proc/stat, /sys/block).
 	proc, sys string
+	// now is the clock the rates are measured with; statfs reads a
+	// filesystem's size. Both come from Options, defaulting to the real ones.
+	now    func() time.Time
+	statfs func(ctx context.Context, path string) (*disk.UsageStat, error)
 }
 
 func newHostEnv(opts Options) (hostEnv, error) {
@@ -155,11 +168,20 @@ func newHostEnvContext(ctx context.Context, opts Options) (hostEnv, error) {
 	if len(env) > 0 {
 		ctx = context.WithValue(ctx, common.EnvKey, env)
 	}
-	return hostEnv{
-		ctx:  ctx,
-		proc: hostRoot(opts.HostProc, "HOST_PROC", "/proc"),
-		sys:  hostRoot(opts.HostSys, "HOST_SYS", "/sys"),
-	}, nil
+	h := hostEnv{
+		ctx:    ctx,
+		proc:   hostRoot(opts.HostProc, "HOST_PROC", "/proc"),
+		sys:    hostRoot(opts.HostSys, "HOST_SYS", "/sys"),
+		now:    opts.now,
+		statfs: opts.statfs,
+	}
+	if h.now == nil {
+		h.now = time.Now
+	}
+	if h.statfs == nil {
+		h.statfs = disk.UsageWithContext
+	}
+	return h, nil
 }
 
 // hostRoot resolves a root the way gopsutil does (explicit value, then the
@@ -173,17 +195,6 @@ func hostRoot(explicit, envVar, dflt string) string {
 		return v
 	}
 	return dflt
-}
-
-// perSecond is the rate of a cumulative counter that went from prev to cur in
-// dt seconds. A counter that went backwards (reboot, device re-created,
-// 32-bit wrap) gives 0: one missing point is better than a huge or negative
-// spike that wrecks the chart's scale. dt <= 0 also gives 0.
-func perSecond(prev, cur uint64, dt float64) float64 {
-	if cur < prev || dt <= 0 {
-		return 0
-	}
-	return round2(float64(cur-prev) / dt)
 }
 
 // round2 rounds to two decimals: more digits are noise on a dashboard and

@@ -10,31 +10,6 @@ import (
 	"testing"
 )
 
-func TestPerSecond(t *testing.T) {
-	tests := []struct {
-		name      string
-		prev, cur uint64
-		dt        float64
-		want      float64
-	}{
-		{"steady", 1000, 3000, 2, 1000},
-		{"fraction of a second", 0, 10, 0.5, 20},
-		{"rounded to two decimals", 0, 1, 3, 0.33},
-		{"unchanged", 5, 5, 1, 0},
-		{"went backwards (reboot or wrap) is zero", 1 << 40, 100, 1, 0},
-		{"zero elapsed", 0, 100, 0, 0},
-		{"negative elapsed", 0, 100, -1, 0},
-		{"huge counters keep precision of the delta", 1<<63 + 0, 1<<63 + 1000, 1, 1000},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if got := perSecond(tt.prev, tt.cur, tt.dt); got != tt.want {
-				t.Errorf("perSecond(%d, %d, %v) = %v, want %v", tt.prev, tt.cur, tt.dt, got, tt.want)
-			}
-		})
-	}
-}
-
 func TestPercentOf(t *testing.T) {
 	tests := []struct {
 		name        string

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -36,38 +37,29 @@ type cpuCore struct {
 //   - user includes nice (both are user-space work; nice is only priority).
 //   - system includes irq and softirq (kernel work done on the CPU's time).
 //
-// So total = user + system + steal, up to rounding.
+// So total = user + system + steal, up to rounding. A core whose counters
+// grew by more than a CPU can run (see cpuUsage) is null in cores and left
+// out of the totals.
 type cpuPayload struct {
-	T      int64     `json:"t"`
-	Total  float64   `json:"total"`
-	User   float64   `json:"user"`
-	System float64   `json:"system"`
-	Iowait float64   `json:"iowait"`
-	Steal  float64   `json:"steal"`
-	Idle   float64   `json:"idle"`
-	Cores  []float64 `json:"cores"` // busy % of each CPU, in /proc/stat order
+	T      int64   `json:"t"`
+	Total  float64 `json:"total"`
+	User   float64 `json:"user"`
+	System float64 `json:"system"`
+	Iowait float64 `json:"iowait"`
+	Steal  float64 `json:"steal"`
+	Idle   float64 `json:"idle"`
+	Cores  []maybe `json:"cores"` // busy % of each CPU, in /proc/stat order
 }
 
-// since is the field-wise growth from prev to c. A field that went backwards
-// gives 0 (Linux has shipped kernels whose iowait decreases, and a CPU that
-// went offline and back may restart its counters).
-func (c cpuTimes) since(prev cpuTimes) cpuTimes {
-	sub := func(cur, old uint64) uint64 {
-		if cur < old {
-			return 0
-		}
-		return cur - old
-	}
-	return cpuTimes{
-		User:    sub(c.User, prev.User),
-		Nice:    sub(c.Nice, prev.Nice),
-		System:  sub(c.System, prev.System),
-		Idle:    sub(c.Idle, prev.Idle),
-		Iowait:  sub(c.Iowait, prev.Iowait),
-		Irq:     sub(c.Irq, prev.Irq),
-		Softirq: sub(c.Softirq, prev.Softirq),
-		Steal:   sub(c.Steal, prev.Steal),
-	}
+// cpuFields is the number of fields of cpuTimes.
+const cpuFields = 8
+
+func (c cpuTimes) fields() [cpuFields]uint64 {
+	return [cpuFields]uint64{c.User, c.Nice, c.System, c.Idle, c.Iowait, c.Irq, c.Softirq, c.Steal}
+}
+
+func cpuTimesOf(f [cpuFields]uint64) cpuTimes {
+	return cpuTimes{User: f[0], Nice: f[1], System: f[2], Idle: f[3], Iowait: f[4], Irq: f[5], Softirq: f[6], Steal: f[7]}
 }
 
 func (c cpuTimes) add(o cpuTimes) cpuTimes {
@@ -91,23 +83,83 @@ func (c cpuTimes) busy() float64 {
 	return float64(c.User + c.Nice + c.System + c.Irq + c.Softirq + c.Steal)
 }
 
-// cpuUsage computes the cpu payload (without "t") from two successive
-// samples. Cores are matched by id: a CPU that appears since prev reports 0
-// for this tick and adds nothing to the totals; one that disappeared is
-// dropped. The totals are the sum over the matched cores, so CPU hotplug
-// never makes them jump. cores is reused for the per-core slice.
-func cpuUsage(prev, cur []cpuCore, cores []float64) cpuPayload {
-	var sum cpuTimes
-	cores = cores[:0]
-	for i, c := range cur {
-		p, ok := matchCore(prev, i, c.id)
-		if !ok {
-			cores = append(cores, 0)
+// cpuState follows one CPU's time counters (in cpuTimes field order).
+type cpuState [cpuFields]counter
+
+func newCPUState(t cpuTimes) cpuState {
+	var s cpuState
+	for i, v := range t.fields() {
+		s[i] = counter{last: v}
+	}
+	return s
+}
+
+// cpuMsPerSecond is how much time one CPU can spend in all states together
+// per second of the clock, in cpuTimes' unit (milliseconds).
+const cpuMsPerSecond = 1000
+
+// advance takes a new reading of one CPU, secs after the last, and returns
+// its growth per field over this interval, and whether it is plausible. A
+// field going backwards grows by 0 (Linux has shipped kernels whose iowait
+// decreases); one coming back after such a drop grows by its average over
+// the whole time since the drop, scaled to this interval, so that the
+// fields still add up to one interval's time. A field that grew by more
+// than a CPU can run in its span plus counterLag is a counter read wrong,
+// and the whole CPU is not plausible.
+func (s *cpuState) advance(cur cpuTimes, secs float64) (cpuTimes, bool) {
+	var d [cpuFields]uint64
+	ok := true
+	for i, v := range cur.fields() {
+		next, n, span := s[i].next(v, secs)
+		s[i] = next
+		if secs <= 0 {
+			d[i] = n // no clock to scale by: the shares are still right
 			continue
 		}
-		d := c.times.since(p)
+		if float64(n) > cpuMsPerSecond*(span+counterLag) {
+			ok = false
+		}
+		if span > secs {
+			n = uint64(math.Round(float64(n) * secs / span))
+		}
+		d[i] = n
+	}
+	return cpuTimesOf(d), ok
+}
+
+// cpuUsage computes the cpu payload (without "t") from a new sample, secs
+// after the last, and the state the earlier samples left, which it
+// updates. Cores are matched by id: a CPU that appears since the last sample
+// reports 0 for this tick and adds nothing to the totals; one that
+// disappeared is dropped. The totals are the sum over the matched cores, so
+// CPU hotplug never makes them jump. cores is reused for the per-core slice.
+// implausible counts the cores published as null.
+func cpuUsage(state map[int]*cpuState, cur []cpuCore, secs float64, cores []maybe) (p cpuPayload, implausible int) {
+	var sum cpuTimes
+	cores = cores[:0]
+	for _, c := range cur {
+		st, ok := state[c.id]
+		if !ok {
+			s := newCPUState(c.times)
+			state[c.id] = &s
+			cores = append(cores, some(0))
+			continue
+		}
+		d, plausible := st.advance(c.times, secs)
+		if !plausible {
+			implausible++
+			cores = append(cores, maybe{})
+			continue
+		}
 		sum = sum.add(d)
-		cores = append(cores, percentOf(d.busy(), d.all()))
+		cores = append(cores, some(percentOf(d.busy(), d.all())))
+	}
+	if len(state) > len(cur) {
+		for id := range state {
+			if !slices.ContainsFunc(cur, func(c cpuCore) bool { return c.id == id }) {
+				delete(state, id)
+			}
+		}
 	}
 	all := sum.all()
 	return cpuPayload{
@@ -118,21 +170,7 @@ func cpuUsage(prev, cur []cpuCore, cores []float64) cpuPayload {
 		Steal:  percentOf(float64(sum.Steal), all),
 		Idle:   percentOf(float64(sum.Idle), all),
 		Cores:  cores,
-	}
-}
-
-// matchCore finds the core with the given id in prev, looking first at the
-// same position, where it almost always is.
-func matchCore(prev []cpuCore, i, id int) (cpuTimes, bool) {
-	if i < len(prev) && prev[i].id == id {
-		return prev[i].times, true
-	}
-	for _, p := range prev {
-		if p.id == id {
-			return p.times, true
-		}
-	}
-	return cpuTimes{}, false
+	}, implausible
 }
 
 // coresFromTimes converts gopsutil's per-CPU times (seconds, as floats) to
@@ -161,21 +199,24 @@ func coresFromTimes(ts []cpu.TimesStat, dst []cpuCore) []cpuCore {
 	return dst
 }
 
-// cpuCollector reports CPU time shares from two successive cpu.Times(true)
+// cpuCollector reports CPU time shares from successive cpu.Times(true)
 // samples (one read of /proc/stat per tick; totals are summed from the cores
 // so they match the cores exactly). It never uses cpu.Percent, whose
 // previous sample is process-global state.
 type cpuCollector struct {
 	env hostEnv
 	log *onceLog
+	implausibleCount
 
-	prev, next []cpuCore // last sample and the buffer for the next, swapped
-	havePrev   bool
-	cores      []float64 // per-core percentages, reused
+	buf    []cpuCore         // the last read, reused
+	state  map[int]*cpuState // by CPU number
+	primed bool
+	prevAt time.Time
+	cores  []maybe // per-core percentages, reused
 }
 
 func newCPUCollector(env hostEnv, log *slog.Logger) *cpuCollector {
-	return &cpuCollector{env: env, log: newOnceLog(log)}
+	return &cpuCollector{env: env, log: newOnceLog(log), state: make(map[int]*cpuState)}
 }
 
 func (c *cpuCollector) Topic() string { return topicCPU }
@@ -188,7 +229,18 @@ func (c *cpuCollector) read() ([]cpuCore, error) {
 	if len(ts) == 0 {
 		return nil, errors.New("read cpu times: no per-cpu times")
 	}
-	return coresFromTimes(ts, c.next), nil
+	c.buf = coresFromTimes(ts, c.buf)
+	return c.buf, nil
+}
+
+// start makes cur the baseline of the next Collect.
+func (c *cpuCollector) start(cur []cpuCore, now time.Time) {
+	clear(c.state)
+	for _, core := range cur {
+		s := newCPUState(core.times)
+		c.state[core.id] = &s
+	}
+	c.primed, c.prevAt = true, now
 }
 
 func (c *cpuCollector) prime() {
@@ -197,11 +249,11 @@ func (c *cpuCollector) prime() {
 		c.log.debug("prime", "prime cpu collector", "err", err)
 		return
 	}
-	c.prev, c.next, c.havePrev = cur, c.prev, true
+	c.start(cur, c.env.now())
 }
 
 func (c *cpuCollector) coreCount() int {
-	return len(c.prev)
+	return len(c.state)
 }
 
 func (c *cpuCollector) Collect(t time.Time) ([]byte, error) {
@@ -209,13 +261,15 @@ func (c *cpuCollector) Collect(t time.Time) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	if !c.havePrev {
-		c.prev, c.next, c.havePrev = cur, c.prev, true
+	now := c.env.now()
+	if !c.primed {
+		c.start(cur, now)
 		return nil, errNoBaseline
 	}
-	p := cpuUsage(c.prev, cur, c.cores)
+	p, implausible := cpuUsage(c.state, cur, now.Sub(c.prevAt).Seconds(), c.cores)
+	c.add(implausible)
 	c.cores = p.Cores
-	c.prev, c.next = cur, c.prev
+	c.prevAt = now
 	p.T = t.UnixMilli()
 	b, err := json.Marshal(p)
 	if err != nil {

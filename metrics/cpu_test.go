@@ -47,31 +47,31 @@ func TestCPUUsage(t *testing.T) {
 			name: "fully idle",
 			prev: []cpuCore{core(0, base)},
 			cur:  []cpuCore{core(0, grow(cpuTimes{Idle: 100}))},
-			want: cpuPayload{Idle: 100, Cores: []float64{0}},
+			want: cpuPayload{Idle: 100, Cores: pcts(0)},
 		},
 		{
 			name: "nice counts as user, irq and softirq as system",
 			prev: []cpuCore{core(0, base)},
 			cur:  []cpuCore{core(0, grow(cpuTimes{User: 10, Nice: 10, System: 5, Irq: 5, Softirq: 10, Idle: 60}))},
-			want: cpuPayload{Total: 40, User: 20, System: 20, Idle: 60, Cores: []float64{40}},
+			want: cpuPayload{Total: 40, User: 20, System: 20, Idle: 60, Cores: pcts(40)},
 		},
 		{
 			name: "iowait is not busy, steal is",
 			prev: []cpuCore{core(0, base)},
 			cur:  []cpuCore{core(0, grow(cpuTimes{User: 25, Iowait: 25, Steal: 25, Idle: 25}))},
-			want: cpuPayload{Total: 50, User: 25, Iowait: 25, Steal: 25, Idle: 25, Cores: []float64{50}},
+			want: cpuPayload{Total: 50, User: 25, Iowait: 25, Steal: 25, Idle: 25, Cores: pcts(50)},
 		},
 		{
 			name: "total sums the cores: one busy, one idle",
 			prev: []cpuCore{core(0, base), core(1, base)},
 			cur:  []cpuCore{core(0, grow(cpuTimes{User: 100})), core(1, grow(cpuTimes{Idle: 100}))},
-			want: cpuPayload{Total: 50, User: 50, Idle: 50, Cores: []float64{100, 0}},
+			want: cpuPayload{Total: 50, User: 50, Idle: 50, Cores: pcts(100, 0)},
 		},
 		{
 			name: "thirds round to two decimals",
 			prev: []cpuCore{core(0, base)},
 			cur:  []cpuCore{core(0, grow(cpuTimes{User: 1, System: 1, Idle: 1}))},
-			want: cpuPayload{Total: 66.67, User: 33.33, System: 33.33, Idle: 33.33, Cores: []float64{66.67}},
+			want: cpuPayload{Total: 66.67, User: 33.33, System: 33.33, Idle: 33.33, Cores: pcts(66.67)},
 		},
 		{
 			name: "a counter going backwards counts as zero, never negative",
@@ -81,38 +81,115 @@ func TestCPUUsage(t *testing.T) {
 				Iowait: base.Iowait - 40, // known kernel quirk
 				Irq:    base.Irq, Softirq: base.Softirq, Steal: base.Steal,
 			})},
-			want: cpuPayload{Total: 50, User: 50, Idle: 50, Cores: []float64{50}},
+			want: cpuPayload{Total: 50, User: 50, Idle: 50, Cores: pcts(50)},
 		},
 		{
 			name: "no time passed",
 			prev: []cpuCore{core(0, base)},
 			cur:  []cpuCore{core(0, base)},
-			want: cpuPayload{Cores: []float64{0}},
+			want: cpuPayload{Cores: pcts(0)},
 		},
 		{
 			name: "all counters reset (reboot between samples)",
 			prev: []cpuCore{core(0, base)},
 			cur:  []cpuCore{core(0, cpuTimes{User: 1, Idle: 1})},
-			want: cpuPayload{Cores: []float64{0}},
+			want: cpuPayload{Cores: pcts(0)},
 		},
 		{
 			name: "a cpu that came online reports 0 and is left out of the totals",
 			prev: []cpuCore{core(0, base)},
 			cur:  []cpuCore{core(0, grow(cpuTimes{User: 100})), core(1, cpuTimes{Idle: 99999})},
-			want: cpuPayload{Total: 100, User: 100, Cores: []float64{100, 0}},
+			want: cpuPayload{Total: 100, User: 100, Cores: pcts(100, 0)},
 		},
 		{
 			name: "a cpu that went offline is dropped",
 			prev: []cpuCore{core(0, base), core(1, base), core(2, base)},
 			cur:  []cpuCore{core(0, grow(cpuTimes{Idle: 100})), core(2, grow(cpuTimes{System: 100}))},
-			want: cpuPayload{Total: 50, System: 50, Idle: 50, Cores: []float64{0, 100}},
+			want: cpuPayload{Total: 50, System: 50, Idle: 50, Cores: pcts(0, 100)},
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := cpuUsage(tt.prev, tt.cur, nil)
+			state := make(map[int]*cpuState)
+			for _, c := range tt.prev {
+				s := newCPUState(c.times)
+				state[c.id] = &s
+			}
+			got, implausible := cpuUsage(state, tt.cur, 1, nil)
+			if implausible != 0 {
+				t.Errorf("implausible = %d, want 0", implausible)
+			}
+			if len(state) != len(tt.cur) {
+				t.Errorf("state keeps %d cpus, want %d", len(state), len(tt.cur))
+			}
 			if !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("got  %+v\nwant %+v", got, tt.want)
+			}
+		})
+	}
+}
+
+// pcts is a cores slice of percentages, none of them null.
+func pcts(v ...float64) []maybe {
+	m := make([]maybe, len(v))
+	for i, x := range v {
+		m[i] = some(x)
+	}
+	return m
+}
+
+// TestCPUUsageGlitches follows two CPUs over several samples one second
+// apart, where one counter misbehaves.
+func TestCPUUsageGlitches(t *testing.T) {
+	base := cpuTimes{User: 1_000_000, System: 500_000, Idle: 5_000_000}
+	// at is base after n seconds at 20 % user, 80 % idle.
+	at := func(n uint64) cpuTimes {
+		return cpuTimes{User: base.User + 200*n, System: base.System, Idle: base.Idle + 800*n}
+	}
+	glitch := func(t cpuTimes) cpuTimes { t.User = 0; return t }
+	tests := []struct {
+		name            string
+		samples         [][]cpuTimes // per second, per cpu
+		want            [][]maybe    // per sample after the first
+		wantImplausible int
+	}{
+		{
+			name:    "user reads 0 once: a dip, then the true share, never 100 %",
+			samples: [][]cpuTimes{{at(0), at(0)}, {at(1), glitch(at(1))}, {at(2), at(2)}, {at(3), at(3)}},
+			want:    [][]maybe{pcts(20, 0), pcts(20, 20), pcts(20, 20)},
+		},
+		{
+			name: "a core whose counters jump past what a CPU can run is null",
+			samples: [][]cpuTimes{{at(0), at(0)}, {at(1), func() cpuTimes {
+				c := at(1)
+				c.System += 1 << 40
+				return c
+			}()}},
+			want:            [][]maybe{{some(20), {}}},
+			wantImplausible: 1,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			state := make(map[int]*cpuState)
+			for id, c := range tt.samples[0] {
+				s := newCPUState(c)
+				state[id] = &s
+			}
+			total := 0
+			for i, sample := range tt.samples[1:] {
+				var cur []cpuCore
+				for id, c := range sample {
+					cur = append(cur, cpuCore{id: id, times: c})
+				}
+				p, implausible := cpuUsage(state, cur, 1, nil)
+				total += implausible
+				if !reflect.DeepEqual(p.Cores, tt.want[i]) {
+					t.Errorf("sample %d: cores %+v, want %+v", i+2, p.Cores, tt.want[i])
+				}
+			}
+			if total != tt.wantImplausible {
+				t.Errorf("implausible = %d, want %d", total, tt.wantImplausible)
 			}
 		})
 	}

@@ -3,10 +3,12 @@ package metrics
 import (
 	"cmp"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"time"
@@ -15,13 +17,17 @@ import (
 )
 
 // diskRates are per-second rates; JSON keys are shared by the totals and by
-// each device.
+// each device. A rate is null when the counters gave no trustworthy one for
+// the tick (see rateOf); a total is null when a rate it sums is.
 type diskRates struct {
-	ReadBps   float64 `json:"read_bps"`
-	WriteBps  float64 `json:"write_bps"`
-	ReadIops  float64 `json:"read_iops"`
-	WriteIops float64 `json:"write_iops"`
+	ReadBps   maybe `json:"read_bps"`
+	WriteBps  maybe `json:"write_bps"`
+	ReadIops  maybe `json:"read_iops"`
+	WriteIops maybe `json:"write_iops"`
 }
+
+// zeroDiskRates is what a device reports on its first tick.
+var zeroDiskRates = diskRates{some(0), some(0), some(0), some(0)}
 
 // fsUsage is one mounted filesystem. Sizes are null when statfs failed this
 // tick (a mount that went away between refreshes, permissions).
@@ -44,35 +50,59 @@ type diskPayload struct {
 	Filesystems []fsUsage            `json:"filesystems"`
 }
 
-// diskIORates computes per-device and total rates between two samples dt
-// seconds apart. A device missing from prev reports 0 for this tick; one
-// missing from cur is dropped.
-func diskIORates(prev, cur map[string]disk.IOCountersStat, dt float64) (diskRates, map[string]diskRates) {
-	var total diskRates
-	devices := make(map[string]diskRates, len(cur))
+// diskState follows one device's counters.
+type diskState struct {
+	rb, wb, rc, wc counter
+}
+
+func newDiskState(c disk.IOCountersStat) *diskState {
+	return &diskState{counter{last: c.ReadBytes}, counter{last: c.WriteBytes}, counter{last: c.ReadCount}, counter{last: c.WriteCount}}
+}
+
+// diskMaxBytesPerSec bounds one block device: 2^36 B/s (about 69 GB/s) is
+// more than a PCIe 5.0 x16 link carries (about 63 GB/s), the widest slot a
+// single device, an NVMe drive or a RAID controller's volume, sits in; the
+// fastest NVMe drives sold move about 15 GB/s. A counter read wrong (a
+// baseline of 0 under a counter of terabytes) is far beyond it.
+const diskMaxBytesPerSec = 1 << 36
+
+// diskMaxIOPS bounds a device's I/O rate: every I/O moves at least one
+// 512-byte sector.
+const diskMaxIOPS = diskMaxBytesPerSec / 512
+
+// diskIORates computes per-device rates from a new sample, secs after the
+// last, and their total. state holds each device's counters from the earlier
+// samples and is updated: a device new in cur reports 0 for this tick; one
+// missing from cur is dropped. A rate more than a device can do is null
+// (see rateOf) and counted in implausible.
+func diskIORates(state map[string]*diskState, cur map[string]disk.IOCountersStat, secs float64) (total diskRates, devices map[string]diskRates, implausible int) {
+	total = zeroDiskRates
+	devices = make(map[string]diskRates, len(cur))
 	for name, c := range cur {
-		var r diskRates
-		if p, ok := prev[name]; ok {
+		r := zeroDiskRates
+		if st, ok := state[name]; ok {
 			r = diskRates{
-				ReadBps:   perSecond(p.ReadBytes, c.ReadBytes, dt),
-				WriteBps:  perSecond(p.WriteBytes, c.WriteBytes, dt),
-				ReadIops:  perSecond(p.ReadCount, c.ReadCount, dt),
-				WriteIops: perSecond(p.WriteCount, c.WriteCount, dt),
+				ReadBps:   st.rb.rate(c.ReadBytes, secs, diskMaxBytesPerSec, &implausible),
+				WriteBps:  st.wb.rate(c.WriteBytes, secs, diskMaxBytesPerSec, &implausible),
+				ReadIops:  st.rc.rate(c.ReadCount, secs, diskMaxIOPS, &implausible),
+				WriteIops: st.wc.rate(c.WriteCount, secs, diskMaxIOPS, &implausible),
 			}
+		} else {
+			state[name] = newDiskState(c)
 		}
 		devices[name] = r
-		total.ReadBps += r.ReadBps
-		total.WriteBps += r.WriteBps
-		total.ReadIops += r.ReadIops
-		total.WriteIops += r.WriteIops
+		total = diskRates{
+			total.ReadBps.plus(r.ReadBps), total.WriteBps.plus(r.WriteBps),
+			total.ReadIops.plus(r.ReadIops), total.WriteIops.plus(r.WriteIops),
+		}
 	}
-	total = diskRates{
-		ReadBps:   round2(total.ReadBps),
-		WriteBps:  round2(total.WriteBps),
-		ReadIops:  round2(total.ReadIops),
-		WriteIops: round2(total.WriteIops),
+	for name := range state {
+		if _, ok := cur[name]; !ok {
+			delete(state, name)
+		}
 	}
-	return total, devices
+	total = diskRates{total.ReadBps.rounded(), total.WriteBps.rounded(), total.ReadIops.rounded(), total.WriteIops.rounded()}
+	return total, devices, implausible
 }
 
 // virtualDiskName reports whether a block device name is one that is never
@@ -173,6 +203,7 @@ func fsReading(p disk.PartitionStat, u *disk.UsageStat) fsUsage {
 type diskCollector struct {
 	env hostEnv
 	log *onceLog
+	implausibleCount
 
 	sinceRefresh int
 	// devices are the physical disks to count; all is true when sysfs could
@@ -182,12 +213,13 @@ type diskCollector struct {
 	all     bool
 	mounts  []disk.PartitionStat
 
-	prev   map[string]disk.IOCountersStat
+	state  map[string]*diskState
+	primed bool
 	prevAt time.Time
 }
 
 func newDiskCollector(env hostEnv, log *slog.Logger) *diskCollector {
-	return &diskCollector{env: env, log: newOnceLog(log), sinceRefresh: refreshTicks}
+	return &diskCollector{env: env, log: newOnceLog(log), sinceRefresh: refreshTicks, state: make(map[string]*diskState)}
 }
 
 func (c *diskCollector) Topic() string { return topicDisk }
@@ -208,7 +240,7 @@ func (c *diskCollector) refresh() {
 		c.devices, c.all = devices, false
 	}
 
-	parts, err := disk.PartitionsWithContext(c.env.ctx, false)
+	parts, err := c.partitions()
 	if err != nil {
 		// Keep the last good list: a transient mountinfo read error should
 		// not blank the filesystem bars for a minute.
@@ -216,6 +248,131 @@ func (c *diskCollector) refresh() {
 		return
 	}
 	c.mounts = realFilesystems(parts)
+}
+
+// partitions lists the mounted filesystems. On Linux it reads mountinfo
+// itself: gopsutil decodes the kernel's escapes with strconv.Unquote, which
+// gives up on a whole mount point as soon as it holds a double quote, and
+// then the mount point is statted under its escaped name and has no sizes.
+// As gopsutil does, it prefers init's mount table (the host's, where
+// HostProc is the host's /proc) to this process's, and leaves out devices
+// named "none" and filesystem types /proc/filesystems marks nodev (but
+// zfs).
+func (c *diskCollector) partitions() ([]disk.PartitionStat, error) {
+	if runtime.GOOS != "linux" {
+		return disk.PartitionsWithContext(c.env.ctx, false)
+	}
+	fsTypes, err := os.ReadFile(filepath.Join(c.env.proc, "filesystems"))
+	if err != nil {
+		return nil, fmt.Errorf("list filesystem types: %w", err)
+	}
+	for _, src := range []struct {
+		path  string
+		parse func(string) []disk.PartitionStat
+	}{
+		{filepath.Join(c.env.proc, "1", "mountinfo"), parseMountinfo},
+		{filepath.Join(c.env.proc, "self", "mountinfo"), parseMountinfo},
+		// Kernels before 2.6.26 have no mountinfo.
+		{filepath.Join(c.env.proc, "self", "mounts"), parseMounts},
+	} {
+		b, err := os.ReadFile(src.path)
+		if err != nil {
+			continue
+		}
+		return blockFilesystems(src.parse(string(b)), parseFilesystems(string(fsTypes))), nil
+	}
+	return nil, errors.New("list filesystems: no readable mountinfo or mounts under " + c.env.proc)
+}
+
+// parseMountinfo reads the mounts of a /proc/<pid>/mountinfo file:
+//
+//	36 35 98:0 /mnt1 /mnt2 rw,noatime master:1 - ext3 /dev/root rw,errors=continue
+//
+// The optional fields before "-" vary in number; the mount point is the
+// fifth field, the type and source the two after "-".
+func parseMountinfo(text string) []disk.PartitionStat {
+	var out []disk.PartitionStat
+	for line := range strings.Lines(text) {
+		fields := strings.Fields(line)
+		sep := slices.Index(fields, "-")
+		if sep < 5 || len(fields) < sep+3 {
+			continue
+		}
+		out = append(out, disk.PartitionStat{
+			Device:     unescapeMount(fields[sep+2]),
+			Mountpoint: unescapeMount(fields[4]),
+			Fstype:     fields[sep+1],
+		})
+	}
+	return out
+}
+
+// parseMounts reads the mounts of a /proc/mounts file: source, mount
+// point, type, options.
+func parseMounts(text string) []disk.PartitionStat {
+	var out []disk.PartitionStat
+	for line := range strings.Lines(text) {
+		fields := strings.Fields(line)
+		if len(fields) < 3 {
+			continue
+		}
+		out = append(out, disk.PartitionStat{
+			Device:     unescapeMount(fields[0]),
+			Mountpoint: unescapeMount(fields[1]),
+			Fstype:     fields[2],
+		})
+	}
+	return out
+}
+
+// unescapeMount decodes the escapes the kernel writes in mount tables:
+// space, tab, newline and backslash become a backslash and three octal
+// digits (\040, \011, \012, \134) so that fields stay space-separated.
+// Every other byte is written as it is, quotes and non-ASCII included, and
+// a backslash not followed by three octal digits is kept.
+func unescapeMount(s string) string {
+	if !strings.Contains(s, `\`) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' && i+3 < len(s) && isOctal(s[i+1]) && isOctal(s[i+2]) && isOctal(s[i+3]) {
+			b.WriteByte((s[i+1]-'0')<<6 | (s[i+2]-'0')<<3 | (s[i+3] - '0'))
+			i += 3
+			continue
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
+
+func isOctal(c byte) bool { return c >= '0' && c <= '7' }
+
+// parseFilesystems lists the types in /proc/filesystems that need a block
+// device, plus zfs, which is marked nodev but holds data on disks.
+func parseFilesystems(text string) map[string]bool {
+	types := make(map[string]bool)
+	for line := range strings.Lines(text) {
+		nodev, name, ok := strings.Cut(strings.TrimRight(line, "\n"), "\t")
+		if !ok {
+			continue
+		}
+		if nodev == "" || name == "zfs" {
+			types[name] = true
+		}
+	}
+	return types
+}
+
+// blockFilesystems keeps the mounts of the given types with a named source.
+func blockFilesystems(parts []disk.PartitionStat, types map[string]bool) []disk.PartitionStat {
+	out := parts[:0]
+	for _, p := range parts {
+		if p.Device != "none" && types[p.Fstype] {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // counters reads the I/O counters of the devices being counted.
@@ -245,7 +402,16 @@ func (c *diskCollector) prime() {
 		c.log.debug("prime", "prime disk collector", "err", err)
 		return
 	}
-	c.prev, c.prevAt = cur, time.Now()
+	c.start(cur, c.env.now())
+}
+
+// start makes cur the baseline of the next Collect.
+func (c *diskCollector) start(cur map[string]disk.IOCountersStat, now time.Time) {
+	clear(c.state)
+	for name, v := range cur {
+		c.state[name] = newDiskState(v)
+	}
+	c.primed, c.prevAt = true, now
 }
 
 func (c *diskCollector) Collect(t time.Time) ([]byte, error) {
@@ -254,13 +420,14 @@ func (c *diskCollector) Collect(t time.Time) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	now := time.Now()
-	if c.prev == nil {
-		c.prev, c.prevAt = cur, now
+	now := c.env.now()
+	if !c.primed {
+		c.start(cur, now)
 		return nil, errNoBaseline
 	}
-	total, devices := diskIORates(c.prev, cur, now.Sub(c.prevAt).Seconds())
-	c.prev, c.prevAt = cur, now
+	total, devices, implausible := diskIORates(c.state, cur, now.Sub(c.prevAt).Seconds())
+	c.add(implausible)
+	c.prevAt = now
 
 	p := diskPayload{
 		T:           t.UnixMilli(),
@@ -269,7 +436,7 @@ func (c *diskCollector) Collect(t time.Time) ([]byte, error) {
 		Filesystems: make([]fsUsage, 0, len(c.mounts)),
 	}
 	for _, m := range c.mounts {
-		u, err := disk.UsageWithContext(c.env.ctx, m.Mountpoint)
+		u, err := c.env.statfs(c.env.ctx, m.Mountpoint)
 		if err != nil {
 			c.log.debug("statfs:"+m.Mountpoint, "statfs failed: reporting its sizes as null",
 				"mount", m.Mountpoint, "err", err)

@@ -10,7 +10,15 @@
 // per call whose "t" field is the tick time in unix milliseconds. What a host
 // cannot provide (no swap, no load average, a filesystem that cannot be
 // statted) is sent as JSON null and logged once at debug level; a collector
-// whose whole read fails returns an error instead.
+// whose whole read fails returns an error instead. A rate is null too when
+// its counters can't be trusted for the tick (see counter.go): a counter
+// that grew by more than the device can move is counted, and
+// [ImplausibleRates] reports the count.
+//
+// The collectors read the host through files (gopsutil's and their own
+// reads of /proc and /sys), so testdata holds fixture trees of host shapes,
+// run through the real collectors by TestFixtures; only the clock and
+// statfs are replaced there.
 //
 // A [Sampler] calls every collector once per tick, on wall-clock multiples
 // of its interval, and hands the readings of that tick to a Publish func.

@@ -19,7 +19,7 @@ type Options struct {
 	// before it is dropped. Default 256 KiB: about two minutes of five
 	// topics at 1 Hz, far beyond a healthy client's lag, yet small enough
 	// that 10,000 stuck clients can't pin much memory (queued events are
-	// shared with the ring anyway).
+	// shared with the window anyway).
 	QueueBytes int64
 	Logger     *slog.Logger
 	// ObserveStoreWrite, if set, is told how long each tick's store
@@ -56,17 +56,20 @@ func (e *UnknownTopicError) Error() string {
 
 // Stats are running totals for /metrics and /healthz.
 type Stats struct {
-	Subscribers     int
-	Events          int   // retained events
-	Bytes           int64 // retained encoded bytes
-	Published       uint64
-	Replayed        uint64
-	Catchups        uint64
-	Incomplete      uint64
-	Dropped         uint64 // subscribers dropped for falling behind
-	StoreErrors     uint64
-	LastStoreError  error // nil once a write succeeds again
-	PublishedAtLast time.Time
+	Subscribers int
+	Events      int   // retained events
+	Bytes       int64 // retained encoded bytes
+	Published   uint64
+	Replayed    uint64
+	Catchups    uint64
+	Incomplete  uint64
+	Dropped     uint64 // subscribers dropped for falling behind
+	WriteErrors uint64 // failed writes to the Broker's history file
+	// LastBackendError is why the backend behind the window is failing
+	// now (the Broker's last write, a Redis feed's last read); nil once a
+	// write or read succeeds again.
+	LastBackendError error
+	PublishedAtLast  time.Time
 }
 
 // Broker is the bounded, persistent event log and its fan-out. See doc.go
@@ -171,7 +174,7 @@ func (b *Broker) Publish(t time.Time, samples []Sample) error {
 		b.observe(time.Since(start))
 	}
 	if err != nil {
-		b.storeErrs.Add(1)
+		b.writeErrs.Add(1)
 		if b.storeOK {
 			b.log.Error("history write failed; serving from memory until it recovers",
 				"path", b.store.path, "err", err)

@@ -68,6 +68,6 @@
 // calls are serialised. A Subscription belongs to one goroutine (the
 // client's stream handler), which must call Close when done; the broker only
 // queues onto it. Events are immutable once published and are shared by the
-// ring, every queue and every replay. Shutdown ends every subscription;
+// window, every queue and every replay. Shutdown ends every subscription;
 // Close also closes the file. The caller owns the order of shutdown.
 package history

@@ -350,7 +350,7 @@ func (f *Feed) setErr(err error) {
 	was := f.err
 	f.err = err
 	f.mu.Unlock()
-	f.window.setStoreErr(err)
+	f.window.setBackendErr(err)
 	switch {
 	case err != nil && was == nil:
 		f.hub.log.Warn("redis read failed; streams keep their heartbeat and resume when it is back",
@@ -484,7 +484,7 @@ func (f *Feed) load(ctx context.Context) error {
 		}
 		evs = append(evs, f.events(msgs)...)
 	}
-	var r ring
+	var r retained
 	r.append(evs)
 	if n := r.evictCount(time.Now().Add(-f.keep.Age).UnixMilli(), 0, f.keep.MaxBytes); n > 0 {
 		trimmed = max(trimmed, r.evs[n-1].Seq)

@@ -13,7 +13,7 @@ import (
 // retried tick idempotent; see redis_publish.go.
 //
 // Inside the window the pair is packed into one uint64 (ms<<seqBits | seq)
-// so the ring orders and searches Redis events like bbolt ones.
+// so the window orders and searches Redis events like bbolt ones.
 
 // seqBits leaves 44 bits for milliseconds (good until the year 2527) and 20
 // for the sequence within one millisecond. Our publisher uses 0..topics-1;

@@ -45,7 +45,7 @@ const formatVersion = 1
 // it aside and starts afresh.
 var errCorrupt = errors.New("history file is corrupt")
 
-// store is the bbolt file behind the ring. It is used only by the publisher
+// store is the bbolt file behind the window. It is used only by the publisher
 // (and by Open and Close), so it needs no lock of its own.
 type store struct {
 	db       *bolt.DB
@@ -155,7 +155,7 @@ func (s *store) load(keep retention, now time.Time) (loaded, error) {
 			return err
 		}
 
-		var r ring
+		var r retained
 		c := evb.Cursor()
 		for k, v := c.First(); k != nil; k, v = c.Next() {
 			ev, err := decodeEvent(l.epoch, k, v)

@@ -13,7 +13,7 @@ type Subscription struct {
 	w       *window
 	mask    uint64
 	catchup *Catchup
-	replay  []*Event // unfiltered; shared with the ring, read-only
+	replay  []*Event // unfiltered; shared with the window, read-only
 	idx     int      // position in w.subs, -1 when gone; guarded by w.mu
 
 	mu     sync.Mutex // guards following fields
@@ -63,7 +63,7 @@ func (s *Subscription) Next(dst []*Event) []*Event {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	dst = append(dst, s.queue...)
-	clear(s.queue) // don't pin events the ring has evicted
+	clear(s.queue) // don't pin events the window has evicted
 	s.queue = s.queue[:0]
 	s.queued = 0
 	return dst

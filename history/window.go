@@ -17,34 +17,34 @@ import (
 // filter, the byte budget that drops a slow subscriber) lives here, so the
 // two behave the same.
 //
-// Only the backend's single writer calls add, and only it mutates the ring;
-// it may therefore read w.ring without w.mu to plan an eviction. Readers
+// Only the backend's single writer calls add, and only it mutates w.kept;
+// it may therefore read w.kept without w.mu to plan an eviction. Readers
 // take w.mu.
 type window struct {
 	topics     []string
 	topicBit   map[string]uint64
 	queueBytes int64
 	now        func() time.Time
-	// position maps a client's id to its sequence in the ring's order, or
+	// position maps a client's id to its sequence in w.kept's order, or
 	// says why it can't (ReasonMalformed, ReasonOtherStore).
 	position func(id string) (seq uint64, reason string)
 
-	mu        sync.Mutex // guards following fields
-	ring      ring
-	trimmed   uint64 // newest seq ever evicted (0: none)
-	last      uint64 // newest seq appended (0: none)
-	latest    []*Event
-	subs      []*Subscription
-	closed    bool
-	storeErr  error
-	lastPubAt time.Time
+	mu         sync.Mutex // guards following fields
+	kept       retained
+	trimmed    uint64 // newest seq ever evicted (0: none)
+	last       uint64 // newest seq appended (0: none)
+	latest     []*Event
+	subs       []*Subscription
+	closed     bool
+	backendErr error // the backend's current failure; nil while healthy
+	lastPubAt  time.Time
 
 	published  atomic.Uint64
 	replayed   atomic.Uint64
 	catchups   atomic.Uint64
 	incomplete atomic.Uint64
 	dropped    atomic.Uint64
-	storeErrs  atomic.Uint64
+	writeErrs  atomic.Uint64
 }
 
 func newWindow(topics []string, queueBytes int64, now func() time.Time, position func(string) (uint64, string)) (*window, error) {
@@ -62,7 +62,7 @@ func newWindow(topics []string, queueBytes int64, now func() time.Time, position
 	if w.queueBytes <= 0 {
 		// About two minutes of five topics at 1 Hz, far beyond a healthy
 		// client's lag, yet small enough that 10,000 stuck clients can't
-		// pin much memory (queued events are shared with the ring anyway).
+		// pin much memory (queued events are shared with the window anyway).
 		w.queueBytes = 256 << 10
 	}
 	if w.now == nil {
@@ -82,7 +82,7 @@ func newWindow(topics []string, queueBytes int64, now func() time.Time, position
 func (w *window) load(evs []*Event, trimmed uint64) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	w.ring.append(evs)
+	w.kept.append(evs)
 	w.trimmed = trimmed
 	w.last = trimmed
 	if n := len(evs); n > 0 {
@@ -100,7 +100,7 @@ func (w *window) load(evs []*Event, trimmed uint64) {
 
 // planEvict says what adding evs under keep will evict: how many of the
 // oldest events go, the newest evicted seq (0: none), and the trimmed mark
-// afterwards. Only the writer calls it (it reads the ring without w.mu);
+// afterwards. Only the writer calls it (it reads w.kept without w.mu);
 // a backend that persists uses through to trim its store in the same
 // write, then hands the plan to add.
 func (w *window) planEvict(evs []*Event, keep retention) (evict int, through, trimmed uint64) {
@@ -108,30 +108,30 @@ func (w *window) planEvict(evs []*Event, keep retention) (evict int, through, tr
 	for _, e := range evs {
 		in += e.size()
 	}
-	evict = w.ring.evictCount(w.now().Add(-keep.Age).UnixMilli(), in, keep.MaxBytes)
+	evict = w.kept.evictCount(w.now().Add(-keep.Age).UnixMilli(), in, keep.MaxBytes)
 	trimmed = w.trimmed
 	if evict > 0 {
-		through = w.ring.evs[evict-1].Seq
+		through = w.kept.evs[evict-1].Seq
 		trimmed = max(trimmed, through)
 	}
 	return evict, through, trimmed
 }
 
 // add appends evs (newer than everything held), evicts the oldest evict
-// events, raises the trimmed mark, records the backend's write error (nil:
+// events, raises the trimmed mark, records the backend's current error (nil:
 // healthy) and hands evs to every subscriber. Called by the one writer.
-func (w *window) add(evs []*Event, evict int, trimmed uint64, storeErr error) error {
+func (w *window) add(evs []*Event, evict int, trimmed uint64, backendErr error) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.closed {
 		return ErrClosed
 	}
-	w.storeErr = storeErr
+	w.backendErr = backendErr
 	for _, e := range evs {
 		e.bit = w.topicBit[e.Topic]
 	}
-	w.ring.append(evs)
-	w.ring.evict(evict)
+	w.kept.append(evs)
+	w.kept.evict(evict)
 	w.trimmed = max(w.trimmed, trimmed)
 	if len(evs) > 0 {
 		w.last = evs[len(evs)-1].Seq
@@ -147,10 +147,10 @@ func (w *window) add(evs []*Event, evict int, trimmed uint64, storeErr error) er
 	return nil
 }
 
-// setStoreErr records the backend's health without appending anything.
-func (w *window) setStoreErr(err error) {
+// setBackendErr records the backend's health without appending anything.
+func (w *window) setBackendErr(err error) {
 	w.mu.Lock()
-	w.storeErr = err
+	w.backendErr = err
 	w.mu.Unlock()
 }
 
@@ -198,7 +198,7 @@ func (w *window) Subscribe(o SubscribeOptions) (*Subscription, error) {
 		c := Catchup{After: o.After, Head: w.headLocked()}
 		start, reason := w.resumePoint(o.After)
 		c.Complete, c.Reason = reason == "", reason
-		s.replay = w.ring.evs[start:]
+		s.replay = w.kept.evs[start:]
 		if mask != w.allMask() {
 			for _, e := range s.replay {
 				if s.wants(e) {
@@ -220,7 +220,7 @@ func (w *window) Subscribe(o SubscribeOptions) (*Subscription, error) {
 	return s, nil
 }
 
-// resumePoint returns the ring index to replay from for a client's last id,
+// resumePoint returns the index in w.kept to replay from for a client's last id,
 // and a reason when that replay is not exactly what the client missed (then
 // the whole window is replayed so the client can rebuild). Called with w.mu
 // held.
@@ -237,7 +237,7 @@ func (w *window) resumePoint(after string) (int, string) {
 		// The client saw the newest evicted event: all after it is kept.
 		return 0, ""
 	}
-	i, found := w.ring.find(seq)
+	i, found := w.kept.find(seq)
 	if !found {
 		return 0, ReasonUnknown
 	}
@@ -257,7 +257,7 @@ func (w *window) Range(after string, topics []string, limit int) (Page, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	p := Page{Head: w.headLocked(), Oldest: w.oldestLocked(), Complete: true}
-	evs := w.ring.evs
+	evs := w.kept.evs
 	if after != "" {
 		start, reason := w.resumePoint(after)
 		if reason == ReasonMalformed {
@@ -311,11 +311,11 @@ func (w *window) Bounds() (oldest, newest string) {
 func (w *window) Stats() Stats {
 	w.mu.Lock()
 	st := Stats{
-		Subscribers:     len(w.subs),
-		Events:          len(w.ring.evs),
-		Bytes:           w.ring.bytes,
-		LastStoreError:  w.storeErr,
-		PublishedAtLast: w.lastPubAt,
+		Subscribers:      len(w.subs),
+		Events:           len(w.kept.evs),
+		Bytes:            w.kept.bytes,
+		LastBackendError: w.backendErr,
+		PublishedAtLast:  w.lastPubAt,
 	}
 	w.mu.Unlock()
 	st.Published = w.published.Load()
@@ -323,7 +323,7 @@ func (w *window) Stats() Stats {
 	st.Catchups = w.catchups.Load()
 	st.Incomplete = w.incomplete.Load()
 	st.Dropped = w.dropped.Load()
-	st.StoreErrors = w.storeErrs.Load()
+	st.WriteErrors = w.writeErrs.Load()
 	return st
 }
 
@@ -382,15 +382,15 @@ func (w *window) mask(topics []string) (uint64, error) {
 func (w *window) allMask() uint64 { return 1<<len(w.topics) - 1 }
 
 func (w *window) headLocked() string {
-	if n := len(w.ring.evs); n > 0 {
-		return w.ring.evs[n-1].ID
+	if n := len(w.kept.evs); n > 0 {
+		return w.kept.evs[n-1].ID
 	}
 	return ""
 }
 
 func (w *window) oldestLocked() string {
-	if len(w.ring.evs) > 0 {
-		return w.ring.evs[0].ID
+	if len(w.kept.evs) > 0 {
+		return w.kept.evs[0].ID
 	}
 	return ""
 }

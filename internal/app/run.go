@@ -228,7 +228,7 @@ func healthCheck(interval time.Duration, started time.Time, lastTick func() time
 		if since := time.Since(last); since > 3*interval {
 			return fmt.Errorf("sampler stalled: no sample for %v", since.Round(time.Millisecond))
 		}
-		if err := stats().LastStoreError; err != nil {
+		if err := stats().LastBackendError; err != nil {
 			return fmt.Errorf("history store failing: %v", err)
 		}
 		return nil

@@ -153,7 +153,7 @@ func newBrokerCollector(stats func() history.Stats) brokerCollector {
 		m("vitals_subscribers_dropped_total", "Streams dropped because their queue passed its byte budget (slow clients).", c,
 			func(s history.Stats) float64 { return float64(s.Dropped) }),
 		m("vitals_store_errors_total", "Failed writes to the history file.", c,
-			func(s history.Stats) float64 { return float64(s.StoreErrors) }),
+			func(s history.Stats) float64 { return float64(s.WriteErrors) }),
 		m("vitals_history_events", "Events retained in the history window.", g,
 			func(s history.Stats) float64 { return float64(s.Events) }),
 		m("vitals_history_bytes", "Encoded bytes retained in the history window.", g,

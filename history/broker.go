@@ -42,6 +42,9 @@ var (
 	ErrClosed   = errors.New("history is shut down")
 	ErrSlow     = errors.New("subscriber fell too far behind")
 	ErrBadAfter = errors.New("after is not a valid event id")
+	// ErrUnavailable means a backend can't answer right now (Redis is
+	// down or restarting). Streams should tell the client to retry soon.
+	ErrUnavailable = errors.New("history backend unavailable")
 )
 
 // UnknownTopicError names a topic the broker doesn't publish.
@@ -52,6 +55,16 @@ type UnknownTopicError struct {
 
 func (e *UnknownTopicError) Error() string {
 	return fmt.Sprintf("unknown topic %q (valid: %s)", e.Topic, strings.Join(e.Valid, ", "))
+}
+
+// UnknownHostError names a host nobody publishes, and the ones that do.
+type UnknownHostError struct {
+	Host  string
+	Known []string
+}
+
+func (e *UnknownHostError) Error() string {
+	return fmt.Sprintf("unknown host %q (known: %s)", e.Host, strings.Join(e.Known, ", "))
 }
 
 // Stats are running totals for /metrics and /healthz.
@@ -74,11 +87,10 @@ type Stats struct {
 
 // Broker is the bounded, persistent event log and its fan-out. See doc.go
 // for the contract. The in-memory window and the subscribers live in the
-// embedded window (shared with the Redis backend); Broker adds the bbolt
-// store and the id counter.
+// embedded Window (shared with the Redis backend); Broker adds the bbolt
+// store and the id counter, and is its Window's one writer.
 type Broker struct {
-	*window
-	keep    retention
+	*Window
 	log     *slog.Logger
 	observe func(time.Duration)
 	epoch   string
@@ -96,25 +108,27 @@ func Open(opts Options) (*Broker, error) {
 		return nil, errors.New("history: Dir, Topics, Retention and MaxBytes are required")
 	}
 	b := &Broker{
-		keep:    retention{Age: opts.Retention, MaxBytes: opts.MaxBytes},
 		log:     opts.Logger,
 		observe: opts.ObserveStoreWrite,
 		storeOK: true,
 	}
-	w, err := newWindow(opts.Topics, opts.QueueBytes, opts.Now, b.position)
+	w, _, err := NewWindow(WindowOptions{Topics: opts.Topics, Retention: opts.Retention, MaxBytes: opts.MaxBytes,
+		QueueBytes: opts.QueueBytes, Now: opts.Now, Position: b.position})
 	if err != nil {
 		return nil, err
 	}
-	b.window = w
+	b.Window = w
 	if b.log == nil {
 		b.log = slog.New(slog.DiscardHandler)
 	}
-	st, l, err := openStore(opts.Dir, b.keep, b.now(), b.log)
+	st, l, err := openStore(opts.Dir, w.keep, w.now(), b.log)
 	if err != nil {
 		return nil, err
 	}
 	b.store, b.epoch, b.next = st, l.epoch, l.next
-	b.window.load(l.events, l.trimmed)
+	// openStore already dropped what retention doesn't keep, and the store
+	// must agree with memory on the trimmed mark: load as is.
+	w.load(l.events, l.trimmed)
 	return b, nil
 }
 
@@ -167,7 +181,7 @@ func (b *Broker) Publish(t time.Time, samples []Sample) error {
 		b.next++
 	}
 
-	evict, through, trimmed := b.planEvict(evs, b.keep)
+	evict, through, trimmed := b.planEvict(evs)
 	start := time.Now()
 	err := b.store.append(evs, through, trimmed)
 	if b.observe != nil {
@@ -189,7 +203,7 @@ func (b *Broker) Publish(t time.Time, samples []Sample) error {
 	}
 	b.storeOK = err == nil
 
-	if cerr := b.window.add(evs, evict, trimmed, err); cerr != nil {
+	if cerr := b.add(evs, evict, trimmed, err); cerr != nil {
 		return cerr
 	}
 	return err

@@ -10,7 +10,7 @@ import (
 // the writer of its window (the broker's publisher or a Redis feed's
 // reader) only queues onto it.
 type Subscription struct {
-	w       *window
+	w       *Window
 	mask    uint64
 	catchup *Catchup
 	replay  []*Event // unfiltered; shared with the window, read-only

@@ -12,6 +12,7 @@ import (
 
 	"vitals/handlers"
 	"vitals/history"
+	"vitals/history/redisstream"
 )
 
 // redisHistory is the --redis backend of one process: a Publisher for this
@@ -19,8 +20,8 @@ import (
 // handlers' Sources.
 type redisHistory struct {
 	client   *redis.Client
-	pub      *history.Publisher
-	hub      *history.Hub
+	pub      *redisstream.Publisher
+	hub      *redisstream.Hub
 	self     string
 	interval time.Duration
 	topics   []string
@@ -62,9 +63,9 @@ func openRedisHistory(ctx context.Context, cfg Config, host handlers.HostInfo, t
 	// MAXLEN: one entry per topic per tick for the --history window. "~"
 	// lets Redis trim whole nodes, so it keeps a little more, never less.
 	ticks := int64(cfg.History / cfg.Interval)
-	pub, err := history.NewPublisher(pctx, history.PublisherOptions{
+	pub, err := redisstream.NewPublisher(pctx, redisstream.PublisherOptions{
 		Client: client,
-		Record: history.HostRecord{Name: host.Hostname, Info: info,
+		Record: redisstream.HostRecord{Name: host.Hostname, Info: info,
 			IntervalMS: cfg.Interval.Milliseconds(), RetentionMS: cfg.History.Milliseconds()},
 		Topics: topics,
 		MaxLen: max(ticks, 1) * int64(len(topics)),
@@ -75,7 +76,7 @@ func openRedisHistory(ctx context.Context, cfg Config, host handlers.HostInfo, t
 		client.Close()
 		return nil, fmt.Errorf("--redis %s: %v", opts.Addr, redactURL(err.Error(), cfg.Redis))
 	}
-	hub, err := history.NewHub(history.HubOptions{
+	hub, err := redisstream.NewHub(redisstream.HubOptions{
 		Client: client, Topics: topics, Retention: cfg.History, MaxBytes: cfg.HistoryBytes, Logger: log,
 	})
 	if err != nil {
@@ -151,7 +152,7 @@ func (r *redisHistory) Close() error {
 	return nil
 }
 
-func hostInfo(rec history.HostRecord) handlers.HostInfo {
+func hostInfo(rec redisstream.HostRecord) handlers.HostInfo {
 	var j hostInfoJSON
 	json.Unmarshal(rec.Info, &j) // an unreadable record still names its host
 	h := handlers.HostInfo{

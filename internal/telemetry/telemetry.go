@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"vitals/history"
+	"vitals/history/redisstream"
 )
 
 // Telemetry is what /metrics serves: a registry of its own (nothing
@@ -84,7 +85,7 @@ func (t *Telemetry) WatchBroker(stats func() history.Stats, latest func() []*his
 // its failed writes, and how many hosts this instance follows (each is one
 // reader holding a Redis connection in XREAD BLOCK). The broker metrics
 // don't apply there: there is no broker.
-func (t *Telemetry) WatchRedis(pub func() history.PublisherStats, following func() int) {
+func (t *Telemetry) WatchRedis(pub func() redisstream.PublisherStats, following func() int) {
 	gauge := func(name, help string, get func() float64) prometheus.Collector {
 		return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, get)
 	}

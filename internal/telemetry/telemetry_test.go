@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"vitals/history"
+	"vitals/history/redisstream"
 )
 
 func TestHostGauges(t *testing.T) {
@@ -85,8 +86,8 @@ func TestTelemetryScrape(t *testing.T) {
 func TestTelemetryRedis(t *testing.T) {
 	tel := New(slog.New(slog.DiscardHandler))
 	tel.WatchRedis(
-		func() history.PublisherStats {
-			return history.PublisherStats{Buffered: 12, Capacity: 600, WriteErrors: 3, Dropped: 2}
+		func() redisstream.PublisherStats {
+			return redisstream.PublisherStats{Buffered: 12, Capacity: 600, WriteErrors: 3, Dropped: 2}
 		},
 		func() int { return 4 })
 	rec := httptest.NewRecorder()

@@ -17,7 +17,7 @@ import (
 
 // redisHistory is the --redis backend of one process: a Publisher for this
 // machine's ticks and a Hub that serves every host's history. It is the
-// handlers' Sources.
+// --redis backend.
 type redisHistory struct {
 	client   *redis.Client
 	pub      *redisstream.Publisher
@@ -25,6 +25,7 @@ type redisHistory struct {
 	self     string
 	interval time.Duration
 	topics   []string
+	started  []any
 }
 
 // redisConnectTimeout bounds the start-up check: a wrong host should fail
@@ -84,7 +85,9 @@ func openRedisHistory(ctx context.Context, cfg Config, host handlers.HostInfo, t
 		client.Close()
 		return nil, err
 	}
-	return &redisHistory{client: client, pub: pub, hub: hub, self: host.Hostname, interval: cfg.Interval, topics: topics}, nil
+	return &redisHistory{client: client, pub: pub, hub: hub, self: host.Hostname, interval: cfg.Interval, topics: topics,
+		started: []any{"redis", redactURL(cfg.Redis, cfg.Redis), "name", host.Hostname,
+			"interval", cfg.Interval.String(), "history", cfg.History.String()}}, nil
 }
 
 // hostInfoJSON is a host's description as stored in its Redis record.
@@ -138,6 +141,12 @@ func (r *redisHistory) Degraded() error {
 	return r.hub.Err()
 }
 
+// Failing is nil: while Redis is away the process works around it, and
+// Degraded says so.
+func (r *redisHistory) Failing() error { return nil }
+
+func (r *redisHistory) startAttrs() []any { return r.started }
+
 // Shutdown ends every stream (with a short retry) and stops the readers.
 func (r *redisHistory) Shutdown() { r.hub.Close() }
 
@@ -179,15 +188,6 @@ func redactURL(msg, raw string) string {
 		}
 	}
 	return msg
-}
-
-// degraded is the handlers' Degraded check: Redis trouble in --redis mode,
-// nothing otherwise.
-func degraded(rh *redisHistory) func() error {
-	if rh == nil {
-		return nil
-	}
-	return rh.Degraded
 }
 
 // slogPrintf adapts slog to go-redis's Printf-style logger.

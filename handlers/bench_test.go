@@ -34,7 +34,8 @@ func BenchmarkReplayFullWindow(b *testing.B) {
 		}
 	}
 	h, err := New(Config{
-		Events: br, Host: HostInfo{Hostname: "bench", OS: "linux", CPUs: 2},
+		Sources:  OneHost(br, HostInfo{Hostname: "bench", OS: "linux", CPUs: 2}, time.Second),
+		Host:     HostInfo{Hostname: "bench", OS: "linux", CPUs: 2},
 		Instance: "bench", Interval: time.Second, Retention: time.Hour, Retry: 2 * time.Second, Heartbeat: time.Minute,
 		Static: testStatic(),
 		Health: func() error { return nil },

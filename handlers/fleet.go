@@ -16,8 +16,7 @@ import (
 // Sources finds a host's history by name: /events, /api/history and
 // /api/snapshot take ?host=, and /api/hosts lists them. With the embedded
 // bbolt store a server knows only its own host; with Redis, every host that
-// publishes there. main builds it; without one the handlers serve
-// Config.Events as the only host.
+// publishes there (OneHost serves a single host's EventSource).
 type Sources interface {
 	// Source returns host's events and description; "" is this server's
 	// own host. An unknown host is a *history.UnknownHostError; a backend
@@ -46,6 +45,13 @@ func liveFor(interval time.Duration) time.Duration { return 3*interval + 2*time.
 // interval, is live at now.
 func IsLive(last time.Time, interval time.Duration, now time.Time) bool {
 	return !last.IsZero() && now.Sub(last) < liveFor(interval)
+}
+
+// OneHost is the Sources of a server that knows only its own host (the
+// bbolt backend): events are that host's, described by host and sampled
+// every interval.
+func OneHost(events EventSource, host HostInfo, interval time.Duration) Sources {
+	return localSources{events: events, host: host, interval: interval}
 }
 
 // localSources serves the one host of a bbolt-backed server.
@@ -171,50 +177,3 @@ func (s *server) hosts(c *gin.Context) {
 	c.Header("Cache-Control", "no-store")
 	c.JSON(http.StatusOK, gin.H{"self": s.cfg.Host.Hostname, "hosts": out})
 }
-
-// ownHost is Config.Events when only Sources was given (the Redis mode):
-// this server's own host, looked up per call, so code written for one
-// host keeps working. A lookup that fails reads as an empty history.
-type ownHost struct{ sources Sources }
-
-// ownHostWait bounds a lookup made without a request context.
-const ownHostWait = 5 * time.Second
-
-func (o ownHost) get() (EventSource, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), ownHostWait)
-	defer cancel()
-	es, _, err := o.sources.Source(ctx, "")
-	return es, err
-}
-
-func (o ownHost) Subscribe(opts history.SubscribeOptions) (*history.Subscription, error) {
-	es, err := o.get()
-	if err != nil {
-		return nil, err
-	}
-	return es.Subscribe(opts)
-}
-
-func (o ownHost) Range(after string, topics []string, limit int) (history.Page, error) {
-	es, err := o.get()
-	if err != nil {
-		return history.Page{}, err
-	}
-	return es.Range(after, topics, limit)
-}
-
-func (o ownHost) Bounds() (oldest, newest string) {
-	if es, err := o.get(); err == nil {
-		return es.Bounds()
-	}
-	return "", ""
-}
-
-func (o ownHost) Latest() []*history.Event {
-	if es, err := o.get(); err == nil {
-		return es.Latest()
-	}
-	return nil
-}
-
-func (o ownHost) Topics() []string { return o.sources.Topics() }

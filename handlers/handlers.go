@@ -15,8 +15,9 @@ import (
 	"vitals/history"
 )
 
-// EventSource is what the handlers need from the history: subscriptions for
-// /events and reads for the API. *history.Broker implements it.
+// EventSource is what the handlers need from one host's history:
+// subscriptions for /events and reads for the API. *history.Broker and a
+// Redis feed implement it.
 type EventSource interface {
 	Subscribe(history.SubscribeOptions) (*history.Subscription, error)
 	Range(after string, topics []string, limit int) (history.Page, error)
@@ -37,11 +38,10 @@ type HostInfo struct {
 
 // Config is everything the handlers need, built by main.
 type Config struct {
-	Events EventSource // this server's own host (when Sources is nil)
-	// Sources serves ?host= and /api/hosts; nil serves Events as the only
-	// host. See fleet.go.
+	// Sources is where every event comes from: ?host= and /api/hosts
+	// (required). A server with one host passes OneHost. See fleet.go.
 	Sources   Sources
-	Host      HostInfo
+	Host      HostInfo      // this server's own host
 	Instance  string        // changes on every server start
 	Interval  time.Duration // sampling interval
 	Retention time.Duration // --history
@@ -65,8 +65,8 @@ type Config struct {
 
 // New returns the HTTP handler for every route.
 func New(cfg Config) (*Handler, error) {
-	if (cfg.Events == nil && cfg.Sources == nil) || cfg.Health == nil {
-		return nil, errors.New("handlers: Events (or Sources) and Health are required")
+	if cfg.Sources == nil || cfg.Health == nil {
+		return nil, errors.New("handlers: Sources and Health are required")
 	}
 	if cfg.Retry <= 0 || cfg.Heartbeat <= 0 || cfg.Interval <= 0 {
 		return nil, errors.New("handlers: Retry, Heartbeat and Interval must be positive")
@@ -79,12 +79,6 @@ func New(cfg Config) (*Handler, error) {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
-	}
-	if cfg.Sources == nil {
-		cfg.Sources = localSources{events: cfg.Events, host: cfg.Host, interval: cfg.Interval}
-	}
-	if cfg.Events == nil {
-		cfg.Events = ownHost{cfg.Sources}
 	}
 	s := &server{cfg: cfg, sources: cfg.Sources, topics: cfg.Sources.Topics()}
 	s.ops = newOpsState(&s.cfg)

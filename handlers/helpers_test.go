@@ -45,7 +45,6 @@ func newFixture(t *testing.T, mod func(*Config)) *fixture {
 		t.Fatal(err)
 	}
 	cfg := Config{
-		Events:    b,
 		Host:      HostInfo{Hostname: "testhost", OS: "linux", CPUs: 2, BootTime: time.Unix(1_700_000_000, 0)},
 		Instance:  "inst1",
 		Interval:  time.Second,
@@ -57,6 +56,9 @@ func newFixture(t *testing.T, mod func(*Config)) *fixture {
 	}
 	if mod != nil {
 		mod(&cfg)
+	}
+	if cfg.Sources == nil {
+		cfg.Sources = OneHost(b, cfg.Host, cfg.Interval)
 	}
 	h, err := New(cfg)
 	if err != nil {

@@ -321,7 +321,7 @@ func TestMethods(t *testing.T) {
 		}
 	}
 	t.Run("HEAD of a route added later", func(t *testing.T) {
-		h, err := New(Config{Events: f.broker, Interval: time.Second, Retry: time.Second, Heartbeat: time.Second,
+		h, err := New(Config{Sources: OneHost(f.broker, HostInfo{}, time.Second), Interval: time.Second, Retry: time.Second, Heartbeat: time.Second,
 			Static: testStatic(), Health: func() error { return nil }})
 		if err != nil {
 			t.Fatal(err)

@@ -179,7 +179,7 @@ type embedPage struct {
 }
 
 func newEmbedPage(cfg Config) *embedPage {
-	return &embedPage{cfg: cfg, topics: cfg.Events.Topics(), csp: embedCSP(cfg.Access.CORSOrigins)}
+	return &embedPage{cfg: cfg, topics: cfg.Sources.Topics(), csp: embedCSP(cfg.Access.CORSOrigins)}
 }
 
 // embedCSP is pageCSP with two differences. The page's one inline style

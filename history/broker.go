@@ -19,7 +19,7 @@ type Options struct {
 	// before it is dropped. Default 256 KiB: about two minutes of five
 	// topics at 1 Hz, far beyond a healthy client's lag, yet small enough
 	// that 10,000 stuck clients can't pin much memory (queued events are
-	// shared with the ring anyway).
+	// shared with the window anyway).
 	QueueBytes int64
 	Logger     *slog.Logger
 	// ObserveStoreWrite, if set, is told how long each tick's store
@@ -42,6 +42,9 @@ var (
 	ErrClosed   = errors.New("history is shut down")
 	ErrSlow     = errors.New("subscriber fell too far behind")
 	ErrBadAfter = errors.New("after is not a valid event id")
+	// ErrUnavailable means a backend can't answer right now (Redis is
+	// down or restarting). Streams should tell the client to retry soon.
+	ErrUnavailable = errors.New("history backend unavailable")
 )
 
 // UnknownTopicError names a topic the broker doesn't publish.
@@ -54,28 +57,40 @@ func (e *UnknownTopicError) Error() string {
 	return fmt.Sprintf("unknown topic %q (valid: %s)", e.Topic, strings.Join(e.Valid, ", "))
 }
 
+// UnknownHostError names a host nobody publishes, and the ones that do.
+type UnknownHostError struct {
+	Host  string
+	Known []string
+}
+
+func (e *UnknownHostError) Error() string {
+	return fmt.Sprintf("unknown host %q (known: %s)", e.Host, strings.Join(e.Known, ", "))
+}
+
 // Stats are running totals for /metrics and /healthz.
 type Stats struct {
-	Subscribers     int
-	Events          int   // retained events
-	Bytes           int64 // retained encoded bytes
-	Published       uint64
-	Replayed        uint64
-	Catchups        uint64
-	Incomplete      uint64
-	Dropped         uint64 // subscribers dropped for falling behind
-	StoreErrors     uint64
-	LastStoreError  error // nil once a write succeeds again
-	PublishedAtLast time.Time
+	Subscribers int
+	Events      int   // retained events
+	Bytes       int64 // retained encoded bytes
+	Published   uint64
+	Replayed    uint64
+	Catchups    uint64
+	Incomplete  uint64
+	Dropped     uint64 // subscribers dropped for falling behind
+	WriteErrors uint64 // failed writes to the Broker's history file
+	// LastBackendError is why the backend behind the window is failing
+	// now (the Broker's last write, a Redis feed's last read); nil once a
+	// write or read succeeds again.
+	LastBackendError error
+	PublishedAtLast  time.Time
 }
 
 // Broker is the bounded, persistent event log and its fan-out. See doc.go
 // for the contract. The in-memory window and the subscribers live in the
-// embedded window (shared with the Redis backend); Broker adds the bbolt
-// store and the id counter.
+// embedded Window (shared with the Redis backend); Broker adds the bbolt
+// store and the id counter, and is its Window's one writer.
 type Broker struct {
-	*window
-	keep    retention
+	*Window
 	log     *slog.Logger
 	observe func(time.Duration)
 	epoch   string
@@ -93,25 +108,27 @@ func Open(opts Options) (*Broker, error) {
 		return nil, errors.New("history: Dir, Topics, Retention and MaxBytes are required")
 	}
 	b := &Broker{
-		keep:    retention{Age: opts.Retention, MaxBytes: opts.MaxBytes},
 		log:     opts.Logger,
 		observe: opts.ObserveStoreWrite,
 		storeOK: true,
 	}
-	w, err := newWindow(opts.Topics, opts.QueueBytes, opts.Now, b.position)
+	w, _, err := NewWindow(WindowOptions{Topics: opts.Topics, Retention: opts.Retention, MaxBytes: opts.MaxBytes,
+		QueueBytes: opts.QueueBytes, Now: opts.Now, Position: b.position})
 	if err != nil {
 		return nil, err
 	}
-	b.window = w
+	b.Window = w
 	if b.log == nil {
 		b.log = slog.New(slog.DiscardHandler)
 	}
-	st, l, err := openStore(opts.Dir, b.keep, b.now(), b.log)
+	st, l, err := openStore(opts.Dir, w.keep, w.now(), b.log)
 	if err != nil {
 		return nil, err
 	}
 	b.store, b.epoch, b.next = st, l.epoch, l.next
-	b.window.load(l.events, l.trimmed)
+	// openStore already dropped what retention doesn't keep, and the store
+	// must agree with memory on the trimmed mark: load as is.
+	w.load(l.events, l.trimmed)
 	return b, nil
 }
 
@@ -164,14 +181,14 @@ func (b *Broker) Publish(t time.Time, samples []Sample) error {
 		b.next++
 	}
 
-	evict, through, trimmed := b.planEvict(evs, b.keep)
+	evict, through, trimmed := b.planEvict(evs)
 	start := time.Now()
 	err := b.store.append(evs, through, trimmed)
 	if b.observe != nil {
 		b.observe(time.Since(start))
 	}
 	if err != nil {
-		b.storeErrs.Add(1)
+		b.writeErrs.Add(1)
 		if b.storeOK {
 			b.log.Error("history write failed; serving from memory until it recovers",
 				"path", b.store.path, "err", err)
@@ -186,7 +203,7 @@ func (b *Broker) Publish(t time.Time, samples []Sample) error {
 	}
 	b.storeOK = err == nil
 
-	if cerr := b.window.add(evs, evict, trimmed, err); cerr != nil {
+	if cerr := b.add(evs, evict, trimmed, err); cerr != nil {
 		return cerr
 	}
 	return err

@@ -196,7 +196,7 @@ func TestIncompleteCatchups(t *testing.T) {
 	if epoch == other {
 		other = "yyyyyyyy"
 	}
-	window := len(b.ring.evs)
+	window := len(b.kept.evs)
 
 	tests := []struct {
 		name, after, reason string
@@ -528,7 +528,7 @@ func TestStoreFailureKeepsServingFromMemory(t *testing.T) {
 	if strings.Count(logs.String(), "history write failed") != 1 {
 		t.Fatalf("want the failure logged once, logs = %s", logs.String())
 	}
-	if st := b.Stats(); st.StoreErrors != 3 || st.LastStoreError == nil || st.Events != 3 {
+	if st := b.Stats(); st.WriteErrors != 3 || st.LastBackendError == nil || st.Events != 3 {
 		t.Fatalf("stats = %+v", st)
 	}
 }

@@ -1,6 +1,8 @@
 // Package history is vitals' event log: a bounded window of metric events
 // kept in a bbolt file and, for replay, in memory, plus the broadcaster that
-// hands every new event to the connected streams.
+// hands every new event to the connected streams. It also holds what every
+// event-log backend shares: events, ids' catch-up rules, the window and its
+// subscriptions.
 //
 // # Events and ids
 //
@@ -40,34 +42,25 @@
 // Dropping loses nothing: the browser reconnects with Last-Event-ID and
 // resumes exactly where it stopped.
 //
-// # Redis backend (many hosts, many instances)
+// # Backends
 //
-// With --redis, a [Publisher] writes its host's ticks to the stream
-// "vitals:{<host>}:events" (one MULTI/EXEC pipeline per tick, trimmed with
-// MAXLEN ~) and its record to the hash "vitals:hosts". Entry ids are set by
-// the publisher as "<sample ms>-<topic index>" and are the wire ids, so
-// every instance names an event alike and a client resumes exactly on any
-// instance. While Redis is unreachable, ticks wait in a bounded buffer and
-// are written in order, with their original ids, when it is back.
-//
-// A [Hub] serves any host: [Hub.Source] starts (on first use) one [Feed]
-// per host, whose reader goroutine loads the stream with XRANGE and follows
-// it with XREAD BLOCK into the same window and fan-out the bbolt Broker
-// uses; the subscriber rules above hold unchanged. A feed stops when it has
-// had no subscriber and no reader for HubOptions.Idle, and at Hub.Close.
-// A Redis restart doesn't end streams: they keep their heartbeat and
-// continue when the reader reads again.
+// The subscriber rules above live in [Window], the in-memory window and
+// fan-out that every backend fills through its [Writer]: the Broker from
+// its bbolt file, and the Redis Streams backend (package
+// vitals/history/redisstream, for many hosts and many instances) from a
+// stream reader. A backend only decides how events are stored and what
+// their ids look like (its WindowOptions.Position); replay, topic filters
+// and dropping a slow subscriber behave the same on every backend.
 //
 // # Concurrency
 //
-// A Broker is safe for concurrent use; it starts no goroutines. A Hub and
-// a Publisher are safe for concurrent use and own their goroutines (one
-// writer per Publisher, one reader per running Feed); Close stops them and
-// waits, within about one XREAD block (default 1s) or one final write
-// (at most 2s). Publish
-// calls are serialised. A Subscription belongs to one goroutine (the
-// client's stream handler), which must call Close when done; the broker only
-// queues onto it. Events are immutable once published and are shared by the
-// ring, every queue and every replay. Shutdown ends every subscription;
-// Close also closes the file. The caller owns the order of shutdown.
+// A Broker is safe for concurrent use; it starts no goroutines. Publish
+// calls are serialised. A Window's read side (Subscribe, Range, Latest,
+// Bounds, Stats, Shutdown) is safe for concurrent use; its Writer belongs
+// to one writer at a time. A Subscription belongs to one goroutine (the
+// client's stream handler), which must call Close when done; the window's
+// writer only queues onto it. Events are immutable once published and are
+// shared by the window, every queue and every replay. Shutdown ends every
+// subscription; Close also closes the file. The caller owns the order of
+// shutdown.
 package history

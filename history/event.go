@@ -1,7 +1,7 @@
 package history
 
 // Event is one published metric event. Events are immutable once published:
-// the ring, every subscriber's queue and every replay share the same value,
+// the window, every subscriber's queue and every replay share the same value,
 // so nothing may write to its fields or slices.
 type Event struct {
 	ID    string // opaque wire id, see id.go

@@ -45,7 +45,7 @@ const formatVersion = 1
 // it aside and starts afresh.
 var errCorrupt = errors.New("history file is corrupt")
 
-// store is the bbolt file behind the ring. It is used only by the publisher
+// store is the bbolt file behind the window. It is used only by the publisher
 // (and by Open and Close), so it needs no lock of its own.
 type store struct {
 	db       *bolt.DB
@@ -155,7 +155,7 @@ func (s *store) load(keep retention, now time.Time) (loaded, error) {
 			return err
 		}
 
-		var r ring
+		var r retained
 		c := evb.Cursor()
 		for k, v := c.First(); k != nil; k, v = c.Next() {
 			ev, err := decodeEvent(l.epoch, k, v)
@@ -293,8 +293,20 @@ func newEvent(epoch string, seq uint64, topic string, t int64, data, buf []byte)
 	return encodeEvent(formatID(epoch, seq), seq, topic, t, data, buf)
 }
 
-// encodeEvent is newEvent for an id already formatted (the Redis backend's
-// stream ids).
+// NewEvent builds an event for a backend that forms its own ids (the Redis
+// backend's stream entry ids), appending its wire form to buf like newEvent.
+// seq must order the backend's events as its [WindowOptions.Position]
+// does. An id or topic that can't be sent as an SSE field, or an empty
+// topic, is ErrBadField.
+func NewEvent(id string, seq uint64, topic string, t int64, data, buf []byte) (*Event, []byte, error) {
+	if topic == "" || !fieldOK(topic) || !fieldOK(id) {
+		return nil, buf, fmt.Errorf("%w: id %q, event %q", ErrBadField, id, topic)
+	}
+	e, buf := encodeEvent(id, seq, topic, t, data, buf)
+	return e, buf, nil
+}
+
+// encodeEvent is newEvent for an id already formatted.
 func encodeEvent(id string, seq uint64, topic string, t int64, data, buf []byte) (*Event, []byte) {
 	e := &Event{ID: id, Seq: seq, Topic: topic, T: t}
 	start := len(buf)

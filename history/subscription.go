@@ -10,10 +10,10 @@ import (
 // the writer of its window (the broker's publisher or a Redis feed's
 // reader) only queues onto it.
 type Subscription struct {
-	w       *window
+	w       *Window
 	mask    uint64
 	catchup *Catchup
-	replay  []*Event // unfiltered; shared with the ring, read-only
+	replay  []*Event // unfiltered; shared with the window, read-only
 	idx     int      // position in w.subs, -1 when gone; guarded by w.mu
 
 	mu     sync.Mutex // guards following fields
@@ -63,7 +63,7 @@ func (s *Subscription) Next(dst []*Event) []*Event {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	dst = append(dst, s.queue...)
-	clear(s.queue) // don't pin events the ring has evicted
+	clear(s.queue) // don't pin events the window has evicted
 	s.queue = s.queue[:0]
 	s.queued = 0
 	return dst

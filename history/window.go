@@ -10,59 +10,85 @@ import (
 	"time"
 )
 
-// window is the in-memory retained window of one event log and its fan-out
-// to subscribers. Both backends use it: the bbolt [Broker] appends what its
-// publisher just committed, and a Redis [Feed] appends what its stream
+// Window is the in-memory retained window of one event log and its fan-out
+// to subscribers. Every backend uses it: the bbolt [Broker] appends what its
+// publisher just committed, and the Redis backend appends what its stream
 // reader just read. Everything about subscribing (the replay cut, the topic
 // filter, the byte budget that drops a slow subscriber) lives here, so the
-// two behave the same.
+// backends behave the same.
 //
-// Only the backend's single writer calls add, and only it mutates the ring;
-// it may therefore read w.ring without w.mu to plan an eviction. Readers
-// take w.mu.
-type window struct {
+// A Window's methods are its read side, safe for concurrent use. Appending
+// goes through the [Writer] that [NewWindow] hands to the backend's one
+// writer; a type that embeds the Window to serve reads (Broker, a Redis feed)
+// therefore exposes no way to append behind its backend's back.
+//
+// Only the one writer appends, and only it mutates w.kept; it may therefore
+// read w.kept without w.mu to plan an eviction. Readers take w.mu.
+type Window struct {
 	topics     []string
 	topicBit   map[string]uint64
 	queueBytes int64
+	keep       retention
 	now        func() time.Time
-	// position maps a client's id to its sequence in the ring's order, or
+	// position maps a client's id to its sequence in w.kept's order, or
 	// says why it can't (ReasonMalformed, ReasonOtherStore).
 	position func(id string) (seq uint64, reason string)
 
-	mu        sync.Mutex // guards following fields
-	ring      ring
-	trimmed   uint64 // newest seq ever evicted (0: none)
-	last      uint64 // newest seq appended (0: none)
-	latest    []*Event
-	subs      []*Subscription
-	closed    bool
-	storeErr  error
-	lastPubAt time.Time
+	mu         sync.Mutex // guards following fields
+	kept       retained
+	trimmed    uint64 // newest seq ever evicted (0: none)
+	last       uint64 // newest seq appended (0: none)
+	latest     []*Event
+	subs       []*Subscription
+	closed     bool
+	backendErr error // the backend's current failure; nil while healthy
+	lastPubAt  time.Time
 
 	published  atomic.Uint64
 	replayed   atomic.Uint64
 	catchups   atomic.Uint64
 	incomplete atomic.Uint64
 	dropped    atomic.Uint64
-	storeErrs  atomic.Uint64
+	writeErrs  atomic.Uint64
 }
 
-func newWindow(topics []string, queueBytes int64, now func() time.Time, position func(string) (uint64, string)) (*window, error) {
-	w := &window{
-		topics:     slices.Clone(topics),
-		topicBit:   make(map[string]uint64, len(topics)),
-		queueBytes: queueBytes,
-		now:        now,
-		position:   position,
-		latest:     make([]*Event, len(topics)),
+// WindowOptions configures a Window. Zero values get the defaults noted.
+type WindowOptions struct {
+	Topics    []string      // every topic that may be published, in display order (required)
+	Retention time.Duration // keep events newer than this (required)
+	MaxBytes  int64         // and at most this many bytes of them (required)
+	// QueueBytes is how far (in encoded bytes) a subscriber may fall behind
+	// before it is dropped. Default 256 KiB.
+	QueueBytes int64
+	Now        func() time.Time // default time.Now
+	// Position maps a client's id to its sequence in the log's order, or
+	// gives the reason (ReasonMalformed, ReasonOtherStore) it can't be
+	// resumed here (required). It is how a backend's ids enter the window.
+	Position func(id string) (seq uint64, reason string)
+}
+
+// NewWindow returns an empty window and the Writer through which its one
+// writer fills it.
+func NewWindow(o WindowOptions) (*Window, *Writer, error) {
+	if len(o.Topics) == 0 || o.Retention <= 0 || o.MaxBytes <= 0 || o.Position == nil {
+		return nil, nil, errors.New("history: Topics, Retention, MaxBytes and Position are required")
 	}
-	if len(topics) > 64 {
-		return nil, errors.New("history: at most 64 topics") // one bit each in a mask
+	if len(o.Topics) > 64 {
+		return nil, nil, errors.New("history: at most 64 topics") // one bit each in a mask
+	}
+	w := &Window{
+		topics:     slices.Clone(o.Topics),
+		topicBit:   make(map[string]uint64, len(o.Topics)),
+		queueBytes: o.QueueBytes,
+		keep:       retention{Age: o.Retention, MaxBytes: o.MaxBytes},
+		now:        o.Now,
+		position:   o.Position,
+		latest:     make([]*Event, len(o.Topics)),
 	}
 	if w.queueBytes <= 0 {
 		// About two minutes of five topics at 1 Hz, far beyond a healthy
 		// client's lag, yet small enough that 10,000 stuck clients can't
-		// pin much memory (queued events are shared with the ring anyway).
+		// pin much memory (queued events are shared with the window anyway).
 		w.queueBytes = 256 << 10
 	}
 	if w.now == nil {
@@ -70,19 +96,59 @@ func newWindow(topics []string, queueBytes int64, now func() time.Time, position
 	}
 	for i, t := range w.topics {
 		if !fieldOK(t) || t == "" {
-			return nil, fmt.Errorf("history: bad topic name %q", t)
+			return nil, nil, fmt.Errorf("history: bad topic name %q", t)
 		}
 		w.topicBit[t] = 1 << i
 	}
-	return w, nil
+	return w, &Writer{w: w}, nil
+}
+
+// Writer appends to one Window. It belongs to the backend's one writer
+// goroutine (or to calls the backend serialises): its methods must not run
+// concurrently with each other.
+type Writer struct{ w *Window }
+
+// Load seeds the window before anyone subscribes: evs, oldest first and
+// all newer than trimmed, the newest seq ever evicted from the log. What
+// the window's retention doesn't keep of evs is evicted on the way in.
+func (wr *Writer) Load(evs []*Event, trimmed uint64) {
+	w := wr.w
+	var r retained
+	r.append(evs)
+	if n := r.evictCount(w.now().Add(-w.keep.Age).UnixMilli(), 0, w.keep.MaxBytes); n > 0 {
+		trimmed = max(trimmed, r.evs[n-1].Seq)
+		r.evict(n)
+	}
+	w.load(r.evs, trimmed)
+}
+
+// Append adds events just read from the backend (newer than everything
+// held, oldest first), evicts what retention no longer keeps, clears the
+// backend's error (events arriving prove it healthy) and hands evs to
+// every subscriber. After Shutdown it is ErrClosed.
+func (wr *Writer) Append(evs []*Event) error {
+	if len(evs) == 0 {
+		return nil
+	}
+	evict, _, trimmed := wr.w.planEvict(evs)
+	return wr.w.add(evs, evict, trimmed, nil)
+}
+
+// SetErr records the backend's health without appending anything: why it
+// fails now, or nil once it works again. Stats reports it.
+func (wr *Writer) SetErr(err error) {
+	w := wr.w
+	w.mu.Lock()
+	w.backendErr = err
+	w.mu.Unlock()
 }
 
 // load seeds the window before anyone subscribes: the retained events,
 // oldest first, and the newest seq ever evicted.
-func (w *window) load(evs []*Event, trimmed uint64) {
+func (w *Window) load(evs []*Event, trimmed uint64) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	w.ring.append(evs)
+	w.kept.append(evs)
 	w.trimmed = trimmed
 	w.last = trimmed
 	if n := len(evs); n > 0 {
@@ -98,40 +164,40 @@ func (w *window) load(evs []*Event, trimmed uint64) {
 	}
 }
 
-// planEvict says what adding evs under keep will evict: how many of the
-// oldest events go, the newest evicted seq (0: none), and the trimmed mark
-// afterwards. Only the writer calls it (it reads the ring without w.mu);
-// a backend that persists uses through to trim its store in the same
-// write, then hands the plan to add.
-func (w *window) planEvict(evs []*Event, keep retention) (evict int, through, trimmed uint64) {
+// planEvict says what adding evs will evict under the window's retention:
+// how many of the oldest events go, the newest evicted seq (0: none), and
+// the trimmed mark afterwards. Only the writer calls it (it reads w.kept
+// without w.mu); a backend that persists uses through to trim its store in
+// the same write, then hands the plan to add.
+func (w *Window) planEvict(evs []*Event) (evict int, through, trimmed uint64) {
 	var in int64
 	for _, e := range evs {
 		in += e.size()
 	}
-	evict = w.ring.evictCount(w.now().Add(-keep.Age).UnixMilli(), in, keep.MaxBytes)
+	evict = w.kept.evictCount(w.now().Add(-w.keep.Age).UnixMilli(), in, w.keep.MaxBytes)
 	trimmed = w.trimmed
 	if evict > 0 {
-		through = w.ring.evs[evict-1].Seq
+		through = w.kept.evs[evict-1].Seq
 		trimmed = max(trimmed, through)
 	}
 	return evict, through, trimmed
 }
 
 // add appends evs (newer than everything held), evicts the oldest evict
-// events, raises the trimmed mark, records the backend's write error (nil:
+// events, raises the trimmed mark, records the backend's current error (nil:
 // healthy) and hands evs to every subscriber. Called by the one writer.
-func (w *window) add(evs []*Event, evict int, trimmed uint64, storeErr error) error {
+func (w *Window) add(evs []*Event, evict int, trimmed uint64, backendErr error) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.closed {
 		return ErrClosed
 	}
-	w.storeErr = storeErr
+	w.backendErr = backendErr
 	for _, e := range evs {
 		e.bit = w.topicBit[e.Topic]
 	}
-	w.ring.append(evs)
-	w.ring.evict(evict)
+	w.kept.append(evs)
+	w.kept.evict(evict)
 	w.trimmed = max(w.trimmed, trimmed)
 	if len(evs) > 0 {
 		w.last = evs[len(evs)-1].Seq
@@ -147,16 +213,9 @@ func (w *window) add(evs []*Event, evict int, trimmed uint64, storeErr error) er
 	return nil
 }
 
-// setStoreErr records the backend's health without appending anything.
-func (w *window) setStoreErr(err error) {
-	w.mu.Lock()
-	w.storeErr = err
-	w.mu.Unlock()
-}
-
 // fanOut queues evs on every subscriber, dropping those past their budget.
 // Called with w.mu held.
-func (w *window) fanOut(evs []*Event) {
+func (w *Window) fanOut(evs []*Event) {
 	kept := w.subs[:0]
 	for _, s := range w.subs {
 		if s.enqueue(evs, w.queueBytes) {
@@ -173,12 +232,12 @@ func (w *window) fanOut(evs []*Event) {
 }
 
 // Topics lists the topics in display order.
-func (w *window) Topics() []string { return slices.Clone(w.topics) }
+func (w *Window) Topics() []string { return slices.Clone(w.topics) }
 
 // Subscribe registers a subscriber. Its replay (if Resume) and its live
 // queue are cut at the same instant under the window's lock, so together
 // they hold every event after After exactly once.
-func (w *window) Subscribe(o SubscribeOptions) (*Subscription, error) {
+func (w *Window) Subscribe(o SubscribeOptions) (*Subscription, error) {
 	mask, err := w.mask(o.Topics)
 	if err != nil {
 		return nil, err
@@ -198,7 +257,7 @@ func (w *window) Subscribe(o SubscribeOptions) (*Subscription, error) {
 		c := Catchup{After: o.After, Head: w.headLocked()}
 		start, reason := w.resumePoint(o.After)
 		c.Complete, c.Reason = reason == "", reason
-		s.replay = w.ring.evs[start:]
+		s.replay = w.kept.evs[start:]
 		if mask != w.allMask() {
 			for _, e := range s.replay {
 				if s.wants(e) {
@@ -220,11 +279,11 @@ func (w *window) Subscribe(o SubscribeOptions) (*Subscription, error) {
 	return s, nil
 }
 
-// resumePoint returns the ring index to replay from for a client's last id,
+// resumePoint returns the index in w.kept to replay from for a client's last id,
 // and a reason when that replay is not exactly what the client missed (then
 // the whole window is replayed so the client can rebuild). Called with w.mu
 // held.
-func (w *window) resumePoint(after string) (int, string) {
+func (w *Window) resumePoint(after string) (int, string) {
 	seq, reason := w.position(after)
 	switch {
 	case reason != "":
@@ -237,7 +296,7 @@ func (w *window) resumePoint(after string) (int, string) {
 		// The client saw the newest evicted event: all after it is kept.
 		return 0, ""
 	}
-	i, found := w.ring.find(seq)
+	i, found := w.kept.find(seq)
 	if !found {
 		return 0, ReasonUnknown
 	}
@@ -249,7 +308,7 @@ func (w *window) resumePoint(after string) (int, string) {
 // formed but not resumable gives the window from its start with Complete
 // false. Without after, it returns the newest limit events, oldest first.
 // limit <= 0 means no limit. A malformed after is ErrBadAfter.
-func (w *window) Range(after string, topics []string, limit int) (Page, error) {
+func (w *Window) Range(after string, topics []string, limit int) (Page, error) {
 	mask, err := w.mask(topics)
 	if err != nil {
 		return Page{}, err
@@ -257,7 +316,7 @@ func (w *window) Range(after string, topics []string, limit int) (Page, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	p := Page{Head: w.headLocked(), Oldest: w.oldestLocked(), Complete: true}
-	evs := w.ring.evs
+	evs := w.kept.evs
 	if after != "" {
 		start, reason := w.resumePoint(after)
 		if reason == ReasonMalformed {
@@ -287,7 +346,7 @@ func (w *window) Range(after string, topics []string, limit int) (Page, error) {
 }
 
 // Latest returns the newest event of each topic that has one, in topic order.
-func (w *window) Latest() []*Event {
+func (w *Window) Latest() []*Event {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	out := make([]*Event, 0, len(w.latest))
@@ -301,21 +360,21 @@ func (w *window) Latest() []*Event {
 
 // Bounds returns the ids of the oldest and newest retained events ("" when
 // there are none).
-func (w *window) Bounds() (oldest, newest string) {
+func (w *Window) Bounds() (oldest, newest string) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.oldestLocked(), w.headLocked()
 }
 
 // Stats returns the running totals.
-func (w *window) Stats() Stats {
+func (w *Window) Stats() Stats {
 	w.mu.Lock()
 	st := Stats{
-		Subscribers:     len(w.subs),
-		Events:          len(w.ring.evs),
-		Bytes:           w.ring.bytes,
-		LastStoreError:  w.storeErr,
-		PublishedAtLast: w.lastPubAt,
+		Subscribers:      len(w.subs),
+		Events:           len(w.kept.evs),
+		Bytes:            w.kept.bytes,
+		LastBackendError: w.backendErr,
+		PublishedAtLast:  w.lastPubAt,
 	}
 	w.mu.Unlock()
 	st.Published = w.published.Load()
@@ -323,14 +382,14 @@ func (w *window) Stats() Stats {
 	st.Catchups = w.catchups.Load()
 	st.Incomplete = w.incomplete.Load()
 	st.Dropped = w.dropped.Load()
-	st.StoreErrors = w.storeErrs.Load()
+	st.WriteErrors = w.writeErrs.Load()
 	return st
 }
 
 // Shutdown ends every subscription with ErrClosed and refuses new ones;
 // handlers then tell their clients to reconnect. Safe to call more than
 // once.
-func (w *window) Shutdown() {
+func (w *Window) Shutdown() {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.closed {
@@ -344,13 +403,7 @@ func (w *window) Shutdown() {
 	w.subs = nil
 }
 
-func (w *window) subscribers() int {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return len(w.subs)
-}
-
-func (w *window) unsubscribe(s *Subscription) {
+func (w *Window) unsubscribe(s *Subscription) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if s.idx < 0 {
@@ -364,7 +417,7 @@ func (w *window) unsubscribe(s *Subscription) {
 	s.idx = -1
 }
 
-func (w *window) mask(topics []string) (uint64, error) {
+func (w *Window) mask(topics []string) (uint64, error) {
 	if len(topics) == 0 {
 		return w.allMask(), nil
 	}
@@ -379,18 +432,18 @@ func (w *window) mask(topics []string) (uint64, error) {
 	return m, nil
 }
 
-func (w *window) allMask() uint64 { return 1<<len(w.topics) - 1 }
+func (w *Window) allMask() uint64 { return 1<<len(w.topics) - 1 }
 
-func (w *window) headLocked() string {
-	if n := len(w.ring.evs); n > 0 {
-		return w.ring.evs[n-1].ID
+func (w *Window) headLocked() string {
+	if n := len(w.kept.evs); n > 0 {
+		return w.kept.evs[n-1].ID
 	}
 	return ""
 }
 
-func (w *window) oldestLocked() string {
-	if len(w.ring.evs) > 0 {
-		return w.ring.evs[0].ID
+func (w *Window) oldestLocked() string {
+	if len(w.kept.evs) > 0 {
+		return w.kept.evs[0].ID
 	}
 	return ""
 }

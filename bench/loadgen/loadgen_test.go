@@ -146,7 +146,8 @@ func TestRedisIDs(t *testing.T) {
 func testHandler(t *testing.T, b *history.Broker, hostname string, interval time.Duration) http.Handler {
 	t.Helper()
 	h, err := handlers.New(handlers.Config{
-		Events: b, Host: handlers.HostInfo{Hostname: hostname, OS: "linux", CPUs: 2},
+		Sources:  handlers.OneHost(b, handlers.HostInfo{Hostname: hostname, OS: "linux", CPUs: 2}, interval),
+		Host:     handlers.HostInfo{Hostname: hostname, OS: "linux", CPUs: 2},
 		Instance: "test", Interval: interval, Retention: time.Hour, Retry: time.Second, Heartbeat: time.Minute,
 		Static: fstest.MapFS{
 			"vendor/uPlot.esm.js":  {Data: []byte("export default {}")},

@@ -13,7 +13,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"vitals/history"
+	"vitals/history/redisstream"
 	"vitals/internal/redistest"
 )
 
@@ -152,7 +152,7 @@ func redisScaleOut(ctx context.Context, rep *report) error {
 // sets them), reads MEMORY USAGE and deletes it. Read after every other
 // figure, so it changes none.
 func hourReplica(ctx context.Context, rc *redis.Client, host string) (entries, usage int64, err error) {
-	msgs, err := rc.XRange(ctx, history.StreamKey(host), "-", "+").Result()
+	msgs, err := rc.XRange(ctx, redisstream.StreamKey(host), "-", "+").Result()
 	if err != nil || len(msgs) == 0 {
 		return 0, 0, fmt.Errorf("XRANGE %s: %v (%d entries)", host, err, len(msgs))
 	}
@@ -258,7 +258,7 @@ func usedMemory(ctx context.Context, rc *redis.Client) (int64, error) {
 // streamStats reads one host's stream: length, first and last entry,
 // and MEMORY USAGE with every node counted (SAMPLES 0).
 func streamStats(ctx context.Context, rc *redis.Client, host string) (streamStat, error) {
-	key := history.StreamKey(host)
+	key := redisstream.StreamKey(host)
 	st := streamStat{host: host}
 	xi, err := rc.XInfoStream(ctx, key).Result()
 	if err != nil {

@@ -12,18 +12,20 @@ import (
 
 	"vitals/handlers"
 	"vitals/history"
+	"vitals/history/redisstream"
 )
 
 // redisHistory is the --redis backend of one process: a Publisher for this
 // machine's ticks and a Hub that serves every host's history. It is the
-// handlers' Sources.
+// --redis backend.
 type redisHistory struct {
 	client   *redis.Client
-	pub      *history.Publisher
-	hub      *history.Hub
+	pub      *redisstream.Publisher
+	hub      *redisstream.Hub
 	self     string
 	interval time.Duration
 	topics   []string
+	started  []any
 }
 
 // redisConnectTimeout bounds the start-up check: a wrong host should fail
@@ -62,9 +64,9 @@ func openRedisHistory(ctx context.Context, cfg Config, host handlers.HostInfo, t
 	// MAXLEN: one entry per topic per tick for the --history window. "~"
 	// lets Redis trim whole nodes, so it keeps a little more, never less.
 	ticks := int64(cfg.History / cfg.Interval)
-	pub, err := history.NewPublisher(pctx, history.PublisherOptions{
+	pub, err := redisstream.NewPublisher(pctx, redisstream.PublisherOptions{
 		Client: client,
-		Record: history.HostRecord{Name: host.Hostname, Info: info,
+		Record: redisstream.HostRecord{Name: host.Hostname, Info: info,
 			IntervalMS: cfg.Interval.Milliseconds(), RetentionMS: cfg.History.Milliseconds()},
 		Topics: topics,
 		MaxLen: max(ticks, 1) * int64(len(topics)),
@@ -75,7 +77,7 @@ func openRedisHistory(ctx context.Context, cfg Config, host handlers.HostInfo, t
 		client.Close()
 		return nil, fmt.Errorf("--redis %s: %v", opts.Addr, redactURL(err.Error(), cfg.Redis))
 	}
-	hub, err := history.NewHub(history.HubOptions{
+	hub, err := redisstream.NewHub(redisstream.HubOptions{
 		Client: client, Topics: topics, Retention: cfg.History, MaxBytes: cfg.HistoryBytes, Logger: log,
 	})
 	if err != nil {
@@ -83,7 +85,9 @@ func openRedisHistory(ctx context.Context, cfg Config, host handlers.HostInfo, t
 		client.Close()
 		return nil, err
 	}
-	return &redisHistory{client: client, pub: pub, hub: hub, self: host.Hostname, interval: cfg.Interval, topics: topics}, nil
+	return &redisHistory{client: client, pub: pub, hub: hub, self: host.Hostname, interval: cfg.Interval, topics: topics,
+		started: []any{"redis", redactURL(cfg.Redis, cfg.Redis), "name", host.Hostname,
+			"interval", cfg.Interval.String(), "history", cfg.History.String()}}, nil
 }
 
 // hostInfoJSON is a host's description as stored in its Redis record.
@@ -137,6 +141,12 @@ func (r *redisHistory) Degraded() error {
 	return r.hub.Err()
 }
 
+// Failing is nil: while Redis is away the process works around it, and
+// Degraded says so.
+func (r *redisHistory) Failing() error { return nil }
+
+func (r *redisHistory) startAttrs() []any { return r.started }
+
 // Shutdown ends every stream (with a short retry) and stops the readers.
 func (r *redisHistory) Shutdown() { r.hub.Close() }
 
@@ -151,7 +161,7 @@ func (r *redisHistory) Close() error {
 	return nil
 }
 
-func hostInfo(rec history.HostRecord) handlers.HostInfo {
+func hostInfo(rec redisstream.HostRecord) handlers.HostInfo {
 	var j hostInfoJSON
 	json.Unmarshal(rec.Info, &j) // an unreadable record still names its host
 	h := handlers.HostInfo{
@@ -178,15 +188,6 @@ func redactURL(msg, raw string) string {
 		}
 	}
 	return msg
-}
-
-// degraded is the handlers' Degraded check: Redis trouble in --redis mode,
-// nothing otherwise.
-func degraded(rh *redisHistory) func() error {
-	if rh == nil {
-		return nil
-	}
-	return rh.Degraded
 }
 
 // slogPrintf adapts slog to go-redis's Printf-style logger.

@@ -56,46 +56,11 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if cfg.Name != "" {
 		hostInfo.Hostname = cfg.Name
 	}
-	// One history backend: the embedded bbolt broker, or with --redis the
-	// Redis publisher and hub (redis.go). Exactly one of the two is set.
-	var (
-		broker  *history.Broker
-		rh      *redisHistory
-		events  handlers.EventSource
-		sources handlers.Sources
-		publish func(time.Time, []history.Sample)
-		stats   = func() history.Stats { return history.Stats{} }
-	)
-	if cfg.Redis != "" {
-		rh, err = openRedisHistory(ctx, cfg, hostInfo, metrics.Topics(), log)
-		if err != nil {
-			return err
-		}
-		defer rh.Close()
-		tel.WatchRedis(rh.pub.Stats, rh.hub.Following)
-		sources, publish = rh, rh.Publish
-	} else {
-		if err := checkDataDir(cfg.DataDir); err != nil {
-			return err
-		}
-		broker, err = history.Open(history.Options{
-			Dir:               cfg.DataDir,
-			Topics:            metrics.Topics(),
-			Retention:         cfg.History,
-			MaxBytes:          cfg.HistoryBytes,
-			Logger:            log,
-			ObserveStoreWrite: tel.ObserveStore,
-		})
-		if err != nil {
-			return err
-		}
-		tel.WatchBroker(broker.Stats, broker.Latest)
-		defer broker.Close()
-		events, stats = broker, broker.Stats
-		// Store errors are logged by the broker; the tick still went out
-		// to viewers from memory.
-		publish = func(t time.Time, s []history.Sample) { broker.Publish(t, s) }
+	events, err := openBackend(ctx, cfg, hostInfo, tel, log)
+	if err != nil {
+		return err
 	}
+	defer events.Close()
 
 	sampler, err := metrics.NewSampler(metrics.SamplerConfig{
 		Interval:   cfg.Interval,
@@ -107,7 +72,7 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			for i, r := range readings {
 				samples[i] = history.Sample{Topic: r.Topic, Data: r.Data}
 			}
-			publish(t, samples)
+			events.Publish(t, samples)
 		},
 	})
 	if err != nil {
@@ -117,8 +82,7 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	started := time.Now()
 	gin.SetMode(gin.ReleaseMode) // gin's only switch for its debug prints is global
 	handler, err := handlers.New(handlers.Config{
-		Events:    events,
-		Sources:   sources,
+		Sources:   events,
 		Host:      hostInfo,
 		Instance:  newInstanceID(),
 		Interval:  cfg.Interval,
@@ -126,8 +90,8 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		Retry:     cfg.Retry,
 		Heartbeat: cfg.Heartbeat,
 		Static:    static.FS(),
-		Health:    healthCheck(cfg.Interval, started, sampler.LastTick, stats),
-		Degraded:  degraded(rh),
+		Health:    healthCheck(cfg.Interval, started, sampler.LastTick, events.Failing),
+		Degraded:  events.Degraded,
 		Logger:    log,
 		Access: handlers.Access{
 			Token: cfg.Token, ReadToken: cfg.ReadToken, MetricsPublic: cfg.MetricsPublic,
@@ -161,13 +125,7 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if w := plainHTTPWarning(cfg.Addr, cfg.Token); w != "" {
 		log.Warn(w)
 	}
-	if broker != nil {
-		log.Info("started", "addr", ln.Addr().String(), "data_dir", cfg.DataDir, "interval", cfg.Interval.String(),
-			"history", cfg.History.String(), "epoch", broker.Epoch())
-	} else {
-		log.Info("started", "addr", ln.Addr().String(), "redis", redactURL(cfg.Redis, cfg.Redis), "name", hostInfo.Hostname,
-			"interval", cfg.Interval.String(), "history", cfg.History.String())
-	}
+	log.Info("started", append([]any{"addr", ln.Addr().String()}, events.startAttrs()...)...)
 
 	if cfg.Pprof != "" {
 		stopPprof, err := startPprof(cfg.Pprof, log)
@@ -191,14 +149,10 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case err = <-serveErr:
 		err = fmt.Errorf("serve: %w", err)
 	}
-	// Reverse order of start: sampler, broker (ends every stream with a
-	// short retry), HTTP server, then the store (deferred Close).
+	// Reverse order of start: sampler, backend (ends every stream with a
+	// short retry), HTTP server, then the backend's storage.
 	stopSampler()
-	if broker != nil {
-		broker.Shutdown()
-	} else {
-		rh.Shutdown()
-	}
+	events.Shutdown()
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 	defer cancel()
 	if serr := srv.Shutdown(sctx); serr != nil {
@@ -209,13 +163,7 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		log.Warn("streams still open at shutdown deadline", "err", werr)
 	}
 	wg.Wait()
-	var cerr error
-	if broker != nil {
-		cerr = broker.Close()
-	} else {
-		cerr = rh.Close()
-	}
-	if cerr != nil && err == nil {
+	if cerr := events.Close(); cerr != nil && err == nil {
 		err = cerr
 	}
 	return err
@@ -223,8 +171,8 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 
 // healthCheck reports the sampler stalled when no tick completed for three
 // intervals (after the same grace at start), and the store failing while
-// its last write failed.
-func healthCheck(interval time.Duration, started time.Time, lastTick func() time.Time, stats func() history.Stats) func() error {
+// failing (the backend's Failing) says so.
+func healthCheck(interval time.Duration, started time.Time, lastTick func() time.Time, failing func() error) func() error {
 	return func() error {
 		last := lastTick()
 		if last.IsZero() {
@@ -233,7 +181,7 @@ func healthCheck(interval time.Duration, started time.Time, lastTick func() time
 		if since := time.Since(last); since > 3*interval {
 			return fmt.Errorf("sampler stalled: no sample for %v", since.Round(time.Millisecond))
 		}
-		if err := stats().LastStoreError; err != nil {
+		if err := failing(); err != nil {
 			return fmt.Errorf("history store failing: %v", err)
 		}
 		return nil

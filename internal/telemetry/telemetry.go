@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"vitals/history"
+	"vitals/history/redisstream"
 	"vitals/internal/buildinfo"
 )
 
@@ -93,7 +94,7 @@ func (t *Telemetry) WatchBroker(stats func() history.Stats, latest func() []*his
 // its failed writes, and how many hosts this instance follows (each is one
 // reader holding a Redis connection in XREAD BLOCK). The broker metrics
 // don't apply there: there is no broker.
-func (t *Telemetry) WatchRedis(pub func() history.PublisherStats, following func() int) {
+func (t *Telemetry) WatchRedis(pub func() redisstream.PublisherStats, following func() int) {
 	gauge := func(name, help string, get func() float64) prometheus.Collector {
 		return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, get)
 	}
@@ -162,7 +163,7 @@ func newBrokerCollector(stats func() history.Stats) brokerCollector {
 		m("vitals_subscribers_dropped_total", "Streams dropped because their queue passed its byte budget (slow clients).", c,
 			func(s history.Stats) float64 { return float64(s.Dropped) }),
 		m("vitals_store_errors_total", "Failed writes to the history file.", c,
-			func(s history.Stats) float64 { return float64(s.StoreErrors) }),
+			func(s history.Stats) float64 { return float64(s.WriteErrors) }),
 		m("vitals_history_events", "Events retained in the history window.", g,
 			func(s history.Stats) float64 { return float64(s.Events) }),
 		m("vitals_history_bytes", "Encoded bytes retained in the history window.", g,

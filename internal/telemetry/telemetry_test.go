@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"vitals/history"
+	"vitals/history/redisstream"
 	"vitals/internal/buildinfo"
 )
 
@@ -87,8 +88,8 @@ func TestTelemetryScrape(t *testing.T) {
 func TestTelemetryRedis(t *testing.T) {
 	tel := New(slog.New(slog.DiscardHandler), buildinfo.Info{Version: "v1.2.0", Revision: "abc", GoVersion: "go1.26.8"})
 	tel.WatchRedis(
-		func() history.PublisherStats {
-			return history.PublisherStats{Buffered: 12, Capacity: 600, WriteErrors: 3, Dropped: 2}
+		func() redisstream.PublisherStats {
+			return redisstream.PublisherStats{Buffered: 12, Capacity: 600, WriteErrors: 3, Dropped: 2}
 		},
 		func() int { return 4 })
 	rec := httptest.NewRecorder()

@@ -1,4 +1,4 @@
-package history
+package redisstream
 
 import (
 	"context"
@@ -11,8 +11,18 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"vitals/history"
 	"vitals/internal/redistest"
 )
+
+var testTopics = []string{"cpu", "memory", "load"}
+
+func replayIDs(s *history.Subscription) (ids []string) {
+	for e := range s.Replay() {
+		ids = append(ids, e.ID)
+	}
+	return ids
+}
 
 func newRedisClient(t *testing.T, srv *redistest.Server) *redis.Client {
 	t.Helper()
@@ -55,9 +65,9 @@ func newTestHub(t *testing.T, c *redis.Client) *Hub {
 func redisTick(t *testing.T, p *Publisher, i int) {
 	t.Helper()
 	at := time.UnixMilli(1_800_000_000_000).Add(time.Duration(i) * time.Second)
-	var samples []Sample
+	var samples []history.Sample
 	for _, topic := range testTopics {
-		samples = append(samples, Sample{Topic: topic, Data: fmt.Appendf(nil, `{"t":%d,"i":%d}`, at.UnixMilli(), i)})
+		samples = append(samples, history.Sample{Topic: topic, Data: fmt.Appendf(nil, `{"t":%d,"i":%d}`, at.UnixMilli(), i)})
 	}
 	if err := p.Publish(at, samples); err != nil {
 		t.Fatal(err)
@@ -91,7 +101,7 @@ func waitStreamLen(t *testing.T, c *redis.Client, host string, n int64) {
 }
 
 // collect reads live events from s until it has n ids.
-func collect(t *testing.T, s *Subscription, n int) []string {
+func collect(t *testing.T, s *history.Subscription, n int) []string {
 	t.Helper()
 	var ids []string
 	timeout := time.After(10 * time.Second)
@@ -127,7 +137,7 @@ func TestRedisReplayThenLiveAcrossInstances(t *testing.T) {
 	if rec.Name != "a" || string(rec.Info) != `{"os":"linux"}` || rec.IntervalMS != 1000 {
 		t.Errorf("record = %+v", rec)
 	}
-	sub, err := f1.Subscribe(SubscribeOptions{Resume: true, After: tickIDs(0, 1)[2]})
+	sub, err := f1.Subscribe(history.SubscribeOptions{Resume: true, After: tickIDs(0, 1)[2]})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,7 +162,7 @@ func TestRedisReplayThenLiveAcrossInstances(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sub2, err := f2.Subscribe(SubscribeOptions{Resume: true, After: live[7]})
+	sub2, err := f2.Subscribe(history.SubscribeOptions{Resume: true, After: live[7]})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -166,7 +176,7 @@ func TestRedisReplayThenLiveAcrossInstances(t *testing.T) {
 	if err != nil || len(p.Events) != 2 || p.Events[1].ID != tickIDs(14, 15)[1] {
 		t.Errorf("range = %+v, %v", p, err)
 	}
-	if _, err := f2.Range("nonsense", nil, 0); !errors.Is(err, ErrBadAfter) {
+	if _, err := f2.Range("nonsense", nil, 0); !errors.Is(err, history.ErrBadAfter) {
 		t.Errorf("malformed after: %v", err)
 	}
 }
@@ -195,16 +205,16 @@ func TestRedisCatchupIncomplete(t *testing.T) {
 		name, after, reason string
 		complete            bool
 	}{
-		{"trimmed away", tickIDs(0, 1)[0], ReasonExpired, false},
-		{"malformed", "not-an-id", ReasonMalformed, false},
-		{"bbolt id", "abcdefgh.12", ReasonMalformed, false},
-		{"future", formatStreamID(1_900_000_000_000, 0), ReasonFuture, false},
-		{"between entries", formatStreamID(1_800_000_000_000+190_000, 7), ReasonUnknown, false},
+		{"trimmed away", tickIDs(0, 1)[0], history.ReasonExpired, false},
+		{"malformed", "not-an-id", history.ReasonMalformed, false},
+		{"bbolt id", "abcdefgh.12", history.ReasonMalformed, false},
+		{"future", formatStreamID(1_900_000_000_000, 0), history.ReasonFuture, false},
+		{"between entries", formatStreamID(1_800_000_000_000+190_000, 7), history.ReasonUnknown, false},
 		{"oldest kept", oldest, "", true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			sub, err := f.Subscribe(SubscribeOptions{Resume: true, After: tc.after})
+			sub, err := f.Subscribe(history.SubscribeOptions{Resume: true, After: tc.after})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -228,7 +238,7 @@ func TestRedisRestartLosesNoTick(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sub, err := f.Subscribe(SubscribeOptions{})
+	sub, err := f.Subscribe(history.SubscribeOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -285,7 +295,7 @@ func TestRedisUnknownHostAndShutdown(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, _, err = hub.Source(context.Background(), "nope")
-	var uh *UnknownHostError
+	var uh *history.UnknownHostError
 	if !errors.As(err, &uh) || !slices.Equal(uh.Known, []string{"a"}) {
 		t.Fatalf("unknown host: %v", err)
 	}
@@ -299,7 +309,7 @@ func TestRedisUnknownHostAndShutdown(t *testing.T) {
 	if n := hub.Following(); n != 1 {
 		t.Errorf("following %d hosts, want 1", n)
 	}
-	sub, err := f.Subscribe(SubscribeOptions{})
+	sub, err := f.Subscribe(history.SubscribeOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -311,13 +321,13 @@ func TestRedisUnknownHostAndShutdown(t *testing.T) {
 	}
 	select {
 	case <-sub.Done():
-		if !errors.Is(sub.Err(), ErrClosed) {
+		if !errors.Is(sub.Err(), history.ErrClosed) {
 			t.Errorf("sub ended with %v", sub.Err())
 		}
 	default:
 		t.Error("subscription still open after Close")
 	}
-	if _, _, err := hub.Source(context.Background(), "a"); !errors.Is(err, ErrClosed) {
+	if _, _, err := hub.Source(context.Background(), "a"); !errors.Is(err, history.ErrClosed) {
 		t.Errorf("source after close: %v", err)
 	}
 	c.Close()

@@ -1,4 +1,4 @@
-package history
+package redisstream
 
 import (
 	"context"
@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"vitals/history"
 )
 
 // HostsKey is the Redis hash in which every publishing process announces
@@ -94,7 +96,7 @@ type Publisher struct {
 type pendingTick struct {
 	num     uint64
 	ms      int64
-	samples []Sample
+	samples []history.Sample
 }
 
 // maxTicksPerPipeline bounds one catch-up write after an outage: 100 ticks
@@ -151,19 +153,19 @@ func NewPublisher(ctx context.Context, o PublisherOptions) (*Publisher, error) {
 
 // Publish queues one tick. It never blocks on Redis. A full buffer drops
 // its oldest tick (logged once per outage).
-func (p *Publisher) Publish(t time.Time, samples []Sample) error {
+func (p *Publisher) Publish(t time.Time, samples []history.Sample) error {
 	if len(samples) == 0 {
 		return nil
 	}
 	for _, s := range samples {
 		if _, ok := p.topics[s.Topic]; !ok {
-			return &UnknownTopicError{Topic: s.Topic, Valid: append([]string(nil), p.names...)}
+			return &history.UnknownTopicError{Topic: s.Topic, Valid: append([]string(nil), p.names...)}
 		}
 	}
 	p.mu.Lock()
 	if p.closed {
 		p.mu.Unlock()
-		return ErrClosed
+		return history.ErrClosed
 	}
 	if len(p.buf) == p.cap {
 		if p.lost == 0 {

@@ -1,8 +1,10 @@
-package history
+package redisstream
 
 import (
 	"strconv"
 	"strings"
+
+	"vitals/history"
 )
 
 // With the Redis backend, an event's wire id is its Redis stream entry id,
@@ -10,10 +12,10 @@ import (
 // stream sends the same id for the same event, so a client that reconnects
 // to another instance resumes exactly. The publisher sets the ids itself
 // (ms is the sample time, seq the topic's place in the tick), which makes a
-// retried tick idempotent; see redis_publish.go.
+// retried tick idempotent; see publisher.go.
 //
 // Inside the window the pair is packed into one uint64 (ms<<seqBits | seq)
-// so the ring orders and searches Redis events like bbolt ones.
+// so the window orders and searches Redis events like bbolt ones.
 
 // seqBits leaves 44 bits for milliseconds (good until the year 2527) and 20
 // for the sequence within one millisecond. Our publisher uses 0..topics-1;
@@ -21,7 +23,7 @@ import (
 const seqBits = 20
 
 // maxStreamIDLen: two decimal uint64s and a dash; the wire limit of 40
-// bytes (see id.go) holds.
+// bytes (see history/id.go) holds.
 const maxStreamIDLen = 20 + 1 + 20
 
 func parseStreamID(id string) (ms, seq uint64, ok bool) {
@@ -44,7 +46,7 @@ func parseStreamID(id string) (ms, seq uint64, ok bool) {
 func streamPosition(id string) (uint64, string) {
 	ms, seq, ok := parseStreamID(id)
 	if !ok {
-		return 0, ReasonMalformed
+		return 0, history.ReasonMalformed
 	}
 	return ms<<seqBits | seq, ""
 }

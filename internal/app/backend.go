@@ -1,0 +1,91 @@
+package app
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"vitals/handlers"
+	"vitals/history"
+	"vitals/internal/telemetry"
+	"vitals/metrics"
+)
+
+// backend is the event log the program runs on: the embedded bbolt broker,
+// or with --redis the Redis Streams publisher and hub (redis.go).
+// openBackend picks one; from then on Run uses only this interface.
+//
+// It is declared here, by its one consumer, rather than in history: only
+// the wiring publishes, reports health and shuts down. The handlers see
+// the read side alone, through their own handlers.Sources.
+type backend interface {
+	handlers.Sources
+	// Publish hands one tick to the log. It never waits for a subscriber,
+	// and a failure is the backend's to log and report through Failing or
+	// Degraded: the sampler carries on either way.
+	Publish(t time.Time, samples []history.Sample)
+	// Failing is why the log can't keep history now (the bbolt file
+	// refuses writes); /healthz then answers 503.
+	Failing() error
+	// Degraded names trouble the backend works around (Redis away: ticks
+	// buffered, streams on heartbeat); /healthz answers 200 "degraded".
+	Degraded() error
+	// Shutdown ends every subscription, so streams tell their clients to
+	// reconnect; Close then releases the storage. Both are safe to repeat.
+	Shutdown()
+	Close() error
+	// startAttrs describe the backend in the "started" log line.
+	startAttrs() []any
+}
+
+// openBackend opens the backend cfg asks for, serving host as this
+// server's own, and registers its figures with tel.
+func openBackend(ctx context.Context, cfg Config, host handlers.HostInfo, tel *telemetry.Telemetry, log *slog.Logger) (backend, error) {
+	if cfg.Redis != "" {
+		rh, err := openRedisHistory(ctx, cfg, host, metrics.Topics(), log)
+		if err != nil {
+			return nil, err
+		}
+		tel.WatchRedis(rh.pub.Stats, rh.hub.Following)
+		return rh, nil
+	}
+	if err := checkDataDir(cfg.DataDir); err != nil {
+		return nil, err
+	}
+	broker, err := history.Open(history.Options{
+		Dir:               cfg.DataDir,
+		Topics:            metrics.Topics(),
+		Retention:         cfg.History,
+		MaxBytes:          cfg.HistoryBytes,
+		Logger:            log,
+		ObserveStoreWrite: tel.ObserveStore,
+	})
+	if err != nil {
+		return nil, err
+	}
+	tel.WatchBroker(broker.Stats, broker.Latest)
+	return &brokerBackend{
+		Sources: handlers.OneHost(broker, host, cfg.Interval),
+		broker:  broker,
+		started: []any{"data_dir", cfg.DataDir, "interval", cfg.Interval.String(),
+			"history", cfg.History.String(), "epoch", broker.Epoch()},
+	}, nil
+}
+
+// brokerBackend is the bbolt broker as a backend: one host, this one.
+type brokerBackend struct {
+	handlers.Sources
+	broker  *history.Broker
+	started []any
+}
+
+// Publish ignores the broker's error: store errors are logged by the
+// broker and reported by Failing, and the tick still went out to viewers
+// from memory.
+func (b *brokerBackend) Publish(t time.Time, s []history.Sample) { b.broker.Publish(t, s) }
+
+func (b *brokerBackend) Failing() error    { return b.broker.Stats().LastBackendError }
+func (b *brokerBackend) Degraded() error   { return nil }
+func (b *brokerBackend) Shutdown()         { b.broker.Shutdown() }
+func (b *brokerBackend) Close() error      { return b.broker.Close() }
+func (b *brokerBackend) startAttrs() []any { return b.started }

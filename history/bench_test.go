@@ -112,24 +112,31 @@ func BenchmarkPublish(b *testing.B) {
 var fullWindow struct {
 	once sync.Once
 	dir  string
+	end  time.Time // the newest tick's time
 	err  error
 }
 
 const windowTicks = 3600
 
-func fullWindowDir(b *testing.B) string {
+//
+// It returns the dir and a clock pinned to the newest tick: reopened on the
+// real clock, a fill that took long on a busy machine would have its
+// oldest seconds already past the hour and evicted at load.
+func fullWindowDir(b *testing.B) (string, func() time.Time) {
 	b.Helper()
 	fullWindow.once.Do(func() {
 		fullWindow.dir, fullWindow.err = os.MkdirTemp("", "vitals-bench-window-")
 		if fullWindow.err != nil {
 			return
 		}
-		fullWindow.err = prefillHour(fullWindow.dir, time.Now())
+		fullWindow.end = time.Now()
+		fullWindow.err = prefillHour(fullWindow.dir, fullWindow.end)
 	})
 	if fullWindow.err != nil {
 		b.Fatal(fullWindow.err)
 	}
-	return fullWindow.dir
+	end := fullWindow.end
+	return fullWindow.dir, func() time.Time { return end }
 }
 
 // prefillHour publishes a full hour of ticks ending at end, with the clock
@@ -155,21 +162,25 @@ func prefillHour(dir string, end time.Time) error {
 // BenchmarkReloadWindow opens a history file holding a full hour and loads
 // it back into memory, as a restart does.
 func BenchmarkReloadWindow(b *testing.B) {
-	src := fullWindowDir(b)
+	src, now := fullWindowDir(b)
 	b.ReportAllocs()
 	for b.Loop() {
-		br := openBench(b, src, nil)
-		if st := br.Stats(); st.Events < windowTicks*5-100 {
+		br := openBench(b, src, now)
+		st := br.Stats()
+		// Closed before any Fatal: a file left open is locked for the
+		// next run in this process.
+		br.Close()
+		if st.Events < windowTicks*5-100 {
 			b.Fatalf("reloaded %d events, want about %d", st.Events, windowTicks*5)
 		}
-		br.Close()
 	}
 }
 
 // BenchmarkReplayFullWindow subscribes from the oldest retained id and
 // writes every replayed event's bytes, the broker's side of a catch-up.
 func BenchmarkReplayFullWindow(b *testing.B) {
-	br := openBench(b, fullWindowDir(b), nil)
+	dir, now := fullWindowDir(b)
+	br := openBench(b, dir, now)
 	defer br.Close()
 	oldest, _ := br.Bounds()
 	b.ReportAllocs()

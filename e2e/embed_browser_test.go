@@ -1,4 +1,4 @@
-package main
+package e2e
 
 // The embed element in the real browser: a page on another origin loads
 // static/embed.js from vitals and shows live charts over one shared

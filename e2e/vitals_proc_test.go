@@ -1,4 +1,4 @@
-package main
+package e2e
 
 import (
 	"bufio"
@@ -15,17 +15,26 @@ import (
 	"time"
 )
 
-// Tests in this package run the real vitals binary: restarts and kill -9
-// are what users do, and only a real process shows them.
-
 var (
 	binOnce sync.Once
 	binPath string
 	binErr  error
+
+	// moduleRoot is the directory of go.mod: the binary is built from
+	// there and -update writes docs/ there. Set by TestMain.
+	moduleRoot string
 )
 
-// TestMain removes the binary vitalsBinary built, once every test is done.
+// TestMain finds the module root and removes the binary vitalsBinary
+// built, once every test is done.
 func TestMain(m *testing.M) {
+	out, err := exec.Command("go", "env", "GOMOD").Output()
+	if gomod := strings.TrimSpace(string(out)); err != nil || gomod == "" || gomod == os.DevNull {
+		fmt.Fprintf(os.Stderr, "e2e: cannot find the module root (go env GOMOD: %q, %v)\n", out, err)
+		os.Exit(1)
+	} else {
+		moduleRoot = filepath.Dir(gomod)
+	}
 	code := m.Run()
 	if binPath != "" {
 		os.RemoveAll(filepath.Dir(binPath))
@@ -47,7 +56,9 @@ func vitalsBinary(t testing.TB) string {
 		if raceEnabled {
 			args = append(args, "-race")
 		}
-		out, err := exec.Command("go", append(args, ".")...).CombinedOutput()
+		build := exec.Command("go", append(args, ".")...)
+		build.Dir = moduleRoot
+		out, err := build.CombinedOutput()
 		if err != nil {
 			binErr = fmt.Errorf("go build: %v\n%s", err, out)
 		}

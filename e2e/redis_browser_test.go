@@ -1,4 +1,4 @@
-package main
+package e2e
 
 // The host picker and the fleet overview in a real browser, on two vitals
 // processes publishing hosts a and b into a real redis-server. Locally a

@@ -1,4 +1,4 @@
-package main
+package e2e
 
 // Browser tests of the two honest-about-loss paths the other browser tests
 // don't reach: a catch-up the server can no longer serve in full, and an

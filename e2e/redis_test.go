@@ -1,4 +1,4 @@
-package main
+package e2e
 
 import (
 	"bufio"
@@ -16,7 +16,7 @@ import (
 	"vitals/internal/redistest"
 )
 
-// Scale-out tests (issue 6): real redis-server, real vitals binaries.
+// Scale-out tests: real redis-server, real vitals binaries.
 
 type redisSSEEvent struct{ ID, Event, Data string }
 

@@ -1,4 +1,4 @@
-package main
+package e2e
 
 // Browser tests: the real binary, the real page, Debian's Chromium driven by
 // chromedp. Locally a missing browser skips them; with CI=true it fails.
@@ -463,10 +463,11 @@ func screenshots(t *testing.T, p *page) {
 			}
 			t.Logf("%s screenshot at %d px: %s", scheme, width, path)
 			if *updateScreenshots && width == 1280 {
-				if err := os.MkdirAll("docs", 0o755); err != nil {
+				docs := filepath.Join(moduleRoot, "docs")
+				if err := os.MkdirAll(docs, 0o755); err != nil {
 					t.Fatal(err)
 				}
-				if err := os.WriteFile(filepath.Join("docs", name+".png"), png, 0o644); err != nil {
+				if err := os.WriteFile(filepath.Join(docs, name+".png"), png, 0o644); err != nil {
 					t.Fatal(err)
 				}
 			}

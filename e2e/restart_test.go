@@ -1,13 +1,14 @@
 package e2e
 
 import (
-	"bufio"
 	"encoding/json"
 	"net/http"
 	"os/exec"
 	"strings"
 	"testing"
 	"time"
+
+	"vitals/internal/ssetest"
 )
 
 type historyPage struct {
@@ -34,37 +35,19 @@ func getHistory(t *testing.T, base, query string) historyPage {
 // catchup-start and catchup-end, and the catchup-start data.
 func readCatchup(t *testing.T, base, lastID string) (ids []string, start map[string]any) {
 	t.Helper()
-	req, _ := http.NewRequest("GET", base+"/events", nil)
-	req.Header.Set("Last-Event-ID", lastID)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	sc := bufio.NewScanner(resp.Body)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	var event, id string
-	for sc.Scan() {
-		line := sc.Text()
+	s := ssetest.Open(t, base+"/events", "Last-Event-ID: "+lastID)
+	defer s.Close()
+	for {
+		e := s.NextEvent(t)
 		switch {
-		case strings.HasPrefix(line, "id: "):
-			id = strings.TrimPrefix(line, "id: ")
-		case strings.HasPrefix(line, "event: "):
-			event = strings.TrimPrefix(line, "event: ")
-		case strings.HasPrefix(line, "data: ") && event == "catchup-start":
-			json.Unmarshal([]byte(strings.TrimPrefix(line, "data: ")), &start)
-		case line == "":
-			switch {
-			case event == "catchup-end":
-				return ids, start
-			case start != nil && id != "" && event != "catchup-start":
-				ids = append(ids, id)
-			}
-			event, id = "", ""
+		case e.Event == "catchup-start":
+			json.Unmarshal([]byte(e.Data), &start)
+		case e.Event == "catchup-end":
+			return ids, start
+		case start != nil && e.ID != "":
+			ids = append(ids, e.ID)
 		}
 	}
-	t.Fatalf("stream ended before catchup-end: %v", sc.Err())
-	return nil, nil
 }
 
 // TestKill9RestartContinuesIDsAndResumesExactly is the product's promise:

@@ -282,7 +282,7 @@ func TestGracefulShutdownTellsStreamsToComeBack(t *testing.T) {
 		}
 	}
 	select {
-	case <-p.exited:
+	case <-p.Exited():
 	case <-time.After(5 * time.Second): // the documented bound
 		t.Fatalf("still running 5s after SIGTERM:\n%s", p.Stderr())
 	}
@@ -323,7 +323,7 @@ func TestSecondSignalExitsAtOnce(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	p.Cmd.Process.Signal(syscall.SIGTERM)
-	<-p.exited
+	<-p.Exited()
 	// Killed by the second signal (default handling restored), not a
 	// clean exit after the grace period.
 	ws := p.Cmd.ProcessState.Sys().(syscall.WaitStatus)

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"vitals/internal/proctest"
 	"vitals/internal/ssetest"
 )
 
@@ -96,26 +97,21 @@ func TestSecondProcessOnSameDataDirFailsClearly(t *testing.T) {
 	dir := t.TempDir()
 	startVitals(t, dir)
 	cmd := exec.Command(vitalsBinary(t), "--addr", freeAddr(t), "--data-dir", dir)
-	var buf lockedBuffer
+	var buf proctest.LockedBuffer
 	cmd.Stdout, cmd.Stderr = &buf, &buf
-	// Start here, so the timeout path below reads cmd.Process after it was
-	// set; the goroutine only waits.
-	if err := cmd.Start(); err != nil {
+	p, err := proctest.Start(cmd)
+	if err != nil {
 		t.Fatal(err)
 	}
-	done := make(chan struct{})
-	var err error
-	go func() { err = cmd.Wait(); close(done) }()
 	select {
-	case <-done:
+	case <-p.Exited():
 	case <-time.After(30 * time.Second):
-		cmd.Process.Kill()
-		<-done
+		p.Kill()
 		t.Fatal("second vitals on a locked data dir hung")
 	}
 	out := buf.String()
-	if err == nil || !strings.Contains(out, "locked by another process") || !strings.Contains(out, dir) {
-		t.Fatalf("err %v, output %s", err, out)
+	if p.Cmd.ProcessState.Success() || !strings.Contains(out, "locked by another process") || !strings.Contains(out, dir) {
+		t.Fatalf("exit %v, output %s", p.Cmd.ProcessState, out)
 	}
 }
 

@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -20,6 +19,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"vitals/internal/proctest"
 	"vitals/internal/ssetest"
 )
 
@@ -424,26 +424,8 @@ func TestMaxClients(t *testing.T) {
 	}
 }
 
-// logBuffer collects log lines for assertions.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
-
 func TestLogsRedactTokensAndNameStreamEnds(t *testing.T) {
-	logs := &logBuffer{}
+	logs := &proctest.LockedBuffer{} // the log lines, for assertions
 	f := newFixture(t, func(c *Config) {
 		c.Access.Token, c.Access.ReadToken = testToken, testReadToken
 		c.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))

@@ -3,7 +3,6 @@ package handlers
 import (
 	"context"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"runtime"
@@ -167,13 +166,7 @@ func TestEventsReplaysAFullHourInOneGo(t *testing.T) {
 func TestClientThatStopsReadingIsDroppedOthersStayOnTime(t *testing.T) {
 	f := newFixture(t, func(c *Config) { c.WriteTimeout = 200 * time.Millisecond })
 	// The stuck client: asks for the stream and never reads a byte.
-	stuck, err := net.Dial("tcp", f.srv.Listener.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer stuck.Close()
-	stuck.(*net.TCPConn).SetReadBuffer(4 << 10)
-	io.WriteString(stuck, "GET /events HTTP/1.1\r\nHost: x\r\n\r\n")
+	dialStuck(t, f)
 	healthy := ssetest.Open(t, f.srv.URL+"/events")
 	healthy.NextEvent(t) // hello
 

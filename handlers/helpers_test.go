@@ -3,6 +3,8 @@ package handlers
 import (
 	"encoding/json"
 	"fmt"
+	"io"
+	"net"
 	"net/http/httptest"
 	"os"
 	"strings"
@@ -107,6 +109,21 @@ func (f *fixture) tick(t testing.TB, pad int) []string {
 		ids[i] = e.ID
 	}
 	return ids
+}
+
+// dialStuck asks for /events over a raw connection with a small receive
+// buffer, and reads nothing unless the test does: a client that stopped
+// reading. The connection is closed at cleanup, before the fixture's.
+func dialStuck(t *testing.T, f *fixture) net.Conn {
+	t.Helper()
+	c, err := net.Dial("tcp", f.srv.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	c.(*net.TCPConn).SetReadBuffer(4 << 10)
+	io.WriteString(c, "GET /events HTTP/1.1\r\nHost: x\r\n\r\n")
+	return c
 }
 
 func decode[T any](t testing.TB, data string) T {

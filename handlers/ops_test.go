@@ -488,13 +488,7 @@ func TestRedactURL(t *testing.T) {
 func TestSlowClientCloseReason(t *testing.T) {
 	obs := &countingObserver{open: map[string]int{}, closed: map[string]int{}}
 	f := newFixture(t, func(c *Config) { c.WriteTimeout = 200 * time.Millisecond; c.Observer = obs })
-	stuck, err := net.Dial("tcp", f.srv.Listener.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer stuck.Close()
-	stuck.(*net.TCPConn).SetReadBuffer(4 << 10)
-	fmt.Fprintf(stuck, "GET /events HTTP/1.1\r\nHost: x\r\n\r\n")
+	stuck := dialStuck(t, f)
 	br := bufio.NewReader(stuck)
 	if line, _ := br.ReadString('\n'); !strings.Contains(line, "200") {
 		t.Fatalf("status line %q", line)

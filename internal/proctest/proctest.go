@@ -87,14 +87,14 @@ func (p *Proc) Kill() {
 	<-p.exited
 }
 
-// WaitReady calls ready every 20 ms until it returns nil. It gives up,
+// WaitReady calls ready every 50 ms until it returns nil. It gives up,
 // without stopping the process, when the process exits, ctx ends, or
 // timeout passes; the error then holds ready's last error and the stderr.
 func (p *Proc) WaitReady(ctx context.Context, timeout time.Duration, ready func() error) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	name := filepath.Base(p.Cmd.Path)
-	tick := time.NewTicker(20 * time.Millisecond)
+	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
 	for {
 		err := ready()

@@ -56,8 +56,9 @@ lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1; }
 	$(GO) vet ./...
 
-# Race-checked tests of every package (browser and Redis tests included:
-# they skip locally when Chromium or redis-server is missing, and fail when
+# Race-checked tests of every package, the end-to-end tests in e2e/
+# included (they build and run the real binary; the browser and Redis ones
+# skip locally when Chromium or redis-server is missing, and fail when
 # CI=true), then every benchmark once so none rots, then the JS unit tests.
 test: assets check-generated lint
 	$(GO) test -race -count=1 -timeout 20m ./...

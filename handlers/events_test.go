@@ -3,7 +3,6 @@ package handlers
 import (
 	"context"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"runtime"
@@ -11,21 +10,23 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"vitals/internal/ssetest"
 )
 
 func TestEventsStartsWithRetryAndHello(t *testing.T) {
 	f := newFixture(t, nil)
 	ids := f.tick(t, 0)
-	s := openStream(t, f.srv.URL+"/events", nil)
-	h := s.resp.Header
-	if s.resp.StatusCode != 200 || h.Get("Content-Type") != "text/event-stream; charset=utf-8" ||
+	s := ssetest.Open(t, f.srv.URL+"/events")
+	h := s.Resp.Header
+	if s.Resp.StatusCode != 200 || h.Get("Content-Type") != "text/event-stream; charset=utf-8" ||
 		h.Get("Cache-Control") != "no-cache" || h.Get("X-Accel-Buffering") != "no" || h.Get("Content-Encoding") != "" {
-		t.Fatalf("status %d, headers %v", s.resp.StatusCode, h)
+		t.Fatalf("status %d, headers %v", s.Resp.StatusCode, h)
 	}
-	if first := s.next(t); first.Retry != "2000" || first.Event != "" {
+	if first := s.Next(t); first.Retry != "2000" || first.Event != "" {
 		t.Fatalf("first block = %+v, want retry: 2000", first)
 	}
-	hello := s.next(t)
+	hello := s.Next(t)
 	if hello.Event != "hello" || hello.ID != "" {
 		t.Fatalf("second block = %+v", hello)
 	}
@@ -40,7 +41,7 @@ func TestEventsStartsWithRetryAndHello(t *testing.T) {
 	}
 	// No id given: straight to live, no catch-up.
 	live := f.tick(t, 0)
-	if ev := s.nextEvent(t); ev.ID != live[0] || ev.Event != "cpu" {
+	if ev := s.NextEvent(t); ev.ID != live[0] || ev.Event != "cpu" {
 		t.Fatalf("first live event = %+v, want %s", ev, live[0])
 	}
 }
@@ -63,25 +64,25 @@ func TestEventsCatchUp(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			hdr := http.Header{}
+			var hdr []string
 			if tt.header != "" {
-				hdr.Set("Last-Event-ID", tt.header)
+				hdr = append(hdr, "Last-Event-ID: "+tt.header)
 			}
-			s := openStream(t, f.srv.URL+"/events"+tt.query, hdr)
-			s.nextEvent(t) // hello
-			start := s.nextEvent(t)
+			s := ssetest.Open(t, f.srv.URL+"/events"+tt.query, hdr...)
+			s.NextEvent(t) // hello
+			start := s.NextEvent(t)
 			cs := decode[catchupStart](t, start.Data)
 			if start.Event != "catchup-start" || start.ID != "" || !cs.Complete || cs.Count != len(tt.want) {
 				t.Fatalf("catchup-start = %+v", start)
 			}
 			var got []string
 			for range tt.want {
-				got = append(got, s.nextEvent(t).ID)
+				got = append(got, s.NextEvent(t).ID)
 			}
 			if !slices.Equal(got, tt.want) {
 				t.Fatalf("replayed %v, want %v", got, tt.want)
 			}
-			end := s.nextEvent(t)
+			end := s.NextEvent(t)
 			ce := decode[catchupEnd](t, end.Data)
 			if end.Event != "catchup-end" || ce.Count != len(tt.want) || ce.Head != second[4] {
 				t.Fatalf("catchup-end = %+v", end)
@@ -94,14 +95,12 @@ func TestEventsMalformedIDIsNeverAnHTTPError(t *testing.T) {
 	f := newFixture(t, nil)
 	window := append(f.tick(t, 0), f.tick(t, 0)...)
 	for _, id := range []string{"garbage", strings.Repeat("9", 500), "abcdefgh.1", "\u00e9\u00e9"} {
-		hdr := http.Header{}
-		hdr.Set("Last-Event-ID", id)
-		s := openStream(t, f.srv.URL+"/events", hdr)
-		if s.resp.StatusCode != 200 {
-			t.Fatalf("id %q: status %d", id, s.resp.StatusCode)
+		s := ssetest.Open(t, f.srv.URL+"/events", "Last-Event-ID: "+id)
+		if s.Resp.StatusCode != 200 {
+			t.Fatalf("id %q: status %d", id, s.Resp.StatusCode)
 		}
-		s.nextEvent(t)
-		cs := decode[catchupStart](t, s.nextEvent(t).Data)
+		s.NextEvent(t)
+		cs := decode[catchupStart](t, s.NextEvent(t).Data)
 		if cs.Complete || cs.Reason == "" || cs.Count != len(window) {
 			t.Fatalf("id %q: %+v", id, cs)
 		}
@@ -127,10 +126,10 @@ func TestEventsUnknownTopicIs400JSON(t *testing.T) {
 
 func TestEventsHeartbeat(t *testing.T) {
 	f := newFixture(t, func(c *Config) { c.Heartbeat = 50 * time.Millisecond })
-	s := openStream(t, f.srv.URL+"/events", nil)
-	s.next(t) // retry
-	s.next(t) // hello
-	if ev := s.next(t); ev.Comment != "ping" {
+	s := ssetest.Open(t, f.srv.URL+"/events")
+	s.Next(t) // retry
+	s.Next(t) // hello
+	if ev := s.Next(t); ev.Comment != "ping" {
 		t.Fatalf("want a ping on an idle stream, got %+v", ev)
 	}
 }
@@ -145,20 +144,18 @@ func TestEventsReplaysAFullHourInOneGo(t *testing.T) {
 			first = ids[0]
 		}
 	}
-	hdr := http.Header{}
-	hdr.Set("Last-Event-ID", first)
-	s := openStream(t, f.srv.URL+"/events", hdr)
-	s.nextEvent(t)
-	cs := decode[catchupStart](t, s.nextEvent(t).Data)
+	s := ssetest.Open(t, f.srv.URL+"/events", "Last-Event-ID: "+first)
+	s.NextEvent(t)
+	cs := decode[catchupStart](t, s.NextEvent(t).Data)
 	if !cs.Complete || cs.Count != 3600*5-1 {
 		t.Fatalf("catchup-start = %+v", cs)
 	}
 	for range cs.Count {
-		if ev := s.nextEvent(t); ev.ID == "" {
+		if ev := s.NextEvent(t); ev.ID == "" {
 			t.Fatalf("replay event without id: %+v", ev)
 		}
 	}
-	if end := s.nextEvent(t); end.Event != "catchup-end" {
+	if end := s.NextEvent(t); end.Event != "catchup-end" {
 		t.Fatalf("after the replay: %+v", end)
 	}
 	if st := f.broker.Stats(); st.Dropped != 0 || st.Subscribers != 1 {
@@ -169,15 +166,9 @@ func TestEventsReplaysAFullHourInOneGo(t *testing.T) {
 func TestClientThatStopsReadingIsDroppedOthersStayOnTime(t *testing.T) {
 	f := newFixture(t, func(c *Config) { c.WriteTimeout = 200 * time.Millisecond })
 	// The stuck client: asks for the stream and never reads a byte.
-	stuck, err := net.Dial("tcp", f.srv.Listener.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer stuck.Close()
-	stuck.(*net.TCPConn).SetReadBuffer(4 << 10)
-	io.WriteString(stuck, "GET /events HTTP/1.1\r\nHost: x\r\n\r\n")
-	healthy := openStream(t, f.srv.URL+"/events", nil)
-	healthy.nextEvent(t) // hello
+	dialStuck(t, f)
+	healthy := ssetest.Open(t, f.srv.URL+"/events")
+	healthy.NextEvent(t) // hello
 
 	waitFor(t, func() bool { return f.broker.Stats().Subscribers == 2 })
 	// Publish big ticks until the stuck client's socket buffers fill and
@@ -189,13 +180,13 @@ func TestClientThatStopsReadingIsDroppedOthersStayOnTime(t *testing.T) {
 		}
 		ids := f.tick(t, 16<<10)
 		for _, id := range ids {
-			if ev := healthy.nextEvent(t); ev.ID != id {
+			if ev := healthy.NextEvent(t); ev.ID != id {
 				t.Fatalf("healthy client got %s, want %s", ev.ID, id)
 			}
 		}
 	}
 	ids := f.tick(t, 0)
-	if ev := healthy.nextEvent(t); ev.ID != ids[0] {
+	if ev := healthy.NextEvent(t); ev.ID != ids[0] {
 		t.Fatalf("after the drop the healthy client got %s, want %s", ev.ID, ids[0])
 	}
 }
@@ -203,23 +194,23 @@ func TestClientThatStopsReadingIsDroppedOthersStayOnTime(t *testing.T) {
 func TestShutdownTellsStreamsToReconnect(t *testing.T) {
 	before := runtime.NumGoroutine()
 	f := newFixture(t, nil)
-	s := openStream(t, f.srv.URL+"/events", nil)
-	s.nextEvent(t)
+	s := ssetest.Open(t, f.srv.URL+"/events")
+	s.NextEvent(t)
 	f.broker.Shutdown()
-	ev := s.next(t)
+	ev := s.Next(t)
 	if ev.Retry == "" {
 		t.Fatalf("want a retry before close, got %+v", ev)
 	}
-	if _, err := s.r.ReadByte(); err != io.EOF {
+	if _, err := s.Read(ssetest.DefaultTimeout); err != io.EOF {
 		t.Fatalf("stream not closed after shutdown: %v", err)
 	}
 	// New clients during shutdown get 200 + retry, never an error status.
-	s2 := openStream(t, f.srv.URL+"/events", nil)
-	if s2.resp.StatusCode != 200 || s2.next(t).Retry == "" {
-		t.Fatalf("status %d during shutdown", s2.resp.StatusCode)
+	s2 := ssetest.Open(t, f.srv.URL+"/events")
+	if s2.Resp.StatusCode != 200 || s2.Next(t).Retry == "" {
+		t.Fatalf("status %d during shutdown", s2.Resp.StatusCode)
 	}
-	s.resp.Body.Close()
-	s2.resp.Body.Close()
+	s.Close()
+	s2.Close()
 	f.srv.Close()
 	http.DefaultClient.CloseIdleConnections()
 	waitFor(t, func() bool { return runtime.NumGoroutine() <= before })

@@ -1,10 +1,10 @@
 package handlers
 
 import (
-	"bufio"
 	"encoding/json"
 	"fmt"
-	"net/http"
+	"io"
+	"net"
 	"net/http/httptest"
 	"os"
 	"strings"
@@ -113,70 +113,19 @@ func (f *fixture) tick(t testing.TB, pad int) []string {
 	return ids
 }
 
-type sseEvent struct {
-	ID, Event, Data string
-	Retry           string
-	Comment         string
-}
-
-// sseStream reads a response body as SSE, one dispatched block at a time.
-type sseStream struct {
-	resp *http.Response
-	r    *bufio.Reader
-}
-
-func openStream(t testing.TB, url string, header http.Header) *sseStream {
+// dialStuck asks for /events over a raw connection with a small receive
+// buffer, and reads nothing unless the test does: a client that stopped
+// reading. The connection is closed at cleanup, before the fixture's.
+func dialStuck(t *testing.T, f *fixture) net.Conn {
 	t.Helper()
-	req, _ := http.NewRequest("GET", url, nil)
-	for k, v := range header {
-		req.Header[k] = v
-	}
-	resp, err := http.DefaultClient.Do(req)
+	c, err := net.Dial("tcp", f.srv.Listener.Addr().String())
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { resp.Body.Close() })
-	return &sseStream{resp: resp, r: bufio.NewReader(resp.Body)}
-}
-
-// next returns the next block (event, retry-only block, or comment).
-func (s *sseStream) next(t testing.TB) sseEvent {
-	t.Helper()
-	var ev sseEvent
-	for {
-		line, err := s.r.ReadString('\n')
-		if err != nil {
-			t.Fatalf("stream ended: %v (partial %q)", err, line)
-		}
-		line = strings.TrimSuffix(line, "\n")
-		if line == "" {
-			return ev
-		}
-		k, v, _ := strings.Cut(line, ": ")
-		switch k {
-		case "id":
-			ev.ID = v
-		case "event":
-			ev.Event = v
-		case "data":
-			ev.Data += v
-		case "retry":
-			ev.Retry = v
-		case "":
-			ev.Comment = v
-		}
-	}
-}
-
-// nextEvent skips comments and retry-only blocks.
-func (s *sseStream) nextEvent(t testing.TB) sseEvent {
-	t.Helper()
-	for {
-		ev := s.next(t)
-		if ev.Event != "" || ev.Data != "" {
-			return ev
-		}
-	}
+	t.Cleanup(func() { c.Close() })
+	c.(*net.TCPConn).SetReadBuffer(4 << 10)
+	io.WriteString(c, "GET /events HTTP/1.1\r\nHost: x\r\n\r\n")
+	return c
 }
 
 func decode[T any](t testing.TB, data string) T {

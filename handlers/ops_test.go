@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -19,38 +18,15 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+
+	"vitals/internal/proctest"
+	"vitals/internal/ssetest"
 )
 
 const (
 	testToken     = "full-token-0123456789abcdef"
 	testReadToken = "read-token-0123456789abcdef"
 )
-
-// do sends one request with optional headers ("Key: value") and returns the
-// response with its body read.
-func do(t *testing.T, method, u string, headers ...string) (*http.Response, string) {
-	t.Helper()
-	req, err := http.NewRequest(method, u, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, h := range headers {
-		k, v, _ := strings.Cut(h, ": ")
-		if strings.EqualFold(k, "Host") {
-			req.Host = v
-			continue
-		}
-		req.Header.Add(k, v)
-	}
-	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	resp, err := client.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	return resp, string(body)
-}
 
 func TestCORS(t *testing.T) {
 	f := newFixture(t, func(c *Config) { c.Access.CORSOrigins = []string{"https://app.example", "http://localhost:3000"} })
@@ -70,7 +46,7 @@ func TestCORS(t *testing.T) {
 			if tt.origin != "" {
 				hdr = append(hdr, "Origin: "+tt.origin)
 			}
-			resp, _ := do(t, "GET", f.srv.URL+tt.path, hdr...)
+			resp, _ := ssetest.Do(t, "GET", f.srv.URL+tt.path, hdr...)
 			if resp.StatusCode != 200 {
 				t.Fatalf("status %d", resp.StatusCode)
 			}
@@ -86,14 +62,14 @@ func TestCORS(t *testing.T) {
 		})
 	}
 	t.Run("events stream", func(t *testing.T) {
-		s := openStream(t, f.srv.URL+"/events", http.Header{"Origin": {"https://app.example"}})
-		if got := s.resp.Header.Get("Access-Control-Allow-Origin"); got != "https://app.example" {
+		s := ssetest.Open(t, f.srv.URL+"/events", "Origin: https://app.example")
+		if got := s.Resp.Header.Get("Access-Control-Allow-Origin"); got != "https://app.example" {
 			t.Fatalf("Allow-Origin %q", got)
 		}
-		s.nextEvent(t)
+		s.NextEvent(t)
 	})
 	t.Run("preflight allows Last-Event-ID", func(t *testing.T) {
-		resp, _ := do(t, "OPTIONS", f.srv.URL+"/events", "Origin: https://app.example",
+		resp, _ := ssetest.Do(t, "OPTIONS", f.srv.URL+"/events", "Origin: https://app.example",
 			"Access-Control-Request-Method: GET", "Access-Control-Request-Headers: last-event-id")
 		h := resp.Header
 		if resp.StatusCode != 204 || h.Get("Access-Control-Allow-Origin") != "https://app.example" ||
@@ -103,7 +79,7 @@ func TestCORS(t *testing.T) {
 		}
 	})
 	t.Run("preflight from a disallowed origin gets no CORS headers", func(t *testing.T) {
-		resp, _ := do(t, "OPTIONS", f.srv.URL+"/events", "Origin: https://evil.example", "Access-Control-Request-Method: GET")
+		resp, _ := ssetest.Do(t, "OPTIONS", f.srv.URL+"/events", "Origin: https://evil.example", "Access-Control-Request-Method: GET")
 		for k := range resp.Header {
 			if strings.HasPrefix(k, "Access-Control-") {
 				t.Fatalf("%s: %s", k, resp.Header.Get(k))
@@ -112,7 +88,7 @@ func TestCORS(t *testing.T) {
 	})
 	t.Run("star allows any origin", func(t *testing.T) {
 		f := newFixture(t, func(c *Config) { c.Access.CORSOrigins = []string{"*"} })
-		resp, _ := do(t, "GET", f.srv.URL+"/api/snapshot", "Origin: https://anywhere.example")
+		resp, _ := ssetest.Do(t, "GET", f.srv.URL+"/api/snapshot", "Origin: https://anywhere.example")
 		if got := resp.Header.Get("Access-Control-Allow-Origin"); got != "https://anywhere.example" {
 			t.Fatalf("Allow-Origin %q", got)
 		}
@@ -149,7 +125,7 @@ func TestTokens(t *testing.T) {
 		{"static files are open", "/static/vendor/uPlot.min.css", nil, 200},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			resp, body := do(t, "GET", f.srv.URL+tt.path, tt.headers...)
+			resp, body := ssetest.Do(t, "GET", f.srv.URL+tt.path, tt.headers...)
 			if resp.StatusCode != tt.want {
 				t.Fatalf("status %d, want %d: %s", resp.StatusCode, tt.want, body)
 			}
@@ -161,9 +137,9 @@ func TestTokens(t *testing.T) {
 		})
 	}
 	t.Run("read token streams", func(t *testing.T) {
-		s := openStream(t, f.srv.URL+"/events?token="+testReadToken, nil)
-		if s.resp.StatusCode != 200 || s.nextEvent(t).Event != "hello" {
-			t.Fatalf("status %d", s.resp.StatusCode)
+		s := ssetest.Open(t, f.srv.URL+"/events?token="+testReadToken)
+		if s.Resp.StatusCode != 200 || s.NextEvent(t).Event != "hello" {
+			t.Fatalf("status %d", s.Resp.StatusCode)
 		}
 	})
 	t.Run("metrics public", func(t *testing.T) {
@@ -171,10 +147,10 @@ func TestTokens(t *testing.T) {
 			c.Access.Token, c.Access.MetricsPublic = testToken, true
 			c.Metrics = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {})
 		})
-		if resp, _ := do(t, "GET", f.srv.URL+"/metrics"); resp.StatusCode != 200 {
+		if resp, _ := ssetest.Do(t, "GET", f.srv.URL+"/metrics"); resp.StatusCode != 200 {
 			t.Fatalf("status %d", resp.StatusCode)
 		}
-		if resp, _ := do(t, "GET", f.srv.URL+"/api/snapshot"); resp.StatusCode != 401 {
+		if resp, _ := ssetest.Do(t, "GET", f.srv.URL+"/api/snapshot"); resp.StatusCode != 401 {
 			t.Fatalf("snapshot status %d", resp.StatusCode)
 		}
 	})
@@ -182,7 +158,7 @@ func TestTokens(t *testing.T) {
 
 func TestTokenCookie(t *testing.T) {
 	f := newFixture(t, func(c *Config) { c.Access.Token = testToken })
-	resp, _ := do(t, "GET", f.srv.URL+"/?token="+testToken+"&theme=dark")
+	resp, _ := ssetest.Do(t, "GET", f.srv.URL+"/?token="+testToken+"&theme=dark")
 	if resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("status %d", resp.StatusCode)
 	}
@@ -204,15 +180,15 @@ func TestTokenCookie(t *testing.T) {
 	}
 	cookie := "Cookie: " + ck.Name + "=" + ck.Value
 	for _, path := range []string{"/", "/api/snapshot"} {
-		if resp, body := do(t, "GET", f.srv.URL+path, cookie); resp.StatusCode != 200 {
+		if resp, body := ssetest.Do(t, "GET", f.srv.URL+path, cookie); resp.StatusCode != 200 {
 			t.Fatalf("%s with the cookie: %d %s", path, resp.StatusCode, body)
 		}
 	}
 	// The cookie value is no token: it can't be replayed as one.
-	if resp, _ := do(t, "GET", f.srv.URL+"/api/snapshot", "Authorization: Bearer "+ck.Value); resp.StatusCode != 401 {
+	if resp, _ := ssetest.Do(t, "GET", f.srv.URL+"/api/snapshot", "Authorization: Bearer "+ck.Value); resp.StatusCode != 401 {
 		t.Fatalf("cookie value accepted as a bearer token: %d", resp.StatusCode)
 	}
-	if resp, _ := do(t, "GET", f.srv.URL+"/", "Cookie: "+ck.Name+"=forged"); resp.StatusCode != 401 {
+	if resp, _ := ssetest.Do(t, "GET", f.srv.URL+"/", "Cookie: "+ck.Name+"=forged"); resp.StatusCode != 401 {
 		t.Fatalf("forged cookie: %d", resp.StatusCode)
 	}
 }
@@ -239,7 +215,7 @@ func TestHostCheck(t *testing.T) {
 		{"localhost.evil.example", 403},
 	} {
 		t.Run(tt.host, func(t *testing.T) {
-			resp, body := do(t, "GET", f.srv.URL+"/healthz", "Host: "+tt.host)
+			resp, body := ssetest.Do(t, "GET", f.srv.URL+"/healthz", "Host: "+tt.host)
 			if resp.StatusCode != tt.want {
 				t.Fatalf("status %d, want %d: %s", resp.StatusCode, tt.want, body)
 			}
@@ -250,7 +226,7 @@ func TestHostCheck(t *testing.T) {
 	}
 	t.Run("off when not on loopback", func(t *testing.T) {
 		f := newFixture(t, nil)
-		if resp, _ := do(t, "GET", f.srv.URL+"/healthz", "Host: evil.example"); resp.StatusCode != 200 {
+		if resp, _ := ssetest.Do(t, "GET", f.srv.URL+"/healthz", "Host: evil.example"); resp.StatusCode != 200 {
 			t.Fatalf("status %d", resp.StatusCode)
 		}
 	})
@@ -267,33 +243,33 @@ func TestOversizedRequests(t *testing.T) {
 		}
 	}
 	t.Run("long query string", func(t *testing.T) {
-		resp, body := do(t, "GET", f.srv.URL+"/api/history?topics="+strings.Repeat("cpu,", 5000))
+		resp, body := ssetest.Do(t, "GET", f.srv.URL+"/api/history?topics="+strings.Repeat("cpu,", 5000))
 		check(t, resp, body, http.StatusRequestURITooLong)
 	})
 	t.Run("long header", func(t *testing.T) {
-		resp, body := do(t, "GET", f.srv.URL+"/api/history", "X-Junk: "+strings.Repeat("x", 100<<10))
+		resp, body := ssetest.Do(t, "GET", f.srv.URL+"/api/history", "X-Junk: "+strings.Repeat("x", 100<<10))
 		check(t, resp, body, http.StatusRequestHeaderFieldsTooLarge)
 	})
 	t.Run("oversized Last-Event-ID", func(t *testing.T) {
-		resp, body := do(t, "GET", f.srv.URL+"/events", "Last-Event-ID: "+strings.Repeat("9", 100<<10))
+		resp, body := ssetest.Do(t, "GET", f.srv.URL+"/events", "Last-Event-ID: "+strings.Repeat("9", 100<<10))
 		check(t, resp, body, http.StatusRequestHeaderFieldsTooLarge)
 	})
 	t.Run("long but accepted Last-Event-ID is a malformed id", func(t *testing.T) {
-		s := openStream(t, f.srv.URL+"/events", http.Header{"Last-Event-ID": {strings.Repeat("9", 4<<10)}})
-		s.nextEvent(t) // hello
-		cs := decode[catchupStart](t, s.nextEvent(t).Data)
+		s := ssetest.Open(t, f.srv.URL+"/events", "Last-Event-ID: "+strings.Repeat("9", 4<<10))
+		s.NextEvent(t) // hello
+		cs := decode[catchupStart](t, s.NextEvent(t).Data)
 		if cs.Complete || cs.Reason != "malformed" || cs.Count != len(ids) {
 			t.Fatalf("catchup-start %+v", cs)
 		}
 	})
 	t.Run("past the server's own limit", func(t *testing.T) {
 		// net/http answers this itself (a plain 431) before any handler.
-		resp, _ := do(t, "GET", f.srv.URL+"/api/history", "X-Junk: "+strings.Repeat("x", 2<<20))
+		resp, _ := ssetest.Do(t, "GET", f.srv.URL+"/api/history", "X-Junk: "+strings.Repeat("x", 2<<20))
 		if resp.StatusCode != http.StatusRequestHeaderFieldsTooLarge {
 			t.Fatalf("status %d", resp.StatusCode)
 		}
 	})
-	if resp, _ := do(t, "GET", f.srv.URL+"/api/history"); resp.StatusCode != 200 {
+	if resp, _ := ssetest.Do(t, "GET", f.srv.URL+"/api/history"); resp.StatusCode != 200 {
 		t.Fatalf("not serving after oversized requests: %d", resp.StatusCode)
 	}
 }
@@ -303,19 +279,19 @@ func TestMethods(t *testing.T) {
 	f.tick(t, 0)
 	for _, path := range []string{"/events", "/api/history", "/api/snapshot", "/healthz", "/", "/nope"} {
 		for _, m := range []string{"POST", "PUT", "DELETE", "PATCH"} {
-			resp, body := do(t, m, f.srv.URL+path)
+			resp, body := ssetest.Do(t, m, f.srv.URL+path)
 			if resp.StatusCode != 405 || resp.Header.Get("Allow") != "GET, HEAD, OPTIONS" ||
 				decode[map[string]string](t, body)["error"] == "" {
 				t.Fatalf("%s %s: %d %v %s", m, path, resp.StatusCode, resp.Header, body)
 			}
 		}
-		resp, _ := do(t, "OPTIONS", f.srv.URL+path)
+		resp, _ := ssetest.Do(t, "OPTIONS", f.srv.URL+path)
 		if resp.StatusCode != 204 || resp.Header.Get("Allow") != "GET, HEAD, OPTIONS" {
 			t.Fatalf("OPTIONS %s: %d %v", path, resp.StatusCode, resp.Header)
 		}
 	}
 	for _, path := range []string{"/events", "/api/history", "/api/snapshot", "/healthz", "/"} {
-		resp, body := do(t, "HEAD", f.srv.URL+path)
+		resp, body := ssetest.Do(t, "HEAD", f.srv.URL+path)
 		if resp.StatusCode != 200 || body != "" {
 			t.Fatalf("HEAD %s: %d %q", path, resp.StatusCode, body)
 		}
@@ -330,13 +306,13 @@ func TestMethods(t *testing.T) {
 		// middleware (methods, tokens) covers it too.
 		h.Handler.(*gin.Engine).GET("/later", func(c *gin.Context) { c.String(200, "body") })
 		srv := newServer(t, h)
-		if resp, body := do(t, "HEAD", srv+"/later"); resp.StatusCode != 200 || body != "" || resp.Header.Get("Allow") != "" {
+		if resp, body := ssetest.Do(t, "HEAD", srv+"/later"); resp.StatusCode != 200 || body != "" || resp.Header.Get("Allow") != "" {
 			t.Fatalf("HEAD: %d %v %q", resp.StatusCode, resp.Header, body)
 		}
-		if resp, body := do(t, "GET", srv+"/later"); resp.StatusCode != 200 || body != "body" {
+		if resp, body := ssetest.Do(t, "GET", srv+"/later"); resp.StatusCode != 200 || body != "body" {
 			t.Fatalf("GET: %d %q", resp.StatusCode, body)
 		}
-		if resp, _ := do(t, "POST", srv+"/later"); resp.StatusCode != 405 {
+		if resp, _ := ssetest.Do(t, "POST", srv+"/later"); resp.StatusCode != 405 {
 			t.Fatalf("POST: %d", resp.StatusCode)
 		}
 	})
@@ -344,12 +320,12 @@ func TestMethods(t *testing.T) {
 
 func TestSnapshot(t *testing.T) {
 	f := newFixture(t, nil)
-	if _, body := do(t, "GET", f.srv.URL+"/api/snapshot"); body != "{}" {
+	if _, body := ssetest.Do(t, "GET", f.srv.URL+"/api/snapshot"); body != "{}" {
 		t.Fatalf("empty history: %s", body)
 	}
 	f.tick(t, 0)
 	ids := f.tick(t, 0)
-	_, body := do(t, "GET", f.srv.URL+"/api/snapshot")
+	_, body := ssetest.Do(t, "GET", f.srv.URL+"/api/snapshot")
 	snap := decode[map[string]struct {
 		ID   string
 		Data map[string]any
@@ -399,26 +375,26 @@ func (o *countingObserver) get(f func(*countingObserver) int) int {
 func TestMaxClients(t *testing.T) {
 	obs := &countingObserver{open: map[string]int{}, closed: map[string]int{}}
 	f := newFixture(t, func(c *Config) { c.Limits.MaxClients = 3; c.Observer = obs })
-	var streams []*sseStream
+	var streams []*ssetest.Stream
 	for range 3 {
-		s := openStream(t, f.srv.URL+"/events?topics=cpu", nil)
-		s.nextEvent(t)
+		s := ssetest.Open(t, f.srv.URL+"/events?topics=cpu")
+		s.NextEvent(t)
 		streams = append(streams, s)
 	}
 	for range 5 {
-		s := openStream(t, f.srv.URL+"/events", nil)
-		if s.resp.StatusCode != 200 {
-			t.Fatalf("over the limit: status %d", s.resp.StatusCode)
+		s := ssetest.Open(t, f.srv.URL+"/events")
+		if s.Resp.StatusCode != 200 {
+			t.Fatalf("over the limit: status %d", s.Resp.StatusCode)
 		}
-		first := s.next(t)
+		first := s.Next(t)
 		if first.Comment == "" {
 			t.Fatalf("want an explaining comment, got %+v", first)
 		}
-		ms, err := strconv.Atoi(s.next(t).Retry)
+		ms, err := strconv.Atoi(s.Next(t).Retry)
 		if err != nil || ms < 3000 || ms >= 6000 {
 			t.Fatalf("retry %d (%v), want 3000..5999", ms, err)
 		}
-		if _, err := s.r.ReadByte(); err != io.EOF {
+		if _, err := s.Read(ssetest.DefaultTimeout); err != io.EOF {
 			t.Fatalf("refused stream not closed: %v", err)
 		}
 	}
@@ -431,59 +407,41 @@ func TestMaxClients(t *testing.T) {
 	// The admitted ones still get every event; one leaving frees a slot.
 	ids := f.tick(t, 0)
 	for _, s := range streams {
-		if ev := s.nextEvent(t); ev.ID != ids[0] {
+		if ev := s.NextEvent(t); ev.ID != ids[0] {
 			t.Fatalf("got %s, want %s", ev.ID, ids[0])
 		}
 	}
-	streams[0].resp.Body.Close()
+	streams[0].Close()
 	// A stream notices its client left at its next write, as on a live
 	// server, where a tick comes every interval.
 	waitFor(t, func() bool {
 		f.tick(t, 0)
 		return obs.get(func(o *countingObserver) int { return o.closed[CloseClientGone] }) == 1
 	})
-	s := openStream(t, f.srv.URL+"/events", nil)
-	if ev := s.nextEvent(t); ev.Event != "hello" {
+	s := ssetest.Open(t, f.srv.URL+"/events")
+	if ev := s.NextEvent(t); ev.Event != "hello" {
 		t.Fatalf("after a slot freed: %+v", ev)
 	}
 }
 
-// logBuffer collects log lines for assertions.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
-
 func TestLogsRedactTokensAndNameStreamEnds(t *testing.T) {
-	logs := &logBuffer{}
+	logs := &proctest.LockedBuffer{} // the log lines, for assertions
 	f := newFixture(t, func(c *Config) {
 		c.Access.Token, c.Access.ReadToken = testToken, testReadToken
 		c.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	})
 	ids := f.tick(t, 0)
-	do(t, "GET", f.srv.URL+"/api/history?token="+testToken+"&limit=1")
-	do(t, "GET", f.srv.URL+"/api/history?limit=1&Token="+testReadToken)
-	do(t, "GET", f.srv.URL+"/api/history?tok%65n="+testToken)
-	do(t, "GET", f.srv.URL+"/api/history?token=wrong-"+testToken)
-	do(t, "GET", f.srv.URL+"/api/snapshot", "Authorization: Bearer "+testToken)
-	do(t, "GET", f.srv.URL+"/?token="+testToken)
-	s := openStream(t, f.srv.URL+"/events?topics=cpu,load&token="+testReadToken, http.Header{"Last-Event-ID": {ids[0]}})
-	s.nextEvent(t)
-	s.resp.Body.Close()
-	s2 := openStream(t, f.srv.URL+"/events?token="+testToken, nil)
-	s2.nextEvent(t)
+	ssetest.Do(t, "GET", f.srv.URL+"/api/history?token="+testToken+"&limit=1")
+	ssetest.Do(t, "GET", f.srv.URL+"/api/history?limit=1&Token="+testReadToken)
+	ssetest.Do(t, "GET", f.srv.URL+"/api/history?tok%65n="+testToken)
+	ssetest.Do(t, "GET", f.srv.URL+"/api/history?token=wrong-"+testToken)
+	ssetest.Do(t, "GET", f.srv.URL+"/api/snapshot", "Authorization: Bearer "+testToken)
+	ssetest.Do(t, "GET", f.srv.URL+"/?token="+testToken)
+	s := ssetest.Open(t, f.srv.URL+"/events?topics=cpu,load&token="+testReadToken, "Last-Event-ID: "+ids[0])
+	s.NextEvent(t)
+	s.Close()
+	s2 := ssetest.Open(t, f.srv.URL+"/events?token="+testToken)
+	s2.NextEvent(t)
 	// The closed stream notices at its next write (a tick, on a live server).
 	waitFor(t, func() bool { f.tick(t, 0); return strings.Contains(logs.String(), `reason="client gone"`) })
 	f.broker.Shutdown()
@@ -530,13 +488,7 @@ func TestRedactURL(t *testing.T) {
 func TestSlowClientCloseReason(t *testing.T) {
 	obs := &countingObserver{open: map[string]int{}, closed: map[string]int{}}
 	f := newFixture(t, func(c *Config) { c.WriteTimeout = 200 * time.Millisecond; c.Observer = obs })
-	stuck, err := net.Dial("tcp", f.srv.Listener.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer stuck.Close()
-	stuck.(*net.TCPConn).SetReadBuffer(4 << 10)
-	fmt.Fprintf(stuck, "GET /events HTTP/1.1\r\nHost: x\r\n\r\n")
+	stuck := dialStuck(t, f)
 	br := bufio.NewReader(stuck)
 	if line, _ := br.ReadString('\n'); !strings.Contains(line, "200") {
 		t.Fatalf("status line %q", line)

@@ -4,12 +4,12 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
-	"io"
 	"net/http"
 	"os"
 	"strings"
 	"testing"
 
+	"vitals/internal/ssetest"
 	"vitals/static"
 	"vitals/views"
 )
@@ -33,27 +33,6 @@ func pageFixture(t *testing.T, mod func(*Config)) *fixture {
 	})
 }
 
-func get(t *testing.T, url string, header http.Header) (*http.Response, string) {
-	t.Helper()
-	req, err := http.NewRequest(http.MethodGet, url, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for k, vs := range header {
-		req.Header[k] = vs
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp, string(body)
-}
-
 // directive returns the value of one CSP directive ("" if absent).
 func directive(csp, name string) string {
 	for _, d := range strings.Split(csp, ";") {
@@ -67,7 +46,7 @@ func directive(csp, name string) string {
 
 func TestDashboardPage(t *testing.T) {
 	f := pageFixture(t, nil)
-	resp, body := get(t, f.srv.URL+"/", nil)
+	resp, body := ssetest.Do(t, "GET", f.srv.URL+"/")
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("GET / = %d", resp.StatusCode)
 	}
@@ -97,7 +76,7 @@ func TestDashboardPage(t *testing.T) {
 
 func TestEmbedPage(t *testing.T) {
 	f := pageFixture(t, nil)
-	resp, body := get(t, f.srv.URL+"/embed?topics=cpu,network&range=15m", nil)
+	resp, body := ssetest.Do(t, "GET", f.srv.URL+"/embed?topics=cpu,network&range=15m")
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("GET /embed = %d: %s", resp.StatusCode, body)
 	}
@@ -140,7 +119,7 @@ func TestEmbedPage(t *testing.T) {
 	}
 
 	// Without topics: every topic, 5 minutes.
-	_, body = get(t, f.srv.URL+"/embed", nil)
+	_, body = ssetest.Do(t, "GET", f.srv.URL+"/embed")
 	for _, topic := range testTopics {
 		if !strings.Contains(body, `<vitals-chart topic="`+topic+`" range="5m"`) {
 			t.Errorf("/embed without topics lacks %s:\n%s", topic, body)
@@ -162,7 +141,7 @@ func TestEmbedPageFrameAncestors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := pageFixture(t, func(c *Config) { c.Access.CORSOrigins = tt.origins })
-			resp, _ := get(t, f.srv.URL+"/embed?topics=cpu", nil)
+			resp, _ := ssetest.Do(t, "GET", f.srv.URL+"/embed?topics=cpu")
 			csp := resp.Header.Get("Content-Security-Policy")
 			if got := directive(csp, "frame-ancestors"); got != tt.want {
 				t.Errorf("frame-ancestors = %q, want %q (CSP %q)", got, tt.want, csp)
@@ -171,7 +150,7 @@ func TestEmbedPageFrameAncestors(t *testing.T) {
 				t.Errorf("script-src = %q", got)
 			}
 			// The dashboard is never framed, whatever the origins.
-			resp, _ = get(t, f.srv.URL+"/", nil)
+			resp, _ = ssetest.Do(t, "GET", f.srv.URL+"/")
 			if got := directive(resp.Header.Get("Content-Security-Policy"), "frame-ancestors"); got != "'none'" {
 				t.Errorf("/ frame-ancestors = %q", got)
 			}
@@ -191,7 +170,7 @@ func TestEmbedPageBadQuery(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			resp, body := get(t, f.srv.URL+"/embed?"+tt.query, nil)
+			resp, body := ssetest.Do(t, "GET", f.srv.URL+"/embed?"+tt.query)
 			if resp.StatusCode != http.StatusBadRequest {
 				t.Fatalf("status %d, want 400: %s", resp.StatusCode, body)
 			}
@@ -226,7 +205,7 @@ func TestStaticFiles(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.path, func(t *testing.T) {
-			resp, body := get(t, f.srv.URL+tt.path, nil)
+			resp, body := ssetest.Do(t, "GET", f.srv.URL+tt.path)
 			if resp.StatusCode != http.StatusOK || body == "" {
 				t.Fatalf("status %d, %d bytes", resp.StatusCode, len(body))
 			}
@@ -249,11 +228,11 @@ func TestStaticFiles(t *testing.T) {
 			if len(etag) < 10 || etag[0] != '"' {
 				t.Fatalf("ETag = %q, want a strong tag", etag)
 			}
-			resp, body = get(t, f.srv.URL+tt.path, http.Header{"If-None-Match": {etag}})
+			resp, body = ssetest.Do(t, "GET", f.srv.URL+tt.path, "If-None-Match: "+etag)
 			if resp.StatusCode != http.StatusNotModified || body != "" {
 				t.Errorf("If-None-Match %s: status %d, %d bytes; want 304 and nothing", etag, resp.StatusCode, len(body))
 			}
-			resp, _ = get(t, f.srv.URL+tt.path, http.Header{"If-None-Match": {`"stale"`}})
+			resp, _ = ssetest.Do(t, "GET", f.srv.URL+tt.path, `If-None-Match: "stale"`)
 			if resp.StatusCode != http.StatusOK {
 				t.Errorf("stale If-None-Match: status %d, want 200", resp.StatusCode)
 			}
@@ -274,7 +253,7 @@ func TestStaticFilesNotServed(t *testing.T) {
 		"/static/",
 	} {
 		t.Run(p, func(t *testing.T) {
-			resp, body := get(t, f.srv.URL+p, nil)
+			resp, body := ssetest.Do(t, "GET", f.srv.URL+p)
 			if resp.StatusCode != http.StatusNotFound {
 				t.Errorf("status %d, want 404: %.200s", resp.StatusCode, body)
 			}

@@ -19,33 +19,17 @@ import (
 	"vitals/history"
 )
 
-// TestFanOutExact is issue 5's correctness check: 200 streams (a quarter
+// TestFanOutExact is the fan-out correctness check: 200 streams (a quarter
 // of them filtered to two topics) held for 10 s against the real handlers
 // and broker, every stream's ids compared with GET /api/history. It
 // asserts exactness only, never speed: the machine may be busy.
 func TestFanOutExact(t *testing.T) {
-	gin.SetMode(gin.ReleaseMode)
-	topics := []string{"cpu", "memory", "load", "disk", "network"}
-	b, err := history.Open(history.Options{Dir: t.TempDir(), Topics: topics, Retention: time.Hour, MaxBytes: 64 << 20})
-	if err != nil {
-		t.Fatal(err)
-	}
 	// 200 ms ticks: five times the product's rate, so the 10 s window
 	// carries 50 ticks per stream.
 	const interval = 200 * time.Millisecond
-	srv := httptest.NewServer(testHandler(t, b, "loadgen-test", interval))
+	srvURL := servePublishing(t, "loadgen-test", interval, 1)[0]
 
-	// The publisher stands in for the sampler; the test owns it.
-	stop, wg := startPublisher(b, topics, interval)
-	t.Cleanup(func() {
-		stop()
-		wg.Wait()
-		b.Shutdown()
-		srv.Close()
-		b.Close()
-	})
-
-	cfg, err := parseFlags([]string{"-url", srv.URL, "-streams", "200", "-ramp", "1000", "-hold", "10s",
+	cfg, err := parseFlags([]string{"-url", srvURL, "-streams", "200", "-ramp", "1000", "-hold", "10s",
 		"-grace", "2s", "-interval", interval.String(), "-label", "test"})
 	if err != nil {
 		t.Fatal(err)
@@ -75,30 +59,8 @@ func TestFanOutExact(t *testing.T) {
 // stream asking for ?host=, and checks every stream against the log of
 // the URL it used.
 func TestSpreadOverURLsExact(t *testing.T) {
-	gin.SetMode(gin.ReleaseMode)
-	topics := []string{"cpu", "memory", "load", "disk", "network"}
-	b, err := history.Open(history.Options{Dir: t.TempDir(), Topics: topics, Retention: time.Hour, MaxBytes: 64 << 20})
-	if err != nil {
-		t.Fatal(err)
-	}
 	const interval = 200 * time.Millisecond
-	var urls []string
-	var srvs []*httptest.Server
-	for range 2 {
-		srv := httptest.NewServer(testHandler(t, b, "h0", interval))
-		srvs = append(srvs, srv)
-		urls = append(urls, srv.URL)
-	}
-	stop, wg := startPublisher(b, topics, interval)
-	t.Cleanup(func() {
-		stop()
-		wg.Wait()
-		b.Shutdown()
-		for _, s := range srvs {
-			s.Close()
-		}
-		b.Close()
-	})
+	urls := servePublishing(t, "h0", interval, 2)
 
 	cfg, err := parseFlags([]string{"-urls", strings.Join(urls, ","), "-hosts", "h0", "-streams", "60", "-ramp", "1000",
 		"-hold", "3s", "-grace", "1s", "-interval", interval.String(), "-label", "spread", "-pids", strconv.Itoa(os.Getpid())})
@@ -159,6 +121,38 @@ func testHandler(t *testing.T, b *history.Broker, hostname string, interval time
 		t.Fatal(err)
 	}
 	return h
+}
+
+// servePublishing serves n test servers of the real handlers over one
+// broker for host, fed a tick of every topic each interval by a publisher
+// standing in for the sampler, and returns their URLs. The test owns the
+// publisher: cleanup stops it first, then the broker and the servers.
+func servePublishing(t *testing.T, host string, interval time.Duration, n int) []string {
+	t.Helper()
+	gin.SetMode(gin.ReleaseMode)
+	topics := []string{"cpu", "memory", "load", "disk", "network"}
+	b, err := history.Open(history.Options{Dir: t.TempDir(), Topics: topics, Retention: time.Hour, MaxBytes: 64 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var urls []string
+	var srvs []*httptest.Server
+	for range n {
+		srv := httptest.NewServer(testHandler(t, b, host, interval))
+		srvs = append(srvs, srv)
+		urls = append(urls, srv.URL)
+	}
+	stop, wg := startPublisher(b, topics, interval)
+	t.Cleanup(func() {
+		stop()
+		wg.Wait()
+		b.Shutdown()
+		for _, s := range srvs {
+			s.Close()
+		}
+		b.Close()
+	})
+	return urls
 }
 
 // startPublisher publishes one tick of every topic each interval, standing

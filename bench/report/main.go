@@ -19,7 +19,6 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -32,6 +31,7 @@ import (
 	"time"
 
 	"vitals/history"
+	"vitals/internal/proctest"
 	"vitals/metrics"
 )
 
@@ -161,13 +161,12 @@ func logf(format string, args ...any) {
 
 // server is one vitals or baseline process this run started.
 type server struct {
-	cmd     *exec.Cmd
+	*proctest.Proc
 	url     string
 	pprof   string
 	dataDir string
 	args    []string
 	bin     string
-	exited  chan struct{}
 }
 
 func (o *opts) nextPort() int {
@@ -184,72 +183,34 @@ func (rep *report) startVitals(ctx context.Context, dataDir, addr string, extra 
 	args := append([]string{"--addr", addr, "--data-dir", dataDir, "--log-level", "error",
 		"--pprof", pp, "--max-clients", "200000"}, extra...)
 	s := &server{url: "http://" + addr, pprof: "http://" + pp, dataDir: dataDir, args: args, bin: filepath.Join(rep.o.binDir, "vitals")}
-	return s, s.start(ctx)
+	return s, s.start(ctx, proctest.Healthy(s.url))
 }
 
 func (rep *report) startGin(ctx context.Context) (*server, error) {
 	addr := fmt.Sprintf("127.0.0.1:%d", rep.o.nextPort())
 	s := &server{url: "http://" + addr, args: []string{"-addr", addr}, bin: filepath.Join(rep.o.binDir, "ginbaseline")}
-	return s, s.start(ctx)
+	// No health route: wait for the port.
+	if err := s.start(ctx, proctest.Listening(addr)); err != nil {
+		return s, err
+	}
+	time.Sleep(1500 * time.Millisecond) // the sampler's first ticks
+	return s, nil
 }
 
-func (s *server) start(ctx context.Context) error {
-	s.cmd = exec.Command(s.bin, s.args...)
-	var errBuf bytes.Buffer
-	s.cmd.Stderr = &errBuf
-	if err := s.cmd.Start(); err != nil {
+func (s *server) start(ctx context.Context, ready func() error) error {
+	var err error
+	if s.Proc, err = proctest.Start(exec.Command(s.bin, s.args...)); err != nil {
 		return err
 	}
-	s.exited = make(chan struct{})
-	go func() { // owned by s: ends when the process exits, which stop waits for
-		s.cmd.Wait()
-		close(s.exited)
-	}()
-	health := s.url + "/healthz"
-	if strings.Contains(s.bin, "ginbaseline") {
-		health = "" // no health route: wait for the port
+	if err := s.WaitReady(ctx, 30*time.Second, ready); err != nil {
+		s.stop()
+		return fmt.Errorf("%s did not start: %w", filepath.Base(s.bin), err)
 	}
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) && ctx.Err() == nil {
-		select {
-		case <-s.exited:
-			return fmt.Errorf("%s exited at start: %s", filepath.Base(s.bin), errBuf.String())
-		default:
-		}
-		if health == "" {
-			if c, err := net.Dial("tcp", strings.TrimPrefix(s.url, "http://")); err == nil {
-				c.Close()
-				time.Sleep(1500 * time.Millisecond) // the sampler's first ticks
-				return nil
-			}
-		} else if resp, err := httpClient.Get(health); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	s.stop()
-	return fmt.Errorf("%s did not start: %s", filepath.Base(s.bin), errBuf.String())
+	return nil
 }
 
-func (s *server) pid() int { return s.cmd.Process.Pid }
-
-func (s *server) stop() {
-	select {
-	case <-s.exited:
-		return
-	default:
-	}
-	s.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-s.exited:
-	case <-time.After(15 * time.Second):
-		s.cmd.Process.Kill()
-		<-s.exited
-	}
-}
+// stop ends the process: SIGTERM, then SIGKILL after 15 s.
+func (s *server) stop() { s.Stop(15 * time.Second) }
 
 // Result mirrors the load generator's JSON (the fields used here).
 type Result struct {

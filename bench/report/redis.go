@@ -106,11 +106,11 @@ func redisScaleOut(ctx context.Context, rep *report) error {
 	var urls, pids []string
 	for _, v := range vs[:redisServing] {
 		urls = append(urls, v.url)
-		pids = append(pids, strconv.Itoa(v.pid()))
+		pids = append(pids, strconv.Itoa(v.PID()))
 	}
 	pids = append(pids, strconv.Itoa(rs.PID()))
 	for _, v := range vs[redisServing:] {
-		pids = append(pids, strconv.Itoa(v.pid()))
+		pids = append(pids, strconv.Itoa(v.PID()))
 	}
 	res, err := rep.loadgen(ctx, "redis-scaleout", "-urls", strings.Join(urls, ","), "-hosts", strings.Join(out.hosts, ","),
 		"-streams", strconv.Itoa(redisStreams), "-ramp", "1000", "-hold", dstr(rep.o.scale(30*time.Second, 60*time.Second)),

@@ -43,7 +43,7 @@ func fanOut(ctx context.Context, rep *report) error {
 			if err != nil {
 				return err
 			}
-			args = append(args, "-url", srv.url, "-pid", strconv.Itoa(srv.pid()))
+			args = append(args, "-url", srv.url, "-pid", strconv.Itoa(srv.PID()))
 			res, err := rep.loadgen(ctx, fmt.Sprintf("fanout-%d-%s", n, which), args...)
 			srv.stop()
 			if err != nil {
@@ -73,7 +73,7 @@ func catchUp(ctx context.Context, rep *report) error {
 	defer srv.stop()
 	for i := range 5 {
 		res, err := rep.loadgen(ctx, fmt.Sprintf("catchup-%d", i), "-url", srv.url, "-streams", "1", "-resume", "oldest",
-			"-hold", "3s", "-grace", "1s", "-topics", "all", "-pid", strconv.Itoa(srv.pid()))
+			"-hold", "3s", "-grace", "1s", "-topics", "all", "-pid", strconv.Itoa(srv.PID()))
 		if err != nil {
 			return err
 		}
@@ -128,7 +128,7 @@ func slowReaders(ctx context.Context, rep *report) error {
 	defer srv.stop()
 	res, err := rep.loadgen(ctx, "slow", "-url", srv.url, "-streams", "1000", "-slow", "100",
 		"-hold", dstr(rep.o.scale(50*time.Second, 120*time.Second)), "-slow-drain", "3s", "-topics", "all",
-		"-pid", strconv.Itoa(srv.pid()))
+		"-pid", strconv.Itoa(srv.PID()))
 	if err != nil {
 		return err
 	}
@@ -144,7 +144,7 @@ func idle(ctx context.Context, rep *report) error {
 	}
 	defer srv.stop()
 	res, err := rep.loadgen(ctx, "idle", "-url", srv.url, "-streams", "1", "-topics", "all",
-		"-hold", dstr(rep.o.scale(60*time.Second, 5*time.Minute)), "-pid", strconv.Itoa(srv.pid()))
+		"-hold", dstr(rep.o.scale(60*time.Second, 5*time.Minute)), "-pid", strconv.Itoa(srv.PID()))
 	if err != nil {
 		return err
 	}
@@ -162,7 +162,7 @@ func churn(ctx context.Context, rep *report) error {
 	defer srv.stop()
 	res, err := rep.loadgen(ctx, "churn", "-url", srv.url, "-streams", "500", "-churn", "-churn-min", "1s", "-churn-max", "10s",
 		"-hold", dstr(rep.o.scale(90*time.Second, 10*time.Minute)), "-settle", "5s",
-		"-pid", strconv.Itoa(srv.pid()), "-pprof", srv.pprof)
+		"-pid", strconv.Itoa(srv.PID()), "-pprof", srv.pprof)
 	if err != nil {
 		return err
 	}

@@ -1,23 +1,19 @@
-// Package redistest runs a real, throwaway redis-server for tests: on a
-// free loopback port, with persistence off and its files in a temp dir.
-// Without redis-server on PATH the test is skipped, or fails when CI=true
-// (CI must run the Redis tests; .ci/run installs the package). Launch
-// starts one outside a test, for the benchmark report.
 package redistest
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
+
+	"vitals/internal/proctest"
 )
 
 // Server is one redis-server process started by a test.
@@ -27,9 +23,8 @@ type Server struct {
 	dir  string
 	bin  string
 	args []string
-	cmd  *exec.Cmd
-	exit chan struct{} // closed when the process has been reaped
-	log  string        // the server's output, for failure messages
+	proc *proctest.Proc
+	log  string // the server's output, for failure messages
 }
 
 // ErrNotInstalled is Launch's error when redis-server is not on PATH.
@@ -64,18 +59,14 @@ func Launch(dir string, extra ...string) (*Server, error) {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, err
 	}
-	port, err := freePort()
+	addr, err := proctest.FreeAddr()
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{
-		Addr: "127.0.0.1:" + strconv.Itoa(port),
-		dir:  dir,
-		bin:  bin,
-	}
-	s.URL = "redis://" + s.Addr + "/0"
+	_, port, _ := net.SplitHostPort(addr)
+	s := &Server{Addr: addr, URL: "redis://" + addr + "/0", dir: dir, bin: bin}
 	s.args = append([]string{
-		"--port", strconv.Itoa(port), "--bind", "127.0.0.1",
+		"--port", port, "--bind", "127.0.0.1",
 		"--save", "", "--appendonly", "no", "--daemonize", "no",
 		"--loglevel", "warning",
 	}, extra...)
@@ -86,56 +77,34 @@ func Launch(dir string, extra ...string) (*Server, error) {
 }
 
 func (s *Server) start() error {
-	s.cmd = exec.Command(s.bin, s.args...)
-	s.cmd.Dir = s.dir
+	cmd := exec.Command(s.bin, s.args...)
+	cmd.Dir = s.dir
 	s.log = filepath.Join(s.dir, "redis.log")
 	out, err := os.OpenFile(s.log, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
 		return err
 	}
 	defer out.Close() // the child has its own copy
-	s.cmd.Stdout, s.cmd.Stderr = out, out
-	if err := s.cmd.Start(); err != nil {
-		return fmt.Errorf("start redis-server: %w", err)
+	cmd.Stdout, cmd.Stderr = out, out
+	if s.proc, err = proctest.Start(cmd); err != nil {
+		return err
 	}
-	s.exit = make(chan struct{})
-	go func(cmd *exec.Cmd, exit chan struct{}) { // owned by s: Close waits for it
-		cmd.Wait()
-		close(exit)
-	}(s.cmd, s.exit)
-	deadline := time.Now().Add(10 * time.Second)
-	for !s.ping() {
-		if time.Now().After(deadline) {
-			s.Close()
-			logged, _ := os.ReadFile(s.log)
-			return fmt.Errorf("redis-server on %s did not answer PING: %s", s.Addr, logged)
-		}
-		time.Sleep(20 * time.Millisecond)
+	if err := s.proc.WaitReady(context.Background(), 10*time.Second, s.ping); err != nil {
+		s.Close()
+		logged, _ := os.ReadFile(s.log)
+		return fmt.Errorf("redis-server on %s did not answer PING: %v\n%s", s.Addr, err, logged)
 	}
 	return nil
 }
 
 // PID is the server process's id.
-func (s *Server) PID() int { return s.cmd.Process.Pid }
+func (s *Server) PID() int { return s.proc.PID() }
 
 // Stop ends the server (SIGTERM to its PID, SIGKILL after 5 s) and waits.
 func (s *Server) Stop(t testing.TB) { s.Close() }
 
 // Close is Stop outside a test.
-func (s *Server) Close() {
-	select {
-	case <-s.exit:
-		return
-	default:
-	}
-	s.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-s.exit:
-	case <-time.After(5 * time.Second):
-		s.cmd.Process.Kill()
-		<-s.exit
-	}
-}
+func (s *Server) Close() { s.proc.Stop(5 * time.Second) }
 
 // Restart stops the server and starts it again on the same port. With
 // persistence off it comes back empty, as a Redis without a disk would.
@@ -168,25 +137,23 @@ func (s *Server) Do(t testing.TB, args ...string) string {
 	return strings.TrimSpace(line)
 }
 
-func (s *Server) ping() bool {
+// ping is the ready check: redis-server answers PING with PONG.
+func (s *Server) ping() error {
 	c, err := net.DialTimeout("tcp", s.Addr, 200*time.Millisecond)
 	if err != nil {
-		return false
+		return err
 	}
 	defer c.Close()
 	c.SetDeadline(time.Now().Add(time.Second))
 	if _, err := c.Write([]byte("PING\r\n")); err != nil {
-		return false
+		return err
 	}
 	line, err := bufio.NewReader(c).ReadString('\n')
-	return err == nil && strings.HasPrefix(line, "+PONG")
-}
-
-func freePort() (int, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		return 0, err
+		return err
 	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port, nil
+	if !strings.HasPrefix(line, "+PONG") {
+		return fmt.Errorf("PING answered %q", strings.TrimSpace(line))
+	}
+	return nil
 }

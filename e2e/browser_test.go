@@ -1,4 +1,4 @@
-package main
+package e2e
 
 // Browser tests: the real binary, the real page, Debian's Chromium driven by
 // chromedp. Locally a missing browser skips them; with CI=true it fails.
@@ -141,7 +141,14 @@ func (p *page) do(steps ...chromedp.Action[chromedp.Void]) {
 
 func (p *page) snap() snapshot {
 	p.t.Helper()
-	s, err := chromedp.Run(p.ctx, chromedp.Evaluate[snapshot](`window.vitals.snapshot()`))
+	return pageSnapshot[snapshot](p)
+}
+
+// pageSnapshot reads window.vitals.snapshot() into T, which names the
+// part of it a test looks at.
+func pageSnapshot[T any](p *page) T {
+	p.t.Helper()
+	s, err := chromedp.Run(p.ctx, chromedp.Evaluate[T](`window.vitals.snapshot()`))
 	if err != nil {
 		p.t.Fatalf("read window.vitals: %v", err)
 	}
@@ -174,10 +181,25 @@ func (p *page) consoleErrors() []string {
 	return out
 }
 
-// openPanel expands the stream panel so its buttons can be clicked.
-func (p *page) openPanel() {
+// openLive opens the dashboard at base and waits until every chart is
+// drawn, the stream is live and at least minLive live events came.
+func (p *page) openLive(base string, minLive int) {
+	p.t.Helper()
+	p.do(chromedp.Navigate(base + "/"))
+	cond := allDrawn
+	if minLive > 0 {
+		cond += fmt.Sprintf(` && s.live >= %d`, minLive)
+	}
+	p.waitFor("the page to be live", cond, 10*time.Second)
+}
+
+// disconnect expands the stream panel, presses Disconnect and waits until
+// the page says it is disconnected.
+func (p *page) disconnect() {
 	p.t.Helper()
 	p.do(chromedp.Evaluate[chromedp.Void](`document.getElementById("stream").open = true`))
+	p.do(chromedp.Click(chromedp.ID("btn-disconnect")))
+	p.waitFor("disconnected", `s.state === "disconnected"`, 5*time.Second)
 }
 
 // reconnect presses Reconnect and waits until the page is live again after
@@ -278,12 +300,9 @@ func TestBrowserPageLoads(t *testing.T) {
 func TestBrowserDisconnectReconnect(t *testing.T) {
 	p := newPage(t)
 	srv := startVitals(t, t.TempDir())
-	p.do(chromedp.Navigate(srv.URL + "/"))
-	p.waitFor("the page to be live", allDrawn+` && s.live >= 10`, 10*time.Second)
-	p.openPanel()
+	p.openLive(srv.URL, 10)
 
-	p.do(chromedp.Click(chromedp.ID("btn-disconnect")))
-	p.waitFor("disconnected", `s.state === "disconnected"`, 5*time.Second)
+	p.disconnect()
 	before := p.snap()
 	if !strings.HasPrefix(before.Badge, "Offline since") {
 		t.Errorf("badge after Disconnect = %q", before.Badge)
@@ -329,12 +348,9 @@ func TestBrowserDisconnectReconnect(t *testing.T) {
 func TestBrowserReloadResumes(t *testing.T) {
 	p := newPage(t)
 	srv := startVitals(t, t.TempDir())
-	p.do(chromedp.Navigate(srv.URL + "/"))
-	p.waitFor("the page to be live", allDrawn+` && s.live >= 10`, 10*time.Second)
-	p.openPanel()
+	p.openLive(srv.URL, 10)
 	// Stop the stream first, so the stored id can't move under the test.
-	p.do(chromedp.Click(chromedp.ID("btn-disconnect")))
-	p.waitFor("disconnected", `s.state === "disconnected"`, 5*time.Second)
+	p.disconnect()
 	time.Sleep(100 * time.Millisecond) // one frame: the position is saved per frame
 	stored, err := chromedp.Run(p.ctx, chromedp.Evaluate[string](
 		`JSON.parse(localStorage.getItem("vitals.position." + document.body.dataset.self)).id`))
@@ -366,8 +382,7 @@ func TestBrowserKillRestart(t *testing.T) {
 	// story (live, the offline band, live again) instead of a thin sliver
 	// of a 5-minute axis.
 	srv := startVitals(t, t.TempDir(), "--history", "20s")
-	p.do(chromedp.Navigate(srv.URL + "/"))
-	p.waitFor("the page to be live", allDrawn, 10*time.Second)
+	p.openLive(srv.URL, 0)
 	burnCPU(3 * time.Second) // something to see on the CPU charts (with -update)
 	p.waitFor("some history", `s.live >= 150`, 20*time.Second)
 
@@ -434,17 +449,9 @@ func TestBrowserKillRestart(t *testing.T) {
 }
 
 // screenshots saves the dashboard in light and dark to the test's output
-// dir ($VITALS_TEST_OUT, else the test's artifact dir) and, with -update,
-// to docs/.
+// dir and, with -update, to docs/ at the module root.
 func screenshots(t *testing.T, p *page) {
 	t.Helper()
-	out := os.Getenv("VITALS_TEST_OUT")
-	if out == "" {
-		out = t.ArtifactDir()
-	}
-	if err := os.MkdirAll(out, 0o755); err != nil {
-		t.Fatal(err)
-	}
 	// 1280 px is the README's picture; 360 px (a small phone) only goes to
 	// the output dir, to look at.
 	for _, scheme := range []string{"light", "dark"} {
@@ -457,22 +464,47 @@ func screenshots(t *testing.T, p *page) {
 				name += "-dark"
 			}
 			png := shoot(t, p, scheme, width)
-			path := filepath.Join(out, name+".png")
-			if err := os.WriteFile(path, png, 0o644); err != nil {
-				t.Fatal(err)
-			}
+			path := savePNG(t, testOutDir(t), name+".png", png)
 			t.Logf("%s screenshot at %d px: %s", scheme, width, path)
 			if *updateScreenshots && width == 1280 {
-				if err := os.MkdirAll("docs", 0o755); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(filepath.Join("docs", name+".png"), png, 0o644); err != nil {
-					t.Fatal(err)
-				}
+				savePNG(t, filepath.Join(moduleRoot, "docs"), name+".png", png)
 			}
 		}
 	}
 	p.do(chromedp.EmulateViewport(1280, 900))
+}
+
+// screenshot saves a picture of the whole page to the test's output dir,
+// for a person to look at.
+func screenshot(t *testing.T, p *page, name string) {
+	t.Helper()
+	png, err := chromedp.Run(p.ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("screenshot: %s", savePNG(t, testOutDir(t), name, png))
+}
+
+// testOutDir is where tests leave pictures: $VITALS_TEST_OUT, else the
+// test's artifact dir.
+func testOutDir(t *testing.T) string {
+	if out := os.Getenv("VITALS_TEST_OUT"); out != "" {
+		return out
+	}
+	return t.ArtifactDir()
+}
+
+// savePNG writes png as dir/name, creating dir, and returns the path.
+func savePNG(t *testing.T, dir, name string, png []byte) string {
+	t.Helper()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, name)
+	if err := os.WriteFile(path, png, 0o644); err != nil {
+		t.Fatalf("save screenshot: %v", err)
+	}
+	return path
 }
 
 // shoot takes a full-page picture in a colour scheme at a viewport width.

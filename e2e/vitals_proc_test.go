@@ -1,31 +1,39 @@
-package main
+package e2e
 
 import (
-	"bufio"
+	"context"
 	"fmt"
-	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
-)
 
-// Tests in this package run the real vitals binary: restarts and kill -9
-// are what users do, and only a real process shows them.
+	"vitals/internal/proctest"
+)
 
 var (
 	binOnce sync.Once
 	binPath string
 	binErr  error
+
+	// moduleRoot is the directory of go.mod: the binary is built from
+	// there and -update writes docs/ there. Set by TestMain.
+	moduleRoot string
 )
 
-// TestMain removes the binary vitalsBinary built, once every test is done.
+// TestMain finds the module root and removes the binary vitalsBinary
+// built, once every test is done.
 func TestMain(m *testing.M) {
+	out, err := exec.Command("go", "env", "GOMOD").Output()
+	if gomod := strings.TrimSpace(string(out)); err != nil || gomod == "" || gomod == os.DevNull {
+		fmt.Fprintf(os.Stderr, "e2e: cannot find the module root (go env GOMOD: %q, %v)\n", out, err)
+		os.Exit(1)
+	} else {
+		moduleRoot = filepath.Dir(gomod)
+	}
 	code := m.Run()
 	if binPath != "" {
 		os.RemoveAll(filepath.Dir(binPath))
@@ -47,7 +55,9 @@ func vitalsBinary(t testing.TB) string {
 		if raceEnabled {
 			args = append(args, "-race")
 		}
-		out, err := exec.Command("go", append(args, ".")...).CombinedOutput()
+		build := exec.Command("go", append(args, ".")...)
+		build.Dir = moduleRoot
+		out, err := build.CombinedOutput()
 		if err != nil {
 			binErr = fmt.Errorf("go build: %v\n%s", err, out)
 		}
@@ -60,18 +70,16 @@ func vitalsBinary(t testing.TB) string {
 
 // vitalsProc is one running vitals process.
 type vitalsProc struct {
+	*proctest.Proc
 	URL     string // http://127.0.0.1:port
 	Addr    string // 127.0.0.1:port
 	DataDir string
 	Args    []string // extra flags it was started with
-	Cmd     *exec.Cmd
-	stderr  *lockedBuffer
-	exited  chan struct{}
 }
 
 // startVitals starts the binary on a free loopback port with a fast
 // 200ms interval unless args say otherwise, waits until /healthz answers,
-// and kills it at test cleanup.
+// and stops it at test cleanup.
 func startVitals(t testing.TB, dataDir string, args ...string) *vitalsProc {
 	t.Helper()
 	return startVitalsOn(t, freeAddr(t), dataDir, args...)
@@ -83,52 +91,25 @@ func startVitalsOn(t testing.TB, addr, dataDir string, args ...string) *vitalsPr
 	if !hasFlag(args, "--interval") {
 		full = append(full, "--interval", "200ms")
 	}
-	p := &vitalsProc{URL: "http://" + addr, Addr: addr, DataDir: dataDir, Args: args,
-		stderr: &lockedBuffer{}, exited: make(chan struct{})}
-	p.Cmd = exec.Command(vitalsBinary(t), full...)
-	p.Cmd.Stderr = p.stderr
-	p.Cmd.Env = append(os.Environ(), "GORACE=halt_on_error=1")
-	stdout, err := p.Cmd.StdoutPipe()
+	cmd := exec.Command(vitalsBinary(t), full...)
+	cmd.Env = append(os.Environ(), "GORACE=halt_on_error=1")
+	proc, err := proctest.Start(cmd)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := p.Cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { // owned by p: ends when the process exits (Kill9/cleanup wait on it)
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-		}
-		p.Cmd.Wait()
-		close(p.exited)
-	}()
+	p := &vitalsProc{Proc: proc, URL: "http://" + addr, Addr: addr, DataDir: dataDir, Args: args}
 	t.Cleanup(func() { p.stop(t) })
-	deadline := time.Now().Add(30 * time.Second) // a -race build starts slowly on a busy machine
-	for {
-		resp, err := http.Get(p.URL + "/healthz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return p
-			}
-		}
-		select {
-		case <-p.exited:
-			t.Fatalf("vitals exited during start: %s", p.stderr.String())
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("vitals did not become healthy: %v\n%s", err, p.stderr.String())
-		}
-		time.Sleep(50 * time.Millisecond)
+	// 30 s: a -race build starts slowly on a busy machine.
+	if err := p.WaitReady(context.Background(), 30*time.Second, proctest.Healthy(p.URL)); err != nil {
+		t.Fatalf("vitals did not become healthy: %v", err)
 	}
+	return p
 }
 
 // Kill9 kills the process with SIGKILL, as a crash would, and waits.
 func (p *vitalsProc) Kill9(t testing.TB) {
 	t.Helper()
-	p.Cmd.Process.Signal(syscall.SIGKILL)
-	<-p.exited
+	p.Kill()
 }
 
 // Restart starts vitals again on the same address and data dir.
@@ -137,23 +118,12 @@ func (p *vitalsProc) Restart(t testing.TB) *vitalsProc {
 	return startVitalsOn(t, p.Addr, p.DataDir, p.Args...)
 }
 
-// Stderr is what the process logged so far.
-func (p *vitalsProc) Stderr() string { return p.stderr.String() }
-
 // stop asks for a graceful exit and fails the test if the process needs
-// more than the documented 5 s, or if the race detector fired.
+// more than the documented 5 s (with room for a race build), or if the
+// race detector fired.
 func (p *vitalsProc) stop(t testing.TB) {
-	select {
-	case <-p.exited:
-	default:
-		p.Cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-p.exited:
-		case <-time.After(15 * time.Second):
-			p.Cmd.Process.Kill()
-			<-p.exited
-			t.Errorf("vitals did not exit after SIGTERM:\n%s", p.Stderr())
-		}
+	if killed := p.Stop(15 * time.Second); killed {
+		t.Errorf("vitals did not exit after SIGTERM:\n%s", p.Stderr())
 	}
 	if strings.Contains(p.Stderr(), "WARNING: DATA RACE") {
 		t.Errorf("data race in vitals:\n%s", p.Stderr())
@@ -162,12 +132,11 @@ func (p *vitalsProc) stop(t testing.TB) {
 
 func freeAddr(t testing.TB) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	addr, err := proctest.FreeAddr()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ln.Close()
-	return ln.Addr().String()
+	return addr
 }
 
 func hasFlag(args []string, name string) bool {
@@ -177,21 +146,4 @@ func hasFlag(args []string, name string) bool {
 		}
 	}
 	return false
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }

@@ -1,7 +1,6 @@
-package main
+package e2e
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -14,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"vitals/internal/ssetest"
 )
 
 // These tests run the real binary through the bad inputs and the
@@ -25,101 +26,11 @@ const (
 	procReadToken = "proc-read-token-0123456789"
 )
 
-// sseBlock is one dispatched SSE block.
-type sseBlock struct{ ID, Event, Data, Retry, Comment string }
-
-type sseClient struct {
-	resp *http.Response
-	r    *bufio.Reader
-}
-
-// openSSE opens /events with the given extra headers ("Key: value").
-func openSSE(t *testing.T, url string, headers ...string) *sseClient {
-	t.Helper()
-	req, _ := http.NewRequest("GET", url, nil)
-	for _, h := range headers {
-		k, v, _ := strings.Cut(h, ": ")
-		req.Header.Set(k, v)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { resp.Body.Close() })
-	return &sseClient{resp: resp, r: bufio.NewReader(resp.Body)}
-}
-
-// next returns the next block, or an error when the stream ends first.
-func (s *sseClient) next() (sseBlock, error) {
-	var b sseBlock
-	for {
-		line, err := s.r.ReadString('\n')
-		if err != nil {
-			return b, err
-		}
-		line = strings.TrimSuffix(line, "\n")
-		if line == "" {
-			return b, nil
-		}
-		k, v, _ := strings.Cut(line, ": ")
-		switch k {
-		case "id":
-			b.ID = v
-		case "event":
-			b.Event = v
-		case "data":
-			b.Data += v
-		case "retry":
-			b.Retry = v
-		case "":
-			b.Comment = v
-		}
-	}
-}
-
-// nextEvent skips retry-only blocks and comments.
-func (s *sseClient) nextEvent(t *testing.T) sseBlock {
-	t.Helper()
-	for {
-		b, err := s.next()
-		if err != nil {
-			t.Fatalf("stream ended: %v", err)
-		}
-		if b.Event != "" {
-			return b
-		}
-	}
-}
-
-func httpDo(t *testing.T, method, url string, headers ...string) (*http.Response, string) {
-	t.Helper()
-	req, err := http.NewRequest(method, url, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, h := range headers {
-		k, v, _ := strings.Cut(h, ": ")
-		if k == "Host" {
-			req.Host = v
-			continue
-		}
-		req.Header.Set(k, v)
-	}
-	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	resp, err := client.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	return resp, string(body)
-}
-
 // requireContiguousHistory checks that the retained events have
 // consecutive sequence numbers: no event was lost.
 func requireContiguousHistory(t *testing.T, base string, headers ...string) int {
 	t.Helper()
-	_, body := httpDo(t, "GET", base+"/api/history", headers...)
+	_, body := ssetest.Do(t, "GET", base+"/api/history", headers...)
 	var p struct{ Events []struct{ ID string } }
 	if err := json.Unmarshal([]byte(body), &p); err != nil {
 		t.Fatalf("history: %v: %s", err, body)
@@ -144,11 +55,11 @@ func TestBadInputIsAnsweredAndNothingIsLost(t *testing.T) {
 	// still gets a stream with live events.
 	serves := func(t *testing.T) {
 		t.Helper()
-		s := openSSE(t, p.URL+"/events?topics=cpu", auth)
-		if s.resp.StatusCode != 200 || s.nextEvent(t).Event != "hello" || s.nextEvent(t).Event != "cpu" {
-			t.Fatalf("the next client was not served: %d", s.resp.StatusCode)
+		s := ssetest.Open(t, p.URL+"/events?topics=cpu", auth)
+		if s.Resp.StatusCode != 200 || s.NextEvent(t).Event != "hello" || s.NextEvent(t).Event != "cpu" {
+			t.Fatalf("the next client was not served: %d", s.Resp.StatusCode)
 		}
-		s.resp.Body.Close()
+		s.Close()
 	}
 	jsonErr := func(t *testing.T, resp *http.Response, body string, status int) map[string]any {
 		t.Helper()
@@ -164,79 +75,79 @@ func TestBadInputIsAnsweredAndNothingIsLost(t *testing.T) {
 		check func(t *testing.T)
 	}{
 		{"unknown topic", func(t *testing.T) {
-			resp, body := httpDo(t, "GET", p.URL+"/events?topics=cpu,gpu", auth)
+			resp, body := ssetest.Do(t, "GET", p.URL+"/events?topics=cpu,gpu", auth)
 			if m := jsonErr(t, resp, body, 400); !strings.Contains(m["error"].(string), "gpu") || m["valid"] == nil {
 				t.Fatalf("%s", body)
 			}
 		}},
 		{"bad after", func(t *testing.T) {
-			resp, body := httpDo(t, "GET", p.URL+"/api/history?after=not-an-id", auth)
+			resp, body := ssetest.Do(t, "GET", p.URL+"/api/history?after=not-an-id", auth)
 			jsonErr(t, resp, body, 400)
 		}},
 		{"bad limit", func(t *testing.T) {
-			resp, body := httpDo(t, "GET", p.URL+"/api/history?limit=-1", auth)
+			resp, body := ssetest.Do(t, "GET", p.URL+"/api/history?limit=-1", auth)
 			jsonErr(t, resp, body, 400)
 		}},
 		{"malformed Last-Event-ID", func(t *testing.T) {
-			s := openSSE(t, p.URL+"/events", auth, "Last-Event-ID: <script>")
-			s.nextEvent(t)
+			s := ssetest.Open(t, p.URL+"/events", auth, "Last-Event-ID: <script>")
+			s.NextEvent(t)
 			var cs struct {
 				Complete bool
 				Reason   string
 			}
-			if b := s.nextEvent(t); b.Event != "catchup-start" || json.Unmarshal([]byte(b.Data), &cs) != nil || cs.Complete || cs.Reason != "malformed" {
+			if b := s.NextEvent(t); b.Event != "catchup-start" || json.Unmarshal([]byte(b.Data), &cs) != nil || cs.Complete || cs.Reason != "malformed" {
 				t.Fatalf("%+v", b)
 			}
 		}},
 		{"oversized Last-Event-ID", func(t *testing.T) {
-			resp, body := httpDo(t, "GET", p.URL+"/events", auth, "Last-Event-ID: "+strings.Repeat("7", 100<<10))
+			resp, body := ssetest.Do(t, "GET", p.URL+"/events", auth, "Last-Event-ID: "+strings.Repeat("7", 100<<10))
 			jsonErr(t, resp, body, 431)
 		}},
 		{"wrong token", func(t *testing.T) {
-			resp, body := httpDo(t, "GET", p.URL+"/events?token=wrong-token-0123456789")
+			resp, body := ssetest.Do(t, "GET", p.URL+"/events?token=wrong-token-0123456789")
 			jsonErr(t, resp, body, 401)
 		}},
 		{"empty token", func(t *testing.T) {
-			resp, body := httpDo(t, "GET", p.URL+"/api/snapshot", "Authorization: Bearer ")
+			resp, body := ssetest.Do(t, "GET", p.URL+"/api/snapshot", "Authorization: Bearer ")
 			jsonErr(t, resp, body, 401)
 		}},
 		{"read token on the dashboard", func(t *testing.T) {
-			resp, body := httpDo(t, "GET", p.URL+"/?token="+procReadToken)
+			resp, body := ssetest.Do(t, "GET", p.URL+"/?token="+procReadToken)
 			jsonErr(t, resp, body, 403)
 		}},
 		{"disallowed origin", func(t *testing.T) {
-			resp, _ := httpDo(t, "GET", p.URL+"/api/snapshot", auth, "Origin: https://evil.example")
+			resp, _ := ssetest.Do(t, "GET", p.URL+"/api/snapshot", auth, "Origin: https://evil.example")
 			if resp.Header.Get("Access-Control-Allow-Origin") != "" {
 				t.Fatal("CORS header for a disallowed origin")
 			}
-			resp, _ = httpDo(t, "GET", p.URL+"/api/snapshot", auth, "Origin: https://app.example")
+			resp, _ = ssetest.Do(t, "GET", p.URL+"/api/snapshot", auth, "Origin: https://app.example")
 			if resp.Header.Get("Access-Control-Allow-Origin") != "https://app.example" {
 				t.Fatal("no CORS header for the allowed origin")
 			}
 		}},
 		{"wrong Host", func(t *testing.T) {
-			resp, body := httpDo(t, "GET", p.URL+"/api/snapshot", auth, "Host: rebind.evil.example")
+			resp, body := ssetest.Do(t, "GET", p.URL+"/api/snapshot", auth, "Host: rebind.evil.example")
 			if resp.StatusCode != 403 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/plain") {
 				t.Fatalf("%d %q", resp.StatusCode, body)
 			}
 		}},
 		{"bad method", func(t *testing.T) {
-			resp, body := httpDo(t, "DELETE", p.URL+"/api/history", auth)
+			resp, body := ssetest.Do(t, "DELETE", p.URL+"/api/history", auth)
 			jsonErr(t, resp, body, 405)
 			if resp.Header.Get("Allow") != "GET, HEAD, OPTIONS" {
 				t.Fatalf("Allow %q", resp.Header.Get("Allow"))
 			}
 		}},
 		{"oversized request line", func(t *testing.T) {
-			resp, body := httpDo(t, "GET", p.URL+"/api/history?topics="+strings.Repeat("cpu,", 10<<10), auth)
+			resp, body := ssetest.Do(t, "GET", p.URL+"/api/history?topics="+strings.Repeat("cpu,", 10<<10), auth)
 			jsonErr(t, resp, body, 414)
 		}},
 		{"oversized header", func(t *testing.T) {
-			resp, body := httpDo(t, "GET", p.URL+"/api/history", auth, "X-Junk: "+strings.Repeat("j", 100<<10))
+			resp, body := ssetest.Do(t, "GET", p.URL+"/api/history", auth, "X-Junk: "+strings.Repeat("j", 100<<10))
 			jsonErr(t, resp, body, 431)
 		}},
 		{"header past the server's own limit", func(t *testing.T) {
-			resp, _ := httpDo(t, "GET", p.URL+"/api/history", auth, "X-Junk: "+strings.Repeat("j", 2<<20))
+			resp, _ := ssetest.Do(t, "GET", p.URL+"/api/history", auth, "X-Junk: "+strings.Repeat("j", 2<<20))
 			if resp.StatusCode != 431 {
 				t.Fatalf("status %d", resp.StatusCode)
 			}
@@ -256,34 +167,34 @@ func TestBadInputIsAnsweredAndNothingIsLost(t *testing.T) {
 // requests keep being answered meanwhile. Then the slots free up again.
 func flood(t *testing.T, base, auth string, limit int) {
 	const tries = 1000 // bounded: loopback only, a few hundred fds at most held
-	var held []*sseClient
+	var held []*ssetest.Stream
 	refused := 0
 	for i := range tries {
-		s := openSSE(t, base+"/events", auth)
-		if s.resp.StatusCode != 200 {
-			t.Fatalf("stream %d: status %d", i, s.resp.StatusCode)
+		s := ssetest.Open(t, base+"/events", auth)
+		if s.Resp.StatusCode != 200 {
+			t.Fatalf("stream %d: status %d", i, s.Resp.StatusCode)
 		}
-		first, err := s.next()
+		first, err := s.Read(ssetest.DefaultTimeout)
 		if err != nil {
 			t.Fatalf("stream %d: %v", i, err)
 		}
 		if first.Comment != "" { // refused: a comment, a retry, the end
-			b, _ := s.next()
+			b, _ := s.Read(ssetest.DefaultTimeout)
 			ms, _ := strconv.Atoi(b.Retry)
 			if ms < 3000 {
 				t.Fatalf("refused stream %d: retry %q", i, b.Retry)
 			}
-			if _, err := s.next(); !errors.Is(err, io.EOF) {
+			if _, err := s.Read(ssetest.DefaultTimeout); !errors.Is(err, io.EOF) {
 				t.Fatalf("refused stream %d not closed: %v", i, err)
 			}
-			s.resp.Body.Close()
+			s.Close()
 			refused++
 			continue
 		}
 		held = append(held, s)
 		if i%100 == 0 {
 			// The server answers other requests while flooded.
-			if resp, _ := httpDo(t, "GET", base+"/api/snapshot", auth); resp.StatusCode != 200 {
+			if resp, _ := ssetest.Do(t, "GET", base+"/api/snapshot", auth); resp.StatusCode != 200 {
 				t.Fatalf("snapshot during the flood: %d", resp.StatusCode)
 			}
 		}
@@ -295,19 +206,19 @@ func flood(t *testing.T, base, auth string, limit int) {
 	}
 	// The admitted streams are all live.
 	for _, s := range held {
-		if b := s.nextEvent(t); b.Event != "hello" {
+		if b := s.NextEvent(t); b.Event != "hello" {
 			t.Fatalf("held stream: %+v", b)
 		}
 	}
 	for _, s := range held {
-		s.resp.Body.Close()
+		s.Close()
 	}
 	// Slots come back once the server sees the clients leave.
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		s := openSSE(t, base+"/events", auth)
-		b, err := s.next()
-		s.resp.Body.Close()
+		s := ssetest.Open(t, base+"/events", auth)
+		b, err := s.Read(ssetest.DefaultTimeout)
+		s.Close()
 		if err == nil && b.Comment == "" {
 			return
 		}
@@ -346,17 +257,17 @@ func logLines(t *testing.T, stderr string) []map[string]any {
 
 func TestGracefulShutdownTellsStreamsToComeBack(t *testing.T) {
 	p := startVitals(t, t.TempDir())
-	var streams []*sseClient
+	var streams []*ssetest.Stream
 	for _, q := range []string{"", "?topics=cpu", "?topics=memory,load"} {
-		s := openSSE(t, p.URL+"/events"+q)
-		s.nextEvent(t)
+		s := ssetest.Open(t, p.URL+"/events"+q)
+		s.NextEvent(t)
 		streams = append(streams, s)
 	}
 	p.Cmd.Process.Signal(syscall.SIGTERM)
 	for i, s := range streams {
-		var last sseBlock
+		var last ssetest.Event
 		for {
-			b, err := s.next()
+			b, err := s.Read(ssetest.DefaultTimeout)
 			if errors.Is(err, io.EOF) {
 				break
 			}
@@ -371,7 +282,7 @@ func TestGracefulShutdownTellsStreamsToComeBack(t *testing.T) {
 		}
 	}
 	select {
-	case <-p.exited:
+	case <-p.Exited():
 	case <-time.After(5 * time.Second): // the documented bound
 		t.Fatalf("still running 5s after SIGTERM:\n%s", p.Stderr())
 	}
@@ -412,7 +323,7 @@ func TestSecondSignalExitsAtOnce(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	p.Cmd.Process.Signal(syscall.SIGTERM)
-	<-p.exited
+	<-p.Exited()
 	// Killed by the second signal (default handling restored), not a
 	// clean exit after the grace period.
 	ws := p.Cmd.ProcessState.Sys().(syscall.WaitStatus)
@@ -424,16 +335,16 @@ func TestSecondSignalExitsAtOnce(t *testing.T) {
 func TestLogsNeverHoldTokens(t *testing.T) {
 	p := startVitals(t, t.TempDir(), "--token", procToken, "--read-token", procReadToken, "--log-level", "debug")
 	waitHistoryAuth(t, p.URL, 5, "Authorization: Bearer "+procToken)
-	httpDo(t, "GET", p.URL+"/api/history?token="+procToken+"&limit=2")
-	httpDo(t, "GET", p.URL+"/api/snapshot?token=x"+procToken)
-	resp, _ := httpDo(t, "GET", p.URL+"/?token="+procToken)
+	ssetest.Do(t, "GET", p.URL+"/api/history?token="+procToken+"&limit=2")
+	ssetest.Do(t, "GET", p.URL+"/api/snapshot?token=x"+procToken)
+	resp, _ := ssetest.Do(t, "GET", p.URL+"/?token="+procToken)
 	if resp.StatusCode != http.StatusSeeOther || len(resp.Cookies()) != 1 {
 		t.Fatalf("token login: %d %v", resp.StatusCode, resp.Header)
 	}
-	httpDo(t, "GET", p.URL+"/", "Cookie: "+resp.Cookies()[0].Name+"="+resp.Cookies()[0].Value)
-	s := openSSE(t, p.URL+"/events?token="+procReadToken)
-	s.nextEvent(t)
-	s.resp.Body.Close()
+	ssetest.Do(t, "GET", p.URL+"/", "Cookie: "+resp.Cookies()[0].Name+"="+resp.Cookies()[0].Value)
+	s := ssetest.Open(t, p.URL+"/events?token="+procReadToken)
+	s.NextEvent(t)
+	s.Close()
 	deadline := time.Now().Add(10 * time.Second)
 	for !strings.Contains(p.Stderr(), "stream closed") {
 		if time.Now().After(deadline) {

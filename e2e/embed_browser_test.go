@@ -1,4 +1,4 @@
-package main
+package e2e
 
 // The embed element in the real browser: a page on another origin loads
 // static/embed.js from vitals and shows live charts over one shared
@@ -13,8 +13,6 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -203,7 +201,7 @@ func TestBrowserEmbedCrossOrigin(t *testing.T) {
 			t.Errorf("cpu chart value %q is not a percentage", v)
 		}
 	}
-	embedScreenshot(t, p, "embed-cross-origin.png")
+	screenshot(t, p, "embed-cross-origin.png")
 
 	// Elements come and go: a new topic widens the one stream (the old
 	// one closes), removing every chart closes it.
@@ -253,7 +251,7 @@ func TestBrowserEmbedCrossOrigin(t *testing.T) {
 			t.Errorf("%s chart on a refused origin got data: %+v", s.Topic, s)
 		}
 	}
-	embedScreenshot(t, p, "embed-refused.png")
+	screenshot(t, p, "embed-refused.png")
 
 	// The /embed page renders live charts on its own ...
 	p.do(chromedp.Navigate(srv.URL + "/embed?topics=cpu,network&range=5m"))
@@ -262,15 +260,15 @@ func TestBrowserEmbedCrossOrigin(t *testing.T) {
 	if s := p.embedSnaps(); s[0].Opened != 1 || s[0].Servers != 1 {
 		t.Errorf("/embed page: %d EventSources over %d servers", s[0].Opened, s[0].Servers)
 	}
-	embedScreenshot(t, p, "embed-page.png")
+	screenshot(t, p, "embed-page.png")
 	// Narrow and dark too, to look at: the axis labels must fit at 360 px.
 	p.do(chromedp.EmulateViewport(360, 800), chromedp.Sleep(300*time.Millisecond))
-	embedScreenshot(t, p, "embed-page-360.png")
+	screenshot(t, p, "embed-page-360.png")
 	p.do(chromedp.Navigate(srv.URL + "/embed?topics=cpu,network&range=5m&theme=dark"))
 	p.waitCharts("the dark /embed page to draw", `all.length === 2 && all.every((s) => s.state === "live" && s.drawn > 5)`, 10*time.Second)
-	embedScreenshot(t, p, "embed-page-360-dark.png")
+	screenshot(t, p, "embed-page-360-dark.png")
 	p.do(chromedp.EmulateViewport(1280, 900), chromedp.Sleep(300*time.Millisecond))
-	embedScreenshot(t, p, "embed-page-dark.png")
+	screenshot(t, p, "embed-page-dark.png")
 	// ... and inside an iframe on the allowed origin (frame-ancestors):
 	// its script runs and opens its stream.
 	before, _, _ := counter.counts()
@@ -287,32 +285,11 @@ func TestBrowserEmbedCrossOrigin(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	p.do(chromedp.Sleep(time.Second)) // let it draw, for the picture
-	embedScreenshot(t, p, "embed-iframe.png")
+	screenshot(t, p, "embed-iframe.png")
 	for _, e := range p.consoleErrors() {
 		// The refused origin's CORS failures are expected; nothing else.
 		if !strings.Contains(e, "CORS") && !strings.Contains(e, "ERR_FAILED") {
 			t.Errorf("console error: %s", e)
 		}
 	}
-}
-
-// embedScreenshot saves a picture of the page to the test's output dir.
-func embedScreenshot(t *testing.T, p *page, name string) {
-	t.Helper()
-	out := os.Getenv("VITALS_TEST_OUT")
-	if out == "" {
-		out = t.ArtifactDir()
-	}
-	if err := os.MkdirAll(out, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	png, err := chromedp.Run(p.ctx, chromedp.FullScreenshot(100))
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(out, name)
-	if err := os.WriteFile(path, png, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("screenshot: %s", path)
 }

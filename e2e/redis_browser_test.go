@@ -1,4 +1,4 @@
-package main
+package e2e
 
 // The host picker and the fleet overview in a real browser, on two vitals
 // processes publishing hosts a and b into a real redis-server. Locally a
@@ -6,9 +6,6 @@ package main
 
 import (
 	"context"
-	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -16,6 +13,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
+	"vitals/history"
 	"vitals/internal/redistest"
 )
 
@@ -43,11 +41,7 @@ type fleetSnap struct {
 
 func (p *page) fleetSnap() fleetSnap {
 	p.t.Helper()
-	s, err := chromedp.Run(p.ctx, chromedp.Evaluate[fleetSnap](`window.vitals.snapshot()`))
-	if err != nil {
-		p.t.Fatalf("read window.vitals: %v", err)
-	}
-	return s
+	return pageSnapshot[fleetSnap](p)
 }
 
 func TestRedisBrowserHostPickerAndFleet(t *testing.T) {
@@ -90,14 +84,14 @@ func TestRedisBrowserHostPickerAndFleet(t *testing.T) {
 			t.Fatalf("samples %d ms apart: not all from b (ticks %v)", d, s.Ticks)
 		}
 	}
-	if n, err := rc.XRange(context.Background(), "vitals:{b}:events", s.LastID, s.LastID).Result(); err != nil || len(n) != 1 {
+	if n, err := rc.XRange(context.Background(), history.StreamKey("b"), s.LastID, s.LastID).Result(); err != nil || len(n) != 1 {
 		t.Errorf("last id %s is not in b's stream: %v %v", s.LastID, n, err)
 	}
 	fs = p.fleetSnap()
 	if fs.Fleet.Selected != "b" || fs.Fleet.Rows[0].Current || !fs.Fleet.Rows[1].Current {
 		t.Errorf("after the switch: %+v", fs.Fleet)
 	}
-	redisScreenshot(t, p, "fleet.png")
+	screenshot(t, p, "fleet.png")
 
 	// A reload keeps b (the address names it) and resumes from b's own
 	// stored position.
@@ -127,27 +121,8 @@ func TestRedisBrowserHostPickerAndFleet(t *testing.T) {
 	if st := fs.Fleet.Rows[1].Cells[0]; !strings.HasPrefix(st, "offline since ") {
 		t.Errorf("b's status reads %q", st)
 	}
-	redisScreenshot(t, p, "fleet-offline.png")
+	screenshot(t, p, "fleet-offline.png")
 	if errs := p.consoleErrors(); len(errs) > 0 {
 		t.Errorf("console errors:\n%s", strings.Join(errs, "\n"))
 	}
-}
-
-// redisScreenshot saves the page to the test's output dir, for a person to
-// look at ($VITALS_TEST_OUT, else the test's artifact dir).
-func redisScreenshot(t *testing.T, p *page, name string) {
-	t.Helper()
-	out := os.Getenv("VITALS_TEST_OUT")
-	if out == "" {
-		out = t.ArtifactDir()
-	}
-	png, err := chromedp.Run(p.ctx, chromedp.FullScreenshot(100))
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(out, name)
-	if err := os.WriteFile(path, png, 0o644); err != nil {
-		t.Fatal(fmt.Errorf("save screenshot: %w", err))
-	}
-	t.Logf("screenshot: %s", path)
 }

@@ -1,13 +1,15 @@
-package main
+package e2e
 
 import (
-	"bufio"
 	"encoding/json"
 	"net/http"
 	"os/exec"
 	"strings"
 	"testing"
 	"time"
+
+	"vitals/internal/proctest"
+	"vitals/internal/ssetest"
 )
 
 type historyPage struct {
@@ -34,37 +36,19 @@ func getHistory(t *testing.T, base, query string) historyPage {
 // catchup-start and catchup-end, and the catchup-start data.
 func readCatchup(t *testing.T, base, lastID string) (ids []string, start map[string]any) {
 	t.Helper()
-	req, _ := http.NewRequest("GET", base+"/events", nil)
-	req.Header.Set("Last-Event-ID", lastID)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	sc := bufio.NewScanner(resp.Body)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	var event, id string
-	for sc.Scan() {
-		line := sc.Text()
+	s := ssetest.Open(t, base+"/events", "Last-Event-ID: "+lastID)
+	defer s.Close()
+	for {
+		e := s.NextEvent(t)
 		switch {
-		case strings.HasPrefix(line, "id: "):
-			id = strings.TrimPrefix(line, "id: ")
-		case strings.HasPrefix(line, "event: "):
-			event = strings.TrimPrefix(line, "event: ")
-		case strings.HasPrefix(line, "data: ") && event == "catchup-start":
-			json.Unmarshal([]byte(strings.TrimPrefix(line, "data: ")), &start)
-		case line == "":
-			switch {
-			case event == "catchup-end":
-				return ids, start
-			case start != nil && id != "" && event != "catchup-start":
-				ids = append(ids, id)
-			}
-			event, id = "", ""
+		case e.Event == "catchup-start":
+			json.Unmarshal([]byte(e.Data), &start)
+		case e.Event == "catchup-end":
+			return ids, start
+		case start != nil && e.ID != "":
+			ids = append(ids, e.ID)
 		}
 	}
-	t.Fatalf("stream ended before catchup-end: %v", sc.Err())
-	return nil, nil
 }
 
 // TestKill9RestartContinuesIDsAndResumesExactly is the product's promise:
@@ -113,26 +97,21 @@ func TestSecondProcessOnSameDataDirFailsClearly(t *testing.T) {
 	dir := t.TempDir()
 	startVitals(t, dir)
 	cmd := exec.Command(vitalsBinary(t), "--addr", freeAddr(t), "--data-dir", dir)
-	var buf lockedBuffer
+	var buf proctest.LockedBuffer
 	cmd.Stdout, cmd.Stderr = &buf, &buf
-	// Start here, so the timeout path below reads cmd.Process after it was
-	// set; the goroutine only waits.
-	if err := cmd.Start(); err != nil {
+	p, err := proctest.Start(cmd)
+	if err != nil {
 		t.Fatal(err)
 	}
-	done := make(chan struct{})
-	var err error
-	go func() { err = cmd.Wait(); close(done) }()
 	select {
-	case <-done:
+	case <-p.Exited():
 	case <-time.After(30 * time.Second):
-		cmd.Process.Kill()
-		<-done
+		p.Kill()
 		t.Fatal("second vitals on a locked data dir hung")
 	}
 	out := buf.String()
-	if err == nil || !strings.Contains(out, "locked by another process") || !strings.Contains(out, dir) {
-		t.Fatalf("err %v, output %s", err, out)
+	if p.Cmd.ProcessState.Success() || !strings.Contains(out, "locked by another process") || !strings.Contains(out, dir) {
+		t.Fatalf("exit %v, output %s", p.Cmd.ProcessState, out)
 	}
 }
 

@@ -1,7 +1,6 @@
-package main
+package e2e
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"net/http"
@@ -13,93 +12,36 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"vitals/history"
 	"vitals/internal/redistest"
+	"vitals/internal/ssetest"
 )
 
-// Scale-out tests (issue 6): real redis-server, real vitals binaries.
+// Scale-out tests: real redis-server, real vitals binaries.
 
-type redisSSEEvent struct{ ID, Event, Data string }
-
-// redisSSE reads one /events response in its own goroutine (which ends
-// when the body is closed, at the latest at test cleanup).
-type redisSSE struct {
-	events chan redisSSEEvent
-	pings  chan struct{}
-	resp   *http.Response
-}
-
-func openRedisSSE(t *testing.T, url, lastID string) *redisSSE {
+// openStream opens url, resuming after lastID unless it is "", and
+// checks that it is served.
+func openStream(t *testing.T, url, lastID string) *ssetest.Stream {
 	t.Helper()
-	req, err := http.NewRequest("GET", url, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	var hdr []string
 	if lastID != "" {
-		req.Header.Set("Last-Event-ID", lastID)
+		hdr = append(hdr, "Last-Event-ID: "+lastID)
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
+	s := ssetest.Open(t, url, hdr...)
+	if s.Resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %s", url, s.Resp.Status)
 	}
-	if resp.StatusCode != http.StatusOK {
-		resp.Body.Close()
-		t.Fatalf("GET %s: %s", url, resp.Status)
-	}
-	s := &redisSSE{events: make(chan redisSSEEvent, 4096), pings: make(chan struct{}, 1024), resp: resp}
-	// The reader ends when the body is closed at cleanup; gone also frees
-	// it if the events buffer is full with nobody reading.
-	gone := make(chan struct{})
-	t.Cleanup(func() { close(gone); resp.Body.Close() })
-	go func() {
-		defer close(s.events)
-		sc := bufio.NewScanner(resp.Body)
-		sc.Buffer(make([]byte, 1<<20), 1<<20)
-		var e redisSSEEvent
-		for sc.Scan() {
-			line := sc.Text()
-			switch {
-			case line == "":
-				if e.Event != "" || e.Data != "" {
-					select {
-					case s.events <- e:
-					case <-gone:
-						return
-					}
-				}
-				e = redisSSEEvent{}
-			case strings.HasPrefix(line, ":"):
-				select {
-				case s.pings <- struct{}{}:
-				default:
-				}
-			case strings.HasPrefix(line, "id: "):
-				e.ID = line[4:]
-			case strings.HasPrefix(line, "event: "):
-				e.Event = line[7:]
-			case strings.HasPrefix(line, "data: "):
-				e.Data += line[6:]
-			}
-		}
-	}()
 	return s
 }
 
-// next returns the next event other than hello, failing after timeout.
-func (s *redisSSE) next(t *testing.T, timeout time.Duration) redisSSEEvent {
+// nextAfterHello returns the stream's next event other than hello,
+// failing after timeout.
+func nextAfterHello(t *testing.T, s *ssetest.Stream, timeout time.Duration) ssetest.Event {
 	t.Helper()
-	deadline := time.After(timeout)
+	deadline := time.Now().Add(timeout)
 	for {
-		select {
-		case e, ok := <-s.events:
-			if !ok {
-				t.Fatal("stream ended")
-			}
-			if e.Event == "hello" {
-				continue
-			}
+		if e := s.NextEventWithin(t, time.Until(deadline)); e.Event != "hello" {
 			return e
-		case <-deadline:
-			t.Fatalf("no event within %v", timeout)
 		}
 	}
 }
@@ -119,7 +61,7 @@ func testRedisClient(t *testing.T, srv *redistest.Server) *redis.Client {
 // (exclusive) through (inclusive), straight from Redis.
 func streamIDs(t *testing.T, c *redis.Client, host, topic, after, through string) []string {
 	t.Helper()
-	msgs, err := c.XRange(context.Background(), "vitals:{"+host+"}:events", "("+after, through).Result()
+	msgs, err := c.XRange(context.Background(), history.StreamKey(host), "("+after, through).Result()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -144,10 +86,10 @@ func TestRedisFailoverResumesExactlyOnAnotherInstance(t *testing.T) {
 	inst1 := startVitals(t, t.TempDir(), "--redis", url, "--name", "i1")
 	inst2 := startVitals(t, t.TempDir(), "--redis", url, "--name", "i2")
 
-	s1 := openRedisSSE(t, inst1.URL+"/events?host=a&topics=cpu", "")
+	s1 := openStream(t, inst1.URL+"/events?host=a&topics=cpu", "")
 	var last string
 	for range 5 {
-		e := s1.next(t, 10*time.Second)
+		e := nextAfterHello(t, s1, 10*time.Second)
 		if e.Event != "cpu" {
 			t.Fatalf("got %+v", e)
 		}
@@ -156,8 +98,8 @@ func TestRedisFailoverResumesExactlyOnAnotherInstance(t *testing.T) {
 	inst1.Kill9(t)
 	time.Sleep(time.Second) // host a keeps publishing: about 5 ticks missed
 
-	s2 := openRedisSSE(t, inst2.URL+"/events?host=a&topics=cpu", last)
-	start := s2.next(t, 10*time.Second)
+	s2 := openStream(t, inst2.URL+"/events?host=a&topics=cpu", last)
+	start := nextAfterHello(t, s2, 10*time.Second)
 	var cs struct {
 		Count    int
 		Complete bool
@@ -169,7 +111,7 @@ func TestRedisFailoverResumesExactlyOnAnotherInstance(t *testing.T) {
 	}
 	var replayed []string
 	for {
-		e := s2.next(t, 10*time.Second)
+		e := nextAfterHello(t, s2, 10*time.Second)
 		if e.Event == "catchup-end" {
 			var ce struct{ Head string }
 			json.Unmarshal([]byte(e.Data), &ce)
@@ -182,7 +124,7 @@ func TestRedisFailoverResumesExactlyOnAnotherInstance(t *testing.T) {
 		replayed = append(replayed, e.ID)
 	}
 	// Then live, right after the replay.
-	live := s2.next(t, 10*time.Second)
+	live := nextAfterHello(t, s2, 10*time.Second)
 	want := streamIDs(t, rc, "a", "cpu", replayed[len(replayed)-1], "+")
 	if len(want) == 0 || live.ID != want[0] {
 		t.Errorf("first live %s, want %v", live.ID, want)
@@ -218,11 +160,11 @@ func TestRedisResumeFromTrimmedID(t *testing.T) {
 	// 1 s of history at 100 ms: MAXLEN 50. Redis trims whole nodes of 100
 	// entries, so the first id goes after about 150 entries (3 s).
 	p := startVitals(t, t.TempDir(), "--redis", srv.URL, "--name", "a", "--interval", "100ms", "--history", "1s")
-	s := openRedisSSE(t, p.URL+"/events?topics=cpu", "")
-	first := s.next(t, 10*time.Second).ID
+	s := openStream(t, p.URL+"/events?topics=cpu", "")
+	first := nextAfterHello(t, s, 10*time.Second).ID
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		msgs, err := rc.XRangeN(context.Background(), "vitals:{a}:events", "-", "+", 1).Result()
+		msgs, err := rc.XRangeN(context.Background(), history.StreamKey("a"), "-", "+", 1).Result()
 		if err == nil && len(msgs) == 1 && msgs[0].ID > first && len(msgs[0].ID) == len(first) {
 			break
 		}
@@ -231,8 +173,8 @@ func TestRedisResumeFromTrimmedID(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	s2 := openRedisSSE(t, p.URL+"/events?topics=cpu", first)
-	start := s2.next(t, 10*time.Second)
+	s2 := openStream(t, p.URL+"/events?topics=cpu", first)
+	start := nextAfterHello(t, s2, 10*time.Second)
 	var cs struct {
 		Complete bool
 		Reason   string
@@ -249,10 +191,10 @@ func TestRedisResumeFromTrimmedID(t *testing.T) {
 func TestRedisRestartMidStream(t *testing.T) {
 	srv := redistest.Start(t)
 	p := startVitals(t, t.TempDir(), "--redis", srv.URL, "--name", "a", "--heartbeat", "300ms")
-	s := openRedisSSE(t, p.URL+"/events?topics=cpu", "")
+	s := openStream(t, p.URL+"/events?topics=cpu", "")
 	var ids []string
 	for range 3 {
-		ids = append(ids, s.next(t, 10*time.Second).ID)
+		ids = append(ids, nextAfterHello(t, s, 10*time.Second).ID)
 	}
 	srv.Stop(t)
 	// Down for 2 s (10 ticks at 200 ms): the stream must stay open.
@@ -275,24 +217,27 @@ func TestRedisRestartMidStream(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	time.Sleep(1500 * time.Millisecond)
-	select {
-	case <-s.pings:
-	default:
-		t.Error("no heartbeat while Redis was down")
-	}
-	// Whatever arrived before Redis went down is fine; drain it.
-drain:
+	// Whatever arrived before Redis went down is fine; drain it, and look
+	// for a heartbeat among it.
+	heartbeat := false
 	for {
-		select {
-		case e := <-s.events:
-			ids = append(ids, e.ID)
-		default:
-			break drain
+		e, err := s.Read(0)
+		if err != nil {
+			break // nothing more read yet (or the stream ended: the reads below fail)
 		}
+		if e.Comment != "" {
+			heartbeat = true
+		}
+		if e.Event != "" || e.Data != "" {
+			ids = append(ids, e.ID)
+		}
+	}
+	if !heartbeat {
+		t.Error("no heartbeat while Redis was down")
 	}
 	srv.Restart(t)
 	for range 20 {
-		ids = append(ids, s.next(t, 20*time.Second).ID)
+		ids = append(ids, nextAfterHello(t, s, 20*time.Second).ID)
 	}
 	// cpu ids are "<sample ms>-0" at 200 ms steps: no step may be skipped.
 	for i := 1; i < len(ids); i++ {

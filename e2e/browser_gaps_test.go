@@ -1,4 +1,4 @@
-package main
+package e2e
 
 // Browser tests of the two honest-about-loss paths the other browser tests
 // don't reach: a catch-up the server can no longer serve in full, and an
@@ -11,8 +11,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/chromedp/chromedp"
 )
 
 // serverHolds reports whether the server still has every event after id:
@@ -42,12 +40,9 @@ func TestBrowserIncompleteCatchup(t *testing.T) {
 	// window (it is the outage minus the retention, and the window is the
 	// retention), so no band could be seen.
 	srv := startVitals(t, t.TempDir(), "--history", "30s", "--history-bytes", "64KiB")
-	p.do(chromedp.Navigate(srv.URL + "/"))
-	p.waitFor("the page to be live", allDrawn+` && s.live >= 25`, 10*time.Second)
-	p.openPanel()
+	p.openLive(srv.URL, 25)
 
-	p.do(chromedp.Click(chromedp.ID("btn-disconnect")))
-	p.waitFor("disconnected", `s.state === "disconnected"`, 5*time.Second)
+	p.disconnect()
 	before := p.snap()
 	// Stay away until the server has evicted what came after our id, then
 	// 3 s longer so the loss is wide enough to see.
@@ -110,14 +105,13 @@ func TestBrowserIncompleteCatchup(t *testing.T) {
 	if errs := p.consoleErrors(); len(errs) > 0 {
 		t.Errorf("console errors:\n%s", strings.Join(errs, "\n"))
 	}
-	embedScreenshot(t, p, "catchup-incomplete.png")
+	screenshot(t, p, "catchup-incomplete.png")
 }
 
 func TestBrowserOfflineSince(t *testing.T) {
 	p := newPage(t)
 	srv := startVitals(t, t.TempDir())
-	p.do(chromedp.Navigate(srv.URL + "/"))
-	p.waitFor("the page to be live", allDrawn, 10*time.Second)
+	p.openLive(srv.URL, 0)
 
 	killed := time.Now()
 	srv.Kill9(t)

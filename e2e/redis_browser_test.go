@@ -13,7 +13,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
-	"vitals/history"
+	"vitals/history/redisstream"
 	"vitals/internal/redistest"
 )
 
@@ -84,7 +84,7 @@ func TestRedisBrowserHostPickerAndFleet(t *testing.T) {
 			t.Fatalf("samples %d ms apart: not all from b (ticks %v)", d, s.Ticks)
 		}
 	}
-	if n, err := rc.XRange(context.Background(), history.StreamKey("b"), s.LastID, s.LastID).Result(); err != nil || len(n) != 1 {
+	if n, err := rc.XRange(context.Background(), redisstream.StreamKey("b"), s.LastID, s.LastID).Result(); err != nil || len(n) != 1 {
 		t.Errorf("last id %s is not in b's stream: %v %v", s.LastID, n, err)
 	}
 	fs = p.fleetSnap()

@@ -12,7 +12,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"vitals/history"
+	"vitals/history/redisstream"
 	"vitals/internal/redistest"
 	"vitals/internal/ssetest"
 )
@@ -61,7 +61,7 @@ func testRedisClient(t *testing.T, srv *redistest.Server) *redis.Client {
 // (exclusive) through (inclusive), straight from Redis.
 func streamIDs(t *testing.T, c *redis.Client, host, topic, after, through string) []string {
 	t.Helper()
-	msgs, err := c.XRange(context.Background(), history.StreamKey(host), "("+after, through).Result()
+	msgs, err := c.XRange(context.Background(), redisstream.StreamKey(host), "("+after, through).Result()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -164,7 +164,7 @@ func TestRedisResumeFromTrimmedID(t *testing.T) {
 	first := nextAfterHello(t, s, 10*time.Second).ID
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		msgs, err := rc.XRangeN(context.Background(), history.StreamKey("a"), "-", "+", 1).Result()
+		msgs, err := rc.XRangeN(context.Background(), redisstream.StreamKey("a"), "-", "+", 1).Result()
 		if err == nil && len(msgs) == 1 && msgs[0].ID > first && len(msgs[0].ID) == len(first) {
 			break
 		}

@@ -166,6 +166,9 @@ func TestBrowserEmbedCrossOrigin(t *testing.T) {
 	refused := "http://localhost:" + port
 
 	srv := startVitals(t, t.TempDir(), "--cors-origins", allowed)
+	// The charts must find history when they load: wait for the server to
+	// hold two ticks, rather than hope it did by the time the page asks.
+	waitHistory(t, srv.URL, 10)
 	counter, proxy := newStreamCounter(t, srv.URL)
 	vitalsURL = proxy.URL
 

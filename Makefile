@@ -65,9 +65,9 @@ test: assets check-generated lint
 	$(GO) test -run '^$$' -bench . -benchtime=1x -count=1 ./...
 	node --test static/
 
-# Micro-benchmarks and the load scenarios of issue 5 (about ten minutes),
+# Micro-benchmarks and the load scenarios (about ten minutes),
 # written to BENCHMARKS.md. BENCHARGS passes flags to bench/report, e.g.
-# BENCHARGS=-full for the issue's full durations, or -note "...".
+# BENCHARGS=-full for the full durations, or -note "...".
 BENCHARGS ?=
 bench: assets
 	$(GO) run ./bench/report -out BENCHMARKS.md $(BENCHARGS)

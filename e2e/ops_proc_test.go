@@ -18,7 +18,7 @@ import (
 )
 
 // These tests run the real binary through the bad inputs and the
-// operations the issue lists: after each, the server must still serve the
+// operations we promise to survive: after each, the server must still serve the
 // next client and the history must have no hole.
 
 const (

@@ -10,7 +10,7 @@ import (
 	"time"
 )
 
-// Benchmarks for the costs issue 5 tracks. They report allocations: the
+// Benchmarks for the stream engine's costs. They report allocations: the
 // figure that must stay flat is allocs/op of Publish as subscribers grow
 // (each tick is encoded once, whatever the number of subscribers). Timing
 // targets live in BENCHMARKS.md, never in assertions.

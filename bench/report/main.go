@@ -1,15 +1,3 @@
-// Command report runs vitals' benchmarks and load scenarios and writes
-// BENCHMARKS.md (make bench). It builds vitals, the gin baseline and the
-// load generator, runs the Go micro-benchmarks, then each scenario of
-// issue 5 against freshly started servers on loopback, and writes one
-// table per scenario with the targets met or missed.
-//
-// The Redis scale-out scenario of issue 6 (redis.go) runs too when
-// redis-server is installed. -only runs some scenarios (e.g. -only redis).
-//
-// Durations are scaled so the whole run fits in about ten minutes; -full
-// runs the lengths the issue names (fan-out 60 s, idle 5 min, churn
-// 10 min). Every process it starts is stopped before it returns.
 package main
 
 import (
@@ -56,7 +44,7 @@ func main() {
 	var o opts
 	var fan string
 	flag.StringVar(&o.out, "out", "BENCHMARKS.md", "results file")
-	flag.BoolVar(&o.full, "full", false, "run the issue's full durations (fan-out 60 s, idle 5 min, churn 10 min)")
+	flag.BoolVar(&o.full, "full", false, "run the full durations (fan-out 60 s, idle 5 min, churn 10 min)")
 	flag.BoolVar(&o.micro, "micro", true, "run the Go micro-benchmarks")
 	flag.StringVar(&o.only, "only", "", "comma-separated scenarios to run (fanout,catchup,storm,slow,idle,churn,redis; micro for the Go benchmarks); default all")
 	flag.StringVar(&fan, "fanout", "1000,10000,50000", "fan-out stream counts")

@@ -17,7 +17,7 @@ import (
 	"vitals/internal/redistest"
 )
 
-// The Redis scale-out scenario (issue 6, docs/scale-out.md): ten vitals
+// The Redis scale-out scenario (docs/scale-out.md): ten vitals
 // processes publish ten hosts (h0..h9, all sampling this machine) to one
 // throwaway redis-server; two of them, h0 and h1, also serve 10,000
 // streams between them, every stream reading one of the ten hosts.

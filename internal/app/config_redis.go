@@ -9,7 +9,7 @@ import (
 )
 
 // ScaleOut are the settings for many hosts and many dashboard instances on
-// one Redis (issue 6; docs/scale-out.md).
+// one Redis (docs/scale-out.md).
 type ScaleOut struct {
 	// Redis is a redis:// or rediss:// URL (password and db in it); ""
 	// keeps the embedded bbolt history.

@@ -1,7 +1,6 @@
 package procs
 
 import (
-	"bytes"
 	"encoding/json"
 	"flag"
 	"os"
@@ -10,64 +9,17 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"vitals/metrics/internal/fixture"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
-
-// copyTree copies a fixture tree into a temporary directory the test may
-// change.
-func copyTree(t *testing.T, src string) string {
-	t.Helper()
-	dst := t.TempDir()
-	err := filepath.WalkDir(src, func(path string, d os.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, path)
-		if d.IsDir() {
-			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
-		}
-		b, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(dst, rel), b, 0o644)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return dst
-}
-
-// golden compares got with testdata/<name>, or rewrites it with -update.
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	var pretty bytes.Buffer
-	if err := json.Indent(&pretty, got, "", "  "); err != nil {
-		t.Fatalf("%s: %v", got, err)
-	}
-	pretty.WriteByte('\n')
-	if *update {
-		if err := os.WriteFile(path, pretty.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if !bytes.Equal(pretty.Bytes(), want) {
-		t.Errorf("%s differs:\n got: %s\nwant: %s", path, pretty.Bytes(), want)
-	}
-}
 
 // TestFixture runs two ticks over a fixture /proc: the first has no CPU
 // baseline, the second sees pid 42 use 150 ticks in 1.5 s, pid 4242 exit,
 // pid 77 start after the first tick, and 30 forks.
 func TestFixture(t *testing.T) {
-	root := copyTree(t, "testdata/proc")
+	root := fixture.CopyTree(t, "testdata/proc")
 	c, err := New(Options{Proc: root, Etc: "testdata/etc", TopN: 2, Cmdline: true})
 	if err != nil {
 		t.Fatal(err)
@@ -78,19 +30,14 @@ func TestFixture(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "tick1.golden.json", blankUsers(t, first))
+	fixture.Golden(t, "testdata/tick1.golden.json", blankUsers(t, first), *update)
 
-	write := func(rel, s string) {
-		if err := os.WriteFile(filepath.Join(root, rel), []byte(s), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	write := func(rel, s string) { fixture.Write(t, root, rel, s) }
 	write("42/stat", "42 (tmux: server) R 1 42 42 0 -1 4194560 1 0 0 0 1100 250 0 0 20 0 5 0 1000 100000 26000 0 1 1\n")
 	// On procfs a kept descriptor of an exited process reads ESRCH; a
 	// fixture file can't, so an empty one stands in (a failed parse drops
 	// the process the same way).
 	write("4242/stat", "")
-	os.MkdirAll(filepath.Join(root, "77"), 0o755)
 	// Started 100.05 s after boot = 50 ms after t0: all its 30 ticks fall
 	// in the interval.
 	write("77/stat", "77 (make) R 1 77 77 0 -1 0 0 0 0 0 20 10 0 0 20 0 1 0 10005 0 500 0 1 1\n")
@@ -101,7 +48,7 @@ func TestFixture(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "tick2.golden.json", blankUsers(t, second))
+	fixture.Golden(t, "testdata/tick2.golden.json", blankUsers(t, second), *update)
 	if c.OpenFiles() != 2+3 {
 		t.Errorf("OpenFiles = %d, want 5 (3 pids + /proc/stat + /proc)", c.OpenFiles())
 	}
@@ -128,7 +75,7 @@ func blankUsers(t *testing.T, data []byte) []byte {
 }
 
 func TestPastTheCap(t *testing.T) {
-	root := copyTree(t, "testdata/proc")
+	root := fixture.CopyTree(t, "testdata/proc")
 	c, err := New(Options{Proc: root, Etc: "testdata/etc", MaxOpenFiles: 1})
 	if err != nil {
 		t.Fatal(err)

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"vitals/metrics/internal/kfile"
 )
 
@@ -106,6 +108,7 @@ type ctr struct {
 	limit          uint64
 	hasLimit       bool
 	netPid         int // a process in the cgroup with its own network namespace; 0: none
+	files          [nFiles]kept
 	seen           bool
 	prev           sample
 	prevOK         bool
@@ -123,6 +126,29 @@ type sample struct {
 	ioOK           bool
 }
 
+// The files read on every tick, kept open between ticks: an open costs as
+// much as the read itself.
+const (
+	fCPU     = iota // cpu.stat (v2) or cpuacct.usage (v1)
+	fMem            // memory.current or memory.usage_in_bytes
+	fMemStat        // memory.stat
+	fIO             // io.stat or blkio.throttle.io_service_bytes
+	fNet            // /proc/<netPid>/net/dev
+	nFiles
+)
+
+// kept is a file read on every tick through a descriptor kept open.
+type kept struct {
+	path string // "" when the controller is absent
+	fd   int    // -1 when not open
+}
+
+// maxKept caps the descriptors the collector keeps open (five per
+// container): they share RLIMIT_NOFILE with every stream, so it stays far
+// below the soft limit the Go runtime raises at start. Past it files are
+// opened and closed on each read.
+const maxKept = 1024
+
 // Collector is the "containers" collector. See the package documentation.
 type Collector struct {
 	lay       layout
@@ -133,6 +159,8 @@ type Collector struct {
 	hostNetNS string
 
 	ctrs      map[string]*ctr
+	open      int    // descriptors kept in ctrs
+	buf       []byte // one file's content, reused
 	sinceScan int
 	prevT     time.Time
 }
@@ -161,6 +189,7 @@ func New(opts Options) (*Collector, error) {
 		rescan: opts.RescanTicks,
 		log:    opts.Logger,
 		ctrs:   make(map[string]*ctr),
+		buf:    make([]byte, 64<<10),
 	}
 	if c.proc == "" {
 		c.proc = "/proc"
@@ -191,12 +220,65 @@ func New(opts Options) (*Collector, error) {
 // Topic returns "containers".
 func (c *Collector) Topic() string { return Topic }
 
-// Close stops the name lookup and waits for it.
+// Close stops the name lookup, waits for it and closes the kept files.
 func (c *Collector) Close() error {
 	if c.names != nil {
 		c.names.close()
 	}
+	for rel, k := range c.ctrs {
+		c.drop(rel, k)
+	}
 	return nil
+}
+
+// drop forgets a container and closes its files.
+func (c *Collector) drop(rel string, k *ctr) {
+	for i := range k.files {
+		c.closeKept(&k.files[i])
+	}
+	delete(c.ctrs, rel)
+}
+
+func (c *Collector) closeKept(f *kept) {
+	if f.fd >= 0 {
+		unix.Close(f.fd)
+		f.fd = -1
+		c.open--
+	}
+}
+
+// readKept reads f from its start into c.buf; the result is valid until
+// the next read.
+func (c *Collector) readKept(f *kept) ([]byte, error) {
+	if f.path == "" {
+		return nil, fs.ErrNotExist
+	}
+	if f.fd < 0 {
+		fd, err := unix.Open(f.path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return nil, &fs.PathError{Op: "open", Path: f.path, Err: err}
+		}
+		if c.open >= maxKept {
+			defer unix.Close(fd)
+			n, err := unix.Read(fd, c.buf)
+			if err != nil {
+				return nil, &fs.PathError{Op: "read", Path: f.path, Err: err}
+			}
+			return c.buf[:n], nil
+		}
+		f.fd = fd
+		c.open++
+	}
+	n, err := unix.Pread(f.fd, c.buf, 0)
+	if err != nil {
+		// ENODEV: the cgroup was removed under the open file.
+		c.closeKept(f)
+		if errors.Is(err, unix.ENODEV) {
+			err = fs.ErrNotExist
+		}
+		return nil, &fs.PathError{Op: "read", Path: f.path, Err: err}
+	}
+	return c.buf[:n], nil
 }
 
 // Collect reads every known container and returns the event for tick t.
@@ -216,7 +298,7 @@ func (c *Collector) Collect(t time.Time) ([]byte, error) {
 	for key, k := range c.ctrs {
 		s, gone := c.read(k)
 		if gone {
-			delete(c.ctrs, key)
+			c.drop(key, k)
 			c.sinceScan = c.rescan // look for what replaced it next tick
 			continue
 		}
@@ -302,7 +384,7 @@ func (c *Collector) scan() error {
 		}
 		k := c.ctrs[rel]
 		if k == nil {
-			k = &ctr{rel: rel, kind: kind, id: id}
+			k = c.newCtr(rel, kind, id)
 			c.ctrs[rel] = k
 		}
 		k.seen = true
@@ -315,10 +397,36 @@ func (c *Collector) scan() error {
 	}
 	for rel, k := range c.ctrs {
 		if !k.seen {
-			delete(c.ctrs, rel)
+			c.drop(rel, k)
 		}
 	}
 	return nil
+}
+
+// newCtr sets up the files a container is read from.
+func (c *Collector) newCtr(rel, kind, id string) *ctr {
+	k := &ctr{rel: rel, kind: kind, id: id}
+	for i := range k.files {
+		k.files[i].fd = -1
+	}
+	l := c.lay
+	at := func(root, file string) string {
+		if root == "" {
+			return ""
+		}
+		return filepath.Join(root, rel, file)
+	}
+	if l.v2 {
+		k.files[fCPU].path = at(l.cpu, "cpu.stat")
+		k.files[fMem].path = at(l.mem, "memory.current")
+		k.files[fIO].path = at(l.blk, "io.stat")
+	} else {
+		k.files[fCPU].path = at(l.cpu, "cpuacct.usage")
+		k.files[fMem].path = at(l.mem, "memory.usage_in_bytes")
+		k.files[fIO].path = at(l.blk, "blkio.throttle.io_service_bytes")
+	}
+	k.files[fMemStat].path = at(l.mem, "memory.stat")
+	return k
 }
 
 // readLimit reads the memory limit, which changes only by an operator's
@@ -340,6 +448,8 @@ func (c *Collector) readLimit(k *ctr) {
 // not the host's; its /proc/<pid>/net/dev is then the container's traffic.
 func (c *Collector) findNetPid(k *ctr) {
 	k.netPid = 0
+	c.closeKept(&k.files[fNet])
+	k.files[fNet].path = ""
 	if k.kind == KindService || c.hostNetNS == "" {
 		return
 	}
@@ -357,58 +467,47 @@ func (c *Collector) findNetPid(k *ctr) {
 		return
 	}
 	k.netPid = pid
+	k.files[fNet].path = filepath.Join(c.proc, first, "net", "dev")
 }
 
-// read takes one sample of k; gone reports that its cgroup was removed.
+// read takes one sample of k; gone reports that its cgroup was removed
+// (the file of the hierarchy that containers are found in has vanished).
 func (c *Collector) read(k *ctr) (s sample, gone bool) {
 	l := c.lay
-	if l.v2 {
-		b, err := os.ReadFile(filepath.Join(l.cpu, k.rel, "cpu.stat"))
-		if errors.Is(err, fs.ErrNotExist) {
-			return s, true
-		}
-		if us, ok := keyValue(b, "usage_usec"); ok {
-			s.cpuNs, s.cpuOK = us*1000, true
-		}
-	} else if l.cpu != "" {
-		n, err := kfile.ReadUint(filepath.Join(l.cpu, k.rel, "cpuacct.usage"))
-		if errors.Is(err, fs.ErrNotExist) && l.walk == l.cpu {
-			return s, true
-		}
-		s.cpuNs, s.cpuOK = n, err == nil
-	}
-	if l.mem != "" {
-		usageFile, inactiveKey := "memory.usage_in_bytes", "total_inactive_file"
+	if b, err := c.readKept(&k.files[fCPU]); err == nil {
 		if l.v2 {
-			usageFile, inactiveKey = "memory.current", "inactive_file"
+			us, ok := keyValue(b, "usage_usec")
+			s.cpuNs, s.cpuOK = us*1000, ok
+		} else {
+			n, err := kfile.ParseUint(b)
+			s.cpuNs, s.cpuOK = n, err == nil
 		}
-		usage, err := kfile.ReadUint(filepath.Join(l.mem, k.rel, usageFile))
-		if errors.Is(err, fs.ErrNotExist) && l.walk == l.mem {
-			return s, true
+	} else if errors.Is(err, fs.ErrNotExist) && l.walk == l.cpu {
+		return s, true
+	}
+	if b, err := c.readKept(&k.files[fMem]); err == nil {
+		usage, err := kfile.ParseUint(b)
+		inactiveKey := "total_inactive_file" // v1: this cgroup and its children
+		if l.v2 {
+			inactiveKey = "inactive_file"
 		}
-		if err == nil {
-			st, _ := os.ReadFile(filepath.Join(l.mem, k.rel, "memory.stat"))
+		if st, err2 := c.readKept(&k.files[fMemStat]); err == nil && err2 == nil {
 			inactive, _ := keyValue(st, inactiveKey)
 			s.memUsed, s.memOK = memUsed(usage, inactive), true
 		}
+	} else if errors.Is(err, fs.ErrNotExist) && l.walk == l.mem {
+		return s, true
 	}
-	if l.blk != "" {
-		file := "blkio.throttle.io_service_bytes"
+	if b, err := c.readKept(&k.files[fIO]); err == nil {
 		if l.v2 {
-			file = "io.stat"
+			s.ioRead, s.ioWrit = parseIOStat(b)
+		} else {
+			s.ioRead, s.ioWrit = parseBlkio(b)
 		}
-		if b, err := os.ReadFile(filepath.Join(l.blk, k.rel, file)); err == nil {
-			if l.v2 {
-				s.ioRead, s.ioWrit = parseIOStat(b)
-			} else {
-				s.ioRead, s.ioWrit = parseBlkio(b)
-			}
-			s.ioOK = true
-		}
+		s.ioOK = true
 	}
 	if k.netPid > 0 {
-		b, err := os.ReadFile(filepath.Join(c.proc, strconv.Itoa(k.netPid), "net", "dev"))
-		if err == nil {
+		if b, err := c.readKept(&k.files[fNet]); err == nil {
 			s.rx, s.tx, s.netOK = parseNetDev(b)
 		} else {
 			c.findNetPid(k) // that process exited; try another next tick

@@ -140,9 +140,13 @@ func TestFixtures(t *testing.T) {
 	}
 }
 
+// TestVanishedContainer removes a container's cgroup between ticks. A kept
+// descriptor of a removed cgroup file reads ENODEV, which drops it at once;
+// a fixture file stays readable, so here the next walk (every tick with
+// RescanTicks 1) is what drops it.
 func TestVanishedContainer(t *testing.T) {
 	cg := fixture.CopyTree(t, "testdata/v2/cgroup")
-	c, err := New(Options{CgroupRoot: cg, Proc: t.TempDir(), RuntimeSockets: []string{}})
+	c, err := New(Options{CgroupRoot: cg, Proc: t.TempDir(), RuntimeSockets: []string{}, RescanTicks: 1})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,8 @@ import (
 
 	"github.com/prometheus/procfs"
 	"golang.org/x/sys/unix"
+
+	"vitals/metrics/internal/fixture"
 )
 
 // BenchmarkProcesses measures one tick of the collector against the floor
@@ -50,7 +52,7 @@ func BenchmarkProcesses(b *testing.B) {
 		fds := openAll(b)
 		defer closeAll(fds)
 		buf := make([]byte, statBufSize)
-		cpuPerOp(b, func() {
+		fixture.CPUPerOp(b, func() {
 			for _, fd := range fds {
 				unix.Pread(fd, buf, 0)
 			}
@@ -59,7 +61,7 @@ func BenchmarkProcesses(b *testing.B) {
 	b.Run("floor_reopen", func(b *testing.B) {
 		pids := listPids(b)
 		buf := make([]byte, statBufSize)
-		cpuPerOp(b, func() {
+		fixture.CPUPerOp(b, func() {
 			for _, pid := range pids {
 				fd, err := unix.Open("/proc/"+strconv.Itoa(pid)+"/stat", unix.O_RDONLY|unix.O_CLOEXEC, 0)
 				if err == nil {
@@ -76,7 +78,7 @@ func BenchmarkProcesses(b *testing.B) {
 		}
 		defer c.Close()
 		c.Collect(time.Now()) // prime: opens the descriptors
-		cpuPerOp(b, func() {
+		fixture.CPUPerOp(b, func() {
 			if _, err := c.Collect(time.Now()); err != nil {
 				b.Fatal(err)
 			}
@@ -87,7 +89,7 @@ func BenchmarkProcesses(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		cpuPerOp(b, func() {
+		fixture.CPUPerOp(b, func() {
 			ps, err := fs.AllProcs()
 			if err != nil {
 				b.Fatal(err)
@@ -97,20 +99,6 @@ func BenchmarkProcesses(b *testing.B) {
 			}
 		})
 	})
-}
-
-// cpuPerOp times f b.N times and reports the process's CPU time per call.
-func cpuPerOp(b *testing.B, f func()) {
-	var before, after unix.Rusage
-	unix.Getrusage(unix.RUSAGE_SELF, &before)
-	b.ResetTimer()
-	for b.Loop() {
-		f()
-	}
-	b.StopTimer()
-	unix.Getrusage(unix.RUSAGE_SELF, &after)
-	cpu := time.Duration(after.Utime.Nano()-before.Utime.Nano()) + time.Duration(after.Stime.Nano()-before.Stime.Nano())
-	b.ReportMetric(float64(cpu)/float64(time.Millisecond)/float64(b.N), "cpu-ms/op")
 }
 
 func listPids(b *testing.B) []int {

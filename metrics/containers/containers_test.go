@@ -1,7 +1,6 @@
 package containers
 
 import (
-	"encoding/json"
 	"flag"
 	"strings"
 	"testing"
@@ -153,12 +152,8 @@ func TestVanishedContainer(t *testing.T) {
 	defer c.Close()
 	count := func() int {
 		t.Helper()
-		data, err := c.Collect(time.Now())
-		if err != nil {
-			t.Fatal(err)
-		}
 		var p Payload
-		json.Unmarshal(data, &p)
+		fixture.Collect(t, c, time.Now(), &p)
 		return len(p.Containers)
 	}
 	if n := count(); n != 5 {

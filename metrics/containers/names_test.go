@@ -45,12 +45,8 @@ func TestNamesFromRuntimeAPI(t *testing.T) {
 	defer c.Close()
 	deadline := time.Now().Add(5 * time.Second)
 	for time.Now().Before(deadline) {
-		data, err := c.Collect(time.Now())
-		if err != nil {
-			t.Fatal(err)
-		}
 		var p Payload
-		json.Unmarshal(data, &p)
+		fixture.Collect(t, c, time.Now(), &p)
 		for _, ct := range p.Containers {
 			if ct.Kind == KindDocker && ct.Name == "web-1" {
 				return

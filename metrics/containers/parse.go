@@ -86,13 +86,8 @@ func isContainerID(s string) bool {
 // keyValue returns the value of the "key value" line in a flat-keyed
 // cgroup file (cpu.stat, memory.stat).
 func keyValue(b []byte, key string) (uint64, bool) {
-	for len(b) > 0 {
-		line := b
-		if i := bytes.IndexByte(b, '\n'); i >= 0 {
-			line, b = b[:i], b[i+1:]
-		} else {
-			b = nil
-		}
+	for line := range bytes.Lines(b) {
+		line = bytes.TrimSuffix(line, []byte("\n"))
 		if len(line) > len(key) && line[len(key)] == ' ' && string(line[:len(key)]) == key {
 			n, err := kfile.ParseUint(line[len(key)+1:])
 			return n, err == nil

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -207,18 +206,10 @@ func TestRealCgroups(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	if _, err := c.Collect(time.Now()); err != nil {
-		t.Fatal(err)
-	}
+	fixture.Collect(t, c, time.Now(), nil)
 	time.Sleep(time.Second)
-	data, err := c.Collect(time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
 	var p Payload
-	if err := json.Unmarshal(data, &p); err != nil {
-		t.Fatal(err)
-	}
+	data := fixture.Collect(t, c, time.Now(), &p)
 	found := map[string]Container{}
 	for _, ct := range p.Containers {
 		found[ct.ID] = ct
@@ -268,9 +259,8 @@ func BenchmarkContainers(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer c.Close()
-	data, _ := c.Collect(time.Now())
 	var p Payload
-	json.Unmarshal(data, &p)
+	fixture.Collect(b, c, time.Now(), &p)
 	b.Logf("%d containers and services listed", len(p.Containers))
 	fixture.CPUPerOp(b, func() {
 		if _, err := c.Collect(time.Now()); err != nil {

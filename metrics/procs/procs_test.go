@@ -117,18 +117,10 @@ func TestRealHost(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	if _, err := c.Collect(time.Now()); err != nil {
-		t.Fatal(err)
-	}
+	fixture.Collect(t, c, time.Now(), nil)
 	time.Sleep(time.Second)
-	data, err := c.Collect(time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
 	var p Payload
-	if err := json.Unmarshal(data, &p); err != nil {
-		t.Fatal(err)
-	}
+	data := fixture.Collect(t, c, time.Now(), &p)
 	if p.Processes < 3 || p.Threads < uint64(p.Processes) || p.Forks == nil {
 		t.Errorf("totals implausible: %s", data)
 	}

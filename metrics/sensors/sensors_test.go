@@ -1,7 +1,6 @@
 package sensors
 
 import (
-	"encoding/json"
 	"errors"
 	"flag"
 	"os"
@@ -50,14 +49,8 @@ func TestBrokenSensors(t *testing.T) {
 	}
 	ids := func() []string {
 		t.Helper()
-		data, err := c.Collect(time.Now())
-		if err != nil {
-			t.Fatal(err)
-		}
 		var p Payload
-		if err := json.Unmarshal(data, &p); err != nil {
-			t.Fatal(err)
-		}
+		fixture.Collect(t, c, time.Now(), &p)
 		var out []string
 		for _, s := range p.Sensors {
 			out = append(out, s.ID)

@@ -15,6 +15,7 @@ func newBenchCollectors(b *testing.B) []Collector {
 	if err != nil {
 		b.Fatal(err)
 	}
+	b.Cleanup(func() { CloseCollectors(cs) })
 	return cs
 }
 

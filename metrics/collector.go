@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"math"
 	"os"
@@ -22,7 +23,9 @@ type Reading struct {
 }
 
 // Collector samples one topic. Implementations are not safe for concurrent
-// use; see the package documentation.
+// use; see the package documentation. A collector that has work of its own
+// in the background (disk: statfs calls) is also an io.Closer; its owner
+// calls [CloseCollectors] after the last Collect.
 type Collector interface {
 	// Topic is the topic name: "cpu", "memory", "load", "disk" or "network".
 	Topic() string
@@ -113,6 +116,23 @@ func NewCollectors(opts Options) ([]Collector, error) {
 		diskC,
 		netC,
 	}, nil
+}
+
+// CloseCollectors closes every collector that is an io.Closer, after the
+// last Collect (once the Sampler's Run has returned). It waits for their
+// background work except a statfs blocked past its deadline on a mount that
+// does not answer, which can't be interrupted and is left (and logged);
+// so it returns within statfsDeadline (2 s). It returns the first error.
+func CloseCollectors(cs []Collector) error {
+	var first error
+	for _, c := range cs {
+		if cl, ok := c.(io.Closer); ok {
+			if err := cl.Close(); err != nil && first == nil {
+				first = fmt.Errorf("close %s collector: %w", c.Topic(), err)
+			}
+		}
+	}
+	return first
 }
 
 func (o Options) logger() *slog.Logger {

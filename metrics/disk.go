@@ -29,14 +29,17 @@ type diskRates struct {
 // zeroDiskRates is what a device reports on its first tick.
 var zeroDiskRates = diskRates{some(0), some(0), some(0), some(0)}
 
-// fsUsage is one mounted filesystem. Sizes are null when statfs failed this
-// tick (a mount that went away between refreshes, permissions).
+// fsUsage is one mounted filesystem. Sizes are null when statfs failed (a
+// mount that went away between refreshes, permissions) or has not answered
+// yet. Stale is set while the mount's statfs does not answer within
+// statfsDeadline; the sizes are then its last answer's.
 type fsUsage struct {
 	Mount   string   `json:"mount"`
 	Fstype  string   `json:"fstype"`
 	Total   *uint64  `json:"total"`
 	Used    *uint64  `json:"used"`
 	Percent *float64 `json:"percent"`
+	Stale   bool     `json:"stale,omitempty"`
 }
 
 // diskPayload is the JSON of the disk topic. The totals are summed over
@@ -142,8 +145,9 @@ func physicalDisks(sysRoot string) ([]string, error) {
 // skipFstype reports whether a filesystem type is not worth a usage bar:
 // pseudo and in-memory filesystems, read-only images that are always full,
 // overlays that repeat the disk under them, and network filesystems, whose
-// statfs can block for minutes on an unreachable server and would stall the
-// whole sampler.
+// statfs can block for minutes on an unreachable server: it no longer
+// stalls the sampler (see fsSizes), but such a mount would then be shown
+// stale, and their sizes are the server's, not this host's.
 func skipFstype(fstype string) bool {
 	switch fstype {
 	case "tmpfs", "devtmpfs", "ramfs", "overlay", "aufs", "squashfs", "iso9660", "udf",
@@ -186,11 +190,11 @@ func realFilesystems(parts []disk.PartitionStat) []disk.PartitionStat {
 	return out
 }
 
-// fsReading turns one statfs result (nil if it failed) into a filesystem
-// entry.
-func fsReading(p disk.PartitionStat, u *disk.UsageStat) fsUsage {
-	f := fsUsage{Mount: p.Mountpoint, Fstype: p.Fstype}
-	if u != nil {
+// fsReading turns one statfs result (nil sizes if it failed or none came
+// yet) into a filesystem entry.
+func fsReading(p disk.PartitionStat, r fsResult) fsUsage {
+	f := fsUsage{Mount: p.Mountpoint, Fstype: p.Fstype, Stale: r.stale}
+	if u := r.usage; u != nil {
 		total, used, pct := u.Total, u.Used, round2(u.UsedPercent)
 		f.Total, f.Used, f.Percent = &total, &used, &pct
 	}
@@ -199,10 +203,12 @@ func fsReading(p disk.PartitionStat, u *disk.UsageStat) fsUsage {
 
 // diskCollector reports I/O rates of physical disks and usage of mounted
 // filesystems. The device and mount lists are read at start and every
-// refreshTicks ticks; the counters and statfs every tick.
+// refreshTicks ticks; the counters every tick, and the sizes every tick by
+// sizes, off the sampling path. It is an io.Closer: see Close.
 type diskCollector struct {
-	env hostEnv
-	log *onceLog
+	env   hostEnv
+	log   *onceLog
+	sizes *fsSizes
 	implausibleCount
 
 	sinceRefresh int
@@ -219,7 +225,18 @@ type diskCollector struct {
 }
 
 func newDiskCollector(env hostEnv, log *slog.Logger) *diskCollector {
-	return &diskCollector{env: env, log: newOnceLog(log), sinceRefresh: refreshTicks, state: make(map[string]*diskState)}
+	return &diskCollector{env: env, log: newOnceLog(log), sizes: newFSSizes(env.ctx, env.statfs),
+		sinceRefresh: refreshTicks, state: make(map[string]*diskState)}
+}
+
+// Close waits for the statfs calls in flight, each until it answers or
+// passes statfsDeadline, and starts no more. A call past its deadline is
+// left blocked in the kernel (it can't be interrupted) and logged; it ends
+// when its mount answers or is unmounted by force. Call it after the last
+// Collect; a Collect after Close reports the last known sizes.
+func (c *diskCollector) Close() error {
+	logStuck(c.log.log, c.sizes.close())
+	return nil
 }
 
 func (c *diskCollector) Topic() string { return topicDisk }
@@ -435,14 +452,21 @@ func (c *diskCollector) Collect(t time.Time) ([]byte, error) {
 		Devices:     devices,
 		Filesystems: make([]fsUsage, 0, len(c.mounts)),
 	}
-	for _, m := range c.mounts {
-		u, err := c.env.statfs(c.env.ctx, m.Mountpoint)
-		if err != nil {
+	points := make([]string, len(c.mounts))
+	for i, m := range c.mounts {
+		points[i] = m.Mountpoint
+	}
+	for i, r := range c.sizes.read(points) {
+		m := c.mounts[i]
+		switch {
+		case r.stale:
+			c.log.logf(slog.LevelWarn, "stale:"+m.Mountpoint, "statfs is not answering: reporting the mount as stale",
+				"mount", m.Mountpoint, "deadline", c.sizes.deadline)
+		case r.err != nil:
 			c.log.debug("statfs:"+m.Mountpoint, "statfs failed: reporting its sizes as null",
-				"mount", m.Mountpoint, "err", err)
-			u = nil
+				"mount", m.Mountpoint, "err", r.err)
 		}
-		p.Filesystems = append(p.Filesystems, fsReading(m, u))
+		p.Filesystems = append(p.Filesystems, fsReading(m, r))
 	}
 	b, err := json.Marshal(p)
 	if err != nil {

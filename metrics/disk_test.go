@@ -2,6 +2,7 @@ package metrics
 
 import (
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -188,13 +189,17 @@ func TestFsReading(t *testing.T) {
 	part := disk.PartitionStat{Device: "/dev/vda1", Mountpoint: "/", Fstype: "ext4"}
 	tests := []struct {
 		name string
-		in   *disk.UsageStat
+		in   fsResult
 		want string
 	}{
-		{"statfs ok", &disk.UsageStat{Total: 1000, Used: 250, UsedPercent: 26.3157},
+		{"statfs ok", fsResult{usage: &disk.UsageStat{Total: 1000, Used: 250, UsedPercent: 26.3157}},
 			`{"mount":"/","fstype":"ext4","total":1000,"used":250,"percent":26.32}`},
-		{"statfs failed is null", nil,
+		{"statfs failed is null", fsResult{err: errors.New("permission denied")},
 			`{"mount":"/","fstype":"ext4","total":null,"used":null,"percent":null}`},
+		{"stale keeps the last sizes", fsResult{usage: &disk.UsageStat{Total: 1000, Used: 250, UsedPercent: 25}, stale: true},
+			`{"mount":"/","fstype":"ext4","total":1000,"used":250,"percent":25,"stale":true}`},
+		{"stale before any answer is null", fsResult{stale: true},
+			`{"mount":"/","fstype":"ext4","total":null,"used":null,"percent":null,"stale":true}`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

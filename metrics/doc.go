@@ -37,4 +37,13 @@
 // finishes first (collectors take no context; one full sample takes well
 // under a millisecond). [Sampler.LastTick] is safe to call from any
 // goroutine. Only one Run may be active per Sampler.
+//
+// The disk collector reads filesystem sizes with statfs on goroutines of
+// its own, at most one per mount point, and Collect waits for them at most
+// 20 ms: a statfs that hangs (a dead NFS server, a hung FUSE daemon) marks
+// its mount stale and holds up nothing else. The collectors' owner calls
+// [CloseCollectors] after the last Collect; it waits for those goroutines,
+// except one blocked in statfs past its 2 s deadline, which the kernel
+// won't interrupt: it is left, at most one per mount, until the mount
+// answers or is unmounted by force, and logged.
 package metrics

@@ -17,6 +17,7 @@ func TestRealCollectorsPlausible(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { CloseCollectors(cs) })
 	time.Sleep(50 * time.Millisecond) // let the counters move a little
 	for _, c := range cs {
 		data, err := c.Collect(time.Now())

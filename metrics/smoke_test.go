@@ -25,6 +25,7 @@ func TestRealCollectorsSmoke(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { CloseCollectors(cs) })
 	t.Cleanup(func() { t.Logf("collector log:\n%s", logBuf.String()) })
 
 	var topics []string
@@ -75,6 +76,7 @@ func TestCollectReturnsFreshSlices(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { CloseCollectors(cs) })
 	for _, c := range cs {
 		first, err := c.Collect(time.UnixMilli(1000))
 		if err != nil {

@@ -49,6 +49,8 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return fmt.Errorf("start collectors: %w", err)
 	}
+	defer metrics.CloseCollectors(collectors) // after the sampler's Run has returned (wg.Wait below)
+	tel.WatchCollectors(collectors)
 	hostInfo := handlers.HostInfo{
 		Hostname: host.Hostname, OS: host.OS, Platform: host.Platform, PlatformVersion: host.PlatformVersion,
 		Kernel: host.Kernel, Arch: host.Arch, CPUs: host.CPUs, BootTime: host.BootTime,

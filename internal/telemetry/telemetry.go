@@ -18,6 +18,7 @@ import (
 	"vitals/history"
 	"vitals/history/redisstream"
 	"vitals/internal/buildinfo"
+	"vitals/metrics"
 )
 
 // Telemetry is what /metrics serves: a registry of its own (nothing
@@ -113,6 +114,39 @@ func (t *Telemetry) WatchRedis(pub func() redisstream.PublisherStats, following 
 		gauge("vitals_redis_followed_hosts", "Hosts whose Redis stream this instance reads now.",
 			func() float64 { return float64(following()) }),
 	)
+}
+
+// WatchCollectors adds vitals_implausible_rates_total{topic}: the rates the
+// collectors that compute them (cpu, disk, network) dropped as null because
+// their counters grew by more than the device can move, read from the
+// collectors at scrape time. Collectors that compute no rates are left out.
+func (t *Telemetry) WatchCollectors(cs []metrics.Collector) {
+	c := implausibleCollector{desc: prometheus.NewDesc("vitals_implausible_rates_total",
+		"Rates published as null because their counters grew by more than the device can move (a glitch, a wrap, a device swap), by topic.",
+		[]string{"topic"}, nil)}
+	for _, col := range cs {
+		if r, ok := col.(metrics.ImplausibleRates); ok {
+			c.topics = append(c.topics, col.Topic())
+			c.counts = append(c.counts, r)
+		}
+	}
+	t.reg.MustRegister(c)
+}
+
+// implausibleCollector reads each collector's count at scrape time;
+// ImplausibleRates is safe to call while the sampler runs.
+type implausibleCollector struct {
+	desc   *prometheus.Desc
+	topics []string
+	counts []metrics.ImplausibleRates
+}
+
+func (c implausibleCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
+
+func (c implausibleCollector) Collect(ch chan<- prometheus.Metric) {
+	for i, r := range c.counts {
+		ch <- prometheus.MustNewConstMetric(c.desc, prometheus.CounterValue, float64(r.ImplausibleRates()), c.topics[i])
+	}
 }
 
 // Handler serves the registry in the Prometheus text format.

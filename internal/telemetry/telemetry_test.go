@@ -11,6 +11,7 @@ import (
 	"vitals/history"
 	"vitals/history/redisstream"
 	"vitals/internal/buildinfo"
+	"vitals/metrics"
 )
 
 func TestHostGauges(t *testing.T) {
@@ -106,5 +107,69 @@ func TestTelemetryRedis(t *testing.T) {
 	}
 	if strings.Contains(out, "vitals_events_published_total") {
 		t.Error("broker metrics in redis mode")
+	}
+}
+
+// rateCollector is a metrics.Collector that counts implausible rates.
+type rateCollector struct {
+	topic string
+	n     uint64
+}
+
+func (c *rateCollector) Topic() string                     { return c.topic }
+func (c *rateCollector) Collect(time.Time) ([]byte, error) { return []byte(`{"t":0}`), nil }
+func (c *rateCollector) ImplausibleRates() uint64          { return c.n }
+
+// plainCollector computes no rates.
+type plainCollector struct{}
+
+func (plainCollector) Topic() string                     { return "load" }
+func (plainCollector) Collect(time.Time) ([]byte, error) { return []byte(`{"t":0}`), nil }
+
+func TestTelemetryImplausibleRates(t *testing.T) {
+	tel := New(slog.New(slog.DiscardHandler), buildinfo.Info{})
+	cpu, network := &rateCollector{topic: "cpu", n: 2}, &rateCollector{topic: "network"}
+	tel.WatchCollectors([]metrics.Collector{cpu, plainCollector{}, network})
+	scrape := func() string {
+		rec := httptest.NewRecorder()
+		tel.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+		return rec.Body.String()
+	}
+	out := scrape()
+	for _, want := range []string{
+		"# TYPE vitals_implausible_rates_total counter",
+		`vitals_implausible_rates_total{topic="cpu"} 2`,
+		`vitals_implausible_rates_total{topic="network"} 0`,
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("scrape lacks %q", want)
+		}
+	}
+	if strings.Contains(out, `topic="load"`) {
+		t.Error("a collector without rates has a count")
+	}
+	// Read at scrape time, not when registered.
+	network.n = 5
+	if out := scrape(); !strings.Contains(out, `vitals_implausible_rates_total{topic="network"} 5`) {
+		t.Errorf("second scrape lacks the new count:\n%s", out)
+	}
+}
+
+// TestTelemetryRealCollectors registers the collectors vitals runs, so a
+// collector that stops counting its implausible rates shows here.
+func TestTelemetryRealCollectors(t *testing.T) {
+	cs, err := metrics.NewCollectors(metrics.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer metrics.CloseCollectors(cs)
+	tel := New(slog.New(slog.DiscardHandler), buildinfo.Info{})
+	tel.WatchCollectors(cs)
+	rec := httptest.NewRecorder()
+	tel.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	for _, topic := range []string{"cpu", "disk", "network"} {
+		if want := `vitals_implausible_rates_total{topic="` + topic + `"}`; !strings.Contains(rec.Body.String(), want) {
+			t.Errorf("scrape lacks %s", want)
+		}
 	}
 }

@@ -74,6 +74,7 @@ func run(ctx context.Context, addr string, interval time.Duration) error {
 	if err != nil {
 		return err
 	}
+	defer metrics.CloseCollectors(cs)
 	h := &hub{clients: map[chan []event]struct{}{}}
 	sampler, err := metrics.NewSampler(metrics.SamplerConfig{
 		Interval: interval, Collectors: cs, Logger: log,

@@ -299,6 +299,7 @@ func prefillHour(dir string) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	defer metrics.CloseCollectors(cs)
 	payload := map[string][]byte{}
 	for round := 0; round < 2; round++ { // rates need a second sample
 		for _, c := range cs {

@@ -144,3 +144,24 @@ func TestCheckFileSaysFileLineAndWhat(t *testing.T) {
 		})
 	}
 }
+
+// TestDocumentedExampleIsValid keeps the example file in docs/alerts.md
+// in step with the parser.
+func TestDocumentedExampleIsValid(t *testing.T) {
+	doc, err := os.ReadFile("../docs/alerts.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(doc), "```yaml\n")
+	example, _, ok2 := strings.Cut(rest, "```")
+	if !ok || !ok2 {
+		t.Fatal("no yaml example in docs/alerts.md")
+	}
+	rules, err := Parse("docs/alerts.md", []byte(example), MetricsSchema())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if names := ruleNames(rules); !slices.Contains(names, "core-pinned") || slices.Contains(names, "swap-full") {
+		t.Fatalf("rules = %v", names)
+	}
+}

@@ -1,18 +1,17 @@
 package notify
 
 import (
-	"bytes"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"vitals/alerts"
+	"vitals/internal/logtest"
 )
 
 func TestRedact(t *testing.T) {
@@ -73,24 +72,6 @@ func TestParseTarget(t *testing.T) {
 	}
 }
 
-// syncBuffer is a log sink for a handler used from worker goroutines.
-type syncBuffer struct {
-	mu sync.Mutex // guards b
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 func TestSecretsNeverReachTheLog(t *testing.T) {
 	rcv := newReceiver(t)
 	rcv.down.Store(true)
@@ -107,7 +88,7 @@ func TestSecretsNeverReachTheLog(t *testing.T) {
 	for _, u := range secretsIn {
 		targets = append(targets, mustTarget(t, u))
 	}
-	var logs syncBuffer
+	var logs logtest.Buffer
 	db := openDB(t, filepath.Join(t.TempDir(), "h.db"))
 	defer db.Close()
 	cfg := fastConfig(db, targets...)

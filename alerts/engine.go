@@ -131,7 +131,9 @@ func (e *Engine) setRules(rules []Rule) error {
 
 // Tick evaluates the rules of every topic in samples (topic -> the JSON
 // payload of this tick) at now and returns the transitions, in rule order.
-// A topic absent from samples leaves its rules untouched. Publish each
+// A topic absent from samples leaves its rules untouched; a payload that
+// does not parse is reported in the error while the other topics are still
+// evaluated. Publish each
 // transition under topic "alerts" in this order, then hand the ones that
 // Notify to the notifier.
 func (e *Engine) Tick(now time.Time, samples map[string][]byte) ([]Transition, error) {
@@ -202,15 +204,16 @@ func (e *Engine) evalRule(r *compiled, p *payload, now time.Time, out []Transiti
 		var t Transition
 		var changed bool
 		switch {
-		case ok:
-			t, changed = e.step(r, in, v, now)
-		case in.win.empty() && !seen:
+		case !seen && (in.win.empty() || r.Window == 0):
 			// The item is gone (unmounted, unplugged) or has had no
-			// value for a whole window: end what it had open.
+			// value for a whole window (for fn last without a window:
+			// this tick): end what it had open.
 			t, changed = e.noData(r, in, now)
 			if in.state == StateOK || in.state == StateResolved {
 				delete(r.instances, item)
 			}
+		case ok:
+			t, changed = e.step(r, in, v, now)
 		}
 		if changed {
 			out = append(out, t)

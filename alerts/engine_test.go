@@ -193,6 +193,14 @@ func TestPerItemRulesAndVanishingItems(t *testing.T) {
 	}
 }
 
+func TestAnItemGoneEndsItsAlertWithoutAWindow(t *testing.T) {
+	c := newClock(t, Rule{Name: "full", Topic: "disk", Field: "filesystems[*].percent", Fn: FnLast, Warn: ptr(90), Clear: 85})
+	c.feed(map[string]string{"disk": fsPayload(map[string]float64{"/usb": 99})})
+	if got := moves(c.feed(map[string]string{"disk": fsPayload(nil)})); got != "/usb firing>resolved:warning" {
+		t.Fatalf("after unplugging: %q", got)
+	}
+}
+
 func TestFillPrediction(t *testing.T) {
 	rule := Defaults(MetricsSchema())[7]
 	if rule.Name != "filesystem-filling" {

@@ -116,9 +116,9 @@ func (e *Engine) setRules(rules []Rule) error {
 		}
 		if old := e.byName[r.Name]; old != nil {
 			c.instances = old.instances
-			if old.Topic != r.Topic || old.Field != r.Field || old.Window != r.Window || old.Per != r.Per || old.Scale != r.Scale {
+			if old.Topic != r.Topic || old.Field != r.Field || old.Window != r.Window || old.Fn != r.Fn || old.Per != r.Per || old.Scale != r.Scale {
 				for _, in := range c.instances {
-					in.win = newWindow(r.Window)
+					in.win = newWindow(r.Window, r.Fn)
 				}
 			}
 		}
@@ -188,7 +188,7 @@ func (e *Engine) evalRule(r *compiled, p *payload, now time.Time, out []Transiti
 	r.path.extract(p, func(item []byte, x float64) {
 		in := r.instances[string(item)]
 		if in == nil {
-			in = &instance{item: string(item), state: StateOK, win: newWindow(r.Window)}
+			in = &instance{item: string(item), state: StateOK, win: newWindow(r.Window, r.Fn)}
 			r.instances[in.item] = in
 		}
 		in.win.add(now, x/divisor*r.scale)
@@ -198,7 +198,7 @@ func (e *Engine) evalRule(r *compiled, p *payload, now time.Time, out []Transiti
 		seen := in.seen
 		in.seen = false
 		if in.win == nil {
-			in.win = newWindow(r.Window)
+			in.win = newWindow(r.Window, r.Fn)
 		}
 		v, ok := in.win.value(now, r.Fn, r.Limit)
 		var t Transition
@@ -429,7 +429,7 @@ func (e *Engine) Replay(data []byte) error {
 		}
 		in := r.instances[rec.Item]
 		if in == nil {
-			in = &instance{item: rec.Item, win: newWindow(r.Window)}
+			in = &instance{item: rec.Item, win: newWindow(r.Window, r.Fn)}
 			r.instances[rec.Item] = in
 		}
 		e.apply(in, *rec)

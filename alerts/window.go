@@ -8,8 +8,7 @@ import (
 // maxBuckets bounds the memory and the per-tick cost of one rule instance.
 // A window of up to maxBuckets samples keeps every sample; a longer one
 // (a 2 h fill prediction at 1 s ticks) merges neighbours into buckets of
-// window/maxBuckets. 120 points are plenty for a mean or a slope, and 50
-// filesystems times two rules scan 12,000 of them a tick, a few µs.
+// window/maxBuckets. 120 points are plenty for a mean or a slope.
 const maxBuckets = 120
 
 // bucket aggregates the samples that fell into one step of a window.
@@ -31,18 +30,22 @@ type window struct {
 	count int
 
 	// closed caches sums over every bucket but the newest, which is the
-	// only one still changing; a 2 h window starts a bucket once a minute,
-	// so most ticks add one bucket to the cache instead of scanning 120.
+	// only one still changing, so a tick does not scan the window. The
+	// mean's sums follow buckets closing and expiring; the slope's, whose
+	// time base moves with the oldest bucket, are rebuilt when a bucket
+	// closes, once a minute for a 2 h window.
+	slope  bool // keep the least-squares sums (fn eta)
 	closed struct {
 		valid            bool
 		n                int
 		sum              float64
 		st, sv, stt, stv float64 // least-squares sums, t in s from the oldest bucket
+		updates          int     // incremental updates since the last rebuild
 	}
 }
 
-func newWindow(span time.Duration) *window {
-	w := &window{span: int64(span), step: int64(span / maxBuckets)}
+func newWindow(span time.Duration, fn Func) *window {
+	w := &window{span: int64(span), step: int64(span / maxBuckets), slope: fn == FnETA}
 	n := maxBuckets + 2 // a partly expired bucket at each end
 	if span == 0 {
 		n = 1 // fn last keeps only the newest sample
@@ -61,7 +64,7 @@ func (w *window) add(now time.Time, x float64) {
 		if t < last.last {
 			// The clock went back (an NTP step, a test): samples
 			// from the "future" would never expire in order.
-			w.count = 0
+			w.count, w.closed.valid = 0, false
 		} else if t-last.start < w.step || w.span == 0 {
 			if w.span == 0 {
 				*last = bucket{start: t, last: t, n: 1, sum: x, max: x, min: x, final: x}
@@ -72,10 +75,11 @@ func (w *window) add(now time.Time, x float64) {
 			return
 		}
 	}
-	w.closed.valid = false
+	if w.count > 0 {
+		w.cached(w.at(w.count-1), +1) // the newest bucket closes
+	}
 	if w.count == len(w.ring) {
-		w.head = (w.head + 1) % len(w.ring)
-		w.count--
+		w.dropOldest()
 	}
 	*w.at(w.count) = bucket{start: t, last: t, n: 1, sum: x, max: x, min: x, final: x}
 	w.count++
@@ -89,10 +93,33 @@ func (w *window) expire(now int64) {
 	}
 	cut := now - w.span
 	for w.count > 0 && w.at(0).last <= cut {
-		w.head = (w.head + 1) % len(w.ring)
-		w.count--
+		w.dropOldest()
+	}
+}
+
+func (w *window) dropOldest() {
+	if w.count > 1 {
+		w.cached(w.at(0), -1)
+	} else {
 		w.closed.valid = false
 	}
+	w.head = (w.head + 1) % len(w.ring)
+	w.count--
+}
+
+// cached adds (+1) or removes (-1) a closed bucket to the mean's cached
+// sums, or invalidates the cache where that can't be done exactly enough.
+func (w *window) cached(b *bucket, sign int) {
+	c := &w.closed
+	if !c.valid || w.slope || c.updates >= len(w.ring) {
+		// Rebuilding after a ring's worth of updates keeps the rounding
+		// of adding and subtracting from piling up.
+		c.valid = false
+		return
+	}
+	c.n += sign * b.n
+	c.sum += float64(sign) * b.sum
+	c.updates++
 }
 
 func (w *window) empty() bool { return w.count == 0 }
@@ -135,19 +162,16 @@ func (w *window) cache() {
 	if c.valid {
 		return
 	}
-	*c = struct {
-		valid            bool
-		n                int
-		sum              float64
-		st, sv, stt, stv float64
-	}{valid: true}
+	c.valid, c.n, c.sum, c.st, c.sv, c.stt, c.stv, c.updates = true, 0, 0, 0, 0, 0, 0, 0
 	first := w.at(0).start
 	for i := range w.count - 1 {
 		b := w.at(i)
 		c.n += b.n
 		c.sum += b.sum
-		t, v := b.point(first)
-		c.st, c.sv, c.stt, c.stv = c.st+t, c.sv+v, c.stt+t*t, c.stv+t*v
+		if w.slope {
+			t, v := b.point(first)
+			c.st, c.sv, c.stt, c.stv = c.st+t, c.sv+v, c.stt+t*t, c.stv+t*v
+		}
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 
 	"vitals/handlers"
 	"vitals/history"
+	"vitals/hostinfo"
 	"vitals/internal/telemetry"
 	"vitals/metrics"
 )
@@ -40,7 +41,7 @@ type backend interface {
 
 // openBackend opens the backend cfg asks for, serving host as this
 // server's own, and registers its figures with tel.
-func openBackend(ctx context.Context, cfg Config, host handlers.HostInfo, tel *telemetry.Telemetry, log *slog.Logger) (backend, error) {
+func openBackend(ctx context.Context, cfg Config, host hostinfo.Info, tel *telemetry.Telemetry, log *slog.Logger) (backend, error) {
 	if cfg.Redis != "" {
 		rh, err := openRedisHistory(ctx, cfg, host, metrics.Topics(), log)
 		if err != nil {

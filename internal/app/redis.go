@@ -13,6 +13,7 @@ import (
 	"vitals/handlers"
 	"vitals/history"
 	"vitals/history/redisstream"
+	"vitals/hostinfo"
 )
 
 // redisHistory is the --redis backend of one process: a Publisher for this
@@ -36,7 +37,7 @@ const redisConnectTimeout = 5 * time.Second
 // openRedisHistory connects, checks the URL and password with a PING (a
 // wrong one stops the start with one clear line), announces this host and
 // starts the publisher.
-func openRedisHistory(ctx context.Context, cfg Config, host handlers.HostInfo, topics []string, log *slog.Logger) (*redisHistory, error) {
+func openRedisHistory(ctx context.Context, cfg Config, host hostinfo.Info, topics []string, log *slog.Logger) (*redisHistory, error) {
 	opts, err := redis.ParseURL(cfg.Redis)
 	if err != nil {
 		return nil, fmt.Errorf("--redis: %v", redactURL(err.Error(), cfg.Redis))
@@ -53,10 +54,9 @@ func openRedisHistory(ctx context.Context, cfg Config, host handlers.HostInfo, t
 		client.Close()
 		return nil, fmt.Errorf("connect to --redis %s (db %d): %v", opts.Addr, opts.DB, redactURL(err.Error(), cfg.Redis))
 	}
-	info, err := json.Marshal(hostInfoJSON{
-		OS: host.OS, Platform: host.Platform, PlatformVersion: host.PlatformVersion, Kernel: host.Kernel,
-		Arch: host.Arch, CPUs: host.CPUs, BootTime: host.BootTime.Unix(),
-	})
+	// The record keeps interval and retention beside the description.
+	host.Interval, host.Retention = 0, 0
+	info, err := json.Marshal(host.Desc())
 	if err != nil {
 		client.Close()
 		return nil, fmt.Errorf("encode host info: %w", err)
@@ -90,26 +90,15 @@ func openRedisHistory(ctx context.Context, cfg Config, host handlers.HostInfo, t
 			"interval", cfg.Interval.String(), "history", cfg.History.String()}}, nil
 }
 
-// hostInfoJSON is a host's description as stored in its Redis record.
-type hostInfoJSON struct {
-	OS              string `json:"os"`
-	Platform        string `json:"platform"`
-	PlatformVersion string `json:"platform_version"`
-	Kernel          string `json:"kernel"`
-	Arch            string `json:"arch"`
-	CPUs            int    `json:"cpus"`
-	BootTime        int64  `json:"boot_time"` // unix seconds
-}
-
 func (r *redisHistory) Publish(t time.Time, samples []history.Sample) { r.pub.Publish(t, samples) }
 
-func (r *redisHistory) Source(ctx context.Context, host string) (handlers.EventSource, handlers.HostInfo, error) {
+func (r *redisHistory) Source(ctx context.Context, host string) (handlers.EventSource, hostinfo.Info, error) {
 	if host == "" {
 		host = r.self
 	}
 	f, rec, err := r.hub.Source(ctx, host)
 	if err != nil {
-		return nil, handlers.HostInfo{}, err
+		return nil, hostinfo.Info{}, err
 	}
 	return f, hostInfo(rec), nil
 }
@@ -161,19 +150,11 @@ func (r *redisHistory) Close() error {
 	return nil
 }
 
-func hostInfo(rec redisstream.HostRecord) handlers.HostInfo {
-	var j hostInfoJSON
-	json.Unmarshal(rec.Info, &j) // an unreadable record still names its host
-	h := handlers.HostInfo{
-		Hostname: rec.Name, OS: j.OS, Platform: j.Platform, PlatformVersion: j.PlatformVersion,
-		Kernel: j.Kernel, Arch: j.Arch, CPUs: j.CPUs,
-		Interval:  time.Duration(rec.IntervalMS) * time.Millisecond,
-		Retention: time.Duration(rec.RetentionMS) * time.Millisecond,
-	}
-	if j.BootTime > 0 {
-		h.BootTime = time.Unix(j.BootTime, 0)
-	}
-	return h
+func hostInfo(rec redisstream.HostRecord) hostinfo.Info {
+	var d hostinfo.Desc
+	json.Unmarshal(rec.Info, &d) // an unreadable record still names its host
+	d.IntervalMS, d.RetentionMS = rec.IntervalMS, rec.RetentionMS
+	return d.Info(rec.Name)
 }
 
 // redactURL removes the password of raw from msg, in case a library quotes

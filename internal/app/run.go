@@ -49,14 +49,10 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return fmt.Errorf("start collectors: %w", err)
 	}
-	hostInfo := handlers.HostInfo{
-		Hostname: host.Hostname, OS: host.OS, Platform: host.Platform, PlatformVersion: host.PlatformVersion,
-		Kernel: host.Kernel, Arch: host.Arch, CPUs: host.CPUs, BootTime: host.BootTime,
-	}
 	if cfg.Name != "" {
-		hostInfo.Hostname = cfg.Name
+		host.Hostname = cfg.Name
 	}
-	events, err := openBackend(ctx, cfg, hostInfo, tel, log)
+	events, err := openBackend(ctx, cfg, host, tel, log)
 	if err != nil {
 		return err
 	}
@@ -83,7 +79,7 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	gin.SetMode(gin.ReleaseMode) // gin's only switch for its debug prints is global
 	handler, err := handlers.New(handlers.Config{
 		Sources:   events,
-		Host:      hostInfo,
+		Host:      host,
 		Instance:  newInstanceID(),
 		Interval:  cfg.Interval,
 		Retention: cfg.History,

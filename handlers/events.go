@@ -134,7 +134,7 @@ type streamRun struct {
 	s    *server
 	sub  *history.Subscription
 	st   *stream
-	es   EventSource
+	es   history.Source
 	info hostinfo.Info
 	set  string // the topic set, for logs and metrics
 	log  *streamLog
@@ -383,7 +383,7 @@ func (st *stream) close() {
 	}
 }
 
-func (s *server) appendHello(buf []byte, es EventSource, h hostinfo.Info) []byte {
+func (s *server) appendHello(buf []byte, es history.Source, h hostinfo.Info) []byte {
 	oldest, newest := es.Bounds()
 	return appendJSON(buf, "hello", hello{
 		Host: h.Hostname, Desc: h.Desc(),

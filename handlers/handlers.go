@@ -12,20 +12,8 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"vitals/history"
 	"vitals/hostinfo"
 )
-
-// EventSource is what the handlers need from one host's history:
-// subscriptions for /events and reads for the API. *history.Broker and a
-// Redis feed implement it.
-type EventSource interface {
-	Subscribe(history.SubscribeOptions) (*history.Subscription, error)
-	Range(after string, topics []string, limit int) (history.Page, error)
-	Bounds() (oldest, newest string)
-	Latest() []*history.Event
-	Topics() []string
-}
 
 // Config is everything the handlers need, built by main.
 type Config struct {

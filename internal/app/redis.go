@@ -10,7 +10,6 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"vitals/handlers"
 	"vitals/history"
 	"vitals/history/redisstream"
 	"vitals/hostinfo"
@@ -92,7 +91,7 @@ func openRedisHistory(ctx context.Context, cfg Config, host hostinfo.Info, topic
 
 func (r *redisHistory) Publish(t time.Time, samples []history.Sample) { r.pub.Publish(t, samples) }
 
-func (r *redisHistory) Source(ctx context.Context, host string) (handlers.EventSource, hostinfo.Info, error) {
+func (r *redisHistory) Source(ctx context.Context, host string) (history.Source, hostinfo.Info, error) {
 	if host == "" {
 		host = r.self
 	}
@@ -103,18 +102,18 @@ func (r *redisHistory) Source(ctx context.Context, host string) (handlers.EventS
 	return f, hostInfo(rec), nil
 }
 
-func (r *redisHistory) Hosts(ctx context.Context) ([]handlers.HostStatus, error) {
+func (r *redisHistory) Hosts(ctx context.Context) ([]hostinfo.Status, error) {
 	recs, err := r.hub.Hosts(ctx)
 	if err != nil {
 		return nil, err
 	}
 	now := time.Now()
-	out := make([]handlers.HostStatus, len(recs))
+	out := make([]hostinfo.Status, len(recs))
 	for i, rec := range recs {
 		info := hostInfo(rec)
 		last := time.UnixMilli(rec.LastSeen)
-		out[i] = handlers.HostStatus{Info: info, LastSeen: last, Self: rec.Name == r.self,
-			Live: handlers.IsLive(last, info.Interval, now)}
+		out[i] = hostinfo.Status{Info: info, LastSeen: last, Self: rec.Name == r.self,
+			Live: hostinfo.IsLive(last, info.Interval, now)}
 	}
 	return out, nil
 }

@@ -52,7 +52,8 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if cfg.Name != "" {
 		host.Hostname = cfg.Name
 	}
-	events, err := openBackend(ctx, cfg, host, tel, log)
+	host.Interval, host.Retention = cfg.Interval, cfg.History
+	events, startAttrs, err := openBackend(ctx, cfg, host, tel, log)
 	if err != nil {
 		return err
 	}
@@ -121,7 +122,7 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if w := plainHTTPWarning(cfg.Addr, cfg.Token); w != "" {
 		log.Warn(w)
 	}
-	log.Info("started", append([]any{"addr", ln.Addr().String()}, events.startAttrs()...)...)
+	log.Info("started", append([]any{"addr", ln.Addr().String()}, startAttrs...)...)
 
 	if cfg.Pprof != "" {
 		stopPprof, err := startPprof(cfg.Pprof, log)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"vitals/history"
+	"vitals/hostinfo"
 )
 
 // BenchmarkReplayFullWindow measures the server's side of the biggest
@@ -34,8 +35,8 @@ func BenchmarkReplayFullWindow(b *testing.B) {
 		}
 	}
 	h, err := New(Config{
-		Sources:  OneHost(br, HostInfo{Hostname: "bench", OS: "linux", CPUs: 2}, time.Second),
-		Host:     HostInfo{Hostname: "bench", OS: "linux", CPUs: 2},
+		Sources:  OneHost(br, hostinfo.Info{Hostname: "bench", OS: "linux", CPUs: 2}, time.Second),
+		Host:     hostinfo.Info{Hostname: "bench", OS: "linux", CPUs: 2},
 		Instance: "bench", Interval: time.Second, Retention: time.Hour, Retry: 2 * time.Second, Heartbeat: time.Minute,
 		Static: testStatic(),
 		Health: func() error { return nil },

@@ -2,7 +2,8 @@
 // stream, the JSON API and the dashboard pages, on gin.
 //
 // The package declares what it needs from the rest of the program as small
-// interfaces (EventSource) and a Config built by main; it never reaches for
+// interfaces (Sources, which hands out each host's history.Source) and a
+// Config built by main; it never reaches for
 // globals. Gin appears only here and in main.
 //
 // # Concurrency

@@ -13,6 +13,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"vitals/history"
+	"vitals/hostinfo"
 )
 
 // replayChunk is how many bytes of replay are gathered per write: big
@@ -20,32 +21,10 @@ import (
 // small enough to keep per-stream memory flat.
 const replayChunk = 64 << 10
 
-// hostDesc is how a host is described in JSON, in hello and /api/hosts.
-type hostDesc struct {
-	OS              string `json:"os"`
-	Platform        string `json:"platform"`
-	PlatformVersion string `json:"platform_version"`
-	Kernel          string `json:"kernel"`
-	Arch            string `json:"arch"`
-	CPUs            int    `json:"cpus"`
-	BootTime        int64  `json:"boot_time"` // unix seconds, 0 when unknown
-	IntervalMS      int64  `json:"interval_ms"`
-	RetentionMS     int64  `json:"retention_ms"`
-}
-
-func describeHost(h HostInfo) hostDesc {
-	d := hostDesc{OS: h.OS, Platform: h.Platform, PlatformVersion: h.PlatformVersion, Kernel: h.Kernel,
-		Arch: h.Arch, CPUs: h.CPUs, IntervalMS: h.Interval.Milliseconds(), RetentionMS: h.Retention.Milliseconds()}
-	if !h.BootTime.IsZero() {
-		d.BootTime = h.BootTime.Unix()
-	}
-	return d
-}
-
 // hello is the first event of every stream.
 type hello struct {
 	Host string `json:"host"`
-	hostDesc
+	hostinfo.Desc
 	Topics   []string `json:"topics"`
 	Oldest   string   `json:"oldest"`
 	Newest   string   `json:"newest"`
@@ -155,8 +134,8 @@ type streamRun struct {
 	s    *server
 	sub  *history.Subscription
 	st   *stream
-	es   EventSource
-	info HostInfo
+	es   history.Source
+	info hostinfo.Info
 	set  string // the topic set, for logs and metrics
 	log  *streamLog
 	// ctx ends when net/http sees the client leave; only for streams
@@ -404,10 +383,10 @@ func (st *stream) close() {
 	}
 }
 
-func (s *server) appendHello(buf []byte, es EventSource, h HostInfo) []byte {
+func (s *server) appendHello(buf []byte, es history.Source, h hostinfo.Info) []byte {
 	oldest, newest := es.Bounds()
 	return appendJSON(buf, "hello", hello{
-		Host: h.Hostname, hostDesc: describeHost(h),
+		Host: h.Hostname, Desc: h.Desc(),
 		Topics: s.topics, Oldest: oldest, Newest: newest, Instance: s.cfg.Instance,
 	})
 }

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"vitals/hostinfo"
 	"vitals/internal/ssetest"
 )
 
@@ -233,7 +234,7 @@ func waitFor(t *testing.T, cond func() bool) {
 func TestEventsThroughAWriterThatCannotHijack(t *testing.T) {
 	f := newFixture(t, nil)
 	ids := f.tick(t, 0)
-	h, err := New(Config{Sources: OneHost(f.broker, HostInfo{}, time.Second), Interval: time.Second, Retry: time.Second, Heartbeat: time.Minute,
+	h, err := New(Config{Sources: OneHost(f.broker, hostinfo.Info{}, time.Second), Interval: time.Second, Retry: time.Second, Heartbeat: time.Minute,
 		Static: testStatic(), Health: func() error { return nil }})
 	if err != nil {
 		t.Fatal(err)

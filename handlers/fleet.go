@@ -11,85 +11,67 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"vitals/history"
+	"vitals/hostinfo"
 )
 
 // Sources finds a host's history by name: /events, /api/history and
 // /api/snapshot take ?host=, and /api/hosts lists them. With the embedded
 // bbolt store a server knows only its own host; with Redis, every host that
-// publishes there (OneHost serves a single host's EventSource).
+// publishes there (OneHost serves a single host's history.Source).
 type Sources interface {
 	// Source returns host's events and description; "" is this server's
 	// own host. An unknown host is a *history.UnknownHostError; a backend
 	// that can't answer now is history.ErrUnavailable.
-	Source(ctx context.Context, host string) (EventSource, HostInfo, error)
+	Source(ctx context.Context, host string) (history.Source, hostinfo.Info, error)
 	// Hosts lists the known hosts, by name.
-	Hosts(ctx context.Context) ([]HostStatus, error)
+	Hosts(ctx context.Context) ([]hostinfo.Status, error)
 	// Topics is every topic any host publishes, in display order.
 	Topics() []string
-}
-
-// HostStatus is one row of /api/hosts.
-type HostStatus struct {
-	Info     HostInfo
-	LastSeen time.Time // the host's newest tick; zero when unknown
-	Live     bool      // it ticked recently
-	Self     bool      // the host this server samples
-}
-
-// liveFor says how long after its last tick a host still counts as live:
-// three missed ticks (a sampler stall, as /healthz judges one) plus two
-// seconds for a publisher's write and a little clock skew between hosts.
-func liveFor(interval time.Duration) time.Duration { return 3*interval + 2*time.Second }
-
-// IsLive reports whether a host that last ticked at last, sampling every
-// interval, is live at now.
-func IsLive(last time.Time, interval time.Duration, now time.Time) bool {
-	return !last.IsZero() && now.Sub(last) < liveFor(interval)
 }
 
 // OneHost is the Sources of a server that knows only its own host (the
 // bbolt backend): events are that host's, described by host and sampled
 // every interval.
-func OneHost(events EventSource, host HostInfo, interval time.Duration) Sources {
+func OneHost(events history.Source, host hostinfo.Info, interval time.Duration) Sources {
 	return localSources{events: events, host: host, interval: interval}
 }
 
 // localSources serves the one host of a bbolt-backed server.
 type localSources struct {
-	events   EventSource
-	host     HostInfo
+	events   history.Source
+	host     hostinfo.Info
 	interval time.Duration
 }
 
-func (l localSources) Source(_ context.Context, host string) (EventSource, HostInfo, error) {
+func (l localSources) Source(_ context.Context, host string) (history.Source, hostinfo.Info, error) {
 	if host != "" && host != l.host.Hostname {
-		return nil, HostInfo{}, &history.UnknownHostError{Host: host, Known: []string{l.host.Hostname}}
+		return nil, hostinfo.Info{}, &history.UnknownHostError{Host: host, Known: []string{l.host.Hostname}}
 	}
 	return l.events, l.host, nil
 }
 
-func (l localSources) Hosts(context.Context) ([]HostStatus, error) {
-	st := HostStatus{Info: l.host, Self: true}
+func (l localSources) Hosts(context.Context) ([]hostinfo.Status, error) {
+	st := hostinfo.Status{Info: l.host, Self: true}
 	for _, e := range l.events.Latest() {
 		if t := time.UnixMilli(e.T); t.After(st.LastSeen) {
 			st.LastSeen = t
 		}
 	}
-	st.Live = IsLive(st.LastSeen, l.interval, time.Now())
-	return []HostStatus{st}, nil
+	st.Live = hostinfo.IsLive(st.LastSeen, l.interval, time.Now())
+	return []hostinfo.Status{st}, nil
 }
 
 func (l localSources) Topics() []string { return l.events.Topics() }
 
 // source resolves ?host= for a JSON endpoint. On failure it has answered:
 // 404 naming the known hosts, or 503 while the backend is away.
-func (s *server) source(c *gin.Context) (EventSource, HostInfo, bool) {
+func (s *server) source(c *gin.Context) (history.Source, hostinfo.Info, bool) {
 	es, info, err := s.sources.Source(c.Request.Context(), c.Query("host"))
 	if err == nil {
 		return es, s.withDefaults(info), true
 	}
 	s.sourceError(c, err)
-	return nil, HostInfo{}, false
+	return nil, hostinfo.Info{}, false
 }
 
 // sourceError answers a failed host lookup.
@@ -99,7 +81,7 @@ func (s *server) sourceError(c *gin.Context, err error) {
 	case errors.As(err, &unknown):
 		// A client bug (the names come from /api/hosts), not a passing
 		// condition, so even /events answers 404: a browser's
-		// EventSource stops for good, which is right for a wrong name.
+		// history.Source stops for good, which is right for a wrong name.
 		c.AbortWithStatusJSON(http.StatusNotFound, gin.H{
 			"error": "unknown host " + strconv.Quote(unknown.Host),
 			"known": unknown.Known,
@@ -115,22 +97,22 @@ func (s *server) sourceError(c *gin.Context, err error) {
 // streamSource is source for /events: while the backend is away (Redis
 // restarting) or shutting down, it answers 200 with a short retry instead
 // of an error status, which would make the browser give up for good.
-func (s *server) streamSource(c *gin.Context) (EventSource, HostInfo, bool) {
+func (s *server) streamSource(c *gin.Context) (history.Source, hostinfo.Info, bool) {
 	es, info, err := s.sources.Source(c.Request.Context(), c.Query("host"))
 	if errors.Is(err, history.ErrUnavailable) || errors.Is(err, history.ErrClosed) {
 		answerRetry(c, "", soonRetry, soonJitter)
-		return nil, HostInfo{}, false
+		return nil, hostinfo.Info{}, false
 	}
 	if err != nil {
 		s.sourceError(c, err)
-		return nil, HostInfo{}, false
+		return nil, hostinfo.Info{}, false
 	}
 	return es, s.withDefaults(info), true
 }
 
 // withDefaults fills a host's interval and retention from this server's
 // when the source didn't say.
-func (s *server) withDefaults(h HostInfo) HostInfo {
+func (s *server) withDefaults(h hostinfo.Info) hostinfo.Info {
 	if h.Interval <= 0 {
 		h.Interval = s.cfg.Interval
 	}
@@ -145,7 +127,7 @@ type hostJSON struct {
 	Live     bool   `json:"live"`
 	Self     bool   `json:"self"`
 	LastSeen int64  `json:"last_seen"` // unix ms, 0 when never
-	hostDesc
+	hostinfo.Desc
 }
 
 // hosts serves GET /api/hosts: {"self": name, "hosts": [...]}.
@@ -159,7 +141,7 @@ func (s *server) hosts(c *gin.Context) {
 	out := make([]hostJSON, 0, len(list))
 	for _, h := range list {
 		info := s.withDefaults(h.Info)
-		j := hostJSON{Name: info.Hostname, Live: h.Live, Self: h.Self, hostDesc: describeHost(info)}
+		j := hostJSON{Name: info.Hostname, Live: h.Live, Self: h.Self, Desc: info.Desc()}
 		if !h.LastSeen.IsZero() {
 			j.LastSeen = h.LastSeen.UnixMilli()
 		}

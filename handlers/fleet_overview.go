@@ -12,6 +12,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"vitals/history"
+	"vitals/hostinfo"
 )
 
 // GET /api/fleet is the dashboard's fleet overview in one request: every
@@ -84,7 +85,7 @@ type fleetPayload struct {
 
 // NewFleetRow builds one row from a host's status, its newest event of each
 // topic and its newest CPU events (oldest first). It is pure, for tests.
-func NewFleetRow(st HostStatus, latest []*history.Event, cpu []*history.Event) FleetRow {
+func NewFleetRow(st hostinfo.Status, latest []*history.Event, cpu []*history.Event) FleetRow {
 	r := FleetRow{Name: st.Info.Hostname, Live: st.Live, Self: st.Self, CPUs: st.Info.CPUs,
 		Spark: Spark{T: []int64{}, CPU: []float64{}}}
 	if !st.LastSeen.IsZero() {
@@ -157,7 +158,7 @@ func (s *server) fleet(c *gin.Context) {
 	c.JSON(http.StatusOK, gin.H{"self": s.cfg.Host.Hostname, "hosts": rows})
 }
 
-func (s *server) fleetRow(ctx context.Context, st HostStatus, points int) FleetRow {
+func (s *server) fleetRow(ctx context.Context, st hostinfo.Status, points int) FleetRow {
 	name := st.Info.Hostname
 	if st.Self {
 		name = "" // this server's own host, however it is named

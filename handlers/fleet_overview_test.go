@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"vitals/history"
+	"vitals/hostinfo"
 )
 
 func ev(topic, data string) *history.Event { return &history.Event{Topic: topic, Data: []byte(data)} }
@@ -17,10 +18,10 @@ func ptr(v float64) *float64 { return &v }
 
 func TestNewFleetRow(t *testing.T) {
 	seen := time.UnixMilli(1_800_000_002_000)
-	st := HostStatus{Info: HostInfo{Hostname: "web-1", CPUs: 4}, LastSeen: seen, Live: true}
+	st := hostinfo.Status{Info: hostinfo.Info{Hostname: "web-1", CPUs: 4}, LastSeen: seen, Live: true}
 	tests := []struct {
 		name   string
-		st     HostStatus
+		st     hostinfo.Status
 		latest []*history.Event
 		cpu    []*history.Event
 		want   FleetRow
@@ -43,12 +44,12 @@ func TestNewFleetRow(t *testing.T) {
 		},
 		{
 			name: "never sampled",
-			st:   HostStatus{Info: HostInfo{Hostname: "new"}},
+			st:   hostinfo.Status{Info: hostinfo.Info{Hostname: "new"}},
 			want: FleetRow{Name: "new", Spark: Spark{T: []int64{}, CPU: []float64{}}},
 		},
 		{
 			name: "nulls, garbage and other topics are skipped",
-			st:   HostStatus{Info: HostInfo{Hostname: "odd"}, Self: true},
+			st:   hostinfo.Status{Info: hostinfo.Info{Hostname: "odd"}, Self: true},
 			latest: []*history.Event{
 				ev("cpu", `not json`),
 				ev("memory", `{"t":5,"total":null,"used":null,"percent":null}`),

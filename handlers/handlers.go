@@ -12,36 +12,15 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"vitals/history"
+	"vitals/hostinfo"
 )
-
-// EventSource is what the handlers need from one host's history:
-// subscriptions for /events and reads for the API. *history.Broker and a
-// Redis feed implement it.
-type EventSource interface {
-	Subscribe(history.SubscribeOptions) (*history.Subscription, error)
-	Range(after string, topics []string, limit int) (history.Page, error)
-	Bounds() (oldest, newest string)
-	Latest() []*history.Event
-	Topics() []string
-}
-
-// HostInfo describes the monitored machine for the hello event and pages.
-type HostInfo struct {
-	Hostname, OS, Platform, PlatformVersion, Kernel, Arch string
-	CPUs                                                  int
-	BootTime                                              time.Time
-	// Interval and Retention are the host's own sampling settings; zero
-	// means this server's (Config.Interval, Config.Retention).
-	Interval, Retention time.Duration
-}
 
 // Config is everything the handlers need, built by main.
 type Config struct {
 	// Sources is where every event comes from: ?host= and /api/hosts
 	// (required). A server with one host passes OneHost. See fleet.go.
 	Sources   Sources
-	Host      HostInfo      // this server's own host
+	Host      hostinfo.Info // this server's own host
 	Instance  string        // changes on every server start
 	Interval  time.Duration // sampling interval
 	Retention time.Duration // --history

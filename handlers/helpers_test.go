@@ -16,6 +16,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"vitals/history"
+	"vitals/hostinfo"
 )
 
 func TestMain(m *testing.M) {
@@ -45,7 +46,7 @@ func newFixture(t *testing.T, mod func(*Config)) *fixture {
 		t.Fatal(err)
 	}
 	cfg := Config{
-		Host:      HostInfo{Hostname: "testhost", OS: "linux", CPUs: 2, BootTime: time.Unix(1_700_000_000, 0)},
+		Host:      hostinfo.Info{Hostname: "testhost", OS: "linux", CPUs: 2, BootTime: time.Unix(1_700_000_000, 0)},
 		Instance:  "inst1",
 		Interval:  time.Second,
 		Retention: time.Hour,

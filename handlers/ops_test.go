@@ -19,6 +19,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"vitals/hostinfo"
 	"vitals/internal/proctest"
 	"vitals/internal/ssetest"
 )
@@ -297,7 +298,7 @@ func TestMethods(t *testing.T) {
 		}
 	}
 	t.Run("HEAD of a route added later", func(t *testing.T) {
-		h, err := New(Config{Sources: OneHost(f.broker, HostInfo{}, time.Second), Interval: time.Second, Retry: time.Second, Heartbeat: time.Second,
+		h, err := New(Config{Sources: OneHost(f.broker, hostinfo.Info{}, time.Second), Interval: time.Second, Retry: time.Second, Heartbeat: time.Second,
 			Static: testStatic(), Health: func() error { return nil }})
 		if err != nil {
 			t.Fatal(err)

@@ -62,11 +62,7 @@ func registerPages(r *gin.Engine, cfg Config) error {
 
 func servePage(c *gin.Context, cfg Config) {
 	d := views.NewDashboard(views.Input{
-		Host: views.HostInput{
-			Hostname: cfg.Host.Hostname, OS: cfg.Host.OS, Platform: cfg.Host.Platform,
-			PlatformVersion: cfg.Host.PlatformVersion, Kernel: cfg.Host.Kernel, Arch: cfg.Host.Arch,
-			CPUs: cfg.Host.CPUs, BootTime: cfg.Host.BootTime,
-		},
+		Host:      cfg.Host,
 		Interval:  cfg.Interval,
 		Retention: cfg.Retention,
 		Now:       time.Now(),

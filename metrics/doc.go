@@ -1,7 +1,8 @@
 // Package metrics samples the host this process runs on: CPU, memory, load
 // average, disk and network. It is the only package of vitals that talks to
 // gopsutil, so a move to gopsutil/v4 is an import change here and nowhere
-// else, and it imports no other package of vitals.
+// else. Of vitals it imports only hostinfo, the leaf that holds the host
+// description [ReadHost] returns.
 //
 // Each topic has one [Collector] in its own file. A collector fetches raw
 // values (mostly cumulative counters) and hands them to a pure function that

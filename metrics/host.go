@@ -8,28 +8,24 @@ import (
 
 	"github.com/shirou/gopsutil/v3/cpu"
 	"github.com/shirou/gopsutil/v3/host"
+
+	"vitals/hostinfo"
 )
 
-// HostInfo describes the host; it does not change while the process runs.
-type HostInfo struct {
-	Hostname, OS, Platform, PlatformVersion, Kernel, Arch string
-	CPUs                                                  int
-	BootTime                                              time.Time
-}
-
-// ReadHost calls host.Info once. It is slow (~10 ms: it reads a dozen files
-// and runs a few syscalls), so call it at start only. ctx bounds nothing in
-// gopsutil today but carries the root overrides of opts.
-func ReadHost(ctx context.Context, opts Options) (HostInfo, error) {
+// ReadHost describes this host; its Interval and Retention are the
+// caller's to set. It calls host.Info once, which is slow (~10 ms: it reads
+// a dozen files and runs a few syscalls), so call it at start only. ctx
+// bounds nothing in gopsutil today but carries the root overrides of opts.
+func ReadHost(ctx context.Context, opts Options) (hostinfo.Info, error) {
 	env, err := newHostEnvContext(ctx, opts)
 	if err != nil {
-		return HostInfo{}, err
+		return hostinfo.Info{}, err
 	}
 	info, err := host.InfoWithContext(env.ctx)
 	if err != nil {
-		return HostInfo{}, fmt.Errorf("read host info: %w", err)
+		return hostinfo.Info{}, fmt.Errorf("read host info: %w", err)
 	}
-	h := HostInfo{
+	h := hostinfo.Info{
 		Hostname:        info.Hostname,
 		OS:              info.OS,
 		Platform:        info.Platform,

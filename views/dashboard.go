@@ -4,18 +4,13 @@ import (
 	"fmt"
 	"strings"
 	"time"
-)
 
-// HostInput describes the monitored machine, as handlers know it.
-type HostInput struct {
-	Hostname, OS, Platform, PlatformVersion, Kernel, Arch string
-	CPUs                                                  int
-	BootTime                                              time.Time
-}
+	"vitals/hostinfo"
+)
 
 // Input is everything the page is built from.
 type Input struct {
-	Host      HostInput
+	Host      hostinfo.Info // for the header; the page takes the two settings below
 	Interval  time.Duration // sampling interval
 	Retention time.Duration // how much history the server keeps
 	Now       time.Time     // for the uptime shown before the stream connects
@@ -102,7 +97,8 @@ func newFleet(interval time.Duration) Fleet {
 	return f
 }
 
-func newHost(h HostInput, now time.Time) Host {
+// newHost derives the header from the host description.
+func newHost(h hostinfo.Info, now time.Time) Host {
 	out := Host{Name: h.Hostname, CPUCount: h.CPUs}
 	if out.Name == "" {
 		out.Name = "unknown host"

@@ -6,28 +6,30 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"vitals/hostinfo"
 )
 
 func TestNewDashboardHost(t *testing.T) {
 	now := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
 	tests := []struct {
 		name string
-		in   HostInput
+		in   hostinfo.Info
 		want Host
 	}{
 		{
 			name: "full",
-			in:   HostInput{Hostname: "web-1", OS: "linux", Platform: "debian", PlatformVersion: "12.5", Kernel: "6.1.0-18-amd64", Arch: "x86_64", CPUs: 8, BootTime: now.Add(-(3*24 + 4) * time.Hour)},
+			in:   hostinfo.Info{Hostname: "web-1", OS: "linux", Platform: "debian", PlatformVersion: "12.5", Kernel: "6.1.0-18-amd64", Arch: "x86_64", CPUs: 8, BootTime: now.Add(-(3*24 + 4) * time.Hour)},
 			want: Host{Name: "web-1", OS: "Debian 12.5 (linux/x86_64)", Kernel: "kernel 6.1.0-18-amd64", CPUs: "8 CPUs", Uptime: "up 3 d 4 h", BootUnix: now.Add(-(3*24 + 4) * time.Hour).Unix(), CPUCount: 8},
 		},
 		{
 			name: "one cpu, no platform",
-			in:   HostInput{Hostname: "pi", OS: "linux", CPUs: 1, BootTime: now.Add(-90 * time.Second)},
+			in:   hostinfo.Info{Hostname: "pi", OS: "linux", CPUs: 1, BootTime: now.Add(-90 * time.Second)},
 			want: Host{Name: "pi", OS: "linux", CPUs: "1 CPU", Uptime: "up 2 min", BootUnix: now.Add(-90 * time.Second).Unix(), CPUCount: 1},
 		},
 		{
 			name: "nothing known",
-			in:   HostInput{},
+			in:   hostinfo.Info{},
 			want: Host{Name: "unknown host"},
 		},
 	}
@@ -98,7 +100,7 @@ func TestDuration(t *testing.T) {
 
 func TestPageRendersEveryChartAndEscapesHostText(t *testing.T) {
 	d := NewDashboard(Input{
-		Host:      HostInput{Hostname: `<script>alert(1)</script>`, OS: "linux", CPUs: 4},
+		Host:      hostinfo.Info{Hostname: `<script>alert(1)</script>`, OS: "linux", CPUs: 4},
 		Interval:  time.Second,
 		Retention: time.Hour,
 	})

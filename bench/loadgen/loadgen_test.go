@@ -17,6 +17,7 @@ import (
 
 	"vitals/handlers"
 	"vitals/history"
+	"vitals/hostinfo"
 )
 
 // TestFanOutExact is the fan-out correctness check: 200 streams (a quarter
@@ -108,8 +109,8 @@ func TestRedisIDs(t *testing.T) {
 func testHandler(t *testing.T, b *history.Broker, hostname string, interval time.Duration) http.Handler {
 	t.Helper()
 	h, err := handlers.New(handlers.Config{
-		Sources:  handlers.OneHost(b, handlers.HostInfo{Hostname: hostname, OS: "linux", CPUs: 2}, interval),
-		Host:     handlers.HostInfo{Hostname: hostname, OS: "linux", CPUs: 2},
+		Sources:  handlers.OneHost(b, hostinfo.Info{Hostname: hostname, OS: "linux", CPUs: 2}, interval),
+		Host:     hostinfo.Info{Hostname: hostname, OS: "linux", CPUs: 2},
 		Instance: "test", Interval: interval, Retention: time.Hour, Retry: time.Second, Heartbeat: time.Minute,
 		Static: fstest.MapFS{
 			"vendor/uPlot.esm.js":  {Data: []byte("export default {}")},

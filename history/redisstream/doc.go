@@ -3,6 +3,11 @@
 // serve any host's history with the same ids, so a client resumes exactly
 // on whichever instance it reaches.
 //
+// A [Backend] is what a process runs on: it opens one connection pool,
+// publishes this machine's ticks through a [Publisher], serves every
+// host's history through a [Hub], and stores each host's description
+// (a hostinfo.Desc) in its [HostRecord].
+//
 // # Publishing
 //
 // A [Publisher] writes its host's ticks to the stream
@@ -32,5 +37,6 @@
 // XREAD block (default 1s) or one final write (at most 2s). Publish never
 // blocks on Redis. A Feed's read side is its history.Window's, safe for
 // concurrent use; its subscriptions follow package history's rules. The
-// caller owns the order of shutdown: Hub.Close before Publisher.Close.
+// caller owns the order of shutdown: Hub.Close before Publisher.Close, as
+// Backend.Close does. A Backend is safe for concurrent use.
 package redisstream

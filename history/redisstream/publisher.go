@@ -27,8 +27,9 @@ func StreamKey(host string) string { return "vitals:{" + host + "}:events" }
 // HostRecord is what a publisher writes to HostsKey on every tick.
 type HostRecord struct {
 	Name string `json:"name"`
-	// Info is the host's description for the hello event (OS, kernel,
-	// CPUs, ...). It is opaque to this package: main writes and reads it.
+	// Info is the host's hostinfo.Desc (OS, kernel, CPUs, ...) for the
+	// hello event, without the interval and retention kept beside it. The
+	// Publisher and Hub pass it through; Backend writes and reads it.
 	Info        json.RawMessage `json:"info"`
 	IntervalMS  int64           `json:"interval_ms"`
 	RetentionMS int64           `json:"retention_ms"`

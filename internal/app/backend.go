@@ -7,12 +7,13 @@ import (
 
 	"vitals/handlers"
 	"vitals/history"
+	"vitals/hostinfo"
 	"vitals/internal/telemetry"
 	"vitals/metrics"
 )
 
 // backend is the event log the program runs on: the embedded bbolt broker,
-// or with --redis the Redis Streams publisher and hub (redis.go).
+// or with --redis a *redisstream.Backend (opened in redis.go).
 // openBackend picks one; from then on Run uses only this interface.
 //
 // It is declared here, by its one consumer, rather than in history: only
@@ -34,23 +35,23 @@ type backend interface {
 	// reconnect; Close then releases the storage. Both are safe to repeat.
 	Shutdown()
 	Close() error
-	// startAttrs describe the backend in the "started" log line.
-	startAttrs() []any
 }
 
 // openBackend opens the backend cfg asks for, serving host as this
-// server's own, and registers its figures with tel.
-func openBackend(ctx context.Context, cfg Config, host handlers.HostInfo, tel *telemetry.Telemetry, log *slog.Logger) (backend, error) {
+// server's own, and registers its figures with tel. The attributes describe
+// it in the "started" log line.
+func openBackend(ctx context.Context, cfg Config, host hostinfo.Info, tel *telemetry.Telemetry, log *slog.Logger) (backend, []any, error) {
 	if cfg.Redis != "" {
-		rh, err := openRedisHistory(ctx, cfg, host, metrics.Topics(), log)
+		rb, err := openRedis(ctx, cfg, host, metrics.Topics(), log)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		tel.WatchRedis(rh.pub.Stats, rh.hub.Following)
-		return rh, nil
+		tel.WatchRedis(rb.Stats, rb.Following)
+		return rb, []any{"redis", redactURL(cfg.Redis, cfg.Redis), "name", host.Hostname,
+			"interval", cfg.Interval.String(), "history", cfg.History.String()}, nil
 	}
 	if err := checkDataDir(cfg.DataDir); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	broker, err := history.Open(history.Options{
 		Dir:               cfg.DataDir,
@@ -61,22 +62,18 @@ func openBackend(ctx context.Context, cfg Config, host handlers.HostInfo, tel *t
 		ObserveStoreWrite: tel.ObserveStore,
 	})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	tel.WatchBroker(broker.Stats, broker.Latest)
-	return &brokerBackend{
-		Sources: handlers.OneHost(broker, host, cfg.Interval),
-		broker:  broker,
-		started: []any{"data_dir", cfg.DataDir, "interval", cfg.Interval.String(),
-			"history", cfg.History.String(), "epoch", broker.Epoch()},
-	}, nil
+	return &brokerBackend{Sources: handlers.OneHost(broker, host, cfg.Interval), broker: broker},
+		[]any{"data_dir", cfg.DataDir, "interval", cfg.Interval.String(),
+			"history", cfg.History.String(), "epoch", broker.Epoch()}, nil
 }
 
 // brokerBackend is the bbolt broker as a backend: one host, this one.
 type brokerBackend struct {
 	handlers.Sources
-	broker  *history.Broker
-	started []any
+	broker *history.Broker
 }
 
 // Publish ignores the broker's error: store errors are logged by the
@@ -84,8 +81,7 @@ type brokerBackend struct {
 // from memory.
 func (b *brokerBackend) Publish(t time.Time, s []history.Sample) { b.broker.Publish(t, s) }
 
-func (b *brokerBackend) Failing() error    { return b.broker.Stats().LastBackendError }
-func (b *brokerBackend) Degraded() error   { return nil }
-func (b *brokerBackend) Shutdown()         { b.broker.Shutdown() }
-func (b *brokerBackend) Close() error      { return b.broker.Close() }
-func (b *brokerBackend) startAttrs() []any { return b.started }
+func (b *brokerBackend) Failing() error  { return b.broker.Stats().LastBackendError }
+func (b *brokerBackend) Degraded() error { return nil }
+func (b *brokerBackend) Shutdown()       { b.broker.Shutdown() }
+func (b *brokerBackend) Close() error    { return b.broker.Close() }

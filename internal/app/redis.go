@@ -2,178 +2,41 @@ package app
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"strings"
-	"time"
 
 	"github.com/redis/go-redis/v9"
 
-	"vitals/handlers"
-	"vitals/history"
 	"vitals/history/redisstream"
+	"vitals/hostinfo"
 )
 
-// redisHistory is the --redis backend of one process: a Publisher for this
-// machine's ticks and a Hub that serves every host's history. It is the
-// --redis backend.
-type redisHistory struct {
-	client   *redis.Client
-	pub      *redisstream.Publisher
-	hub      *redisstream.Hub
-	self     string
-	interval time.Duration
-	topics   []string
-	started  []any
-}
-
-// redisConnectTimeout bounds the start-up check: a wrong host should fail
-// the start promptly, yet a Redis on the far side of a slow link must
-// still get through.
-const redisConnectTimeout = 5 * time.Second
-
-// openRedisHistory connects, checks the URL and password with a PING (a
-// wrong one stops the start with one clear line), announces this host and
-// starts the publisher.
-func openRedisHistory(ctx context.Context, cfg Config, host handlers.HostInfo, topics []string, log *slog.Logger) (*redisHistory, error) {
+// openRedis opens the --redis backend, publishing host (with this
+// process's interval and history) and serving every host in that Redis.
+// The URL and the go-redis logger are wiring, so they are handled here;
+// no error reaching the log carries the URL's password.
+func openRedis(ctx context.Context, cfg Config, host hostinfo.Info, topics []string, log *slog.Logger) (*redisstream.Backend, error) {
 	opts, err := redis.ParseURL(cfg.Redis)
 	if err != nil {
 		return nil, fmt.Errorf("--redis: %v", redactURL(err.Error(), cfg.Redis))
 	}
-	opts.DialTimeout = redisConnectTimeout
 	// go-redis logs pool trouble through a process-wide logger (like gin's
 	// mode switch, only main may set it). Our own warnings say the same
 	// once, so its lines go to debug.
 	redis.SetLogger(slogPrintf{log})
-	client := redis.NewClient(opts)
-	pctx, cancel := context.WithTimeout(ctx, redisConnectTimeout)
-	defer cancel()
-	if err := client.Ping(pctx).Err(); err != nil {
-		client.Close()
-		return nil, fmt.Errorf("connect to --redis %s (db %d): %v", opts.Addr, opts.DB, redactURL(err.Error(), cfg.Redis))
-	}
-	info, err := json.Marshal(hostInfoJSON{
-		OS: host.OS, Platform: host.Platform, PlatformVersion: host.PlatformVersion, Kernel: host.Kernel,
-		Arch: host.Arch, CPUs: host.CPUs, BootTime: host.BootTime.Unix(),
+	b, err := redisstream.Open(ctx, redisstream.Options{
+		Redis:    opts,
+		Host:     host,
+		Topics:   topics,
+		MaxBytes: cfg.HistoryBytes,
+		Buffer:   cfg.RedisBuffer,
+		Logger:   log,
 	})
 	if err != nil {
-		client.Close()
-		return nil, fmt.Errorf("encode host info: %w", err)
+		return nil, fmt.Errorf("--redis: %v", redactURL(err.Error(), cfg.Redis))
 	}
-	// MAXLEN: one entry per topic per tick for the --history window. "~"
-	// lets Redis trim whole nodes, so it keeps a little more, never less.
-	ticks := int64(cfg.History / cfg.Interval)
-	pub, err := redisstream.NewPublisher(pctx, redisstream.PublisherOptions{
-		Client: client,
-		Record: redisstream.HostRecord{Name: host.Hostname, Info: info,
-			IntervalMS: cfg.Interval.Milliseconds(), RetentionMS: cfg.History.Milliseconds()},
-		Topics: topics,
-		MaxLen: max(ticks, 1) * int64(len(topics)),
-		Buffer: max(int(cfg.RedisBuffer/cfg.Interval), 1),
-		Logger: log,
-	})
-	if err != nil {
-		client.Close()
-		return nil, fmt.Errorf("--redis %s: %v", opts.Addr, redactURL(err.Error(), cfg.Redis))
-	}
-	hub, err := redisstream.NewHub(redisstream.HubOptions{
-		Client: client, Topics: topics, Retention: cfg.History, MaxBytes: cfg.HistoryBytes, Logger: log,
-	})
-	if err != nil {
-		pub.Close()
-		client.Close()
-		return nil, err
-	}
-	return &redisHistory{client: client, pub: pub, hub: hub, self: host.Hostname, interval: cfg.Interval, topics: topics,
-		started: []any{"redis", redactURL(cfg.Redis, cfg.Redis), "name", host.Hostname,
-			"interval", cfg.Interval.String(), "history", cfg.History.String()}}, nil
-}
-
-// hostInfoJSON is a host's description as stored in its Redis record.
-type hostInfoJSON struct {
-	OS              string `json:"os"`
-	Platform        string `json:"platform"`
-	PlatformVersion string `json:"platform_version"`
-	Kernel          string `json:"kernel"`
-	Arch            string `json:"arch"`
-	CPUs            int    `json:"cpus"`
-	BootTime        int64  `json:"boot_time"` // unix seconds
-}
-
-func (r *redisHistory) Publish(t time.Time, samples []history.Sample) { r.pub.Publish(t, samples) }
-
-func (r *redisHistory) Source(ctx context.Context, host string) (handlers.EventSource, handlers.HostInfo, error) {
-	if host == "" {
-		host = r.self
-	}
-	f, rec, err := r.hub.Source(ctx, host)
-	if err != nil {
-		return nil, handlers.HostInfo{}, err
-	}
-	return f, hostInfo(rec), nil
-}
-
-func (r *redisHistory) Hosts(ctx context.Context) ([]handlers.HostStatus, error) {
-	recs, err := r.hub.Hosts(ctx)
-	if err != nil {
-		return nil, err
-	}
-	now := time.Now()
-	out := make([]handlers.HostStatus, len(recs))
-	for i, rec := range recs {
-		info := hostInfo(rec)
-		last := time.UnixMilli(rec.LastSeen)
-		out[i] = handlers.HostStatus{Info: info, LastSeen: last, Self: rec.Name == r.self,
-			Live: handlers.IsLive(last, info.Interval, now)}
-	}
-	return out, nil
-}
-
-func (r *redisHistory) Topics() []string { return r.topics }
-
-// Degraded reports Redis trouble the process works around: writes
-// buffered, or a reader waiting for Redis.
-func (r *redisHistory) Degraded() error {
-	if err := r.pub.Err(); err != nil {
-		return err
-	}
-	return r.hub.Err()
-}
-
-// Failing is nil: while Redis is away the process works around it, and
-// Degraded says so.
-func (r *redisHistory) Failing() error { return nil }
-
-func (r *redisHistory) startAttrs() []any { return r.started }
-
-// Shutdown ends every stream (with a short retry) and stops the readers.
-func (r *redisHistory) Shutdown() { r.hub.Close() }
-
-// Close stops the readers and, after one bounded attempt to write what is
-// buffered, the publisher; then the connection pool.
-func (r *redisHistory) Close() error {
-	r.hub.Close()
-	r.pub.Close()
-	if err := r.client.Close(); err != nil {
-		return fmt.Errorf("close redis: %w", err)
-	}
-	return nil
-}
-
-func hostInfo(rec redisstream.HostRecord) handlers.HostInfo {
-	var j hostInfoJSON
-	json.Unmarshal(rec.Info, &j) // an unreadable record still names its host
-	h := handlers.HostInfo{
-		Hostname: rec.Name, OS: j.OS, Platform: j.Platform, PlatformVersion: j.PlatformVersion,
-		Kernel: j.Kernel, Arch: j.Arch, CPUs: j.CPUs,
-		Interval:  time.Duration(rec.IntervalMS) * time.Millisecond,
-		Retention: time.Duration(rec.RetentionMS) * time.Millisecond,
-	}
-	if j.BootTime > 0 {
-		h.BootTime = time.Unix(j.BootTime, 0)
-	}
-	return h
+	return b, nil
 }
 
 // redactURL removes the password of raw from msg, in case a library quotes

@@ -51,14 +51,11 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	defer metrics.CloseCollectors(collectors) // after the sampler's Run has returned (wg.Wait below)
 	tel.WatchCollectors(collectors)
-	hostInfo := handlers.HostInfo{
-		Hostname: host.Hostname, OS: host.OS, Platform: host.Platform, PlatformVersion: host.PlatformVersion,
-		Kernel: host.Kernel, Arch: host.Arch, CPUs: host.CPUs, BootTime: host.BootTime,
-	}
 	if cfg.Name != "" {
-		hostInfo.Hostname = cfg.Name
+		host.Hostname = cfg.Name
 	}
-	events, err := openBackend(ctx, cfg, hostInfo, tel, log)
+	host.Interval, host.Retention = cfg.Interval, cfg.History
+	events, startAttrs, err := openBackend(ctx, cfg, host, tel, log)
 	if err != nil {
 		return err
 	}
@@ -85,7 +82,7 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	gin.SetMode(gin.ReleaseMode) // gin's only switch for its debug prints is global
 	handler, err := handlers.New(handlers.Config{
 		Sources:   events,
-		Host:      hostInfo,
+		Host:      host,
 		Instance:  newInstanceID(),
 		Interval:  cfg.Interval,
 		Retention: cfg.History,
@@ -127,7 +124,7 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if w := plainHTTPWarning(cfg.Addr, cfg.Token); w != "" {
 		log.Warn(w)
 	}
-	log.Info("started", append([]any{"addr", ln.Addr().String()}, events.startAttrs()...)...)
+	log.Info("started", append([]any{"addr", ln.Addr().String()}, startAttrs...)...)
 
 	if cfg.Pprof != "" {
 		stopPprof, err := startPprof(cfg.Pprof, log)

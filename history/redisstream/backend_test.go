@@ -1,0 +1,86 @@
+package redisstream
+
+import (
+	"context"
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"vitals/history"
+	"vitals/hostinfo"
+	"vitals/internal/redistest"
+)
+
+// TestBackendDescribesHosts opens a Backend as the program does and reads
+// back its own host and one whose record an earlier version wrote: no
+// interval or retention inside the description, and an unknown boot time
+// as the unix seconds of the zero time.Time.
+func TestBackendDescribesHosts(t *testing.T) {
+	srv := redistest.Start(t)
+	opts, err := redis.ParseURL(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	self := hostinfo.Info{Hostname: "a", OS: "linux", Platform: "debian", PlatformVersion: "12.5", Kernel: "6.1.0",
+		Arch: "x86_64", CPUs: 4, BootTime: time.Unix(1_700_000_000, 0), Interval: time.Second, Retention: time.Hour}
+	b, err := Open(context.Background(), Options{Redis: opts, Host: self, Topics: testTopics, MaxBytes: 64 << 20,
+		Buffer: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.Close() })
+	const old = `{"name":"old","info":{"os":"linux","platform":"","platform_version":"","kernel":"5.10","arch":"arm64","cpus":1,"boot_time":-62135596800},"interval_ms":2000,"retention_ms":600000,"last_seen":1}`
+	srv.Do(t, "HSET", HostsKey, "old", old)
+
+	b.Publish(time.Now(), []history.Sample{{Topic: "cpu", Data: []byte(`{"t":1}`)}})
+	var rec HostRecord
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		raw := srv.Do(t, "HEXISTS", HostsKey, "a")
+		if raw == ":1" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the publisher wrote no record")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	hosts, err := b.Hosts(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]hostinfo.Status{}
+	for _, h := range hosts {
+		got[h.Info.Hostname] = h
+	}
+	if st := got["a"]; st.Info != self || !st.Self || !st.Live {
+		t.Errorf("own host = %+v, want %+v, self and live", st, self)
+	}
+	wantOld := hostinfo.Info{Hostname: "old", OS: "linux", Kernel: "5.10", Arch: "arm64", CPUs: 1,
+		Interval: 2 * time.Second, Retention: 10 * time.Minute}
+	if st := got["old"]; st.Info != wantOld || st.Self || st.Live {
+		t.Errorf("old record = %+v, want %+v, neither self nor live", st, wantOld)
+	}
+
+	// The record's description keeps today's bytes: interval and
+	// retention only beside it.
+	c := redis.NewClient(opts)
+	defer c.Close()
+	raw, err := c.HGet(context.Background(), HostsKey, "a").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal([]byte(raw), &rec); err != nil {
+		t.Fatal(err)
+	}
+	const wantInfo = `{"os":"linux","platform":"debian","platform_version":"12.5","kernel":"6.1.0","arch":"x86_64","cpus":4,"boot_time":1700000000}`
+	if string(rec.Info) != wantInfo || rec.IntervalMS != 1000 || rec.RetentionMS != 3600_000 {
+		t.Errorf("record = %s\nwant info %s, interval_ms 1000, retention_ms 3600000", raw, wantInfo)
+	}
+
+	if _, info, err := b.Source(context.Background(), ""); err != nil || info != self {
+		t.Errorf("Source(\"\") = %+v, %v; want %+v", info, err, self)
+	}
+}

@@ -4,7 +4,8 @@
 
 import * as fmt from "./format.js";
 import { View, CatchupLine, parsePosition, quietCatchup, badge, historyLimit } from "./view.js";
-import { Chart, DEFS, theme } from "./charts.js";
+import { Chart, DEFS } from "./charts.js";
+import { theme, scheme, onSystemScheme } from "./palette.js";
 import { Log } from "./log.js";
 import * as st from "./stream.js";
 import { Fleet, hostSearch } from "./fleet.js";
@@ -372,20 +373,16 @@ function setupPause() {
   });
 }
 
-function currentTheme() {
-  return document.documentElement.dataset.theme || (matchMedia("(prefers-color-scheme: dark)").matches ? "dark" : "light");
-}
-
 function setupTheme() {
   const btn = $("#theme");
   const label = () => {
-    const dark = currentTheme() === "dark";
+    const dark = scheme() === "dark";
     btn.setAttribute("aria-pressed", String(dark));
     btn.textContent = dark ? "Light theme" : "Dark theme";
   };
   label();
   btn.addEventListener("click", () => {
-    const next = currentTheme() === "dark" ? "light" : "dark";
+    const next = scheme() === "dark" ? "light" : "dark";
     document.documentElement.dataset.theme = next;
     try {
       localStorage.setItem(THEME_KEY, next);
@@ -395,7 +392,7 @@ function setupTheme() {
     label();
     rebuildCharts();
   });
-  matchMedia("(prefers-color-scheme: dark)").addEventListener("change", () => {
+  onSystemScheme(() => {
     if (!document.documentElement.dataset.theme) {
       label();
       rebuildCharts();

@@ -150,18 +150,6 @@ function maxOf(cols) {
   return m;
 }
 
-// theme reads the palette from CSS custom properties, so light and dark
-// live in style.css only. el is where to read them: the page's root, or an
-// embed element's host (its shadow styles define them there).
-export function theme(el = document.documentElement) {
-  const cs = getComputedStyle(el);
-  const get = (name) => cs.getPropertyValue(name).trim();
-  const names = ["--s1", "--s2", "--s3", "--s4", "--s5", "--s6", "--ref", "--axis", "--grid", "--band", "--band-restart", "--band-lost", "--band-text", "--heat-0", "--heat-1", "--heat-2", "--heat-3", "--font"];
-  const t = {};
-  for (const n of names) t[n] = get(n);
-  return t;
-}
-
 // Chart is one card's uPlot plus its value line and tooltip.
 export class Chart {
   // page supplies: intervalMs(), xRange() -> [minMs, maxMs], bands(),

@@ -21,13 +21,15 @@
 // as HTML.
 
 import * as fmt from "./format.js";
-import { Chart, DEFS, theme } from "./charts.js";
+import { Chart, DEFS } from "./charts.js";
 import * as st from "./stream.js";
 import { View, CatchupLine, parsePosition, quietCatchup, badge, historyLimit } from "./view.js";
+import { theme, onSystemScheme } from "./palette.js";
 
 // The server this file came from: the default src.
 const HOME = new URL("..", import.meta.url).href.replace(/\/$/, "");
 const UPLOT_CSS = new URL("./vendor/uPlot.min.css", import.meta.url).href;
+const PALETTE_CSS = new URL("./palette.css", import.meta.url).href;
 const POS_PREFIX = "vitals.embed.position "; // + server URL: {id, t, instance}
 
 const TITLES = { cpu: "CPU", cores: "Per-core CPU", memory: "Memory", load: "Load average", disk: "Disk I/O", network: "Network" };
@@ -337,96 +339,30 @@ class Hub {
 
 // ---- styles ---------------------------------------------------------------
 
-// The palette: every colour the charts read (charts.js theme()) is defined
-// on :host from a --vitals-* property with a default, so a page themes the
-// element through the documented names only, and the dashboard's own
-// --s1... names on a page's :root can't leak in.
-const LIGHT = {
-  bg: "#ffffff",
-  text: "#1b2430",
-  muted: "#5b6776",
-  border: "#dfe4ea",
-  live: "#15803d",
-  warn: "#b45309",
-  bad: "#b91c1c",
-  s1: "#2563eb",
-  s2: "#0d9488",
-  s3: "#d97706",
-  s4: "#db2777",
-  s5: "#7c3aed",
-  s6: "#16a34a",
-  ref: "#64748b",
-  axis: "#5b6776",
-  grid: "#e9edf1",
-  band: "#94a3b833",
-  "band-restart": "#f59e0b2e",
-  "band-lost": "#ef44441f",
-  "band-text": "#475569",
-  "heat-0": "#eef2f6",
-  "heat-1": "#7dd3c0",
-  "heat-2": "#f59e0b",
-  "heat-3": "#dc2626",
-};
-const DARK = {
-  bg: "#161b22",
-  text: "#e6edf3",
-  muted: "#9aa7b4",
-  border: "#2a313a",
-  live: "#4ade80",
-  warn: "#fbbf24",
-  bad: "#f87171",
-  s1: "#60a5fa",
-  s2: "#2dd4bf",
-  s3: "#fbbf24",
-  s4: "#f472b6",
-  s5: "#a78bfa",
-  s6: "#4ade80",
-  ref: "#94a3b8",
-  axis: "#9aa7b4",
-  grid: "#232a33",
-  band: "#94a3b826",
-  "band-restart": "#f59e0b29",
-  "band-lost": "#f871711f",
-  "band-text": "#cbd5e1",
-  "heat-0": "#1c232c",
-  "heat-1": "#0f766e",
-  "heat-2": "#d97706",
-  "heat-3": "#ef4444",
-};
-
-// Chart colours keep the names charts.js reads; the rest are ours.
-const CHART_NAMES = ["s1", "s2", "s3", "s4", "s5", "s6", "ref", "axis", "grid", "band", "band-restart", "band-lost", "band-text", "heat-0", "heat-1", "heat-2", "heat-3"];
-
-function palette(p) {
-  let css = "";
-  for (const [k, v] of Object.entries(p)) {
-    const name = CHART_NAMES.includes(k) ? `--${k}` : `--c-${k}`;
-    css += `${name}: var(--vitals-${k}, ${v});\n`;
-  }
-  return css;
-}
-
+// The colours are palette.css's, the dashboard's own, adopted into every
+// shadow root: each is a --vitals-* property with a default, so a page
+// themes the element through the documented names only, and the
+// dashboard's own --s1... names on a page's :root can't leak in. The
+// theme attribute picks the half of each light-dark() pair.
 const CSS = `
 :host {
   all: initial;
   display: block;
   contain: content;
-  ${palette(LIGHT)}
+  color-scheme: light;
   --font: var(--vitals-font, system-ui, -apple-system, "Segoe UI", Roboto, sans-serif);
   font-family: var(--font);
   font-size: var(--vitals-font-size, 14px);
   line-height: 1.4;
-  color: var(--c-text);
+  color: var(--text);
 }
-:host([theme="dark"]) { ${palette(DARK)} }
-@media (prefers-color-scheme: dark) {
-  :host([theme="auto"]) { ${palette(DARK)} }
-}
+:host([theme="dark"]) { color-scheme: dark; }
+:host([theme="auto"]) { color-scheme: light dark; }
 :host([hidden]) { display: none; }
 [hidden] { display: none !important; }
 .card {
-  background: var(--c-bg);
-  border: var(--vitals-border-width, 1px) solid var(--c-border);
+  background: var(--card);
+  border: var(--vitals-border-width, 1px) solid var(--line);
   border-radius: var(--vitals-radius, 8px);
   padding: var(--vitals-padding, 0.6em 0.75em 0.4em);
   box-sizing: border-box;
@@ -435,54 +371,58 @@ const CSS = `
 }
 .head { display: flex; align-items: baseline; gap: 0.6em; flex-wrap: wrap; }
 .title { font-weight: 600; }
-.host { color: var(--c-muted); font-size: 0.85em; }
-.badge { margin-left: auto; font-size: 0.8em; color: var(--c-muted); display: inline-flex; align-items: center; gap: 0.35em; }
-.badge::before { content: ""; width: 0.6em; height: 0.6em; border-radius: 50%; background: var(--c-muted); }
-.badge[data-state="live"]::before { background: var(--c-live); }
+.host { color: var(--muted); font-size: 0.85em; }
+.badge { margin-left: auto; font-size: 0.8em; color: var(--muted); display: inline-flex; align-items: center; gap: 0.35em; }
+.badge::before { content: ""; width: 0.6em; height: 0.6em; border-radius: 50%; background: var(--muted); }
+.badge[data-state="live"]::before { background: var(--live); }
 .badge[data-state="catchup"]::before { background: var(--s5); }
-.badge[data-state="reconnecting"]::before { background: var(--c-warn); }
-.badge[data-state="offline"]::before, .badge[data-state="disconnected"]::before, .badge[data-state="error"]::before { background: var(--c-bad); }
-.badge[data-state="error"] { color: var(--c-bad); }
-.catchup { display: flex; align-items: center; gap: 0.5em; font-size: 0.8em; color: var(--c-muted); margin-top: 0.25em; transition: opacity 1s; }
-.catchup.warn { color: var(--c-warn); }
+.badge[data-state="reconnecting"]::before { background: var(--warn); }
+.badge[data-state="offline"]::before, .badge[data-state="disconnected"]::before, .badge[data-state="error"]::before { background: var(--bad); }
+.badge[data-state="error"] { color: var(--bad); }
+.catchup { display: flex; align-items: center; gap: 0.5em; font-size: 0.8em; color: var(--muted); margin-top: 0.25em; transition: opacity 1s; }
+.catchup.warn { color: var(--warn); }
 .catchup.fade { opacity: 0; }
 .catchup progress { width: 8em; height: 0.6em; }
-.values { display: flex; flex-wrap: wrap; gap: 0.2em 0.9em; font-size: 0.8em; color: var(--c-muted); margin: 0.3em 0 0.2em; min-height: 1.4em; }
+.values { display: flex; flex-wrap: wrap; gap: 0.2em 0.9em; font-size: 0.8em; color: var(--muted); margin: 0.3em 0 0.2em; min-height: 1.4em; }
 .val { display: inline-flex; align-items: center; gap: 0.3em; white-space: nowrap; }
-.val b { color: var(--c-text); font-weight: 600; font-variant-numeric: tabular-nums; }
+.val b { color: var(--text); font-weight: 600; font-variant-numeric: tabular-nums; }
 .sw { display: inline-block; width: 0.8em; height: 0.25em; border-radius: 2px; }
 .plot { position: relative; min-width: 0; }
 .tip {
   position: absolute; z-index: 10; pointer-events: none; white-space: nowrap;
-  background: var(--c-bg); color: var(--c-text); border: 1px solid var(--c-border); border-radius: 6px;
+  background: var(--card); color: var(--text); border: 1px solid var(--line); border-radius: 6px;
   padding: 0.35em 0.5em; font-size: 0.8em; box-shadow: 0 2px 8px #0003;
 }
 .tip div { display: flex; align-items: center; gap: 0.4em; }
 .tip b { margin-left: auto; padding-left: 0.8em; font-variant-numeric: tabular-nums; }
-.problem { color: var(--c-bad); font-size: 0.9em; }
+.problem { color: var(--bad); font-size: 0.9em; }
 `;
 
 // Sheets are built once per document and adopted by every element: a
 // constructed sheet is not inline style as far as a page's CSP goes, and
-// uPlot's sheet is fetched once however many charts there are.
+// the palette and uPlot's sheet are fetched once however many charts there
+// are.
 const OWN_SHEET = new CSSStyleSheet();
 OWN_SHEET.replaceSync(CSS);
-let uplotSheet = null;
-async function loadUplotSheet() {
-  const res = await fetch(UPLOT_CSS);
-  if (!res.ok) throw new Error(`uPlot CSS answered ${res.status}`);
+const sheets = new Map(); // url -> Promise<CSSStyleSheet | null>
+async function loadSheet(url) {
+  const res = await fetch(url);
+  if (!res.ok) throw new Error(`${url} answered ${res.status}`);
   const sheet = new CSSStyleSheet();
   sheet.replaceSync(await res.text());
   return sheet;
 }
-function uplotCSS() {
-  if (!uplotSheet) {
-    uplotSheet = loadUplotSheet().catch((e) => {
-      console.warn("vitals-chart: could not load uPlot's CSS:", e.message);
-      return null;
-    });
+function sheet(url) {
+  if (!sheets.has(url)) {
+    sheets.set(
+      url,
+      loadSheet(url).catch((e) => {
+        console.warn("vitals-chart: could not load a style sheet:", e.message);
+        return null;
+      }),
+    );
   }
-  return uplotSheet;
+  return sheets.get(url);
 }
 
 // ---- the element ------------------------------------------------------------
@@ -537,9 +477,11 @@ export class VitalsChart extends HTMLElement {
       for (const e of entries) if (this.chart) this.chart.resize(Math.floor(e.contentRect.width));
     });
     this.root.adoptedStyleSheets = [OWN_SHEET];
-    uplotCSS().then((sheet) => {
-      // Ours last, so it wins over uPlot's where both style a thing.
-      if (sheet) this.root.adoptedStyleSheets = [sheet, OWN_SHEET];
+    Promise.all([sheet(UPLOT_CSS), sheet(PALETTE_CSS)]).then((loaded) => {
+      // Ours last, so it wins over uPlot's where both style a thing. The
+      // chart was built before the palette came: build it again.
+      this.root.adoptedStyleSheets = [...loaded.filter(Boolean), OWN_SHEET];
+      this.rebuild();
     });
   }
 
@@ -694,7 +636,7 @@ export class VitalsChart extends HTMLElement {
 
 // The palette follows the system when theme="auto": rebuild the charts
 // (uPlot draws on a canvas with colours read once).
-matchMedia("(prefers-color-scheme: dark)").addEventListener("change", () => {
+onSystemScheme(() => {
   for (const hub of hubs.values()) for (const el of hub.elements) el.rebuild();
 });
 

@@ -34,13 +34,17 @@ for (let p = 0; p <= 5; p++) {
 
 const sum = (...vs) => (vs.some((v) => typeof v === "number") ? vs.reduce((a, v) => a + (typeof v === "number" ? v : 0), 0) : null);
 
-// DEFS describes every chart: which topic feeds it, its series and how
-// values read. A series' key names the payload field it draws (the embed
-// element's fields="..." picks series by it).
+// DEFS describes every chart, and is the browser's only list of them:
+// which topic feeds it, its title, its series and how values read. The
+// topics a page draws are those of its charts; the stream's topics come
+// from hello. A series' key names the payload field it draws (the embed
+// element's fields="..." picks series by it). The dashboard's cards are
+// rendered by the server (views/dashboard.go) with the same ids and titles.
 export const DEFS = [
   {
     id: "cpu",
     topic: "cpu",
+    title: "CPU",
     fmt: fmt.pct,
     axis: (v) => v + " %",
     range: () => [0, 100],
@@ -52,10 +56,11 @@ export const DEFS = [
       { label: "steal", key: "steal", get: (s) => s.steal, color: "--s5" },
     ],
   },
-  { id: "cores", topic: "cpu", heat: true },
+  { id: "cores", topic: "cpu", title: "Per-core CPU", heat: true },
   {
     id: "memory",
     topic: "memory",
+    title: "Memory",
     fmt: fmt.bytes,
     bytes: true,
     axis: (v) => fmt.bytesAxis(v),
@@ -71,6 +76,7 @@ export const DEFS = [
   {
     id: "load",
     topic: "load",
+    title: "Load average",
     fmt: (v) => fmt.num(v),
     axis: (v) => fmt.num(v, 1),
     range: (u, latest) => [0, Math.max((latest?.cpus || 1) * 1.15, maxOf(u.data ? u.data.slice(1) : []) * 1.1)],
@@ -84,6 +90,7 @@ export const DEFS = [
   {
     id: "disk",
     topic: "disk",
+    title: "Disk I/O",
     fmt: fmt.rate,
     bytes: true,
     axis: (v) => fmt.bytesAxis(v) + "/s",
@@ -99,6 +106,7 @@ export const DEFS = [
   {
     id: "network",
     topic: "network",
+    title: "Network",
     fmt: fmt.rate,
     bytes: true,
     axis: (v) => fmt.bytesAxis(v) + "/s",

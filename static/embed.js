@@ -34,8 +34,6 @@ const UPLOT_CSS = new URL("./vendor/uPlot.min.css", import.meta.url).href;
 const PALETTE_CSS = new URL("./palette.css", import.meta.url).href;
 const POS_PREFIX = "vitals.embed.position "; // + server URL: {id, t, instance}
 
-const TITLES = { cpu: "CPU", cores: "Per-core CPU", memory: "Memory", load: "Load average", disk: "Disk I/O", network: "Network" };
-
 // DEFAULT_RANGE_MS matches the dashboard's first range button.
 const DEFAULT_RANGE_MS = 5 * 60 * 1000;
 
@@ -375,7 +373,7 @@ export class VitalsChart extends HTMLElement {
         this.problem = `${topic} has no field ${JSON.stringify(unknown[0] ?? "")}: use some of ${keys}`;
       }
     }
-    this.titleEl.textContent = this.getAttribute("label") || TITLES[topic] || topic;
+    this.titleEl.textContent = this.getAttribute("label") || (base ? base.title : topic);
     if (this.problem) {
       this.problemEl.textContent = "vitals-chart: " + this.problem;
       this.problemEl.hidden = false;

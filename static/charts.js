@@ -34,6 +34,21 @@ for (let p = 0; p <= 5; p++) {
 
 const sum = (...vs) => (vs.some((v) => typeof v === "number") ? vs.reduce((a, v) => a + (typeof v === "number" ? v : 0), 0) : null);
 
+// field is a series (or an extra) drawing the payload's field key.
+function field(label, key, more) {
+  return { label, key, get: (s) => s[key], ...more };
+}
+
+// count is an extra shown on hover as a whole number.
+function count(label, key) {
+  return field(label, key, { fmt: (v) => fmt.num(v, 0) });
+}
+
+// rateChart is a chart of byte rates, with counts on hover.
+function rateChart(topic, title, series, extras) {
+  return { id: topic, topic, title, fmt: fmt.rate, bytes: true, axis: (v) => fmt.bytesAxis(v) + "/s", series, extras };
+}
+
 // DEFS describes every chart, and is the browser's only list of them:
 // which topic feeds it, its title, its series and how values read. The
 // topics a page draws are those of its charts; the stream's topics come
@@ -87,38 +102,18 @@ export const DEFS = [
       { label: "CPUs", key: "cpus", get: (s) => s.cpus, color: "--ref", dash: [6, 4], width: 1 },
     ],
   },
-  {
-    id: "disk",
-    topic: "disk",
-    title: "Disk I/O",
-    fmt: fmt.rate,
-    bytes: true,
-    axis: (v) => fmt.bytesAxis(v) + "/s",
-    series: [
-      { label: "read", key: "read_bps", get: (s) => s.read_bps, color: "--s2", width: 2 },
-      { label: "write", key: "write_bps", get: (s) => s.write_bps, color: "--s3", width: 2 },
-    ],
-    extras: [
-      { label: "read IOPS", key: "read_iops", get: (s) => s.read_iops, fmt: (v) => fmt.num(v, 0) },
-      { label: "write IOPS", key: "write_iops", get: (s) => s.write_iops, fmt: (v) => fmt.num(v, 0) },
-    ],
-  },
-  {
-    id: "network",
-    topic: "network",
-    title: "Network",
-    fmt: fmt.rate,
-    bytes: true,
-    axis: (v) => fmt.bytesAxis(v) + "/s",
-    series: [
-      { label: "rx", key: "rx_bps", get: (s) => s.rx_bps, color: "--s6", width: 2 },
-      { label: "tx", key: "tx_bps", get: (s) => s.tx_bps, color: "--s5", width: 2 },
-    ],
-    extras: [
-      { label: "rx packets/s", key: "rx_pps", get: (s) => s.rx_pps, fmt: (v) => fmt.num(v, 0) },
-      { label: "tx packets/s", key: "tx_pps", get: (s) => s.tx_pps, fmt: (v) => fmt.num(v, 0) },
-    ],
-  },
+  rateChart(
+    "disk",
+    "Disk I/O",
+    [field("read", "read_bps", { color: "--s2", width: 2 }), field("write", "write_bps", { color: "--s3", width: 2 })],
+    [count("read IOPS", "read_iops"), count("write IOPS", "write_iops")],
+  ),
+  rateChart(
+    "network",
+    "Network",
+    [field("rx", "rx_bps", { color: "--s6", width: 2 }), field("tx", "tx_bps", { color: "--s5", width: 2 })],
+    [count("rx packets/s", "rx_pps"), count("tx packets/s", "tx_pps")],
+  ),
 ];
 
 function timeLabel(ms, seconds) {

@@ -1,6 +1,8 @@
 // The dashboard: first paint from /api/history, then the live stream from
-// /events resumed from the newest id drawn. Everything the server sends is
-// put on the page as text (textContent), never parsed as HTML.
+// /events resumed from the newest id drawn, both through a Hub (hub.js, the
+// data path <vitals-chart> uses too); this file draws what it holds.
+// Everything the server sends is put on the page as text (textContent),
+// never parsed as HTML.
 
 import * as fmt from "./format.js";
 import { badge } from "./view.js";

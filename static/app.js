@@ -47,7 +47,7 @@ const shownHost = () => S.host || S.self;
 function newHub(intervalMs) {
   const keys = [POS_PREFIX + shownHost()];
   if (!S.host) keys.push(LEGACY_POS_KEY);
-  return new Hub({
+  const h = new Hub({
     params: { host: S.host },
     topics: [...new Set(charts.map((c) => c.def.topic))],
     positionKeys: keys,
@@ -62,13 +62,14 @@ function newHub(intervalMs) {
       },
       state: (changed) => {
         if (!changed) return;
-        S.states.push({ state: hub.stream.state, at: Date.now() });
+        S.states.push({ state: h.stream.state, at: Date.now() });
         if (S.states.length > 50) S.states.shift();
         setText("#announce", badgeText()[0]);
       },
       system: (text) => log.system(text),
     },
   });
+  return h;
 }
 
 // hub holds the shown host's data; a host switch replaces it.

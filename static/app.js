@@ -1,16 +1,19 @@
 // The dashboard: first paint from /api/history, then the live stream from
-// /events resumed from the newest id drawn. Everything the server sends is
-// put on the page as text (textContent), never parsed as HTML.
+// /events resumed from the newest id drawn, both through a Hub (hub.js, the
+// data path <vitals-chart> uses too); this file draws what it holds.
+// Everything the server sends is put on the page as text (textContent),
+// never parsed as HTML.
 
 import * as fmt from "./format.js";
-import { View, CatchupLine, parsePosition, quietCatchup, badge, historyLimit } from "./view.js";
-import { Chart, DEFS, theme } from "./charts.js";
+import { badge } from "./view.js";
+import { Chart, DEFS } from "./charts.js";
+import { theme, scheme, onSystemScheme } from "./palette.js";
+import { Hub } from "./hub.js";
 import { Log } from "./log.js";
 import * as st from "./stream.js";
 import { Fleet, hostSearch } from "./fleet.js";
 import { bandLabel } from "./series.js";
 
-const TOPICS = ["cpu", "memory", "load", "disk", "network"];
 // {id, t, instance} of the newest event drawn, one entry per host: ids are
 // per host (each host has its own stream), so switching hosts must not
 // resume one host's stream from another's id.
@@ -27,114 +30,57 @@ const S = {
   // named self.
   self: body.dataset.self || "",
   host: "",
-  gen: 0, // bumped on every host switch: late answers for the old host are dropped
-  retentionMs: Number(body.dataset.retentionMs) || 3600000,
   rangeMs: 0,
   paused: false,
   states: [], // last state changes, for the test hooks
 };
 
-// V holds the shown host's data (view.js); a host switch replaces it. The
-// dashboard reads history before it opens the stream, so history ids are
-// resume positions too, until show() opens the stream.
-const newView = (intervalMs) => new View(TOPICS, { intervalMs, positionFromHistory: true });
-let V = newView(Number(body.dataset.intervalMs) || 1000);
-
 const log = new Log($("#log"), 200);
 const charts = [];
-let stream;
-
-// ---- position in localStorage -------------------------------------------
 
 // shownHost names the host on screen.
 const shownHost = () => S.host || S.self;
-const posKey = () => POS_PREFIX + shownHost();
 
-function loadPosition() {
-  try {
-    let raw = localStorage.getItem(posKey());
-    if (raw === null && !S.host) raw = localStorage.getItem(LEGACY_POS_KEY);
-    return parsePosition(raw);
-  } catch {
-    return null; // storage disabled: no position
-  }
-}
-
-function savePosition() {
-  if (!V.posDirty || !V.lastId) return;
-  V.posDirty = false;
-  try {
-    localStorage.setItem(posKey(), JSON.stringify(V.position()));
-  } catch {
-    /* storage full or disabled: resuming after a reload just starts fresh */
-  }
-}
-
-// ---- data ---------------------------------------------------------------
-
-// ingest files one event from history, a replay or the live stream.
-function ingest(topic, id, data, source) {
-  if (!V.ingest(topic, id, data, source)) return;
-  if (source !== "history") log.add(source === "live" ? "live" : "replay", id, topic, data);
-  V.trim(S.rangeMs);
-  schedule();
-}
-
-const connected = () => st.isUp(stream);
-
-// xRange is the shared time axis in unix ms (View.end says why it moves
-// while offline).
-const xRange = () => V.xRange(S.rangeMs, connected());
-const computeBands = () => V.computeBands(connected());
-
-// ---- history ------------------------------------------------------------
-
-// fetchHistory draws the newest `ms` of every topic. The API counts events,
-// not time: one event per topic per interval.
-async function fetchHistory(ms) {
-  const limit = historyLimit(ms, V.intervalMs, TOPICS.length);
-  const t0 = performance.now();
-  const gen = S.gen;
-  const q = new URLSearchParams({ limit: String(limit) });
-  if (S.host) q.set("host", S.host);
-  const res = await fetch(`/api/history?${q}`, { headers: { Accept: "application/json" } });
-  if (!res.ok) throw new Error(`history answered ${res.status}`);
-  const h = await res.json();
-  if (gen !== S.gen) return h; // another host was picked meanwhile
-  const events = Array.isArray(h.events) ? h.events : [];
-  for (const e of events) ingest(String(e.event), String(e.id), e.data, "history");
-  if (!events.length && h.head && V.positionFromHistory) V.lastId = String(h.head);
-  log.system(`drew ${events.length} events from history in ${Math.round(performance.now() - t0)} ms`);
+// newHub is the data path (hub.js) to the host in S.host. The dashboard
+// reads history before it opens the stream, so history ids are resume
+// positions too, until show() opens the stream.
+function newHub(intervalMs) {
+  const keys = [POS_PREFIX + shownHost()];
+  if (!S.host) keys.push(LEGACY_POS_KEY);
+  const h = new Hub({
+    params: { host: S.host },
+    topics: [...new Set(charts.map((c) => c.def.topic))],
+    positionKeys: keys,
+    historyFirst: true,
+    intervalMs,
+    rangeMs: () => S.rangeMs,
+    hooks: {
+      frame,
+      hello: showHost,
+      taken: (topic, id, data, source) => {
+        if (source !== "history") log.add(source === "live" ? "live" : "replay", id, topic, data);
+      },
+      state: (changed) => {
+        if (!changed) return;
+        S.states.push({ state: h.stream.state, at: Date.now() });
+        if (S.states.length > 50) S.states.shift();
+        setText("#announce", badgeText()[0]);
+      },
+      system: (text) => log.system(text),
+    },
+  });
   return h;
 }
 
-// ---- stream hooks -------------------------------------------------------
+// hub holds the shown host's data; a host switch replaces it.
+let hub = null;
+const V = () => hub.view;
+const schedule = () => hub.schedule();
 
-function onHello(h) {
-  if (Number(h.retention_ms) > 0) S.retentionMs = Number(h.retention_ms);
-  if (V.onHello(h)) log.system(`server restarted (instance ${V.instance})`);
-  showHost(h);
-  log.system(`hello from ${h.host ?? "?"}, newest id ${h.newest ?? "none"}`);
-  schedule();
-}
+// xRange is the shared time axis in unix ms (View.end says why it moves
+// while offline).
+const xRange = () => V().xRange(S.rangeMs, hub.connected());
 
-function onCatchupStart(c) {
-  const resumed = V.onCatchupStart();
-  log.system(`catch-up after ${c.after || "nothing"}: ${c.count} events${c.complete ? "" : " (incomplete: " + c.reason + ")"}`);
-  catchup.begin(c.count, quietCatchup(c, { reconnects: stream.reconnects, resumed }));
-}
-
-function onCatchupEnd(sum) {
-  const summary = V.onCatchupEnd(sum);
-  log.system(`caught up ${sum.count} events in ${sum.ms} ms`);
-  catchup.finish(summary, V.intervalMs);
-  schedule();
-}
-
-// ---- catch-up indicator -------------------------------------------------
-
-// catchup is the indicator's state (view.js), painted once per frame.
-const catchup = new CatchupLine(() => schedule());
 const catchupEls = { box: $("#catchup"), bar: $("#catchup progress"), text: $("#catchup .catchup-text") };
 
 // ---- header, badge, summary ---------------------------------------------
@@ -170,12 +116,12 @@ function osLine(os, platform, version, arch) {
   return name ? `${name} (${sys})` : sys;
 }
 
-const badgeText = () => badge(stream, catchup);
+const badgeText = () => badge(hub.stream, hub.cu);
 
 function renderBadge() {
   const [main, sub] = badgeText();
   const badge = $("#badge");
-  badge.dataset.state = stream ? stream.state : st.STATE_CONNECTING;
+  badge.dataset.state = hub.stream ? hub.stream.state : st.STATE_CONNECTING;
   setText(badge, main);
   setText("#badge-sub", sub);
 }
@@ -186,14 +132,14 @@ function renderHeaderClock() {
 }
 
 function renderSummary() {
-  const l = V.latest;
+  const l = V().latest;
   const parts = [];
   if (l.cpu) parts.push(`CPU ${fmt.pct(l.cpu.total)}`);
   if (l.memory) parts.push(`memory ${fmt.bytes(l.memory.used)} of ${fmt.bytes(l.memory.total)}`);
   if (l.load) parts.push(`load ${fmt.num(l.load.load1)}`);
   if (l.disk) parts.push(`disk read ${fmt.rate(l.disk.read_bps)}, write ${fmt.rate(l.disk.write_bps)}`);
   if (l.network) parts.push(`network in ${fmt.rate(l.network.rx_bps)}, out ${fmt.rate(l.network.tx_bps)}`);
-  const at = V.newestT !== null ? ` (at ${fmt.clock(V.newestT)})` : "";
+  const at = V().newestT !== null ? ` (at ${fmt.clock(V().newestT)})` : "";
   setText("#summary", parts.length ? "Now: " + parts.join(" · ") + at : "Waiting for the first sample…");
 }
 
@@ -202,7 +148,8 @@ function renderSummary() {
 const fsRows = new Map();
 function renderFilesystems() {
   const box = $("[data-fs]");
-  const list = (V.latest.disk && Array.isArray(V.latest.disk.filesystems) ? V.latest.disk.filesystems : [])
+  const latest = V().latest;
+  const list = (latest.disk && Array.isArray(latest.disk.filesystems) ? latest.disk.filesystems : [])
     .filter((f) => f && typeof f.mount === "string")
     .slice(0, 12); // a host with dozens of mounts would push the charts away
   const seen = new Set();
@@ -250,7 +197,7 @@ function renderFilesystems() {
 let gapsKey = "";
 function renderGaps() {
   const [x0, x1] = xRange();
-  const vis = V.bands.filter((b) => b.to > x0 && b.from < x1);
+  const vis = V().bands.filter((b) => b.to > x0 && b.from < x1);
   const labels = vis.map((b) => (b.kind === "pending" ? null : b)).filter(Boolean);
   const key = labels.map((b) => b.kind + b.from + "-" + b.to).join(",");
   if (key === gapsKey) return;
@@ -276,51 +223,35 @@ function bandLabelText(b) {
 // ---- stream panel -------------------------------------------------------------
 
 function renderPanel() {
-  setText("#c-live", String(V.live));
-  setText("#c-caught", String(V.caughtUp));
+  const v = V();
+  const stream = hub.stream;
+  setText("#c-live", String(v.live));
+  setText("#c-caught", String(v.caughtUp));
   setText("#c-reconnects", String(stream ? stream.reconnects : 0));
   setText("#c-connected", stream && stream.connectedSince ? fmt.clockDuration(Date.now() - stream.connectedSince) : "—");
-  setText("#c-lastid", V.lastId || "none");
+  setText("#c-lastid", v.lastId || "none");
 }
 
 // ---- frames ---------------------------------------------------------------------
 
-let framePending = false;
-function schedule() {
-  if (framePending) return;
-  framePending = true;
-  requestAnimationFrame(frame);
-}
-
-// frame does all DOM and chart work, at most once per animation frame
-// however many events arrived since the last one.
+// frame draws the shown host: the hub calls it at most once per animation
+// frame however many events arrived since the last one, and once a second
+// for the badge's countdown and the connected-for counter.
 function frame() {
-  framePending = false;
-  computeBands();
   if (!S.paused) {
-    for (const c of charts) c.update(V.series[c.def.topic]);
+    for (const c of charts) c.update(V().series[c.def.topic]);
     renderGaps();
     renderFilesystems();
   }
   renderSummary();
-  catchup.paint(catchupEls);
+  hub.cu.paint(catchupEls);
   renderBadge();
   renderPanel();
   log.flush();
-  savePosition();
 }
 
-// Once a second: badge countdown, uptime, connected-for, and while offline
-// the moving right edge of the axis.
-setInterval(() => {
-  if (stream) stream.tick();
-  renderHeaderClock();
-  if (!connected()) schedule();
-  else {
-    renderBadge();
-    renderPanel();
-  }
-}, 1000);
+// The uptime ticks whether or not a stream is open.
+setInterval(renderHeaderClock, 1000);
 
 // ---- controls ---------------------------------------------------------------------
 
@@ -349,13 +280,9 @@ function setupRange() {
       } catch {
         /* only a preference */
       }
-      if (S.rangeMs > before) {
-        try {
-          await fetchHistory(S.rangeMs);
-        } catch (e) {
-          log.system("history: " + e.message);
-        }
-      } else V.trim(S.rangeMs);
+      // Narrower: drop what fell out; wider: read what is missing.
+      if (S.rangeMs < before) hub.trim();
+      else await hub.loadHistory();
       schedule();
     });
   }
@@ -372,20 +299,16 @@ function setupPause() {
   });
 }
 
-function currentTheme() {
-  return document.documentElement.dataset.theme || (matchMedia("(prefers-color-scheme: dark)").matches ? "dark" : "light");
-}
-
 function setupTheme() {
   const btn = $("#theme");
   const label = () => {
-    const dark = currentTheme() === "dark";
+    const dark = scheme() === "dark";
     btn.setAttribute("aria-pressed", String(dark));
     btn.textContent = dark ? "Light theme" : "Dark theme";
   };
   label();
   btn.addEventListener("click", () => {
-    const next = currentTheme() === "dark" ? "light" : "dark";
+    const next = scheme() === "dark" ? "light" : "dark";
     document.documentElement.dataset.theme = next;
     try {
       localStorage.setItem(THEME_KEY, next);
@@ -395,7 +318,7 @@ function setupTheme() {
     label();
     rebuildCharts();
   });
-  matchMedia("(prefers-color-scheme: dark)").addEventListener("change", () => {
+  onSystemScheme(() => {
     if (!document.documentElement.dataset.theme) {
       label();
       rebuildCharts();
@@ -404,22 +327,15 @@ function setupTheme() {
 }
 
 function setupPanel() {
-  // stream is null for a moment while another host's history loads.
-  $("#btn-disconnect").addEventListener("click", () => stream && stream.disconnect());
+  // The stream is null for a moment while another host's history loads.
+  $("#btn-disconnect").addEventListener("click", () => hub.stream && hub.stream.disconnect());
   $("#btn-reconnect").addEventListener("click", () => {
-    if (!stream) return;
+    if (!hub.stream) return;
     log.system("reconnect requested");
-    stream.connect();
+    hub.stream.connect();
   });
   $("#btn-forget").addEventListener("click", () => {
-    try {
-      localStorage.removeItem(posKey());
-      if (!S.host) localStorage.removeItem(LEGACY_POS_KEY);
-    } catch {
-      /* nothing stored then */
-    }
-    V.lastId = null;
-    V.posDirty = false;
+    hub.forgetPosition();
     log.system("position forgotten: the next connect starts without an id");
     schedule();
   });
@@ -429,11 +345,11 @@ function setupPanel() {
 // ---- charts ---------------------------------------------------------------------
 
 const page = {
-  intervalMs: () => V.intervalMs,
+  intervalMs: () => V().intervalMs,
   xRange,
-  bands: () => V.bands,
-  latest: (topic) => V.latest[topic],
-  coreCount: () => V.coreCount() || Number(body.dataset.cpus) || 0,
+  bands: () => V().bands,
+  latest: (topic) => V().latest[topic],
+  coreCount: () => V().coreCount() || Number(body.dataset.cpus) || 0,
 };
 
 function rebuildCharts() {
@@ -447,7 +363,6 @@ function setupCharts() {
     const card = document.querySelector(`[data-chart="${def.id}"]`);
     if (card) charts.push(new Chart(def, card, page));
   }
-  rebuildCharts();
   const ro = new ResizeObserver((entries) => {
     for (const e of entries) {
       const c = charts.find((c) => c.plotEl === e.target);
@@ -464,36 +379,38 @@ function setupCharts() {
 Object.defineProperty(window, "vitals", {
   value: Object.freeze({
     snapshot() {
-      computeBands();
+      const v = hub.view;
+      const stream = hub.stream;
+      v.computeBands(hub.connected());
       const points = {};
-      for (const [k, s] of Object.entries(V.series)) points[k] = s.length;
+      for (const [k, s] of Object.entries(v.series)) points[k] = s.length;
       const first = {};
-      for (const [k, s] of Object.entries(V.series)) first[k] = s.length ? s.t[0] : null;
+      for (const [k, s] of Object.entries(v.series)) first[k] = s.length ? s.t[0] : null;
       return JSON.parse(
         JSON.stringify({
           state: stream ? stream.state : "connecting",
           badge: badgeText().join(" ").trim(),
-          lastId: V.lastId,
-          instance: V.instance,
-          live: V.live,
-          caughtUp: V.caughtUp,
-          fromHistory: V.fromHistory,
+          lastId: v.lastId,
+          instance: v.instance,
+          live: v.live,
+          caughtUp: v.caughtUp,
+          fromHistory: v.fromHistory,
           reconnects: stream ? stream.reconnects : 0,
-          catchups: V.catchups,
-          bands: V.bands,
-          ticks: V.ticks.t,
+          catchups: v.catchups,
+          bands: v.bands,
+          ticks: v.ticks.t,
           points,
           first,
-          newestT: V.newestT,
-          intervalMs: V.intervalMs,
+          newestT: v.newestT,
+          intervalMs: v.intervalMs,
           rangeMs: S.rangeMs,
           paused: S.paused,
           states: S.states,
           logSize: log.size(),
           drawn: Object.fromEntries(charts.map((c) => [c.def.id, c.u ? c.u.data[0].length : 0])),
-          catchupText: catchup.line(),
+          catchupText: hub.cu.line(),
           host: shownHost(),
-          helloHost: V.hello ? V.hello.host : null,
+          helloHost: v.hello ? v.hello.host : null,
           fleet: fleet.snapshot(),
         }),
       );
@@ -507,49 +424,18 @@ Object.defineProperty(window, "vitals", {
 // show draws the host in S.host: its history first, then its stream,
 // resumed from the position stored for that host.
 async function show() {
-  const gen = S.gen;
-  const stored = loadPosition();
-  try {
-    await fetchHistory(S.rangeMs);
-  } catch (e) {
-    log.system("history: " + e.message);
-  }
-  if (gen !== S.gen) return; // another host was picked while history loaded
+  const h = hub;
+  const stored = h.loadPosition();
+  await h.loadHistory();
+  if (h !== hub) return; // another host was picked while history loaded
   // Resume from the stored position when there is one (a reload then shows
   // what it missed); the replay overlaps what history drew, and the series
   // replace duplicates by time, so nothing is drawn twice.
   if (stored) {
-    V.resume(stored);
+    h.resume(stored);
     log.system(`resuming from stored id ${stored.id}`);
   }
-  // From here on the stream owns the position: a wider range refetches
-  // history beside it, and those (older) ids must not move lastId back, or
-  // a reconnect would replay what is drawn.
-  V.positionFromHistory = false;
-  const q = S.host ? "?" + new URLSearchParams({ host: S.host }) : "";
-  stream = new st.Stream("/events" + q, {
-    onHello,
-    onEvent: (topic, id, data, replay) => ingest(topic, id, data, replay ? "replay" : "live"),
-    onCatchupStart,
-    onCatchupProgress: (k) => {
-      catchup.progress(k);
-      schedule();
-    },
-    onCatchupEnd,
-    onState: (changed) => {
-      if (changed) {
-        S.states.push({ state: stream.state, at: Date.now() });
-        if (S.states.length > 50) S.states.shift();
-        setText("#announce", badgeText()[0]);
-      }
-      schedule();
-    },
-    onSystem: (text) => log.system(text),
-    getLastId: () => V.lastId,
-    intervalMs: () => V.intervalMs,
-  });
-  stream.connect();
-  schedule();
+  h.open();
 }
 
 // switchHost shows another host: the old host's position is saved, its
@@ -559,27 +445,22 @@ async function show() {
 async function switchHost(name, push = true) {
   const host = name === S.self ? "" : String(name || "");
   if (host === S.host) return;
-  savePosition();
-  if (stream) {
-    stream.destroy();
-    stream = null;
-  }
-  S.gen++;
+  const intervalMs = hub.view.intervalMs;
+  hub.destroy();
   S.host = host;
   if (push) history.pushState({ host }, "", location.pathname + hostSearch(location.search, host, S.self) + location.hash);
-  resetData();
+  hub = newHub(intervalMs);
+  resetHeader();
   log.system(`showing host ${shownHost()}`);
   fleet.render();
   schedule();
   await show();
 }
 
-// resetData forgets everything drawn for the previous host. The header
+// resetHeader forgets the previous host's header and gaps. The header
 // shows the new name at once; the rest of it comes with the hello.
-function resetData() {
-  V = newView(V.intervalMs);
+function resetHeader() {
   gapsKey = "";
-  catchup.hide();
   setText('[data-host="name"]', shownHost() || "this host");
   for (const f of ["os", "kernel", "cpus", "uptime"]) setText(`[data-host="${f}"]`, "");
   body.dataset.bootTime = "";
@@ -593,15 +474,17 @@ const fleet = new Fleet({
 });
 
 async function start() {
+  const asked = new URLSearchParams(location.search).get("host") || "";
+  S.host = asked === S.self ? "" : asked;
   setupRange();
   setupPause();
   setupTheme();
   setupPanel();
   setupCharts();
+  hub = newHub(Number(body.dataset.intervalMs) || 1000);
+  rebuildCharts();
   renderHeaderClock();
-  const asked = new URLSearchParams(location.search).get("host") || "";
-  S.host = asked === S.self ? "" : asked;
-  if (S.host) resetData(); // the server rendered its own host's header
+  if (S.host) resetHeader(); // the server rendered its own host's header
   addEventListener("popstate", () => switchHost(new URLSearchParams(location.search).get("host") || S.self, false));
   fleet.start();
   await show();

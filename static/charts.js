@@ -34,13 +34,32 @@ for (let p = 0; p <= 5; p++) {
 
 const sum = (...vs) => (vs.some((v) => typeof v === "number") ? vs.reduce((a, v) => a + (typeof v === "number" ? v : 0), 0) : null);
 
-// DEFS describes every chart: which topic feeds it, its series and how
-// values read. A series' key names the payload field it draws (the embed
-// element's fields="..." picks series by it).
+// field is a series (or an extra) drawing the payload's field key.
+function field(label, key, more) {
+  return { label, key, get: (s) => s[key], ...more };
+}
+
+// count is an extra shown on hover as a whole number.
+function count(label, key) {
+  return field(label, key, { fmt: (v) => fmt.num(v, 0) });
+}
+
+// rateChart is a chart of byte rates, with counts on hover.
+function rateChart(topic, title, series, extras) {
+  return { id: topic, topic, title, fmt: fmt.rate, bytes: true, axis: (v) => fmt.bytesAxis(v) + "/s", series, extras };
+}
+
+// DEFS describes every chart, and is the browser's only list of them:
+// which topic feeds it, its title, its series and how values read. The
+// topics a page draws are those of its charts; the stream's topics come
+// from hello. A series' key names the payload field it draws (the embed
+// element's fields="..." picks series by it). The dashboard's cards are
+// rendered by the server (views/dashboard.go) with the same ids and titles.
 export const DEFS = [
   {
     id: "cpu",
     topic: "cpu",
+    title: "CPU",
     fmt: fmt.pct,
     axis: (v) => v + " %",
     range: () => [0, 100],
@@ -52,10 +71,11 @@ export const DEFS = [
       { label: "steal", key: "steal", get: (s) => s.steal, color: "--s5" },
     ],
   },
-  { id: "cores", topic: "cpu", heat: true },
+  { id: "cores", topic: "cpu", title: "Per-core CPU", heat: true },
   {
     id: "memory",
     topic: "memory",
+    title: "Memory",
     fmt: fmt.bytes,
     bytes: true,
     axis: (v) => fmt.bytesAxis(v),
@@ -71,6 +91,7 @@ export const DEFS = [
   {
     id: "load",
     topic: "load",
+    title: "Load average",
     fmt: (v) => fmt.num(v),
     axis: (v) => fmt.num(v, 1),
     range: (u, latest) => [0, Math.max((latest?.cpus || 1) * 1.15, maxOf(u.data ? u.data.slice(1) : []) * 1.1)],
@@ -81,36 +102,18 @@ export const DEFS = [
       { label: "CPUs", key: "cpus", get: (s) => s.cpus, color: "--ref", dash: [6, 4], width: 1 },
     ],
   },
-  {
-    id: "disk",
-    topic: "disk",
-    fmt: fmt.rate,
-    bytes: true,
-    axis: (v) => fmt.bytesAxis(v) + "/s",
-    series: [
-      { label: "read", key: "read_bps", get: (s) => s.read_bps, color: "--s2", width: 2 },
-      { label: "write", key: "write_bps", get: (s) => s.write_bps, color: "--s3", width: 2 },
-    ],
-    extras: [
-      { label: "read IOPS", key: "read_iops", get: (s) => s.read_iops, fmt: (v) => fmt.num(v, 0) },
-      { label: "write IOPS", key: "write_iops", get: (s) => s.write_iops, fmt: (v) => fmt.num(v, 0) },
-    ],
-  },
-  {
-    id: "network",
-    topic: "network",
-    fmt: fmt.rate,
-    bytes: true,
-    axis: (v) => fmt.bytesAxis(v) + "/s",
-    series: [
-      { label: "rx", key: "rx_bps", get: (s) => s.rx_bps, color: "--s6", width: 2 },
-      { label: "tx", key: "tx_bps", get: (s) => s.tx_bps, color: "--s5", width: 2 },
-    ],
-    extras: [
-      { label: "rx packets/s", key: "rx_pps", get: (s) => s.rx_pps, fmt: (v) => fmt.num(v, 0) },
-      { label: "tx packets/s", key: "tx_pps", get: (s) => s.tx_pps, fmt: (v) => fmt.num(v, 0) },
-    ],
-  },
+  rateChart(
+    "disk",
+    "Disk I/O",
+    [field("read", "read_bps", { color: "--s2", width: 2 }), field("write", "write_bps", { color: "--s3", width: 2 })],
+    [count("read IOPS", "read_iops"), count("write IOPS", "write_iops")],
+  ),
+  rateChart(
+    "network",
+    "Network",
+    [field("rx", "rx_bps", { color: "--s6", width: 2 }), field("tx", "tx_bps", { color: "--s5", width: 2 })],
+    [count("rx packets/s", "rx_pps"), count("tx packets/s", "tx_pps")],
+  ),
 ];
 
 function timeLabel(ms, seconds) {
@@ -148,18 +151,6 @@ function maxOf(cols) {
   let m = 0;
   for (const c of cols) for (const v of c) if (v !== null && v > m) m = v;
   return m;
-}
-
-// theme reads the palette from CSS custom properties, so light and dark
-// live in style.css only. el is where to read them: the page's root, or an
-// embed element's host (its shadow styles define them there).
-export function theme(el = document.documentElement) {
-  const cs = getComputedStyle(el);
-  const get = (name) => cs.getPropertyValue(name).trim();
-  const names = ["--s1", "--s2", "--s3", "--s4", "--s5", "--s6", "--ref", "--axis", "--grid", "--band", "--band-restart", "--band-lost", "--band-text", "--heat-0", "--heat-1", "--heat-2", "--heat-3", "--font"];
-  const t = {};
-  for (const n of names) t[n] = get(n);
-  return t;
 }
 
 // Chart is one card's uPlot plus its value line and tooltip.

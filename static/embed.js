@@ -10,8 +10,9 @@
 // ?lastEventId= on every (re)connect, and it shows the same catch-up line and
 // offline bands.
 //
-// Every element naming the same server shares one Hub, and a Hub holds one
-// Stream (one EventSource) subscribed to the union of its elements' topics:
+// Every element naming the same server shares one Hub (hub.js, the data
+// path the dashboard uses too), and a Hub holds one Stream (one
+// EventSource) subscribed to the union of its elements' topics:
 // browsers allow about six HTTP/1.1 connections per host, so a page with
 // eight charts must not open eight streams. The modules this file imports
 // (and uPlot, through charts.js) resolve relative to this file's own URL,
@@ -21,16 +22,17 @@
 // as HTML.
 
 import * as fmt from "./format.js";
-import { Chart, DEFS, theme } from "./charts.js";
+import { Chart, DEFS } from "./charts.js";
 import * as st from "./stream.js";
-import { View, CatchupLine, parsePosition, quietCatchup, badge, historyLimit } from "./view.js";
+import { badge } from "./view.js";
+import { Hub } from "./hub.js";
+import { theme, onSystemScheme } from "./palette.js";
 
 // The server this file came from: the default src.
 const HOME = new URL("..", import.meta.url).href.replace(/\/$/, "");
 const UPLOT_CSS = new URL("./vendor/uPlot.min.css", import.meta.url).href;
+const PALETTE_CSS = new URL("./palette.css", import.meta.url).href;
 const POS_PREFIX = "vitals.embed.position "; // + server URL: {id, t, instance}
-
-const TITLES = { cpu: "CPU", cores: "Per-core CPU", memory: "Memory", load: "Load average", disk: "Disk I/O", network: "Network" };
 
 // DEFAULT_RANGE_MS matches the dashboard's first range button.
 const DEFAULT_RANGE_MS = 5 * 60 * 1000;
@@ -54,66 +56,59 @@ export function normalSrc(src) {
 
 // ---- shared state per server ----------------------------------------------
 
-const hubs = new Map(); // key: src + token -> Hub
+const servers = new Map(); // key: src + token -> Server
 
-function hubFor(src, token) {
+function serverFor(src, token) {
   const key = src + "\n" + token;
-  let hub = hubs.get(key);
-  if (!hub) {
-    hub = new Hub(key, src, token);
-    hubs.set(key, hub);
+  let s = servers.get(key);
+  if (!s) {
+    s = new Server(key, src, token);
+    servers.set(key, s);
   }
-  return hub;
+  return s;
 }
 
-// Hub is one server's data and stream, shared by its elements.
-class Hub {
+// Server is one server's elements and the Hub (hub.js) they share.
+class Server {
   constructor(key, src, token) {
     this.key = key;
     this.src = src;
-    this.token = token;
     this.elements = new Set();
-    this.topics = new Set(); // subscribed (the union of the elements' topics)
-    // The data (view.js). History is read beside an open stream here, so
-    // only stream ids are positions: history's may be older than what the
-    // stream already delivered.
-    this.view = new View([], { positionFromHistory: false });
-    this.loaded = new Map(); // topic -> ms of history fetched
-    this.quietNext = false; // the next catch-up only follows a topic change
-    this.cu = new CatchupLine(() => this.schedule());
     this.error = ""; // why the first connect fails, once known
-    this.opened = 0; // EventSources opened, for the test hook
-    this.messages = []; // the stream's last few notes, for the test hook
-    this.stream = null;
     this.startTimer = 0;
-    this.framePending = false;
-    this.ticker = 0;
-
-    const stored = this.loadPosition();
-    if (stored) this.view.resume(stored);
-  }
-
-  // url is src + path with query values (and the token), as a string.
-  url(path, query) {
-    const u = new URL(this.src + path);
-    for (const [k, v] of Object.entries(query || {})) u.searchParams.set(k, String(v));
-    if (this.token) u.searchParams.set("token", this.token);
-    return u.href;
-  }
-
-  eventsURL() {
-    return this.url("/events", { topics: [...this.topics].sort().join(",") });
+    this.hub = new Hub({
+      base: src,
+      params: { token },
+      subscribe: true,
+      positionKeys: [POS_PREFIX + src],
+      rangeMs: () => this.maxRangeMs(),
+      hooks: {
+        frame: () => {
+          for (const el of this.elements) el.render();
+        },
+        hello: () => {
+          this.error = "";
+        },
+        state: () => {
+          const s = this.hub.stream;
+          if (s && !s.everConnected && s.failures > 0) this.diagnose();
+        },
+      },
+    });
+    const stored = this.hub.loadPosition();
+    if (stored) this.hub.resume(stored);
   }
 
   add(el) {
     this.elements.add(el);
-    this.topics.add(el.def.topic);
-    this.view.addTopic(el.def.topic);
+    this.hub.addTopic(el.def.topic);
     // Start (or widen the stream) once the current task has added all its
     // elements: a page's charts upgrade in one go and must share one open.
     clearTimeout(this.startTimer);
-    this.startTimer = setTimeout(() => this.start(), 0);
-    this.schedule();
+    this.startTimer = setTimeout(() => {
+      if (this.elements.size) this.hub.sync();
+    }, 0);
+    this.hub.schedule();
   }
 
   remove(el) {
@@ -121,119 +116,21 @@ class Hub {
     // An element moved in the DOM leaves and comes back in one task; only
     // close when nobody came back.
     setTimeout(() => {
-      if (this.elements.size === 0 && hubs.get(this.key) === this) this.destroy();
+      if (this.elements.size === 0 && servers.get(this.key) === this) this.destroy();
     }, 0);
   }
 
-  start() {
-    if (this.elements.size === 0) return;
-    if (!this.stream) {
-      this.stream = new st.Stream(this.eventsURL(), {
-        onHello: (h) => this.onHello(h),
-        onEvent: (topic, id, data, replay) => this.ingest(topic, id, data, replay ? "replay" : "live"),
-        onCatchupStart: (c) => this.onCatchupStart(c),
-        onCatchupProgress: (k) => {
-          this.cu.k = k;
-          this.schedule();
-        },
-        onCatchupEnd: (s) => this.onCatchupEnd(s),
-        onState: () => this.onState(),
-        onSystem: (text) => this.note(text),
-        getLastId: () => this.view.lastId,
-        intervalMs: () => this.view.intervalMs,
-      });
-      this.openStream();
-      this.ticker = setInterval(() => this.tick(), 1000);
-      return;
-    }
-    const url = this.eventsURL();
-    if (url !== this.stream.url) {
-      // A new topic (the URL names the topic set, so this holds whichever
-      // add of the task came last): reopen after the newest id drawn. The
-      // replay is a tick or two and not news, so the catch-up line stays
-      // quiet.
-      this.stream.url = url;
-      this.quietNext = true;
-      this.openStream();
-    }
-    if (this.view.hello) this.loadHistory();
-  }
-
-  openStream() {
-    this.opened++;
-    this.stream.connect();
-  }
-
   destroy() {
-    hubs.delete(this.key);
+    servers.delete(this.key);
     clearTimeout(this.startTimer);
-    clearInterval(this.ticker);
-    this.cu.hide();
-    this.savePosition();
-    if (this.stream) this.stream.destroy();
-    this.stream = null;
+    this.hub.destroy();
   }
 
-  note(text) {
-    this.messages.push(text);
-    if (this.messages.length > 20) this.messages.shift();
-  }
-
-  // ---- position --------------------------------------------------------
-
-  loadPosition() {
-    try {
-      return parsePosition(localStorage.getItem(POS_PREFIX + this.src));
-    } catch {
-      return null; // no storage: no position
-    }
-  }
-
-  savePosition() {
-    const v = this.view;
-    if (!v.posDirty || !v.lastId) return;
-    v.posDirty = false;
-    try {
-      localStorage.setItem(POS_PREFIX + this.src, JSON.stringify(v.position()));
-    } catch {
-      /* storage full or disabled: a reload then starts without a position */
-    }
-  }
-
-  // ---- data ------------------------------------------------------------
-
+  // maxRangeMs is the widest element's window: the one the hub keeps.
   maxRangeMs() {
     let m = 0;
     for (const el of this.elements) m = Math.max(m, el.rangeMs);
     return m || DEFAULT_RANGE_MS;
-  }
-
-  ingest(topic, id, data, source) {
-    if (!this.view.ingest(topic, id, data, source)) return;
-    // The widest element's window is kept.
-    this.view.trim(this.maxRangeMs());
-    this.schedule();
-  }
-
-  // loadHistory fetches, for every topic that lacks it, the newest window
-  // from /api/history. It runs after hello (which gives the interval, so
-  // the event count for the window is known) while the stream is already
-  // open: the two overlap, and Series keeps one sample per time.
-  async loadHistory() {
-    const ms = this.maxRangeMs();
-    const want = [...this.topics].filter((t) => (this.loaded.get(t) || 0) < ms);
-    if (!want.length) return;
-    for (const t of want) this.loaded.set(t, ms);
-    const limit = historyLimit(ms, this.view.intervalMs, want.length);
-    try {
-      const res = await fetch(this.url("/api/history", { topics: want.sort().join(","), limit }), { headers: { Accept: "application/json" } });
-      if (!res.ok) throw new Error(`history answered ${res.status}`);
-      const h = await res.json();
-      for (const e of Array.isArray(h.events) ? h.events : []) this.ingest(String(e.event), String(e.id), e.data, "history");
-    } catch (e) {
-      for (const t of want) this.loaded.delete(t);
-      this.note("history: " + e.message);
-    }
   }
 
   // diagnose asks the API why the stream can't open, once: a wrong token
@@ -244,7 +141,7 @@ class Hub {
     this.diagnosing = true;
     let why;
     try {
-      const res = await fetch(this.url("/api/history", { limit: 1 }), { headers: { Accept: "application/json" } });
+      const res = await fetch(this.hub.url("/api/history", { limit: 1 }), { headers: { Accept: "application/json" } });
       if (res.status === 401 || res.status === 403) why = "access token missing or wrong";
       else if (!res.ok) why = `server answered ${res.status}`;
       else why = "the stream failed although the API answers";
@@ -252,181 +149,57 @@ class Hub {
       why = "server unreachable, or this page's origin is not allowed (--cors-origins)";
     }
     this.diagnosing = false;
-    if (!this.stream || this.stream.everConnected) return;
+    const s = this.hub.stream;
+    if (!s || s.everConnected) return;
     this.error = why;
-    this.schedule();
-  }
-
-  // ---- stream hooks ------------------------------------------------------
-
-  onHello(h) {
-    this.error = "";
-    this.view.onHello(h);
-    this.loadHistory();
-    this.schedule();
-  }
-
-  onCatchupStart(c) {
-    const resumed = this.view.onCatchupStart();
-    // As on the dashboard, plus: the reopen after a topic was added only
-    // bridges to the wider stream.
-    const quiet = quietCatchup(c, { reconnects: this.stream.reconnects, resumed, topicsChanged: this.quietNext });
-    this.quietNext = false;
-    this.cu.begin(c.count, quiet);
-    this.schedule();
-  }
-
-  onCatchupEnd(sum) {
-    this.cu.finish(this.view.onCatchupEnd(sum), this.view.intervalMs);
-    this.schedule();
-  }
-
-  onState() {
-    const s = this.stream;
-    if (s && !s.everConnected && s.failures > 0) this.diagnose();
-    this.schedule();
-  }
-
-  connected() {
-    return st.isUp(this.stream);
-  }
-
-  xRange(rangeMs) {
-    return this.view.xRange(rangeMs, this.connected());
+    this.hub.schedule();
   }
 
   // badge is the status line's text, as the dashboard words it.
   // One line, so "Offline since" carries the next try in brackets.
   badge() {
-    const s = this.stream;
+    const s = this.hub.stream;
     if (!s) return ["connecting", "Connecting…"];
     if (!s.everConnected && this.error) return ["error", "Can't connect"];
-    const [main, sub] = badge(s, this.cu);
+    const [main, sub] = badge(s, this.hub.cu);
     return [s.state, s.state === st.STATE_OFFLINE ? `${main} (${sub})` : main];
   }
 
   // detail is the line under the header that says why nothing comes.
   detail() {
-    const s = this.stream;
+    const s = this.hub.stream;
     if (!s || s.everConnected || !this.error) return "";
     const retry = s.secondsToRetry();
     return `${this.error}; ${retry === null ? "trying now" : `next try in ${retry} s`}.`;
-  }
-
-  tick() {
-    if (!this.stream) return;
-    this.stream.tick();
-    this.schedule();
-  }
-
-  schedule() {
-    if (this.framePending) return;
-    this.framePending = true;
-    requestAnimationFrame(() => this.frame());
-  }
-
-  // frame redraws every element of this server, at most once per animation
-  // frame however many events arrived.
-  frame() {
-    this.framePending = false;
-    this.view.computeBands(this.connected());
-    for (const el of this.elements) el.render();
-    this.savePosition();
   }
 }
 
 // ---- styles ---------------------------------------------------------------
 
-// The palette: every colour the charts read (charts.js theme()) is defined
-// on :host from a --vitals-* property with a default, so a page themes the
-// element through the documented names only, and the dashboard's own
-// --s1... names on a page's :root can't leak in.
-const LIGHT = {
-  bg: "#ffffff",
-  text: "#1b2430",
-  muted: "#5b6776",
-  border: "#dfe4ea",
-  live: "#15803d",
-  warn: "#b45309",
-  bad: "#b91c1c",
-  s1: "#2563eb",
-  s2: "#0d9488",
-  s3: "#d97706",
-  s4: "#db2777",
-  s5: "#7c3aed",
-  s6: "#16a34a",
-  ref: "#64748b",
-  axis: "#5b6776",
-  grid: "#e9edf1",
-  band: "#94a3b833",
-  "band-restart": "#f59e0b2e",
-  "band-lost": "#ef44441f",
-  "band-text": "#475569",
-  "heat-0": "#eef2f6",
-  "heat-1": "#7dd3c0",
-  "heat-2": "#f59e0b",
-  "heat-3": "#dc2626",
-};
-const DARK = {
-  bg: "#161b22",
-  text: "#e6edf3",
-  muted: "#9aa7b4",
-  border: "#2a313a",
-  live: "#4ade80",
-  warn: "#fbbf24",
-  bad: "#f87171",
-  s1: "#60a5fa",
-  s2: "#2dd4bf",
-  s3: "#fbbf24",
-  s4: "#f472b6",
-  s5: "#a78bfa",
-  s6: "#4ade80",
-  ref: "#94a3b8",
-  axis: "#9aa7b4",
-  grid: "#232a33",
-  band: "#94a3b826",
-  "band-restart": "#f59e0b29",
-  "band-lost": "#f871711f",
-  "band-text": "#cbd5e1",
-  "heat-0": "#1c232c",
-  "heat-1": "#0f766e",
-  "heat-2": "#d97706",
-  "heat-3": "#ef4444",
-};
-
-// Chart colours keep the names charts.js reads; the rest are ours.
-const CHART_NAMES = ["s1", "s2", "s3", "s4", "s5", "s6", "ref", "axis", "grid", "band", "band-restart", "band-lost", "band-text", "heat-0", "heat-1", "heat-2", "heat-3"];
-
-function palette(p) {
-  let css = "";
-  for (const [k, v] of Object.entries(p)) {
-    const name = CHART_NAMES.includes(k) ? `--${k}` : `--c-${k}`;
-    css += `${name}: var(--vitals-${k}, ${v});\n`;
-  }
-  return css;
-}
-
+// The colours are palette.css's, the dashboard's own, adopted into every
+// shadow root: each is a --vitals-* property with a default, so a page
+// themes the element through the documented names only, and the
+// dashboard's own --s1... names on a page's :root can't leak in. The
+// theme attribute picks the half of each light-dark() pair.
 const CSS = `
 :host {
   all: initial;
   display: block;
   contain: content;
-  ${palette(LIGHT)}
+  color-scheme: light;
   --font: var(--vitals-font, system-ui, -apple-system, "Segoe UI", Roboto, sans-serif);
   font-family: var(--font);
   font-size: var(--vitals-font-size, 14px);
   line-height: 1.4;
-  color: var(--c-text);
+  color: var(--text);
 }
-:host([theme="dark"]) { ${palette(DARK)} }
-@media (prefers-color-scheme: dark) {
-  :host([theme="auto"]) { ${palette(DARK)} }
-}
+:host([theme="dark"]) { color-scheme: dark; }
+:host([theme="auto"]) { color-scheme: light dark; }
 :host([hidden]) { display: none; }
 [hidden] { display: none !important; }
 .card {
-  background: var(--c-bg);
-  border: var(--vitals-border-width, 1px) solid var(--c-border);
+  background: var(--card);
+  border: var(--vitals-border-width, 1px) solid var(--line);
   border-radius: var(--vitals-radius, 8px);
   padding: var(--vitals-padding, 0.6em 0.75em 0.4em);
   box-sizing: border-box;
@@ -435,54 +208,58 @@ const CSS = `
 }
 .head { display: flex; align-items: baseline; gap: 0.6em; flex-wrap: wrap; }
 .title { font-weight: 600; }
-.host { color: var(--c-muted); font-size: 0.85em; }
-.badge { margin-left: auto; font-size: 0.8em; color: var(--c-muted); display: inline-flex; align-items: center; gap: 0.35em; }
-.badge::before { content: ""; width: 0.6em; height: 0.6em; border-radius: 50%; background: var(--c-muted); }
-.badge[data-state="live"]::before { background: var(--c-live); }
+.host { color: var(--muted); font-size: 0.85em; }
+.badge { margin-left: auto; font-size: 0.8em; color: var(--muted); display: inline-flex; align-items: center; gap: 0.35em; }
+.badge::before { content: ""; width: 0.6em; height: 0.6em; border-radius: 50%; background: var(--muted); }
+.badge[data-state="live"]::before { background: var(--live); }
 .badge[data-state="catchup"]::before { background: var(--s5); }
-.badge[data-state="reconnecting"]::before { background: var(--c-warn); }
-.badge[data-state="offline"]::before, .badge[data-state="disconnected"]::before, .badge[data-state="error"]::before { background: var(--c-bad); }
-.badge[data-state="error"] { color: var(--c-bad); }
-.catchup { display: flex; align-items: center; gap: 0.5em; font-size: 0.8em; color: var(--c-muted); margin-top: 0.25em; transition: opacity 1s; }
-.catchup.warn { color: var(--c-warn); }
+.badge[data-state="reconnecting"]::before { background: var(--warn); }
+.badge[data-state="offline"]::before, .badge[data-state="disconnected"]::before, .badge[data-state="error"]::before { background: var(--bad); }
+.badge[data-state="error"] { color: var(--bad); }
+.catchup { display: flex; align-items: center; gap: 0.5em; font-size: 0.8em; color: var(--muted); margin-top: 0.25em; transition: opacity 1s; }
+.catchup.warn { color: var(--warn); }
 .catchup.fade { opacity: 0; }
 .catchup progress { width: 8em; height: 0.6em; }
-.values { display: flex; flex-wrap: wrap; gap: 0.2em 0.9em; font-size: 0.8em; color: var(--c-muted); margin: 0.3em 0 0.2em; min-height: 1.4em; }
+.values { display: flex; flex-wrap: wrap; gap: 0.2em 0.9em; font-size: 0.8em; color: var(--muted); margin: 0.3em 0 0.2em; min-height: 1.4em; }
 .val { display: inline-flex; align-items: center; gap: 0.3em; white-space: nowrap; }
-.val b { color: var(--c-text); font-weight: 600; font-variant-numeric: tabular-nums; }
+.val b { color: var(--text); font-weight: 600; font-variant-numeric: tabular-nums; }
 .sw { display: inline-block; width: 0.8em; height: 0.25em; border-radius: 2px; }
 .plot { position: relative; min-width: 0; }
 .tip {
   position: absolute; z-index: 10; pointer-events: none; white-space: nowrap;
-  background: var(--c-bg); color: var(--c-text); border: 1px solid var(--c-border); border-radius: 6px;
+  background: var(--card); color: var(--text); border: 1px solid var(--line); border-radius: 6px;
   padding: 0.35em 0.5em; font-size: 0.8em; box-shadow: 0 2px 8px #0003;
 }
 .tip div { display: flex; align-items: center; gap: 0.4em; }
 .tip b { margin-left: auto; padding-left: 0.8em; font-variant-numeric: tabular-nums; }
-.problem { color: var(--c-bad); font-size: 0.9em; }
+.problem { color: var(--bad); font-size: 0.9em; }
 `;
 
 // Sheets are built once per document and adopted by every element: a
 // constructed sheet is not inline style as far as a page's CSP goes, and
-// uPlot's sheet is fetched once however many charts there are.
+// the palette and uPlot's sheet are fetched once however many charts there
+// are.
 const OWN_SHEET = new CSSStyleSheet();
 OWN_SHEET.replaceSync(CSS);
-let uplotSheet = null;
-async function loadUplotSheet() {
-  const res = await fetch(UPLOT_CSS);
-  if (!res.ok) throw new Error(`uPlot CSS answered ${res.status}`);
+const sheets = new Map(); // url -> Promise<CSSStyleSheet | null>
+async function loadSheet(url) {
+  const res = await fetch(url);
+  if (!res.ok) throw new Error(`${url} answered ${res.status}`);
   const sheet = new CSSStyleSheet();
   sheet.replaceSync(await res.text());
   return sheet;
 }
-function uplotCSS() {
-  if (!uplotSheet) {
-    uplotSheet = loadUplotSheet().catch((e) => {
-      console.warn("vitals-chart: could not load uPlot's CSS:", e.message);
-      return null;
-    });
+function sheet(url) {
+  if (!sheets.has(url)) {
+    sheets.set(
+      url,
+      loadSheet(url).catch((e) => {
+        console.warn("vitals-chart: could not load a style sheet:", e.message);
+        return null;
+      }),
+    );
   }
-  return uplotSheet;
+  return sheets.get(url);
 }
 
 // ---- the element ------------------------------------------------------------
@@ -493,7 +270,7 @@ export class VitalsChart extends HTMLElement {
   constructor() {
     super();
     this.root = this.attachShadow({ mode: "open" });
-    this.hub = null;
+    this.server = null;
     this.chart = null;
     this.def = null;
     this.rangeMs = DEFAULT_RANGE_MS;
@@ -537,9 +314,11 @@ export class VitalsChart extends HTMLElement {
       for (const e of entries) if (this.chart) this.chart.resize(Math.floor(e.contentRect.width));
     });
     this.root.adoptedStyleSheets = [OWN_SHEET];
-    uplotCSS().then((sheet) => {
-      // Ours last, so it wins over uPlot's where both style a thing.
-      if (sheet) this.root.adoptedStyleSheets = [sheet, OWN_SHEET];
+    Promise.all([sheet(UPLOT_CSS), sheet(PALETTE_CSS)]).then((loaded) => {
+      // Ours last, so it wins over uPlot's where both style a thing. The
+      // chart was built before the palette came: build it again.
+      this.root.adoptedStyleSheets = [...loaded.filter(Boolean), OWN_SHEET];
+      this.rebuild();
     });
   }
 
@@ -557,7 +336,7 @@ export class VitalsChart extends HTMLElement {
     if (this.isConnected) this.configure();
   }
 
-  // configure (re)joins the right hub once per task, however many
+  // configure (re)joins the right server once per task, however many
   // attributes changed: an upgrade reports each attribute in turn.
   configure() {
     if (this.configurePending) return;
@@ -594,7 +373,7 @@ export class VitalsChart extends HTMLElement {
         this.problem = `${topic} has no field ${JSON.stringify(unknown[0] ?? "")}: use some of ${keys}`;
       }
     }
-    this.titleEl.textContent = this.getAttribute("label") || TITLES[topic] || topic;
+    this.titleEl.textContent = this.getAttribute("label") || (base ? base.title : topic);
     if (this.problem) {
       this.problemEl.textContent = "vitals-chart: " + this.problem;
       this.problemEl.hidden = false;
@@ -612,12 +391,13 @@ export class VitalsChart extends HTMLElement {
     if (!token && new URL(src).origin === location.origin) {
       token = new URLSearchParams(location.search).get("token") || "";
     }
-    this.hub = hubFor(src, token);
-    const hub = this.hub;
+    this.server = serverFor(src, token);
+    const server = this.server;
+    const hub = server.hub;
     const v = hub.view;
     this.page = {
       intervalMs: () => v.intervalMs,
-      xRange: () => hub.xRange(this.rangeMs),
+      xRange: () => v.xRange(this.rangeMs, hub.connected()),
       bands: () => v.bands,
       latest: (t) => v.latest[t],
       coreCount: () => v.coreCount(),
@@ -626,12 +406,12 @@ export class VitalsChart extends HTMLElement {
     };
     this.chart = new Chart(def, this.card, this.page);
     this.rebuild();
-    hub.add(this);
+    server.add(this);
   }
 
   leave() {
-    if (this.hub) this.hub.remove(this);
-    this.hub = null;
+    if (this.server) this.server.remove(this);
+    this.server = null;
     if (this.chart) this.chart.destroy();
     this.chart = null;
   }
@@ -639,18 +419,19 @@ export class VitalsChart extends HTMLElement {
   rebuild() {
     if (!this.chart) return;
     this.chart.build(this.plotEl.clientWidth, theme(this));
-    if (this.hub) this.hub.schedule();
+    if (this.server) this.server.hub.schedule();
   }
 
   // render draws the newest state; the hub calls it once per frame.
   render() {
-    const hub = this.hub;
-    if (!hub || !this.chart) return;
+    const server = this.server;
+    if (!server || !this.chart) return;
+    const hub = server.hub;
     this.chart.update(hub.view.series[this.def.topic]);
-    const [state, text] = hub.badge();
+    const [state, text] = server.badge();
     if (this.badgeEl.dataset.state !== state) this.badgeEl.dataset.state = state;
     if (this.badgeEl.textContent !== text) this.badgeEl.textContent = text;
-    const detail = hub.detail();
+    const detail = server.detail();
     this.problemEl.hidden = !detail;
     if (this.problemEl.textContent !== detail) this.problemEl.textContent = detail;
     const host = hub.view.hello && hub.view.hello.host ? String(hub.view.hello.host) : "";
@@ -661,18 +442,19 @@ export class VitalsChart extends HTMLElement {
   // snapshot is a read-only copy of what this element shows and what its
   // server's hub holds, for tests and debugging.
   snapshot() {
-    const hub = this.hub;
-    const [state, badge] = hub ? hub.badge() : ["error", this.problem];
+    const server = this.server;
+    const hub = server ? server.hub : null;
+    const [state, badge] = server ? server.badge() : ["error", this.problem];
     return JSON.parse(
       JSON.stringify({
         state,
         badge,
         problem: this.problem,
-        detail: hub ? hub.detail() : "",
+        detail: server ? server.detail() : "",
         topic: this.def ? this.def.topic : null,
         series: this.def && !this.def.heat ? this.def.series.map((s) => s.key) : [],
         rangeMs: this.rangeMs,
-        src: hub ? hub.src : null,
+        src: server ? server.src : null,
         topics: hub ? [...hub.topics].sort() : [],
         lastId: hub ? hub.view.lastId : null,
         live: hub ? hub.view.live : 0,
@@ -685,8 +467,8 @@ export class VitalsChart extends HTMLElement {
         values: [...this.valuesEl.querySelectorAll("b")].map((b) => b.textContent),
         catchupText: hub ? hub.cu.line() : "",
         opened: hub ? hub.opened : 0,
-        servers: hubs.size,
-        messages: hub ? hub.messages : [],
+        servers: servers.size,
+        messages: hub ? hub.notes : [],
       }),
     );
   }
@@ -694,8 +476,8 @@ export class VitalsChart extends HTMLElement {
 
 // The palette follows the system when theme="auto": rebuild the charts
 // (uPlot draws on a canvas with colours read once).
-matchMedia("(prefers-color-scheme: dark)").addEventListener("change", () => {
-  for (const hub of hubs.values()) for (const el of hub.elements) el.rebuild();
+onSystemScheme(() => {
+  for (const server of servers.values()) for (const el of server.elements) el.rebuild();
 });
 
 if (!customElements.get("vitals-chart")) customElements.define("vitals-chart", VitalsChart);

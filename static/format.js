@@ -3,17 +3,24 @@
 
 const BIN = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
 
-// bytes formats a byte count with binary prefixes: 1536 -> "1.5 KiB".
-// Missing values (null, undefined, NaN) become an em dash so a host that
-// cannot report a field never shows a misleading zero.
-export function bytes(v) {
-  if (!isNum(v)) return "—";
+// scaleBinary splits |v| into a mantissa below 1024 (unless past PiB) and
+// its unit: 1536 -> [1.5, "KiB"].
+function scaleBinary(v) {
   let i = 0;
   let x = Math.abs(v);
   while (x >= 1024 && i < BIN.length - 1) {
     x /= 1024;
     i++;
   }
+  return [x, i];
+}
+
+// bytes formats a byte count with binary prefixes: 1536 -> "1.5 KiB".
+// Missing values (null, undefined, NaN) become an em dash so a host that
+// cannot report a field never shows a misleading zero.
+export function bytes(v) {
+  if (!isNum(v)) return "—";
+  const [x, i] = scaleBinary(v);
   const sign = v < 0 ? "-" : "";
   return sign + trim(x, i === 0 ? 0 : x < 10 ? 2 : x < 100 ? 1 : 0) + " " + BIN[i];
 }
@@ -21,12 +28,7 @@ export function bytes(v) {
 // bytesAxis formats an axis tick: binary steps read "512 MiB", "1.5 GiB".
 export function bytesAxis(v) {
   if (!isNum(v)) return "";
-  let i = 0;
-  let x = Math.abs(v);
-  while (x >= 1024 && i < BIN.length - 1) {
-    x /= 1024;
-    i++;
-  }
+  const [x, i] = scaleBinary(v);
   return (v < 0 ? "-" : "") + String(Number(x.toFixed(1))) + " " + BIN[i];
 }
 

@@ -111,10 +111,10 @@ export class Stream {
     es.addEventListener("catchup-start", (e) => this.onCatchupStart(es, e));
     es.addEventListener("catchup-end", (e) => this.onCatchupEnd(es, e));
     es.addEventListener("error", () => this.onError(es));
-    // Topic listeners are added per EventSource once hello names the topics;
-    // until then the usual five are enough (hello always comes first).
+    // Topic listeners are added per EventSource when hello names the
+    // server's topics: hello always comes first, and its handler runs
+    // before the next event is dispatched.
     this.listening = new Set();
-    for (const t of ["cpu", "memory", "load", "disk", "network"]) this.listen(es, t);
   }
 
   listen(es, topic) {

@@ -1,0 +1,48 @@
+// The palette as the charts read it. The colours are defined once, in
+// palette.css, as light-dark(light, dark) pairs; uPlot draws on a canvas
+// with colours given once, so theme() resolves each pair for the scheme in
+// use where they are read (the page's root, or an embed element's host),
+// and the pages rebuild their charts when the scheme changes.
+
+// NAMES are the custom properties a chart reads.
+export const NAMES = ["--s1", "--s2", "--s3", "--s4", "--s5", "--s6", "--ref", "--axis", "--grid", "--band", "--band-restart", "--band-lost", "--band-text", "--heat-0", "--heat-1", "--heat-2", "--heat-3", "--font"];
+
+const LIGHT_DARK = /^light-dark\(\s*([^,]+?)\s*,\s*([^)]+?)\s*\)$/;
+
+// pick resolves a light-dark(a, b) value for a scheme; anything else (a
+// page's own --vitals-* colour) is taken as it is.
+export function pick(value, dark) {
+  const v = String(value ?? "").trim();
+  const m = LIGHT_DARK.exec(v);
+  return m ? m[dark ? 2 : 1] : v;
+}
+
+// isDark reads a computed color-scheme ("light", "dark", "light dark",
+// "normal"): both named means the system's choice, prefersDark.
+export function isDark(colorScheme, prefersDark) {
+  const words = String(colorScheme || "").split(/\s+/);
+  if (!words.includes("dark")) return false;
+  return !words.includes("light") || prefersDark;
+}
+
+const DARK_QUERY = "(prefers-color-scheme: dark)";
+
+// scheme is "dark" or "light": what el's colours resolve to now.
+export function scheme(el = document.documentElement) {
+  return isDark(getComputedStyle(el).colorScheme, matchMedia(DARK_QUERY).matches) ? "dark" : "light";
+}
+
+// theme reads the palette at el as plain colours, keyed by property name.
+export function theme(el = document.documentElement) {
+  const cs = getComputedStyle(el);
+  const dark = isDark(cs.colorScheme, matchMedia(DARK_QUERY).matches);
+  const t = {};
+  for (const n of NAMES) t[n] = pick(cs.getPropertyValue(n), dark);
+  return t;
+}
+
+// onSystemScheme calls fn whenever the system switches between light and
+// dark: charts that follow it must be rebuilt.
+export function onSystemScheme(fn) {
+  matchMedia(DARK_QUERY).addEventListener("change", fn);
+}

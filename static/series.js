@@ -154,3 +154,59 @@ export function bandLabel(b, fmt) {
   if (b.kind === KIND_PENDING) return `${what} ${fmt.clock(b.from)} (${fmt.duration(b.to - b.from)})`;
   return `${what} ${fmt.span(b.from, b.to)} (${fmt.duration(b.to - b.from)})`;
 }
+
+// coreIDs is the kernel's CPU number of each element of a cpu sample's
+// cores: its core_ids, or the positions for a sample from a server that
+// did not send them (every CPU online then, so position is number).
+export function coreIDs(s) {
+  const cores = s && Array.isArray(s.cores) ? s.cores : [];
+  if (Array.isArray(s && s.core_ids) && s.core_ids.length === cores.length) return s.core_ids;
+  return cores.map((_, i) => i);
+}
+
+// coreRows is the sorted union of the CPU numbers in samples: one heat
+// strip row per CPU that was online at any time in view, so a CPU that goes
+// offline keeps its row (blank while it is away) and no other moves.
+export function coreRows(samples) {
+  const seen = new Set();
+  for (const s of samples) if (s) for (const id of coreIDs(s)) seen.add(id);
+  return [...seen].sort((a, b) => a - b);
+}
+
+// coreSummary describes one cpu sample by CPU number: how many CPUs it
+// has, the busiest (lowest number on a tie) and the average of those with
+// a value; null when it has no per-core values.
+export function coreSummary(s) {
+  const ids = coreIDs(s);
+  if (!ids.length) return null;
+  let busiest = null;
+  let hi = -1;
+  let sum = 0;
+  let n = 0;
+  ids.forEach((id, i) => {
+    const v = s.cores[i];
+    if (typeof v !== "number") return;
+    sum += v;
+    n++;
+    if (v > hi) ((hi = v), (busiest = id));
+  });
+  return { count: ids.length, busiest, busiestPct: busiest === null ? null : hi, avg: n ? sum / n : null };
+}
+
+// topCores lists the n busiest CPUs of a sample as [number, percent],
+// busiest first.
+export function topCores(s, n) {
+  const ids = coreIDs(s);
+  return ids
+    .map((id, i) => [id, s.cores[i]])
+    .sort((a, b) => (b[1] || 0) - (a[1] || 0))
+    .slice(0, n);
+}
+
+// coresText is the heat strip's value line for one cpu sample, naming
+// CPUs by the kernel's number: "3 cores · busiest cpu3 90 % · average 32.7 %".
+export function coresText(s, fmt) {
+  const c = coreSummary(s);
+  if (!c) return "no per-core data";
+  return `${c.count} cores · busiest cpu${c.busiest} ${fmt.pct(c.busiestPct)} · average ${fmt.pct(c.avg)}`;
+}

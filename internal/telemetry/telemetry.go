@@ -117,6 +117,21 @@ func (t *Telemetry) WatchRedis(pub func() redisstream.PublisherStats, following 
 	)
 }
 
+// WatchSampler adds vitals_sampler_skipped_ticks_total, the ticks the
+// sampler skipped because it was late by a whole interval or more, and
+// vitals_sampler_clock_steps_total, the steps of the wall clock it
+// re-aligned on; both read from the sampler at scrape time.
+func (t *Telemetry) WatchSampler(skipped, steps func() uint64) {
+	t.reg.MustRegister(
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "vitals_sampler_skipped_ticks_total",
+			Help: "Ticks not sampled because the sampler was late by a whole interval or more."},
+			func() float64 { return float64(skipped()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "vitals_sampler_clock_steps_total",
+			Help: "Steps of the wall clock (NTP, VM resume, date -s) the sampler re-aligned its ticks on."},
+			func() float64 { return float64(steps()) }),
+	)
+}
+
 // WatchCollectors adds vitals_implausible_rates_total{topic}: the rates the
 // collectors that compute them (cpu, disk, network) dropped as null because
 // their counters grew by more than the device can move, read from the

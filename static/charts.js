@@ -468,7 +468,7 @@ export class Chart {
                 // Too narrow for the label across: write it upwards along
                 // the band's left edge, when there is room for a line.
                 if (z - a < 14 * dpr) continue;
-                const short = b.kind === "restart" ? "restarted" : b.kind === "pending" ? "no data" : b.kind === "lost" ? "not retained" : "offline";
+                const short = { restart: "restarted", pending: "no data", lost: "not retained", late: "late", clock: "clock" }[b.kind] || "offline";
                 const vtext = tw + 8 * dpr <= height ? text : short;
                 const vw = ctx.measureText(vtext).width;
                 if (vw + 8 * dpr > height) continue;

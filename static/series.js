@@ -64,6 +64,12 @@ export class Series {
   }
 }
 
+// shiftSeries moves every sample of s by ms: the samples before a step of
+// the wall clock, moved onto the new clock.
+export function shiftSeries(s, ms) {
+  for (let i = 0; i < s.t.length; i++) s.t[i] += ms;
+}
+
 // lowerBound returns the first index whose value is >= x.
 export function lowerBound(arr, x) {
   let lo = 0;
@@ -121,6 +127,11 @@ export const KIND_OFFLINE = "offline";
 export const KIND_RESTART = "restart";
 export const KIND_LOST = "lost";
 export const KIND_PENDING = "pending";
+// A gap the server explained: it skipped ticks because it was late, or its
+// wall clock stepped (the samples before the step were moved onto the new
+// clock, and the gap holds the marker).
+export const KIND_LATE = "late";
+export const KIND_CLOCK = "clock";
 
 // bands turns the gaps of the merged tick times into labelled bands.
 // marks are {t, kind} notes taken while streaming: "the server restarted
@@ -134,7 +145,14 @@ export function bands(ticks, intervalMs, marks, pending) {
   for (const m of sorted) {
     const until = m.until ?? Infinity;
     const b = out.find((g) => g.from >= m.t && g.from <= until && g.kind === KIND_OFFLINE);
-    if (b) b.kind = m.kind;
+    if (b) {
+      b.kind = m.kind;
+      if (m.step) b.step = m.step;
+    }
+  }
+  // One skipped tick is not worth a band: the line just misses one point.
+  for (let i = out.length - 1; i >= 0; i--) {
+    if (out[i].kind === KIND_LATE && out[i].to - out[i].from <= 2 * intervalMs) out.splice(i, 1);
   }
   if (pending && pending.to > pending.from) {
     out.push({ from: pending.from, to: pending.to, kind: KIND_PENDING });
@@ -150,7 +168,13 @@ export function bandLabel(b, fmt) {
     [KIND_RESTART]: "server restarted",
     [KIND_LOST]: "not retained",
     [KIND_PENDING]: "no data since",
+    [KIND_LATE]: "sampler late",
+    [KIND_CLOCK]: "clock changed",
   }[b.kind];
+  if (b.kind === KIND_CLOCK) {
+    const by = b.step ? ` by ${b.step > 0 ? "+" : "−"}${fmt.duration(Math.abs(b.step))}` : "";
+    return `${what}${by} at ${fmt.clock(b.to)}`;
+  }
   if (b.kind === KIND_PENDING) return `${what} ${fmt.clock(b.from)} (${fmt.duration(b.to - b.from)})`;
   return `${what} ${fmt.span(b.from, b.to)} (${fmt.duration(b.to - b.from)})`;
 }

@@ -150,22 +150,28 @@ func TestSamplerDoesNotDrift(t *testing.T) {
 	})
 }
 
+// stallingCollector publishes {"t": ms since start} and stalls on its third
+// call, the tick at 3 s, until 6.5 s: the ticks at 4 s and 5 s are missed.
+func stallingCollector(start time.Time, interval time.Duration) *fakeCollector {
+	n := 0
+	return &fakeCollector{
+		TopicFn: func() string { return "a" },
+		CollectFn: func(t time.Time) ([]byte, error) {
+			n++
+			if n == 3 {
+				time.Sleep(3*interval + interval/2)
+			}
+			return fmt.Appendf(nil, `{"t":%d}`, t.Sub(start).Milliseconds()), nil
+		},
+	}
+}
+
 func TestSamplerSkipsMissedTicksAfterStall(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		const interval = time.Second
 		start := time.Now() // synctest starts on a whole second
 		var pub publishLog
-		n := 0
-		stall := &fakeCollector{
-			TopicFn: func() string { return "a" },
-			CollectFn: func(t time.Time) ([]byte, error) {
-				n++
-				if n == 3 {
-					time.Sleep(3*interval + interval/2) // the tick at 3 s ends at 6.5 s
-				}
-				return []byte(`{}`), nil
-			},
-		}
+		stall := stallingCollector(start, interval)
 		s, err := NewSampler(SamplerConfig{Interval: interval, Collectors: []Collector{stall}, Publish: pub.publish})
 		if err != nil {
 			t.Fatal(err)
@@ -337,17 +343,7 @@ func TestSamplerMarksSkippedTicks(t *testing.T) {
 		const interval = time.Second
 		start := time.Now()
 		var pub publishLog
-		n := 0
-		stall := &fakeCollector{
-			TopicFn: func() string { return "a" },
-			CollectFn: func(t time.Time) ([]byte, error) {
-				n++
-				if n == 3 {
-					time.Sleep(3*interval + interval/2) // 4 s and 5 s are skipped
-				}
-				return fmt.Appendf(nil, `{"t":%d}`, t.Sub(start).Milliseconds()), nil
-			},
-		}
+		stall := stallingCollector(start, interval)
 		var logs bytes.Buffer
 		s, err := NewSampler(SamplerConfig{Interval: interval, Collectors: []Collector{stall}, Publish: pub.publish,
 			Logger: slog.New(slog.NewTextHandler(&logs, nil))})

@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -246,17 +247,78 @@ func historyIDs(t *testing.T, base, after string) []string {
 	return ids
 }
 
-// checkNoHoles fails if two successive samples the page holds are further
-// apart than the gap threshold (1.5 intervals), i.e. if any chart has a hole.
-func checkNoHoles(t *testing.T, s snapshot) {
+// serverTicks reads the server's history: every tick time it published,
+// in order, and for each tick that followed skipped ticks how many it
+// skipped (the "skipped" field the sampler puts on that tick's events).
+func serverTicks(t *testing.T, base string) (ticks []int64, skippedBefore map[int64]int64) {
 	t.Helper()
-	for i := 1; i < len(s.Ticks); i++ {
-		if d := s.Ticks[i] - s.Ticks[i-1]; d*2 > s.IntervalMS*3 {
-			t.Errorf("hole in the charts: %d ms between samples at %d and %d", d, s.Ticks[i-1], s.Ticks[i])
+	resp, err := http.Get(base + "/api/history")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var h struct {
+		Events []struct {
+			Data struct {
+				T       int64 `json:"t"`
+				Skipped int64 `json:"skipped"`
+			} `json:"data"`
+		} `json:"events"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&h); err != nil {
+		t.Fatal(err)
+	}
+	skippedBefore = make(map[int64]int64)
+	for _, e := range h.Events {
+		if n := len(ticks); n == 0 || ticks[n-1] != e.Data.T {
+			ticks = append(ticks, e.Data.T)
+		}
+		if e.Data.Skipped > 0 {
+			skippedBefore[e.Data.T] = e.Data.Skipped
 		}
 	}
+	return ticks, skippedBefore
+}
+
+// checkNoHoles judges the page's samples against what the server says it
+// published, never against the cadence: the page holds exactly the tick
+// times of the server's history between its first and last, so a step
+// longer than 1.5 intervals is allowed only where the server marked the
+// next tick "skipped" (it was late: a busy machine); and the only band
+// allowed is a "sampler late" one over such a step, never "offline".
+func checkNoHoles(t *testing.T, base string, s snapshot) {
+	t.Helper()
+	if len(s.Ticks) == 0 {
+		t.Fatal("the page holds no samples")
+	}
+	published, skippedBefore := serverTicks(t, base)
+	first, last := s.Ticks[0], s.Ticks[len(s.Ticks)-1]
+	var want []int64
+	for _, tick := range published {
+		if tick >= first && tick <= last {
+			want = append(want, tick)
+		}
+	}
+	if !slices.Equal(s.Ticks, want) {
+		t.Errorf("the page holds ticks %v, the server published %v", s.Ticks, want)
+	}
+	skips := 0
+	for i := 1; i < len(s.Ticks); i++ {
+		d := s.Ticks[i] - s.Ticks[i-1]
+		n := skippedBefore[s.Ticks[i]]
+		skips += int(n)
+		if d*2 > s.IntervalMS*3 && d != (n+1)*s.IntervalMS {
+			t.Errorf("hole in the charts: %d ms between samples at %d and %d, where the server skipped %d ticks",
+				d, s.Ticks[i-1], s.Ticks[i], n)
+		}
+	}
+	if skips > 0 {
+		t.Logf("the server skipped %d ticks while the page was open (a busy machine)", skips)
+	}
 	for _, b := range s.Bands {
-		t.Errorf("unexpected band %+v", b)
+		if b.Kind != "late" || skippedBefore[b.To] == 0 {
+			t.Errorf("unexpected band %+v", b)
+		}
 	}
 	for topic, n := range s.Points {
 		if n != len(s.Ticks) {
@@ -339,7 +401,7 @@ func TestBrowserDisconnectReconnect(t *testing.T) {
 		t.Errorf("catch-up indicator says %q", after.CatchupText)
 	}
 	t.Logf("caught up %d events in %d ms: %q", c.Count, c.MS, after.CatchupText)
-	checkNoHoles(t, after)
+	checkNoHoles(t, srv.URL, after)
 	if errs := p.consoleErrors(); len(errs) > 0 {
 		t.Errorf("console errors:\n%s", strings.Join(errs, "\n"))
 	}
@@ -373,7 +435,7 @@ func TestBrowserReloadResumes(t *testing.T) {
 	if !strings.HasPrefix(s.CatchupText, "Caught up ") {
 		t.Errorf("catch-up indicator after reload says %q", s.CatchupText)
 	}
-	checkNoHoles(t, s)
+	checkNoHoles(t, srv.URL, s)
 }
 
 func TestBrowserKillRestart(t *testing.T) {

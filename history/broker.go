@@ -26,6 +26,9 @@ type Options struct {
 	// transaction took (for the /metrics histogram).
 	ObserveStoreWrite func(time.Duration)
 	Now               func() time.Time // default time.Now; tests pin it
+	// Elapsed is the monotonic clock retention runs on (see
+	// WindowOptions.Elapsed); default the process's. Tests pin it.
+	Elapsed func() time.Duration
 }
 
 // Reasons a catch-up is incomplete, as sent in catchup-start.
@@ -113,7 +116,7 @@ func Open(opts Options) (*Broker, error) {
 		storeOK: true,
 	}
 	w, _, err := NewWindow(WindowOptions{Topics: opts.Topics, Retention: opts.Retention, MaxBytes: opts.MaxBytes,
-		QueueBytes: opts.QueueBytes, Now: opts.Now, Position: b.position})
+		QueueBytes: opts.QueueBytes, Now: opts.Now, Elapsed: opts.Elapsed, Position: b.position})
 	if err != nil {
 		return nil, err
 	}

@@ -16,8 +16,10 @@ import (
 
 var testTopics = []string{"cpu", "memory", "load"}
 
-// clock is a settable time source for retention.
-type clock struct{ ms atomic.Int64 }
+// clock is a settable time source for retention: a wall clock and a
+// monotonic one. advance moves both; step moves only the wall clock, as
+// NTP or date -s would.
+type clock struct{ ms, mono atomic.Int64 }
 
 func newClock() *clock {
 	c := &clock{}
@@ -25,11 +27,13 @@ func newClock() *clock {
 	return c
 }
 func (c *clock) now() time.Time          { return time.UnixMilli(c.ms.Load()) }
-func (c *clock) advance(d time.Duration) { c.ms.Add(d.Milliseconds()) }
+func (c *clock) advance(d time.Duration) { c.ms.Add(d.Milliseconds()); c.mono.Add(int64(d)) }
+func (c *clock) step(d time.Duration)    { c.ms.Add(d.Milliseconds()) }
+func (c *clock) elapsed() time.Duration  { return time.Duration(c.mono.Load()) }
 
 func openTest(t *testing.T, dir string, c *clock, mod func(*Options)) *Broker {
 	t.Helper()
-	o := Options{Dir: dir, Topics: testTopics, Retention: time.Hour, MaxBytes: 64 << 20, Now: c.now}
+	o := Options{Dir: dir, Topics: testTopics, Retention: time.Hour, MaxBytes: 64 << 20, Now: c.now, Elapsed: c.elapsed}
 	if mod != nil {
 		mod(&o)
 	}
@@ -579,5 +583,42 @@ func TestShutdownEndsSubscriptions(t *testing.T) {
 	}
 	if err := b.Publish(c.now(), []Sample{{"cpu", []byte(`{}`)}}); !errors.Is(err, ErrClosed) {
 		t.Fatalf("publish after shutdown: %v", err)
+	}
+}
+
+// TestRetentionSurvivesWallClockSteps steps the wall clock while events are
+// published: retention evicts by real (monotonic) elapsed time, never more,
+// and ids keep increasing whatever the clock does.
+func TestRetentionSurvivesWallClockSteps(t *testing.T) {
+	for _, step := range []time.Duration{2 * time.Hour, -30 * time.Minute} {
+		t.Run(step.String(), func(t *testing.T) {
+			c := newClock()
+			b := openTest(t, t.TempDir(), c, func(o *Options) { o.Retention = 10 * time.Second })
+			var all []string
+			for range 5 {
+				all = append(all, tick(t, b, c)...)
+			}
+			c.step(step)
+			for range 3 {
+				all = append(all, tick(t, b, c)...)
+			}
+			// 8 s of real time passed: all 8 ticks are within 10 s.
+			if p, _ := b.Range("", nil, 0); len(p.Events) != 8*len(testTopics) {
+				t.Fatalf("kept %d events after a %v step, want %d", len(p.Events), step, 8*len(testTopics))
+			}
+			for i := 1; i < len(all); i++ {
+				_, prev, _ := parseID(all[i-1])
+				if _, seq, ok := parseID(all[i]); !ok || seq <= prev {
+					t.Fatalf("id %s after %s: ids went backwards across the step", all[i], all[i-1])
+				}
+			}
+			// Once real time passes the retention, the pre-step ticks go.
+			for range 5 {
+				tick(t, b, c)
+			}
+			if p, _ := b.Range("", nil, 0); len(p.Events) != 10*len(testTopics) {
+				t.Fatalf("kept %d events 13 s later, want the newest 10 ticks (%d)", len(p.Events), 10*len(testTopics))
+			}
+		})
 	}
 }

@@ -18,6 +18,11 @@ import (
 type retained struct {
 	evs   []*Event
 	bytes int64
+	// expire holds, beside each event, the monotonic time (on the window's
+	// Elapsed clock) at which its age passes the retention: the window
+	// evicts by it, so a step of the wall clock evicts nothing early. Only
+	// the window fills it; the store's load leaves it empty.
+	expire []time.Duration
 }
 
 // retention is how much history is kept: events newer than Age, and no more
@@ -28,20 +33,26 @@ type retention struct {
 }
 
 // evictCount says how many events from the front must go so that, after
-// adding incoming events totalling inBytes, everything kept is newer than cutoff
-// (unix ms) and the total is within max bytes.
-func (r *retained) evictCount(cutoff int64, inBytes, max int64) int {
+// adding incoming events totalling inBytes, none kept is old (old(i) says
+// whether the event at i is past the retention) and the total is within
+// max bytes.
+func (r *retained) evictCount(old func(i int) bool, inBytes, max int64) int {
 	total := r.bytes + inBytes
 	n := 0
 	for n < len(r.evs) {
-		e := r.evs[n]
-		if e.T > cutoff && total <= max {
+		if !old(n) && total <= max {
 			break
 		}
-		total -= e.size()
+		total -= r.evs[n].size()
 		n++
 	}
 	return n
+}
+
+// olderThan is the store's test of age: the event's time against a wall
+// clock cutoff (unix ms). It is the only test there is across a restart.
+func (r *retained) olderThan(cutoff int64) func(i int) bool {
+	return func(i int) bool { return r.evs[i].T <= cutoff }
 }
 
 func (r *retained) append(evs []*Event) {
@@ -51,11 +62,22 @@ func (r *retained) append(evs []*Event) {
 	r.evs = append(r.evs, evs...)
 }
 
+// appendExpiring appends evs with the monotonic time each expires at.
+func (r *retained) appendExpiring(evs []*Event, expire func(*Event) time.Duration) {
+	r.append(evs)
+	for _, e := range evs {
+		r.expire = append(r.expire, expire(e))
+	}
+}
+
 func (r *retained) evict(n int) {
 	for _, e := range r.evs[:n] {
 		r.bytes -= e.size()
 	}
 	r.evs = r.evs[n:]
+	if len(r.expire) >= n {
+		r.expire = r.expire[n:]
+	}
 }
 
 // find returns the index of the event with exactly this seq.

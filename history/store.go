@@ -168,7 +168,7 @@ func (s *store) load(keep retention, now time.Time) (loaded, error) {
 			}
 			r.append([]*Event{ev})
 		}
-		if n := r.evictCount(now.Add(-keep.Age).UnixMilli(), 0, keep.MaxBytes); n > 0 {
+		if n := r.evictCount(r.olderThan(now.Add(-keep.Age).UnixMilli()), 0, keep.MaxBytes); n > 0 {
 			through := r.evs[n-1].Seq
 			if err := deleteThrough(evb, through); err != nil {
 				return err

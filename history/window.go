@@ -30,6 +30,7 @@ type Window struct {
 	queueBytes int64
 	keep       retention
 	now        func() time.Time
+	elapsed    func() time.Duration
 	// position maps a client's id to its sequence in w.kept's order, or
 	// says why it can't (ReasonMalformed, ReasonOtherStore).
 	position func(id string) (seq uint64, reason string)
@@ -61,6 +62,11 @@ type WindowOptions struct {
 	// before it is dropped. Default 256 KiB.
 	QueueBytes int64
 	Now        func() time.Time // default time.Now
+	// Elapsed is a monotonic clock: time since any fixed origin. Events are
+	// evicted when it says their age passed Retention, so a step of the
+	// wall clock (Now) never evicts early. Default: the process's monotonic
+	// clock.
+	Elapsed func() time.Duration
 	// Position maps a client's id to its sequence in the log's order, or
 	// gives the reason (ReasonMalformed, ReasonOtherStore) it can't be
 	// resumed here (required). It is how a backend's ids enter the window.
@@ -82,6 +88,7 @@ func NewWindow(o WindowOptions) (*Window, *Writer, error) {
 		queueBytes: o.QueueBytes,
 		keep:       retention{Age: o.Retention, MaxBytes: o.MaxBytes},
 		now:        o.Now,
+		elapsed:    o.Elapsed,
 		position:   o.Position,
 		latest:     make([]*Event, len(o.Topics)),
 	}
@@ -93,6 +100,10 @@ func NewWindow(o WindowOptions) (*Window, *Writer, error) {
 	}
 	if w.now == nil {
 		w.now = time.Now
+	}
+	if w.elapsed == nil {
+		origin := time.Now()
+		w.elapsed = func() time.Duration { return time.Since(origin) }
 	}
 	for i, t := range w.topics {
 		if !fieldOK(t) || t == "" {
@@ -115,7 +126,10 @@ func (wr *Writer) Load(evs []*Event, trimmed uint64) {
 	w := wr.w
 	var r retained
 	r.append(evs)
-	if n := r.evictCount(w.now().Add(-w.keep.Age).UnixMilli(), 0, w.keep.MaxBytes); n > 0 {
+	// No monotonic clock survives a restart: what was stored is judged by
+	// the wall clock once, here; from then on each event's age runs on the
+	// monotonic clock.
+	if n := r.evictCount(r.olderThan(w.now().Add(-w.keep.Age).UnixMilli()), 0, w.keep.MaxBytes); n > 0 {
 		trimmed = max(trimmed, r.evs[n-1].Seq)
 		r.evict(n)
 	}
@@ -148,7 +162,7 @@ func (wr *Writer) SetErr(err error) {
 func (w *Window) load(evs []*Event, trimmed uint64) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	w.kept.append(evs)
+	w.kept.appendExpiring(evs, w.expiry())
 	w.trimmed = trimmed
 	w.last = trimmed
 	if n := len(evs); n > 0 {
@@ -174,13 +188,24 @@ func (w *Window) planEvict(evs []*Event) (evict int, through, trimmed uint64) {
 	for _, e := range evs {
 		in += e.size()
 	}
-	evict = w.kept.evictCount(w.now().Add(-w.keep.Age).UnixMilli(), in, w.keep.MaxBytes)
+	now := w.elapsed()
+	evict = w.kept.evictCount(func(i int) bool { return w.kept.expire[i] <= now }, in, w.keep.MaxBytes)
 	trimmed = w.trimmed
 	if evict > 0 {
 		through = w.kept.evs[evict-1].Seq
 		trimmed = max(trimmed, through)
 	}
 	return evict, through, trimmed
+}
+
+// expiry returns when, on the monotonic clock, an event's age passes the
+// retention: its age now by the wall clock (the only age a sample time
+// gives), then real time. A wall clock step after this moves nothing.
+func (w *Window) expiry() func(*Event) time.Duration {
+	nowMS, elapsed := w.now().UnixMilli(), w.elapsed()
+	return func(e *Event) time.Duration {
+		return elapsed + w.keep.Age - time.Duration(nowMS-e.T)*time.Millisecond
+	}
 }
 
 // add appends evs (newer than everything held), evicts the oldest evict
@@ -196,7 +221,7 @@ func (w *Window) add(evs []*Event, evict int, trimmed uint64, backendErr error) 
 	for _, e := range evs {
 		e.bit = w.topicBit[e.Topic]
 	}
-	w.kept.append(evs)
+	w.kept.appendExpiring(evs, w.expiry())
 	w.kept.evict(evict)
 	w.trimmed = max(w.trimmed, trimmed)
 	if len(evs) > 0 {

@@ -48,7 +48,13 @@ type cpuPayload struct {
 	Iowait float64 `json:"iowait"`
 	Steal  float64 `json:"steal"`
 	Idle   float64 `json:"idle"`
-	Cores  []maybe `json:"cores"` // busy % of each CPU, in /proc/stat order
+	Cores  []maybe `json:"cores"` // busy % of each online CPU, in /proc/stat order
+	// CoreIDs is the kernel's number of each element of Cores (the N of
+	// cpuN), so an offline CPU, which /proc/stat leaves out, shifts no
+	// value onto another CPU's name. It is a parallel array rather than an
+	// object keyed by number so that a client reading cores positionally
+	// keeps working.
+	CoreIDs []int `json:"core_ids"`
 }
 
 // cpuFields is the number of fields of cpuTimes.
@@ -132,12 +138,13 @@ func (s *cpuState) advance(cur cpuTimes, secs float64) (cpuTimes, bool) {
 // updates. Cores are matched by id: a CPU that appears since the last sample
 // reports 0 for this tick and adds nothing to the totals; one that
 // disappeared is dropped. The totals are the sum over the matched cores, so
-// CPU hotplug never makes them jump. cores is reused for the per-core slice.
-// implausible counts the cores published as null.
-func cpuUsage(state map[int]*cpuState, cur []cpuCore, secs float64, cores []maybe) (p cpuPayload, implausible int) {
+// CPU hotplug never makes them jump. cores and ids are reused for the
+// per-core slices. implausible counts the cores published as null.
+func cpuUsage(state map[int]*cpuState, cur []cpuCore, secs float64, cores []maybe, ids []int) (p cpuPayload, implausible int) {
 	var sum cpuTimes
-	cores = cores[:0]
+	cores, ids = cores[:0], ids[:0]
 	for _, c := range cur {
+		ids = append(ids, c.id)
 		st, ok := state[c.id]
 		if !ok {
 			s := newCPUState(c.times)
@@ -163,13 +170,14 @@ func cpuUsage(state map[int]*cpuState, cur []cpuCore, secs float64, cores []mayb
 	}
 	all := sum.all()
 	return cpuPayload{
-		Total:  percentOf(sum.busy(), all),
-		User:   percentOf(float64(sum.User+sum.Nice), all),
-		System: percentOf(float64(sum.System+sum.Irq+sum.Softirq), all),
-		Iowait: percentOf(float64(sum.Iowait), all),
-		Steal:  percentOf(float64(sum.Steal), all),
-		Idle:   percentOf(float64(sum.Idle), all),
-		Cores:  cores,
+		Total:   percentOf(sum.busy(), all),
+		User:    percentOf(float64(sum.User+sum.Nice), all),
+		System:  percentOf(float64(sum.System+sum.Irq+sum.Softirq), all),
+		Iowait:  percentOf(float64(sum.Iowait), all),
+		Steal:   percentOf(float64(sum.Steal), all),
+		Idle:    percentOf(float64(sum.Idle), all),
+		Cores:   cores,
+		CoreIDs: ids,
 	}, implausible
 }
 
@@ -213,6 +221,7 @@ type cpuCollector struct {
 	primed bool
 	prevAt time.Time
 	cores  []maybe // per-core percentages, reused
+	ids    []int   // their CPU numbers, reused
 }
 
 func newCPUCollector(env hostEnv, log *slog.Logger) *cpuCollector {
@@ -266,9 +275,9 @@ func (c *cpuCollector) Collect(t time.Time) ([]byte, error) {
 		c.start(cur, now)
 		return nil, errNoBaseline
 	}
-	p, implausible := cpuUsage(c.state, cur, now.Sub(c.prevAt).Seconds(), c.cores)
+	p, implausible := cpuUsage(c.state, cur, now.Sub(c.prevAt).Seconds(), c.cores, c.ids)
 	c.add(implausible)
-	c.cores = p.Cores
+	c.cores, c.ids = p.Cores, p.CoreIDs
 	c.prevAt = now
 	p.T = t.UnixMilli()
 	b, err := json.Marshal(p)

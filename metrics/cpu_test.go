@@ -1,6 +1,8 @@
 package metrics
 
 import (
+	"encoding/json"
+	"path/filepath"
 	"reflect"
 	"testing"
 
@@ -47,31 +49,31 @@ func TestCPUUsage(t *testing.T) {
 			name: "fully idle",
 			prev: []cpuCore{core(0, base)},
 			cur:  []cpuCore{core(0, grow(cpuTimes{Idle: 100}))},
-			want: cpuPayload{Idle: 100, Cores: pcts(0)},
+			want: cpuPayload{Idle: 100, Cores: pcts(0), CoreIDs: []int{0}},
 		},
 		{
 			name: "nice counts as user, irq and softirq as system",
 			prev: []cpuCore{core(0, base)},
 			cur:  []cpuCore{core(0, grow(cpuTimes{User: 10, Nice: 10, System: 5, Irq: 5, Softirq: 10, Idle: 60}))},
-			want: cpuPayload{Total: 40, User: 20, System: 20, Idle: 60, Cores: pcts(40)},
+			want: cpuPayload{Total: 40, User: 20, System: 20, Idle: 60, Cores: pcts(40), CoreIDs: []int{0}},
 		},
 		{
 			name: "iowait is not busy, steal is",
 			prev: []cpuCore{core(0, base)},
 			cur:  []cpuCore{core(0, grow(cpuTimes{User: 25, Iowait: 25, Steal: 25, Idle: 25}))},
-			want: cpuPayload{Total: 50, User: 25, Iowait: 25, Steal: 25, Idle: 25, Cores: pcts(50)},
+			want: cpuPayload{Total: 50, User: 25, Iowait: 25, Steal: 25, Idle: 25, Cores: pcts(50), CoreIDs: []int{0}},
 		},
 		{
 			name: "total sums the cores: one busy, one idle",
 			prev: []cpuCore{core(0, base), core(1, base)},
 			cur:  []cpuCore{core(0, grow(cpuTimes{User: 100})), core(1, grow(cpuTimes{Idle: 100}))},
-			want: cpuPayload{Total: 50, User: 50, Idle: 50, Cores: pcts(100, 0)},
+			want: cpuPayload{Total: 50, User: 50, Idle: 50, Cores: pcts(100, 0), CoreIDs: []int{0, 1}},
 		},
 		{
 			name: "thirds round to two decimals",
 			prev: []cpuCore{core(0, base)},
 			cur:  []cpuCore{core(0, grow(cpuTimes{User: 1, System: 1, Idle: 1}))},
-			want: cpuPayload{Total: 66.67, User: 33.33, System: 33.33, Idle: 33.33, Cores: pcts(66.67)},
+			want: cpuPayload{Total: 66.67, User: 33.33, System: 33.33, Idle: 33.33, Cores: pcts(66.67), CoreIDs: []int{0}},
 		},
 		{
 			name: "a counter going backwards counts as zero, never negative",
@@ -81,31 +83,37 @@ func TestCPUUsage(t *testing.T) {
 				Iowait: base.Iowait - 40, // known kernel quirk
 				Irq:    base.Irq, Softirq: base.Softirq, Steal: base.Steal,
 			})},
-			want: cpuPayload{Total: 50, User: 50, Idle: 50, Cores: pcts(50)},
+			want: cpuPayload{Total: 50, User: 50, Idle: 50, Cores: pcts(50), CoreIDs: []int{0}},
 		},
 		{
 			name: "no time passed",
 			prev: []cpuCore{core(0, base)},
 			cur:  []cpuCore{core(0, base)},
-			want: cpuPayload{Cores: pcts(0)},
+			want: cpuPayload{Cores: pcts(0), CoreIDs: []int{0}},
 		},
 		{
 			name: "all counters reset (reboot between samples)",
 			prev: []cpuCore{core(0, base)},
 			cur:  []cpuCore{core(0, cpuTimes{User: 1, Idle: 1})},
-			want: cpuPayload{Cores: pcts(0)},
+			want: cpuPayload{Cores: pcts(0), CoreIDs: []int{0}},
 		},
 		{
 			name: "a cpu that came online reports 0 and is left out of the totals",
 			prev: []cpuCore{core(0, base)},
 			cur:  []cpuCore{core(0, grow(cpuTimes{User: 100})), core(1, cpuTimes{Idle: 99999})},
-			want: cpuPayload{Total: 100, User: 100, Cores: pcts(100, 0)},
+			want: cpuPayload{Total: 100, User: 100, Cores: pcts(100, 0), CoreIDs: []int{0, 1}},
 		},
 		{
-			name: "a cpu that went offline is dropped",
+			name: "a cpu that went offline is dropped; the others keep their numbers",
 			prev: []cpuCore{core(0, base), core(1, base), core(2, base)},
 			cur:  []cpuCore{core(0, grow(cpuTimes{Idle: 100})), core(2, grow(cpuTimes{System: 100}))},
-			want: cpuPayload{Total: 50, System: 50, Idle: 50, Cores: pcts(0, 100)},
+			want: cpuPayload{Total: 50, System: 50, Idle: 50, Cores: pcts(0, 100), CoreIDs: []int{0, 2}},
+		},
+		{
+			name: "a cpu that comes back keeps its number and reports 0 for its first tick",
+			prev: []cpuCore{core(0, base), core(2, base)},
+			cur:  []cpuCore{core(0, grow(cpuTimes{Idle: 100})), core(1, base), core(2, grow(cpuTimes{System: 100}))},
+			want: cpuPayload{Total: 50, System: 50, Idle: 50, Cores: pcts(0, 0, 100), CoreIDs: []int{0, 1, 2}},
 		},
 	}
 	for _, tt := range tests {
@@ -115,7 +123,7 @@ func TestCPUUsage(t *testing.T) {
 				s := newCPUState(c.times)
 				state[c.id] = &s
 			}
-			got, implausible := cpuUsage(state, tt.cur, 1, nil)
+			got, implausible := cpuUsage(state, tt.cur, 1, nil, nil)
 			if implausible != 0 {
 				t.Errorf("implausible = %d, want 0", implausible)
 			}
@@ -182,7 +190,7 @@ func TestCPUUsageGlitches(t *testing.T) {
 				for id, c := range sample {
 					cur = append(cur, cpuCore{id: id, times: c})
 				}
-				p, implausible := cpuUsage(state, cur, 1, nil)
+				p, implausible := cpuUsage(state, cur, 1, nil, nil)
 				total += implausible
 				if !reflect.DeepEqual(p.Cores, tt.want[i]) {
 					t.Errorf("sample %d: cores %+v, want %+v", i+2, p.Cores, tt.want[i])
@@ -192,5 +200,35 @@ func TestCPUUsageGlitches(t *testing.T) {
 				t.Errorf("implausible = %d, want %d", total, tt.wantImplausible)
 			}
 		})
+	}
+}
+
+// TestOfflineCPUKeepsItsNumber reads the 64-core fixture, where cpu2 is
+// offline and cpu3 is 90 % busy: the 90 must be published under 3, not
+// under the position 2 that an offline CPU's absence gives it.
+func TestOfflineCPUKeepsItsNumber(t *testing.T) {
+	var out map[string]map[string]json.RawMessage
+	if err := json.Unmarshal(runFixture(t, filepath.Join("testdata", "server-64core")), &out); err != nil {
+		t.Fatal(err)
+	}
+	var p struct {
+		Cores   []*float64 `json:"cores"`
+		CoreIDs []int      `json:"core_ids"`
+	}
+	if err := json.Unmarshal(out["step2"]["cpu"], &p); err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Cores) != len(p.CoreIDs) {
+		t.Fatalf("%d cores but %d core_ids", len(p.Cores), len(p.CoreIDs))
+	}
+	byID := map[int]*float64{}
+	for i, id := range p.CoreIDs {
+		byID[id] = p.Cores[i]
+	}
+	if _, ok := byID[2]; ok {
+		t.Error("offline cpu2 has a value")
+	}
+	if v := byID[3]; v == nil || *v != 90 {
+		t.Errorf("cpu3 = %v, want 90", v)
 	}
 }

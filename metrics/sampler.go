@@ -16,12 +16,19 @@ type SamplerConfig struct {
 	// Publish is called from the sampler goroutine, one call per tick, with
 	// the readings in collector order; a collector that failed this tick is
 	// left out (so readings may be empty). It must not block for long: the
-	// next tick waits for it. It may keep readings.
+	// next tick waits for it. It may keep readings. The first tick after
+	// skipped ticks or a step of the wall clock carries that news in every
+	// reading (see [Sampler.Run]).
 	Publish func(t time.Time, readings []Reading)
 	// Observe, if not nil, gets the duration of one full sample (all
 	// collectors, not Publish), for a histogram.
 	Observe func(d time.Duration)
 	Logger  *slog.Logger // nil -> discard
+
+	// wallSkew, when not nil, is added to the wall clock the sampler reads
+	// (never to its timers or its monotonic clock): the tests step the
+	// wall clock with it inside a synctest bubble.
+	wallSkew func() time.Duration
 }
 
 // Sampler calls its collectors once per tick. See the package documentation
@@ -32,10 +39,26 @@ type Sampler struct {
 	publish    func(time.Time, []Reading)
 	observe    func(time.Duration)
 	log        *slog.Logger
+	wallSkew   func() time.Duration
 
 	running  atomic.Bool
-	lastTick atomic.Int64 // unix ns of the last completed tick; 0 before the first
+	lastTick atomic.Int64  // unix ns of the last completed tick; 0 before the first
+	skipped  atomic.Uint64 // ticks skipped since NewSampler
+	steps    atomic.Uint64 // wall clock steps seen since NewSampler
 }
+
+// Fields a tick's readings carry, in every topic's payload, when the tick
+// is the first after skipped ticks or after the wall clock stepped. They are
+// part of the stored event, so a reload or /api/history sees them too.
+const (
+	// skippedField is how many ticks were not sampled just before this one
+	// (the sampler was late by that many whole intervals).
+	skippedField = "skipped"
+	// clockStepField is, in ms and a whole number of intervals, how far the
+	// ticks before this one move on the new wall clock: the earlier tick at
+	// t sits at t + clock_step on it. Negative when the clock went back.
+	clockStepField = "clock_step"
+)
 
 // NewSampler validates cfg and returns a Sampler ready to Run.
 func NewSampler(cfg SamplerConfig) (*Sampler, error) {
@@ -60,6 +83,7 @@ func NewSampler(cfg SamplerConfig) (*Sampler, error) {
 		publish:    cfg.Publish,
 		observe:    cfg.Observe,
 		log:        log,
+		wallSkew:   cfg.wallSkew,
 	}, nil
 }
 
@@ -73,13 +97,49 @@ func (s *Sampler) LastTick() time.Time {
 	return time.Unix(0, ns)
 }
 
+// SkippedTicks returns how many ticks were skipped because the sampler was
+// late by a whole interval or more. Safe from any goroutine (/metrics).
+func (s *Sampler) SkippedTicks() uint64 { return s.skipped.Load() }
+
+// ClockSteps returns how many steps of the wall clock the sampler has
+// re-aligned on. Safe from any goroutine (/metrics).
+func (s *Sampler) ClockSteps() uint64 { return s.steps.Load() }
+
+// clock reads the monotonic clock (to measure real time) and the wall clock
+// (to stamp ticks) at one instant.
+func (s *Sampler) clock() (mono, wall time.Time) {
+	mono = time.Now()
+	wall = mono.Round(0) // no monotonic reading: wall arithmetic only
+	if s.wallSkew != nil {
+		wall = wall.Add(s.wallSkew())
+	}
+	return mono, wall
+}
+
+// clockStepMin is the smallest difference between wall and monotonic time
+// elapsed between two ticks that counts as a step of the wall clock. Below
+// one interval the ticks keep their grid and every series stays contiguous,
+// so only a step of an interval or more is news; NTP's slewing (at most
+// 500 ppm) never comes close.
+func (s *Sampler) clockStepMin() time.Duration { return s.interval }
+
 // Run samples on wall-clock multiples of the interval until ctx is done and
 // returns nil then. Ticks are scheduled from the previous scheduled time, so
 // they never drift; when the process was late by a whole interval or more
 // (a stall, a suspend, a slow Publish) the missed ticks are skipped, not
 // fired in a burst, and the next tick is stamped with the latest multiple
-// that has passed. It returns an error without sampling if another Run of
-// this Sampler is active.
+// that has passed. That tick's readings carry "skipped": n, the skips are
+// counted ([Sampler.SkippedTicks]) and logged at most once a minute.
+//
+// Between two ticks it compares how far the wall clock moved with how far
+// the monotonic clock did: a difference of an interval or more is a step of
+// the wall clock (NTP, a VM resume, date -s). The sampler then takes the
+// next tick on the new clock's grid (the latest multiple that has passed)
+// and marks it "clock_step": ms, the whole number of intervals that maps
+// the earlier ticks onto the new clock. A step is logged as a warning.
+//
+// It returns an error without sampling if another Run of this Sampler is
+// active.
 func (s *Sampler) Run(ctx context.Context) error {
 	if !s.running.CompareAndSwap(false, true) {
 		return errors.New("run sampler: already running")
@@ -90,12 +150,18 @@ func (s *Sampler) Run(ctx context.Context) error {
 	// failure of each is a warning and the rest are debug.
 	failed := make(map[string]bool, len(s.collectors))
 	errLog := newOnceLog(s.log)
+	var skipLog skipLog
 
-	next := time.Now().Truncate(s.interval).Add(s.interval)
+	mono, wall := s.clock()
+	next := wall.Truncate(s.interval).Add(s.interval)
+	// prev is the clock read when the last timer fired: a step is measured
+	// over the whole time from one tick to the next, the tick's own work
+	// included. prevTick is the last tick's stamp.
+	prevMono, prevWall, prevTick := mono, wall, time.Time{}
 	// One timer, re-armed each tick: a time.Ticker would keep its own
 	// schedule from the moment it was made, not from wall-clock multiples,
 	// and would queue a tick while we were busy.
-	timer := time.NewTimer(time.Until(next))
+	timer := time.NewTimer(next.Sub(wall))
 	defer timer.Stop()
 	for {
 		select {
@@ -104,30 +170,90 @@ func (s *Sampler) Run(ctx context.Context) error {
 		case <-timer.C:
 		}
 
-		now := time.Now()
-		if late := now.Sub(next); late >= s.interval {
+		mono, wall = s.clock()
+		var mark tickMark
+		step := wall.Sub(prevWall) - mono.Sub(prevMono)
+		switch {
+		case step >= s.clockStepMin() || step <= -s.clockStepMin():
+			// Re-align on the new clock: waiting for the old schedule after
+			// a step back would stall the sampler for as long as the step.
+			next = wall.Truncate(s.interval)
+			if !prevTick.IsZero() {
+				// The earlier ticks, moved onto the new clock: as many whole
+				// intervals before this tick as really passed (at least one).
+				ticks := max(1, (mono.Sub(prevMono)+s.interval/2)/s.interval)
+				mark.clockStep = next.Sub(prevTick) - ticks*s.interval
+			}
+			s.steps.Add(1)
+			s.log.Warn("wall clock stepped; sampling on the new clock", "step", step, "next", next)
+		case wall.Sub(next) >= s.interval:
+			late := wall.Sub(next)
 			skipped := late / s.interval
 			next = next.Add(skipped * s.interval)
-			s.log.Debug("sampler skipped ticks", "skipped", int64(skipped), "late", late)
+			mark.skipped = int64(skipped)
+			s.skipped.Add(uint64(skipped))
+			skipLog.note(s.log, mono, int64(skipped), late)
 		}
-		s.tick(next, failed, errLog)
+		prevMono, prevWall, prevTick = mono, wall, next
+		s.tick(next, mark, failed, errLog)
 
 		next = next.Add(s.interval)
-		wait := time.Until(next)
-		if wait > s.interval {
-			// The wall clock was stepped back (NTP, a VM restore): waiting
-			// for the old schedule would stall the sampler for as long as
-			// the step. Re-align on the new clock.
-			next = time.Now().Truncate(s.interval).Add(s.interval)
-			wait = time.Until(next)
-			s.log.Debug("sampler re-aligned after the clock went back", "next", next)
-		}
-		timer.Reset(wait)
+		_, wall = s.clock()
+		// A step back during the tick would make this wait as long as the
+		// step; wait one interval at most and let the next round see the
+		// step. A step forward gives a negative wait: the timer fires now.
+		timer.Reset(min(next.Sub(wall), s.interval))
 	}
 }
 
-// tick runs every collector once for time t and publishes the readings.
-func (s *Sampler) tick(t time.Time, failed map[string]bool, errLog *onceLog) {
+// tickMark is what a tick tells beside its readings: how many ticks before
+// it were skipped, and how far the wall clock stepped.
+type tickMark struct {
+	skipped   int64
+	clockStep time.Duration
+}
+
+// apply adds the mark's fields to one reading's JSON object.
+func (m tickMark) apply(data []byte) []byte {
+	if m == (tickMark{}) || len(data) < 2 || data[0] != '{' {
+		return data
+	}
+	var b []byte
+	b = append(b, '{')
+	if m.skipped > 0 {
+		b = fmt.Appendf(b, "%q:%d,", skippedField, m.skipped)
+	}
+	if m.clockStep != 0 {
+		b = fmt.Appendf(b, "%q:%d,", clockStepField, m.clockStep.Milliseconds())
+	}
+	if data[1] == '}' { // an empty object: no comma after the last field
+		b = b[:len(b)-1]
+	}
+	return append(b, data[1:]...)
+}
+
+// skipLog logs skipped ticks at most once per skipLogEvery, with the count
+// since the last line, so a sampler that is late on every tick of a busy
+// machine writes one line a minute, not one a tick.
+type skipLog struct {
+	last   time.Time // monotonic; zero before the first line
+	unsaid int64     // skips not logged yet
+}
+
+const skipLogEvery = time.Minute
+
+func (l *skipLog) note(log *slog.Logger, now time.Time, skipped int64, late time.Duration) {
+	l.unsaid += skipped
+	if !l.last.IsZero() && now.Sub(l.last) < skipLogEvery {
+		return
+	}
+	log.Warn("sampler late: skipped ticks", "skipped", l.unsaid, "late", late)
+	l.last, l.unsaid = now, 0
+}
+
+// tick runs every collector once for time t and publishes the readings,
+// each marked with mark.
+func (s *Sampler) tick(t time.Time, mark tickMark, failed map[string]bool, errLog *onceLog) {
 	start := time.Now()
 	readings := make([]Reading, 0, len(s.collectors))
 	for _, c := range s.collectors {
@@ -137,7 +263,7 @@ func (s *Sampler) tick(t time.Time, failed map[string]bool, errLog *onceLog) {
 			s.logCollectError(topic, err, failed, errLog)
 			continue
 		}
-		readings = append(readings, Reading{Topic: topic, Data: data})
+		readings = append(readings, Reading{Topic: topic, Data: mark.apply(data)})
 	}
 	if s.observe != nil {
 		s.observe(time.Since(start))

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -149,22 +150,28 @@ func TestSamplerDoesNotDrift(t *testing.T) {
 	})
 }
 
+// stallingCollector publishes {"t": ms since start} and stalls on its third
+// call, the tick at 3 s, until 6.5 s: the ticks at 4 s and 5 s are missed.
+func stallingCollector(start time.Time, interval time.Duration) *fakeCollector {
+	n := 0
+	return &fakeCollector{
+		TopicFn: func() string { return "a" },
+		CollectFn: func(t time.Time) ([]byte, error) {
+			n++
+			if n == 3 {
+				time.Sleep(3*interval + interval/2)
+			}
+			return fmt.Appendf(nil, `{"t":%d}`, t.Sub(start).Milliseconds()), nil
+		},
+	}
+}
+
 func TestSamplerSkipsMissedTicksAfterStall(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		const interval = time.Second
 		start := time.Now() // synctest starts on a whole second
 		var pub publishLog
-		n := 0
-		stall := &fakeCollector{
-			TopicFn: func() string { return "a" },
-			CollectFn: func(t time.Time) ([]byte, error) {
-				n++
-				if n == 3 {
-					time.Sleep(3*interval + interval/2) // the tick at 3 s ends at 6.5 s
-				}
-				return []byte(`{}`), nil
-			},
-		}
+		stall := stallingCollector(start, interval)
 		s, err := NewSampler(SamplerConfig{Interval: interval, Collectors: []Collector{stall}, Publish: pub.publish})
 		if err != nil {
 			t.Fatal(err)
@@ -312,6 +319,136 @@ func TestNewSamplerValidates(t *testing.T) {
 			case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)):
 				t.Errorf("error %v, want one mentioning %q", err, tt.want)
 			}
+		})
+	}
+}
+
+// markedLog records what a sampler published as tick offsets from start and
+// the first reading's JSON, for the tests that judge marks.
+func tickLines(start time.Time, pub *publishLog) []string {
+	ticks, reads := pub.snapshot()
+	var out []string
+	for i, tick := range ticks {
+		line := tick.Sub(start).String()
+		if len(reads[i]) > 0 {
+			line += " " + string(reads[i][0].Data)
+		}
+		out = append(out, line)
+	}
+	return out
+}
+
+func TestSamplerMarksSkippedTicks(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		const interval = time.Second
+		start := time.Now()
+		var pub publishLog
+		stall := stallingCollector(start, interval)
+		var logs bytes.Buffer
+		s, err := NewSampler(SamplerConfig{Interval: interval, Collectors: []Collector{stall}, Publish: pub.publish,
+			Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		stop := runSampler(t, s)
+		time.Sleep(7*interval + interval/2)
+		stop()
+
+		want := []string{`1s {"t":1000}`, `2s {"t":2000}`, `3s {"t":3000}`, `6s {"skipped":2,"t":6000}`, `7s {"t":7000}`}
+		if got := tickLines(start, &pub); fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("published\n%q\nwant\n%q", got, want)
+		}
+		if got := s.SkippedTicks(); got != 2 {
+			t.Errorf("SkippedTicks() = %d, want 2", got)
+		}
+		if !strings.Contains(logs.String(), "skipped=2") {
+			t.Errorf("no log of the skips:\n%s", logs.String())
+		}
+	})
+}
+
+func TestSkipLogIsRateLimited(t *testing.T) {
+	var logs bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&logs, nil))
+	var l skipLog
+	t0 := time.Now()
+	for i := range 120 { // one skip a second for two minutes
+		l.note(log, t0.Add(time.Duration(i)*time.Second), 1, time.Second)
+	}
+	if got := strings.Count(logs.String(), "sampler late"); got != 2 {
+		t.Errorf("%d lines for 120 skips in two minutes, want 2:\n%s", got, logs.String())
+	}
+	if !strings.Contains(logs.String(), "skipped=60") {
+		t.Errorf("the second line does not sum the minute's skips:\n%s", logs.String())
+	}
+}
+
+// TestSamplerFollowsWallClockSteps steps the wall clock (not the timers or
+// the monotonic clock) while the sampler runs.
+func TestSamplerFollowsWallClockSteps(t *testing.T) {
+	tests := []struct {
+		name string
+		step time.Duration
+		at   time.Duration // when the step happens, after the start
+		want []string
+	}{
+		{
+			name: "two hours forward",
+			step: 2 * time.Hour, at: 3500 * time.Millisecond,
+			want: []string{`1s {"t":1000}`, `2s {"t":2000}`, `3s {"t":3000}`,
+				`2h0m4s {"clock_step":7200000,"t":7204000}`, `2h0m5s {"t":7205000}`},
+		},
+		{
+			name: "thirty minutes back",
+			step: -30 * time.Minute, at: 3500 * time.Millisecond,
+			want: []string{`1s {"t":1000}`, `2s {"t":2000}`, `3s {"t":3000}`,
+				`-29m56s {"clock_step":-1800000,"t":-1796000}`, `-29m55s {"t":-1795000}`},
+		},
+		{
+			name: "back by less than an interval: no step, the grid holds",
+			step: -300 * time.Millisecond, at: 3500 * time.Millisecond,
+			want: []string{`1s {"t":1000}`, `2s {"t":2000}`, `3s {"t":3000}`, `4s {"t":4000}`, `5s {"t":5000}`},
+		},
+		{
+			name: "back during a tick's work",
+			step: -10 * time.Minute, at: 3100 * time.Millisecond,
+			want: []string{`1s {"t":1000}`, `2s {"t":2000}`, `3s {"t":3000}`,
+				`-9m56s {"clock_step":-600000,"t":-596000}`, `-9m55s {"t":-595000}`},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				const interval = time.Second
+				start := time.Now()
+				var skew atomic.Int64
+				var pub publishLog
+				c := &fakeCollector{
+					TopicFn: func() string { return "a" },
+					CollectFn: func(t time.Time) ([]byte, error) {
+						time.Sleep(200 * time.Millisecond) // the tick's work
+						return fmt.Appendf(nil, `{"t":%d}`, t.Sub(start).Milliseconds()), nil
+					},
+				}
+				s, err := NewSampler(SamplerConfig{Interval: interval, Collectors: []Collector{c}, Publish: pub.publish,
+					wallSkew: func() time.Duration { return time.Duration(skew.Load()) }})
+				if err != nil {
+					t.Fatal(err)
+				}
+				stop := runSampler(t, s)
+				time.Sleep(tt.at)
+				skew.Store(int64(tt.step))
+				time.Sleep(5*interval + interval/2 - tt.at)
+				stop()
+				if got := tickLines(start.Add(0), &pub); fmt.Sprint(got) != fmt.Sprint(tt.want) {
+					t.Errorf("published\n%q\nwant\n%q", got, tt.want)
+				}
+				for _, l := range tickLines(start, &pub) {
+					if strings.Contains(l, "skipped") {
+						t.Errorf("a clock step counted as skipped ticks: %s", l)
+					}
+				}
+			})
 		})
 	}
 }

@@ -5,7 +5,7 @@
 
 import uPlot from "./vendor/uPlot.esm.js";
 import * as fmt from "./format.js";
-import { bandLabel, columns } from "./series.js";
+import { bandLabel, columns, coreIDs, coreRows, coresText, topCores } from "./series.js";
 
 // The y axis gets the same width on every chart (in ems of the axis font,
 // wide enough for "128 MiB/s"), so the plot areas line up and one x
@@ -346,16 +346,7 @@ export class Chart {
   updateValues() {
     const s = this.sampleAt();
     if (this.def.heat) {
-      const cores = s && Array.isArray(s.cores) ? s.cores : [];
-      if (!cores.length) {
-        this.valueNodes[0].textContent = "no per-core data";
-        return;
-      }
-      let hi = 0;
-      let hiAt = 0;
-      for (let i = 0; i < cores.length; i++) if (cores[i] > hi) ((hi = cores[i]), (hiAt = i));
-      const avg = cores.reduce((a, v) => a + (v || 0), 0) / cores.length;
-      this.valueNodes[0].textContent = `${cores.length} cores · busiest cpu${hiAt} ${fmt.pct(hi)} · average ${fmt.pct(avg)}`;
+      this.valueNodes[0].textContent = coresText(s, fmt);
       return;
     }
     let i = 0;
@@ -392,11 +383,10 @@ export class Chart {
     if (!s) {
       rows.push(["", "no sample"]);
     } else if (this.def.heat) {
-      const cores = s.cores || [];
+      const count = coreIDs(s).length;
       // The busiest eight: a tooltip with 64 rows would hide the chart.
-      const top = cores.map((v, i) => [i, v]).sort((a, b) => (b[1] || 0) - (a[1] || 0)).slice(0, 8);
-      for (const [i, v] of top) rows.push([`cpu${i}`, fmt.pct(v)]);
-      if (cores.length > 8) rows.push(["", `${cores.length - 8} more`]);
+      for (const [id, v] of topCores(s, 8)) rows.push([`cpu${id}`, fmt.pct(v)]);
+      if (count > 8) rows.push(["", `${count - 8} more`]);
     } else {
       for (const d of this.def.series) rows.push([d.label, this.def.fmt(d.get(s)), d.color]);
       for (const x of this.def.extras || []) rows.push([x.label, x.fmt(x.get(s))]);
@@ -478,7 +468,7 @@ export class Chart {
                 // Too narrow for the label across: write it upwards along
                 // the band's left edge, when there is room for a line.
                 if (z - a < 14 * dpr) continue;
-                const short = b.kind === "restart" ? "restarted" : b.kind === "pending" ? "no data" : b.kind === "lost" ? "not retained" : "offline";
+                const short = { restart: "restarted", pending: "no data", lost: "not retained", late: "late", clock: "clock" }[b.kind] || "offline";
                 const vtext = tw + 8 * dpr <= height ? text : short;
                 const vw = ctx.measureText(vtext).width;
                 if (vw + 8 * dpr > height) continue;
@@ -498,13 +488,15 @@ export class Chart {
     };
   }
 
-  // drawHeat paints the per-core strip: one row per core, one pixel column
-  // per time slice, colour by busy %. It writes an ImageData of plot width x
-  // cores and scales it, so the cost is O(width x cores), not one rectangle
-  // per sample per core.
+  // drawHeat paints the per-core strip: one row per CPU number seen in the
+  // window (coreRows), one pixel column per time slice, colour by busy %. It
+  // writes an ImageData of plot width x cores and scales it, so the cost is
+  // O(width x cores), not one rectangle per sample per core.
   drawHeat(u) {
     const samples = this.samples;
-    const cores = this.page.coreCount();
+    const rows = coreRows(samples);
+    const rowOf = new Map(rows.map((id, r) => [id, r]));
+    const cores = rows.length;
     if (!cores || !samples.length) return;
     const { left, top, width, height } = u.bbox;
     const W = Math.max(1, Math.round(width));
@@ -557,11 +549,11 @@ export class Chart {
 
     function take(s, out) {
       if (!s || !Array.isArray(s.cores)) return false;
-      const n = Math.min(out.length, s.cores.length);
-      for (let r = 0; r < n; r++) {
-        const v = s.cores[r];
+      coreIDs(s).forEach((id, i) => {
+        const r = rowOf.get(id);
+        const v = s.cores[i];
         if (typeof v === "number" && v > out[r]) out[r] = v;
-      }
+      });
       return true;
     }
   }

@@ -64,6 +64,12 @@ export class Series {
   }
 }
 
+// shiftSeries moves every sample of s by ms: the samples before a step of
+// the wall clock, moved onto the new clock.
+export function shiftSeries(s, ms) {
+  for (let i = 0; i < s.t.length; i++) s.t[i] += ms;
+}
+
 // lowerBound returns the first index whose value is >= x.
 export function lowerBound(arr, x) {
   let lo = 0;
@@ -121,6 +127,11 @@ export const KIND_OFFLINE = "offline";
 export const KIND_RESTART = "restart";
 export const KIND_LOST = "lost";
 export const KIND_PENDING = "pending";
+// A gap the server explained: it skipped ticks because it was late, or its
+// wall clock stepped (the samples before the step were moved onto the new
+// clock, and the gap holds the marker).
+export const KIND_LATE = "late";
+export const KIND_CLOCK = "clock";
 
 // bands turns the gaps of the merged tick times into labelled bands.
 // marks are {t, kind} notes taken while streaming: "the server restarted
@@ -134,7 +145,14 @@ export function bands(ticks, intervalMs, marks, pending) {
   for (const m of sorted) {
     const until = m.until ?? Infinity;
     const b = out.find((g) => g.from >= m.t && g.from <= until && g.kind === KIND_OFFLINE);
-    if (b) b.kind = m.kind;
+    if (b) {
+      b.kind = m.kind;
+      if (m.step) b.step = m.step;
+    }
+  }
+  // One skipped tick is not worth a band: the line just misses one point.
+  for (let i = out.length - 1; i >= 0; i--) {
+    if (out[i].kind === KIND_LATE && out[i].to - out[i].from <= 2 * intervalMs) out.splice(i, 1);
   }
   if (pending && pending.to > pending.from) {
     out.push({ from: pending.from, to: pending.to, kind: KIND_PENDING });
@@ -150,7 +168,69 @@ export function bandLabel(b, fmt) {
     [KIND_RESTART]: "server restarted",
     [KIND_LOST]: "not retained",
     [KIND_PENDING]: "no data since",
+    [KIND_LATE]: "sampler late",
+    [KIND_CLOCK]: "clock changed",
   }[b.kind];
+  if (b.kind === KIND_CLOCK) {
+    const by = b.step ? ` by ${b.step > 0 ? "+" : "−"}${fmt.duration(Math.abs(b.step))}` : "";
+    return `${what}${by} at ${fmt.clock(b.to)}`;
+  }
   if (b.kind === KIND_PENDING) return `${what} ${fmt.clock(b.from)} (${fmt.duration(b.to - b.from)})`;
   return `${what} ${fmt.span(b.from, b.to)} (${fmt.duration(b.to - b.from)})`;
+}
+
+// coreIDs is the kernel's CPU number of each element of a cpu sample's
+// cores: its core_ids, or the positions for a sample from a server that
+// did not send them (every CPU online then, so position is number).
+export function coreIDs(s) {
+  const cores = s && Array.isArray(s.cores) ? s.cores : [];
+  if (Array.isArray(s && s.core_ids) && s.core_ids.length === cores.length) return s.core_ids;
+  return cores.map((_, i) => i);
+}
+
+// coreRows is the sorted union of the CPU numbers in samples: one heat
+// strip row per CPU that was online at any time in view, so a CPU that goes
+// offline keeps its row (blank while it is away) and no other moves.
+export function coreRows(samples) {
+  const seen = new Set();
+  for (const s of samples) if (s) for (const id of coreIDs(s)) seen.add(id);
+  return [...seen].sort((a, b) => a - b);
+}
+
+// coreSummary describes one cpu sample by CPU number: how many CPUs it
+// has, the busiest (lowest number on a tie) and the average of those with
+// a value; null when it has no per-core values.
+export function coreSummary(s) {
+  const ids = coreIDs(s);
+  if (!ids.length) return null;
+  let busiest = null;
+  let hi = -1;
+  let sum = 0;
+  let n = 0;
+  ids.forEach((id, i) => {
+    const v = s.cores[i];
+    if (typeof v !== "number") return;
+    sum += v;
+    n++;
+    if (v > hi) ((hi = v), (busiest = id));
+  });
+  return { count: ids.length, busiest, busiestPct: busiest === null ? null : hi, avg: n ? sum / n : null };
+}
+
+// topCores lists the n busiest CPUs of a sample as [number, percent],
+// busiest first.
+export function topCores(s, n) {
+  const ids = coreIDs(s);
+  return ids
+    .map((id, i) => [id, s.cores[i]])
+    .sort((a, b) => (b[1] || 0) - (a[1] || 0))
+    .slice(0, n);
+}
+
+// coresText is the heat strip's value line for one cpu sample, naming
+// CPUs by the kernel's number: "3 cores · busiest cpu3 90 % · average 32.7 %".
+export function coresText(s, fmt) {
+  const c = coreSummary(s);
+  if (!c) return "no per-core data";
+  return `${c.count} cores · busiest cpu${c.busiest} ${fmt.pct(c.busiestPct)} · average ${fmt.pct(c.avg)}`;
 }

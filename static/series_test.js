@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { Series, findGaps, columns, bands, bandLabel, lowerBound } from "./series.js";
+import { Series, findGaps, columns, bands, bandLabel, lowerBound, coreIDs, coreRows, coreSummary, coresText, topCores } from "./series.js";
 import * as fmt from "./format.js";
 
 test("Series keeps order and replaces duplicates", () => {
@@ -64,4 +64,26 @@ test("bandLabel", () => {
   assert.equal(bandLabel({ from, to: from + 14000, kind: "offline" }, fmt), "server offline 12:00:01–12:00:15 (14 s)");
   assert.equal(bandLabel({ from, to: from + 14000, kind: "restart" }, fmt), "server restarted 12:00:01–12:00:15 (14 s)");
   assert.equal(bandLabel({ from, to: from + 60000, kind: "pending" }, fmt), "no data since 12:00:01 (1 min)");
+});
+
+// cpu0, cpu1 and cpu3 online, cpu2 offline, cpu3 at 90 %.
+const offline2 = { t: 1000, cores: [4, 4, 90], core_ids: [0, 1, 3] };
+
+test("per-core values are named by the kernel's CPU number", () => {
+  assert.deepEqual(coreIDs(offline2), [0, 1, 3]);
+  assert.deepEqual(coreIDs({ cores: [1, 2] }), [0, 1], "an older server without core_ids: positions");
+  assert.deepEqual(coreIDs({ cores: [1, 2], core_ids: [5] }), [0, 1], "a mismatched core_ids is ignored");
+  assert.deepEqual(coreIDs(null), []);
+  assert.equal(coresText(offline2, fmt), `3 cores · busiest cpu3 ${fmt.pct(90)} · average ${fmt.pct(98 / 3)}`);
+  assert.deepEqual(topCores(offline2, 2), [[3, 90], [0, 4]]);
+  assert.equal(coresText({ cores: [] }, fmt), "no per-core data");
+  assert.equal(coreSummary({ cores: [null, 5], core_ids: [7, 9] }).busiest, 9, "a null core is skipped");
+});
+
+test("heat strip rows keep a CPU's row while it is offline", () => {
+  const all = { t: 0, cores: [1, 2, 3, 4], core_ids: [0, 1, 2, 3] };
+  // cpu2 goes offline, then comes back: the rows stay 0..3, cpu3 stays in row 3.
+  assert.deepEqual(coreRows([all, offline2, all]), [0, 1, 2, 3]);
+  assert.deepEqual(coreRows([offline2, null]), [0, 1, 3]);
+  assert.deepEqual(coreRows([]), []);
 });

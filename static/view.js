@@ -7,7 +7,7 @@
 // results on screen its own way.
 
 import * as fmt from "./format.js";
-import { Series, bands, KIND_LOST, KIND_RESTART, GAP_FACTOR } from "./series.js";
+import { Series, bands, shiftSeries, KIND_CLOCK, KIND_LATE, KIND_LOST, KIND_RESTART, GAP_FACTOR } from "./series.js";
 import * as st from "./stream.js";
 
 // A restart mark covers gaps that start up to this many intervals after the
@@ -69,7 +69,8 @@ export class View {
     this.series = {}; // topic -> Series
     for (const t of topics) this.addTopic(t);
     this.ticks = new Series(); // every sample time of any topic, for gaps
-    this.marks = []; // {t, until, kind}: restarts and lost history, for bands
+    this.marks = []; // {t, until, kind}: restarts, lost history, server's marks, for bands
+    this.clockSteps = []; // t of each clock step taken (on the current clock)
     this.bands = [];
     this.latest = {}; // newest full payload per topic
     this.intervalMs = intervalMs;
@@ -115,6 +116,7 @@ export class View {
     const series = this.series[topic];
     const t = Number(data && data.t);
     if (!series || !Number.isFinite(t)) return false;
+    this.serverMarks(t, data);
     series.insert(t, slim(topic, data));
     this.ticks.insert(t, null);
     if (!this.latest[topic] || t >= this.latest[topic].t) this.latest[topic] = data;
@@ -133,6 +135,40 @@ export class View {
       this.catchupMaxT = this.catchupMaxT === null ? t : Math.max(this.catchupMaxT, t);
     } else this.fromHistory++;
     return true;
+  }
+
+  // serverMarks takes what the server says about the tick at t: ticks it
+  // skipped before it (a "sampler late" band, none for a single tick) and
+  // a step of its wall clock. Every topic of the tick says the same, so each
+  // is taken once per tick.
+  serverMarks(t, data) {
+    const iv = this.intervalMs;
+    const skipped = Number(data.skipped);
+    if (skipped > 0) this.marks.push({ t: t - (skipped + 1) * iv, until: t - iv, kind: KIND_LATE });
+    const step = Number(data.clock_step);
+    if (!step || this.clockSteps.includes(t)) return;
+    // The samples before the step move onto the new clock, so the newest
+    // sample is newest again after a step back (the axis follows it) and a
+    // step forward leaves no hours-long hole. The server's clock_step puts
+    // them right before this tick; one interval less leaves a gap for the
+    // "clock changed" band, so no line is drawn across the step.
+    this.shift(step - iv);
+    this.clockSteps.push(t);
+    const before = this.ticks.lastT();
+    if (before !== null) this.marks.push({ t: before, until: before, kind: KIND_CLOCK, step });
+  }
+
+  // shift moves everything this view holds in time by ms.
+  shift(ms) {
+    for (const s of Object.values(this.series)) shiftSeries(s, ms);
+    shiftSeries(this.ticks, ms);
+    for (const m of this.marks) {
+      m.t += ms;
+      if (m.until !== undefined) m.until += ms;
+    }
+    this.clockSteps = this.clockSteps.map((x) => x + ms);
+    for (const [topic, d] of Object.entries(this.latest)) this.latest[topic] = { ...d, t: d.t + ms };
+    for (const k of ["newestT", "resumeFromT", "catchupFromT", "catchupMinT", "catchupMaxT"]) if (this[k] !== null) this[k] += ms;
   }
 
   // trim keeps only rangeMs (plus two intervals so the left edge has a

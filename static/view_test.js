@@ -15,6 +15,7 @@ import {
   CATCHUP_FADE_MS,
 } from "./view.js";
 import * as fmt from "./format.js";
+import { bandLabel, KIND_CLOCK, KIND_LATE } from "./series.js";
 
 const cpu = (t, total = 10) => ({ t, total });
 
@@ -285,4 +286,58 @@ test("badge", () => {
     { name: "connecting", stream: s("connecting"), want: ["Connecting…", ""] },
   ];
   for (const c of cases) assert.deepEqual(badge(c.stream, c.line || line), c.want, c.name);
+});
+
+// feed ingests one tick of cpu and load at t with extra fields.
+function feed(v, t, extra = {}, id = String(t)) {
+  v.ingest("cpu", id + "c", { t, total: 1, ...extra }, "live", t);
+  v.ingest("load", id + "l", { t, load1: 1, ...extra }, "live", t);
+}
+
+test("skipped ticks draw a sampler-late band, none for one tick, never offline", () => {
+  const v = new View(["cpu", "load"], { intervalMs: 1000 });
+  for (const t of [1000, 2000, 3000]) feed(v, t);
+  feed(v, 5000, { skipped: 1 }); // 4000 skipped
+  feed(v, 6000);
+  feed(v, 10000, { skipped: 3 }); // 7000, 8000, 9000 skipped
+  feed(v, 11000);
+  feed(v, 20000); // an unexplained hole: the server was away
+  const got = v.computeBands(true, 20000).map((b) => [b.from, b.to, b.kind]);
+  assert.deepEqual(got, [
+    [6000, 10000, KIND_LATE],
+    [11000, 20000, "offline"],
+  ]);
+  assert.equal(bandLabel(v.bands[0], fmt).startsWith("sampler late"), true);
+});
+
+test("a clock step back moves the earlier samples onto the new clock", () => {
+  const v = new View(["cpu", "load"], { intervalMs: 1000 });
+  const T = 1_800_000_000_000;
+  for (const t of [T + 1000, T + 2000, T + 3000]) feed(v, t);
+  // 30 minutes back: the tick after T+3000 is stamped T-1796000, and the
+  // server says the earlier ticks sit 1800000 ms earlier on the new clock.
+  const after = T + 4000 - 1_800_000;
+  feed(v, after, { clock_step: -1_800_000 });
+  feed(v, after + 1000);
+  // Newest is the newest sample again: the axis does not freeze.
+  assert.equal(v.newestT, after + 1000);
+  assert.equal(v.latest.cpu.t, after + 1000);
+  assert.deepEqual(v.series.cpu.t, [after - 4000, after - 3000, after - 2000, after, after + 1000]);
+  assert.deepEqual(v.ticks.t, v.series.cpu.t, "ticks moved once, not once per topic");
+  const bs = v.computeBands(true, after + 1000);
+  assert.deepEqual(bs.map((b) => [b.from, b.to, b.kind]), [[after - 2000, after, KIND_CLOCK]]);
+  assert.equal(bandLabel(bs[0], fmt), `clock changed by −${fmt.duration(1_800_000)} at ${fmt.clock(after)}`);
+  const [xmin, xmax] = v.xRange(10_000, true);
+  assert.ok(xmin <= after - 4000 && xmax === after + 1000, "every sample is in the last 10 s");
+});
+
+test("a clock step forward keeps the earlier samples in view", () => {
+  const v = new View(["cpu", "load"], { intervalMs: 1000 });
+  for (const t of [1000, 2000, 3000]) feed(v, t);
+  const after = 4000 + 7_200_000;
+  feed(v, after, { clock_step: 7_200_000 });
+  feed(v, after, { clock_step: 7_200_000 }, "again"); // a replay of the same tick: no second move
+  v.trim(60_000);
+  assert.deepEqual(v.series.cpu.t, [after - 4000, after - 3000, after - 2000, after]);
+  assert.deepEqual(v.computeBands(true, after).map((b) => b.kind), [KIND_CLOCK]);
 });

@@ -74,8 +74,22 @@ def show(event, eid, data):
         print(f"# catching up {payload['count']} events (complete: {payload['complete']})", file=sys.stderr)
     elif event == "catchup-end":
         print(f"# caught up {payload['count']} events", file=sys.stderr)
+    elif eid and event == "cpu":
+        print(eid, event, busiest_core(payload), data, flush=True)
     elif eid:  # metric events carry ids; hello and the catch-up brackets don't
         print(eid, event, data, flush=True)
+
+
+def busiest_core(payload):
+    """Names the busiest CPU of a cpu event by the kernel's number: cores[i]
+    belongs to cpu core_ids[i] (an offline CPU is left out of both)."""
+    cores = payload.get("cores") or []
+    ids = payload.get("core_ids") or range(len(cores))  # older servers
+    known = [(v, n) for n, v in zip(ids, cores) if v is not None]
+    if not known:
+        return "busiest=none"
+    v, n = max(known, key=lambda c: (c[0], -c[1]))
+    return f"busiest=cpu{n}:{v:g}%"
 
 
 if __name__ == "__main__":

@@ -77,6 +77,7 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
+	tel.WatchSampler(sampler.SkippedTicks, sampler.ClockSteps)
 
 	started := time.Now()
 	gin.SetMode(gin.ReleaseMode) // gin's only switch for its debug prints is global

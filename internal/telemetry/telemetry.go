@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
 	"regexp"
 	"slices"
@@ -113,6 +114,21 @@ func (t *Telemetry) WatchRedis(pub func() redisstream.PublisherStats, following 
 			func() float64 { return float64(pub().Dropped) }),
 		gauge("vitals_redis_followed_hosts", "Hosts whose Redis stream this instance reads now.",
 			func() float64 { return float64(following()) }),
+	)
+}
+
+// WatchSampler adds vitals_sampler_skipped_ticks_total, the ticks the
+// sampler skipped because it was late by a whole interval or more, and
+// vitals_sampler_clock_steps_total, the steps of the wall clock it
+// re-aligned on; both read from the sampler at scrape time.
+func (t *Telemetry) WatchSampler(skipped, steps func() uint64) {
+	t.reg.MustRegister(
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "vitals_sampler_skipped_ticks_total",
+			Help: "Ticks not sampled because the sampler was late by a whole interval or more."},
+			func() float64 { return float64(skipped()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "vitals_sampler_clock_steps_total",
+			Help: "Steps of the wall clock (NTP, VM resume, date -s) the sampler re-aligned its ticks on."},
+			func() float64 { return float64(steps()) }),
 	)
 }
 
@@ -227,8 +243,10 @@ func (c brokerCollector) Collect(ch chan<- prometheus.Metric) {
 //
 //   - a number field f of topic T: vitals_host_T_f
 //     (vitals_host_cpu_total, vitals_host_memory_used)
-//   - an array of numbers: one gauge per element, labelled index
-//     (vitals_host_cpu_cores{index="3"})
+//   - an array of numbers: one gauge per element, labelled index: the
+//     element's position, or its number from a parallel array named in
+//     arrayIDs (cores by core_ids: vitals_host_cpu_cores{index="3"} is
+//     the kernel's cpu3 even when cpu2 is offline)
 //   - an object of objects (per device or interface): labelled name
 //     (vitals_host_disk_devices_read_bps{name="sda"})
 //   - an array of objects: their string fields become labels
@@ -263,6 +281,10 @@ type hostGauge struct {
 	value       float64
 }
 
+// arrayIDs names, for an array field, the sibling array that holds each
+// element's own number. The sibling is a label, not a gauge of its own.
+var arrayIDs = map[string]string{"cores": "core_ids"}
+
 var nonNameChars = regexp.MustCompile(`[^a-zA-Z0-9_]+`)
 
 func metricPart(s string) string { return strings.Trim(nonNameChars.ReplaceAllString(s, "_"), "_") }
@@ -290,6 +312,9 @@ func hostGauges(topic string, data []byte) []hostGauge {
 			}
 			continue
 		}
+		if slices.Contains(slices.Collect(maps.Values(arrayIDs)), k) {
+			continue
+		}
 		name := prefix + metricPart(k)
 		if v, ok := number(raw); ok {
 			out = append(out, hostGauge{name: name, help: help(k), value: v})
@@ -297,10 +322,20 @@ func hostGauges(topic string, data []byte) []hostGauge {
 		}
 		var arr []json.RawMessage
 		if json.Unmarshal(raw, &arr) == nil {
+			var ids []int
+			if idsKey, ok := arrayIDs[k]; ok {
+				if json.Unmarshal(obj[idsKey], &ids) != nil || len(ids) != len(arr) {
+					ids = nil
+				}
+			}
 			for i, el := range arr {
 				if v, ok := number(el); ok {
+					label := i
+					if ids != nil {
+						label = ids[i]
+					}
 					out = append(out, hostGauge{name: name, help: help(k), labelNames: []string{"index"},
-						labelValues: []string{strconv.Itoa(i)}, value: v})
+						labelValues: []string{strconv.Itoa(label)}, value: v})
 					continue
 				}
 				out = append(out, objectGauges(name, help(k), el, nil, nil)...)

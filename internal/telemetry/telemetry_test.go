@@ -52,9 +52,10 @@ func TestTelemetryScrape(t *testing.T) {
 	tel.WatchBroker(
 		func() history.Stats { return history.Stats{Published: 7, Events: 5, Bytes: 900, Dropped: 1} },
 		func() []*history.Event {
-			return []*history.Event{{Topic: "cpu", Data: []byte(`{"t":1,"total":42,"cores":[1,2]}`)},
+			return []*history.Event{{Topic: "cpu", Data: []byte(`{"t":1,"total":42,"cores":[1,2,90],"core_ids":[0,1,3]}`)},
 				{Topic: "load", Data: []byte(`{"t":1,"load1":null,"cpus":2}`)}}
 		})
+	tel.WatchSampler(func() uint64 { return 3 }, func() uint64 { return 1 })
 	tel.ObserveSample(300 * time.Microsecond)
 	tel.ObserveStore(2 * time.Millisecond)
 	tel.StreamOpened("cpu,memory")
@@ -71,9 +72,9 @@ func TestTelemetryScrape(t *testing.T) {
 	}
 	for _, want := range []string{
 		"vitals_events_published_total 7", "vitals_history_events 5", "vitals_history_bytes 900", "vitals_subscribers_dropped_total 1",
-		"vitals_host_cpu_total 42", `vitals_host_cpu_cores{index="1"} 2`, "vitals_host_load_cpus 2",
+		"vitals_host_cpu_total 42", `vitals_host_cpu_cores{index="1"} 2`, `vitals_host_cpu_cores{index="3"} 90`, "vitals_host_load_cpus 2",
 		`vitals_streams{topics="cpu,memory"} 1`, `vitals_streams{topics="all"} 0`, `vitals_streams_closed_total{reason="slow"} 1`,
-		"vitals_streams_refused_total 1", "vitals_sample_duration_seconds_count 1", "vitals_store_write_duration_seconds_count 1",
+		"vitals_streams_refused_total 1", "vitals_sampler_skipped_ticks_total 3", "vitals_sampler_clock_steps_total 1", "vitals_sample_duration_seconds_count 1", "vitals_store_write_duration_seconds_count 1",
 		`vitals_build_info{goversion="go1.26.8",revision="abc",version="v1.2.0"} 1`,
 		"go_goroutines", "process_resident_memory_bytes",
 	} {
@@ -83,6 +84,11 @@ func TestTelemetryScrape(t *testing.T) {
 	}
 	if strings.Contains(out, "load1") {
 		t.Error("a null field became a gauge")
+	}
+	// cpu2 is offline: its number labels nothing, and the ids are labels,
+	// not gauges.
+	if strings.Contains(out, `vitals_host_cpu_cores{index="2"}`) || strings.Contains(out, "core_ids") {
+		t.Error("cores are labelled by position, or core_ids became a gauge")
 	}
 }
 

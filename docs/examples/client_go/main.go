@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -121,7 +122,35 @@ func show(event, id, data string) {
 	switch {
 	case event == "catchup-start" || event == "catchup-end":
 		fmt.Fprintf(os.Stderr, "# %s %s\n", event, data)
+	case id != "" && event == "cpu":
+		fmt.Println(id, event, busiestCore(data), data)
 	case id != "": // metric events carry ids; hello and the brackets don't
 		fmt.Println(id, event, data)
 	}
+}
+
+// busiestCore names the busiest CPU of a cpu event by the kernel's number:
+// cores[i] belongs to cpu core_ids[i] (an offline CPU is left out of both).
+func busiestCore(data string) string {
+	var p struct {
+		Cores   []*float64 `json:"cores"`
+		CoreIDs []int      `json:"core_ids"`
+	}
+	if err := json.Unmarshal([]byte(data), &p); err != nil {
+		return "busiest=?"
+	}
+	best, bestID := -1.0, -1
+	for i, v := range p.Cores {
+		id := i // an older server sends no core_ids: every CPU is online
+		if len(p.CoreIDs) == len(p.Cores) {
+			id = p.CoreIDs[i]
+		}
+		if v != nil && *v > best {
+			best, bestID = *v, id
+		}
+	}
+	if bestID < 0 {
+		return "busiest=none"
+	}
+	return fmt.Sprintf("busiest=cpu%d:%g%%", bestID, best)
 }

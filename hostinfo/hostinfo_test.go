@@ -70,3 +70,22 @@ func TestDescReadsOldRecords(t *testing.T) {
 		})
 	}
 }
+
+func TestDescContainer(t *testing.T) {
+	in := Info{Hostname: "c1", OS: "linux", Container: "docker", CPULimit: 1.5, MemoryLimit: 512 << 20}
+	b, err := json.Marshal(in.Desc())
+	if err != nil {
+		t.Fatal(err)
+	}
+	const want = `{"os":"linux","platform":"","platform_version":"","kernel":"","arch":"","cpus":0,"boot_time":0,"container":"docker","cpu_limit":1.5,"memory_limit":536870912}`
+	if string(b) != want {
+		t.Errorf("Desc JSON = %s\nwant %s", b, want)
+	}
+	var d Desc
+	if err := json.Unmarshal(b, &d); err != nil {
+		t.Fatal(err)
+	}
+	if got := d.Info("c1"); got != in {
+		t.Errorf("round trip = %+v, want %+v", got, in)
+	}
+}

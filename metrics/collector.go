@@ -111,7 +111,7 @@ func NewCollectors(opts Options) ([]Collector, error) {
 
 	return []Collector{
 		cpuC,
-		newMemoryCollector(env, log),
+		newMemoryCollector(env, detectContainer(env).memory, log),
 		newLoadCollector(env, cpus, log),
 		diskC,
 		netC,

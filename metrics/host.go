@@ -37,6 +37,12 @@ func ReadHost(ctx context.Context, opts Options) (hostinfo.Info, error) {
 	if info.BootTime > 0 {
 		h.BootTime = time.Unix(int64(info.BootTime), 0)
 	}
+	if c := detectContainer(env); c.runtime != "" {
+		h.Container, h.CPULimit = c.runtime, c.cpuLimit
+		if c.memory != nil {
+			h.MemoryLimit = c.memory.limit
+		}
+	}
 	return h, nil
 }
 

@@ -227,13 +227,18 @@ func parseArcstats(text string) arcStats {
 // wraps below the watermarks, and it knows nothing of the ARC. Elsewhere it
 // calls mem.VirtualMemory; mem.SwapMemory would add a call per tick for
 // nothing we show, since VirtualMemory already has SwapTotal and SwapFree.
+//
+// Inside a container with a memory limit, the figures are the container's
+// against its limit (containerMemory): the host's /proc/meminfo there
+// describes the whole machine, not what the container may use.
 type memoryCollector struct {
 	env hostEnv
 	log *onceLog
+	cg  *cgroupMemory // nil outside a container with a memory limit
 }
 
-func newMemoryCollector(env hostEnv, log *slog.Logger) *memoryCollector {
-	return &memoryCollector{env: env, log: newOnceLog(log)}
+func newMemoryCollector(env hostEnv, cg *cgroupMemory, log *slog.Logger) *memoryCollector {
+	return &memoryCollector{env: env, cg: cg, log: newOnceLog(log)}
 }
 
 func (c *memoryCollector) Topic() string { return topicMemory }
@@ -266,7 +271,16 @@ func (c *memoryCollector) read() (memoryPayload, error) {
 	if a, err := os.ReadFile(filepath.Join(c.env.proc, "spl", "kstat", "zfs", "arcstats")); err == nil {
 		arc = parseArcstats(string(a))
 	}
-	return memoryFrom(m, low, arc), nil
+	p := memoryFrom(m, low, arc)
+	if c.cg != nil {
+		used, cache, ok := c.cg.read()
+		if !ok {
+			c.log.debug("cgroup memory", "can't read the container's memory use: reporting the host's", "path", c.cg.usage)
+			return p, nil
+		}
+		p = containerMemory(p, c.cg.limit, used, cache)
+	}
+	return p, nil
 }
 
 func (c *memoryCollector) Collect(t time.Time) ([]byte, error) {

@@ -97,6 +97,7 @@ function showHost(h) {
   if (h.kernel) setText('[data-host="kernel"]', "kernel " + String(h.kernel));
   const cpus = Number(h.cpus);
   if (cpus > 0) setText('[data-host="cpus"]', cpus === 1 ? "1 CPU" : `${cpus} CPUs`);
+  setText('[data-host="container"]', containerLine(h));
   if (Number(h.boot_time) > 0) body.dataset.bootTime = String(Number(h.boot_time));
   if (h.host) document.title = `${h.host} · vitals`;
   // The footer names the host shown, which may not be the server's own.
@@ -109,6 +110,16 @@ function showHost(h) {
 const str = (v) => (v === null || v === undefined ? "" : String(v));
 
 // osLine matches views.OSLine: "Debian 12.5 (linux/amd64)".
+// containerLine is views.ContainerLine: "docker container, limits 1.5 CPUs,
+// 512 MiB" for a host that is a container, "" otherwise.
+function containerLine(h) {
+  if (!h.container) return "";
+  const limits = [];
+  if (Number(h.cpu_limit) > 0) limits.push(`${Number(h.cpu_limit)} CPUs`);
+  if (Number(h.memory_limit) > 0) limits.push(fmt.bytes(Number(h.memory_limit)));
+  return `${str(h.container)} container` + (limits.length ? `, limits ${limits.join(", ")}` : "");
+}
+
 function osLine(os, platform, version, arch) {
   const name = ((platform ? platform[0].toUpperCase() + platform.slice(1) : "") + " " + version).trim();
   const sys = [os, arch].filter(Boolean).join("/");

@@ -2,6 +2,8 @@ package views
 
 import (
 	"fmt"
+	"math"
+	"strconv"
 	"strings"
 	"time"
 
@@ -41,13 +43,16 @@ type Fleet struct {
 
 // Host is the header's text about the machine.
 type Host struct {
-	Name     string // "web-1"
-	OS       string // "Debian 12.5 (linux/amd64)"
-	Kernel   string // "kernel 6.1.0-18-amd64"
-	CPUs     string // "8 CPUs"
-	Uptime   string // "up 3 d 4 h"
-	BootUnix int64  // unix seconds, 0 when unknown; the page ticks uptime from it
-	CPUCount int
+	Name   string // "web-1"
+	OS     string // "Debian 12.5 (linux/amd64)"
+	Kernel string // "kernel 6.1.0-18-amd64"
+	CPUs   string // "8 CPUs"
+	// Container is "docker container, limits 1.5 CPUs, 512 MiB"; "" on a
+	// machine. static/app.js builds the same line from hello.
+	Container string
+	Uptime    string // "up 3 d 4 h"
+	BootUnix  int64  // unix seconds, 0 when unknown; the page ticks uptime from it
+	CPUCount  int
 }
 
 // Range is one button of the time-range switch.
@@ -110,6 +115,7 @@ func newHost(h hostinfo.Info, now time.Time) Host {
 	if h.CPUs > 0 {
 		out.CPUs = plural(h.CPUs, "CPU")
 	}
+	out.Container = ContainerLine(h.Container, h.CPULimit, h.MemoryLimit)
 	if !h.BootTime.IsZero() {
 		out.BootUnix = h.BootTime.Unix()
 		if !now.IsZero() && now.After(h.BootTime) {
@@ -204,6 +210,38 @@ func Duration(d time.Duration) string {
 		}
 		return fmt.Sprintf("%d d %d h", days, h)
 	}
+}
+
+// ContainerLine reads "docker container, limits 1.5 CPUs, 512 MiB" for a
+// host that is a container ("" otherwise); a limit that isn't set is left
+// out.
+func ContainerLine(runtime string, cpuLimit float64, memLimit uint64) string {
+	if runtime == "" {
+		return ""
+	}
+	var limits []string
+	if cpuLimit > 0 {
+		limits = append(limits, strconv.FormatFloat(cpuLimit, 'f', -1, 64)+" CPUs")
+	}
+	if memLimit > 0 {
+		limits = append(limits, binaryBytes(memLimit))
+	}
+	line := runtime + " container"
+	if len(limits) > 0 {
+		line += ", limits " + strings.Join(limits, ", ")
+	}
+	return line
+}
+
+// binaryBytes writes a size with the largest binary unit that keeps it at
+// 1 or more: 512 MiB, 1.5 GiB.
+func binaryBytes(n uint64) string {
+	units := []string{"B", "KiB", "MiB", "GiB", "TiB"}
+	v, i := float64(n), 0
+	for v >= 1024 && i < len(units)-1 {
+		v, i = v/1024, i+1
+	}
+	return strconv.FormatFloat(math.Round(v*10)/10, 'f', -1, 64) + " " + units[i]
 }
 
 func plural(n int, word string) string {

@@ -146,3 +146,22 @@ func TestNewFleet(t *testing.T) {
 		}
 	}
 }
+
+func TestContainerLine(t *testing.T) {
+	tests := []struct {
+		runtime string
+		cpus    float64
+		mem     uint64
+		want    string
+	}{
+		{"", 2, 1 << 30, ""},
+		{"docker", 1.5, 512 << 20, "docker container, limits 1.5 CPUs, 512 MiB"},
+		{"lxc", 0, 0, "lxc container"},
+		{"podman", 0, 3 << 29, "podman container, limits 1.5 GiB"},
+	}
+	for _, tt := range tests {
+		if got := ContainerLine(tt.runtime, tt.cpus, tt.mem); got != tt.want {
+			t.Errorf("ContainerLine(%q, %v, %d) = %q, want %q", tt.runtime, tt.cpus, tt.mem, got, tt.want)
+		}
+	}
+}

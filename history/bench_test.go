@@ -118,8 +118,7 @@ var fullWindow struct {
 
 const windowTicks = 3600
 
-//
-// It returns the dir and a clock pinned to the newest tick: reopened on the
+// fullWindowDir returns the dir and a clock pinned to the newest tick: reopened on the
 // real clock, a fill that took long on a busy machine would have its
 // oldest seconds already past the hour and evicted at load.
 func fullWindowDir(b *testing.B) (string, func() time.Time) {

@@ -26,6 +26,8 @@ type Options struct {
 	// transaction took (for the /metrics histogram).
 	ObserveStoreWrite func(time.Duration)
 	Now               func() time.Time // default time.Now; tests pin it
+	// Redact: see [WindowOptions.Redact].
+	Redact map[string]func(data []byte) ([]byte, error)
 }
 
 // Reasons a catch-up is incomplete, as sent in catchup-start.
@@ -113,7 +115,7 @@ func Open(opts Options) (*Broker, error) {
 		storeOK: true,
 	}
 	w, _, err := NewWindow(WindowOptions{Topics: opts.Topics, Retention: opts.Retention, MaxBytes: opts.MaxBytes,
-		QueueBytes: opts.QueueBytes, Now: opts.Now, Position: b.position})
+		QueueBytes: opts.QueueBytes, Now: opts.Now, Position: b.position, Redact: opts.Redact})
 	if err != nil {
 		return nil, err
 	}

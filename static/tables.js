@@ -49,10 +49,17 @@ function setMeter(bar, pct) {
   bar.dataset.level = p >= 90 ? "crit" : p >= 75 ? "warn" : "ok";
 }
 
-// place puts rows into tbody in order, moving only those out of place.
-function place(tbody, rows) {
+// place drops the rows (a key -> tr map) whose key is not in seen, then
+// puts want into tbody in order, moving only the rows out of place.
+function place(tbody, rows, seen, want) {
+  for (const [key, tr] of rows) {
+    if (!seen.has(key)) {
+      tr.remove();
+      rows.delete(key);
+    }
+  }
   let at = tbody.firstChild;
-  for (const tr of rows) {
+  for (const tr of want) {
     if (tr === at) {
       at = at.nextSibling;
       continue;
@@ -138,13 +145,7 @@ export class ProcessTable {
       tr.querySelector("path").setAttribute("d", sparkPath(trail, SPARK_W, SPARK_H, 100));
       want.push(tr);
     }
-    for (const [key, tr] of this.rows) {
-      if (!seen.has(key)) {
-        tr.remove();
-        this.rows.delete(key);
-      }
-    }
-    place(this.tbody, want);
+    place(this.tbody, this.rows, seen, want);
   }
 
   newRow(key, r) {
@@ -201,13 +202,7 @@ export class ProcessTable {
       this.fill(tr, row, fmt.clock(t));
       want.push(tr);
     }
-    for (const [key, tr] of this.rows) {
-      if (!seen.has(key)) {
-        tr.remove();
-        this.rows.delete(key);
-      }
-    }
-    place(this.tbody, want);
+    place(this.tbody, this.rows, seen, want);
   }
 
   // snapshot is what the test hook reports.
@@ -247,13 +242,7 @@ export class ContainerTable {
       this.fill(tr, c);
       want.push(tr);
     }
-    for (const [id, tr] of this.rows) {
-      if (!seen.has(id)) {
-        tr.remove();
-        this.rows.delete(id);
-      }
-    }
-    place(this.tbody, want);
+    place(this.tbody, this.rows, seen, want);
   }
 
   newRow(c) {

@@ -328,7 +328,7 @@ func checkNoHoles(t *testing.T, base string, s snapshot) {
 }
 
 // allDrawn is the JS condition "every chart has data and the stream is live".
-const allDrawn = `s.state === "live" && Object.keys(s.drawn).length === 6 && Object.values(s.drawn).every((n) => n > 0)`
+const allDrawn = `s.state === "live" && Object.keys(s.drawn).length >= 6 && Object.values(s.drawn).every((n) => n > 0)`
 
 func TestBrowserPageLoads(t *testing.T) {
 	p := newPage(t)
@@ -357,6 +357,7 @@ func TestBrowserPageLoads(t *testing.T) {
 	if len(urls) < 5 {
 		t.Errorf("only %d requests seen: %v", len(urls), urls)
 	}
+	checkWhatsUsing(t, p)
 }
 
 func TestBrowserDisconnectReconnect(t *testing.T) {

@@ -94,7 +94,9 @@ func (s *server) history(c *gin.Context) {
 	}
 	resp := historyResponse{Head: page.Head, Oldest: page.Oldest, Complete: page.Complete, Reason: page.Reason,
 		Events: make([]apiEvent, len(page.Events))}
+	restricted := isRestricted(c)
 	for i, e := range page.Events {
+		e = e.For(restricted)
 		resp.Events[i] = apiEvent{ID: e.ID, Event: e.Topic, Data: e.Data}
 	}
 	c.Header("Cache-Control", "no-store")

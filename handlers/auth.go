@@ -163,12 +163,24 @@ func (s *server) authorize(c *gin.Context) {
 		jsonError(c, http.StatusUnauthorized, msg)
 		return
 	}
+	if g == grantRead {
+		c.Set(restrictedKey, true)
+	}
 	if g == grantFull && c.Request.URL.Path == "/" && c.Request.URL.Query().Has("token") {
 		s.setSessionCookie(c)
 		return
 	}
 	c.Next()
 }
+
+// restrictedKey marks a request made with the read token in the gin
+// context: what it reads is redacted (history.Event.For).
+const restrictedKey = "vitals.restricted"
+
+// isRestricted reports whether the request came with the read token, which
+// never sees what a topic's redactor strips (command lines, user names).
+// Without tokens every viewer is the owner.
+func isRestricted(c *gin.Context) bool { return c.GetBool(restrictedKey) }
 
 // setSessionCookie answers /?token=<token>: the browser gets an HttpOnly,
 // SameSite=Strict cookie and is sent back to the same URL without the

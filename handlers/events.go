@@ -96,7 +96,7 @@ func (s *server) events(c *gin.Context) {
 	}
 
 	r := &streamRun{s: s, sub: sub, es: es, info: info, set: topicSet(topics), ctx: c.Request.Context(),
-		st: &stream{w: w, rc: http.NewResponseController(w), timeout: s.cfg.WriteTimeout}}
+		st: &stream{w: w, rc: http.NewResponseController(w), timeout: s.cfg.WriteTimeout, restricted: isRestricted(c)}}
 	if cu := sub.Catchup(); cu != nil {
 		r.log = s.openStreamLog(c, r.set, true, after, cu.Count, cu.Complete)
 	} else {
@@ -167,13 +167,13 @@ func (r *streamRun) begin() bool {
 	if cu := sub.Catchup(); cu != nil {
 		buf = appendJSON(buf, "catchup-start", catchupStart{After: cu.After, Count: cu.Count, Complete: cu.Complete, Reason: cu.Reason})
 		for e := range sub.Replay() {
-			if len(buf)+len(e.Wire) > replayChunk && len(buf) > 0 {
+			if len(buf)+len(e.For(st.restricted).Wire) > replayChunk && len(buf) > 0 {
 				if st.write(buf) != nil {
 					return false
 				}
 				buf = buf[:0]
 			}
-			buf = append(buf, e.Wire...)
+			buf = append(buf, e.For(st.restricted).Wire...)
 		}
 		buf = appendJSON(buf, "catchup-end", catchupEnd{Count: cu.Count, Head: cu.Head})
 	}
@@ -238,8 +238,11 @@ type stream struct {
 	w       http.ResponseWriter
 	rc      *http.ResponseController
 	timeout time.Duration
-	last    time.Time
-	err     error // the first write error
+	// restricted streams (the read token) write each event's redacted
+	// form where it has one.
+	restricted bool
+	last       time.Time
+	err        error // the first write error
 
 	conn  net.Conn    // the hijacked connection; nil when writing through w
 	bufs  [][]byte    // the parts of one writev, reused
@@ -315,7 +318,7 @@ func (st *stream) write(p []byte) error {
 func (st *stream) writeEvents(evs []*history.Event) error {
 	st.bufs = st.bufs[:0]
 	for _, e := range evs {
-		st.bufs = append(st.bufs, e.Wire)
+		st.bufs = append(st.bufs, e.For(st.restricted).Wire)
 	}
 	err := st.send()
 	clear(st.bufs) // don't pin events past this tick
@@ -387,7 +390,7 @@ func (s *server) appendHello(buf []byte, es history.Source, h hostinfo.Info) []b
 	oldest, newest := es.Bounds()
 	return appendJSON(buf, "hello", hello{
 		Host: h.Hostname, Desc: h.Desc(),
-		Topics: s.topics, Oldest: oldest, Newest: newest, Instance: s.cfg.Instance,
+		Topics: es.Topics(), Oldest: oldest, Newest: newest, Instance: s.cfg.Instance,
 	})
 }
 

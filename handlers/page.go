@@ -214,6 +214,10 @@ func (p *embedPage) serve(c *gin.Context) {
 	if topics == nil {
 		topics = p.topics
 	}
+	if charted := views.EmbedCharts(topics); len(charted) == 0 {
+		c.AbortWithStatusJSON(http.StatusBadRequest, gin.H{"error": "none of these topics has a chart", "valid": views.EmbedCharts(p.topics)})
+		return
+	}
 	rng := c.DefaultQuery("range", embedRanges[0])
 	if !slices.Contains(embedRanges, rng) {
 		c.AbortWithStatusJSON(http.StatusBadRequest, gin.H{"error": "range must be one of 5m, 15m, 1h", "valid": embedRanges})

@@ -21,7 +21,9 @@ func (s *server) snapshot(c *gin.Context) {
 		return
 	}
 	out := make(map[string]snapshotEvent, len(s.topics))
+	restricted := isRestricted(c)
 	for _, e := range es.Latest() {
+		e = e.For(restricted)
 		out[e.Topic] = snapshotEvent{ID: e.ID, Data: e.Data}
 	}
 	c.Header("Cache-Control", "no-store")

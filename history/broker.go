@@ -29,6 +29,8 @@ type Options struct {
 	// Elapsed is the monotonic clock retention runs on (see
 	// WindowOptions.Elapsed); default the process's. Tests pin it.
 	Elapsed func() time.Duration
+	// Redact: see [WindowOptions.Redact].
+	Redact map[string]func(data []byte) ([]byte, error)
 }
 
 // Reasons a catch-up is incomplete, as sent in catchup-start.
@@ -116,7 +118,7 @@ func Open(opts Options) (*Broker, error) {
 		storeOK: true,
 	}
 	w, _, err := NewWindow(WindowOptions{Topics: opts.Topics, Retention: opts.Retention, MaxBytes: opts.MaxBytes,
-		QueueBytes: opts.QueueBytes, Now: opts.Now, Elapsed: opts.Elapsed, Position: b.position})
+		QueueBytes: opts.QueueBytes, Now: opts.Now, Elapsed: opts.Elapsed, Position: b.position, Redact: opts.Redact})
 	if err != nil {
 		return nil, err
 	}

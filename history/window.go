@@ -34,6 +34,7 @@ type Window struct {
 	// position maps a client's id to its sequence in w.kept's order, or
 	// says why it can't (ReasonMalformed, ReasonOtherStore).
 	position func(id string) (seq uint64, reason string)
+	redact   map[string]func([]byte) ([]byte, error)
 
 	mu         sync.Mutex // guards following fields
 	kept       retained
@@ -71,6 +72,12 @@ type WindowOptions struct {
 	// gives the reason (ReasonMalformed, ReasonOtherStore) it can't be
 	// resumed here (required). It is how a backend's ids enter the window.
 	Position func(id string) (seq uint64, reason string)
+	// Redact maps a topic to the function that strips from its payload
+	// what a restricted viewer must not see (processes: command lines and
+	// user names). Each event of such a topic gets its redacted form
+	// ([Event.Redacted]) once, as it enters the window, so streams and
+	// replays write ready-made bytes either way.
+	Redact map[string]func(data []byte) ([]byte, error)
 }
 
 // NewWindow returns an empty window and the Writer through which its one
@@ -90,6 +97,7 @@ func NewWindow(o WindowOptions) (*Window, *Writer, error) {
 		now:        o.Now,
 		elapsed:    o.Elapsed,
 		position:   o.Position,
+		redact:     o.Redact,
 		latest:     make([]*Event, len(o.Topics)),
 	}
 	if w.queueBytes <= 0 {
@@ -160,6 +168,7 @@ func (wr *Writer) SetErr(err error) {
 // load seeds the window before anyone subscribes: the retained events,
 // oldest first, and the newest seq ever evicted.
 func (w *Window) load(evs []*Event, trimmed uint64) {
+	w.addRedacted(evs)
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.kept.appendExpiring(evs, w.expiry())
@@ -184,6 +193,9 @@ func (w *Window) load(evs []*Event, trimmed uint64) {
 // without w.mu); a backend that persists uses through to trim its store in
 // the same write, then hands the plan to add.
 func (w *Window) planEvict(evs []*Event) (evict int, through, trimmed uint64) {
+	// Every appended event passes here before it is counted and shared:
+	// the place to give it its redacted form.
+	w.addRedacted(evs)
 	var in int64
 	for _, e := range evs {
 		in += e.size()
@@ -254,6 +266,25 @@ func (w *Window) fanOut(evs []*Event) {
 	}
 	clear(w.subs[len(kept):]) // let dropped subscribers be collected
 	w.subs = kept
+}
+
+// addRedacted gives each event of a topic with a redactor its redacted
+// form. Called by the one writer before the events are shared. A payload
+// the redactor can't read is replaced, for restricted viewers, by one that
+// holds only its time: better a blank row than a leaked secret.
+func (w *Window) addRedacted(evs []*Event) {
+	for _, e := range evs {
+		f := w.redact[e.Topic]
+		if f == nil || e.Redacted != nil {
+			continue
+		}
+		data, err := f(e.Data)
+		if err != nil {
+			data = fmt.Appendf(nil, `{"t":%d}`, e.T)
+		}
+		r, _ := encodeEvent(e.ID, e.Seq, e.Topic, e.T, data, nil)
+		e.Redacted = r
+	}
 }
 
 // Topics lists the topics in display order.

@@ -27,7 +27,7 @@ type Reading struct {
 // in the background (disk: statfs calls) is also an io.Closer; its owner
 // calls [CloseCollectors] after the last Collect.
 type Collector interface {
-	// Topic is the topic name: "cpu", "memory", "load", "disk" or "network".
+	// Topic is the topic name: one of [AllTopics].
 	Topic() string
 	// Collect takes one sample and returns it as a JSON object whose "t" is
 	// t.UnixMilli(). The returned slice is new on every call: the caller

@@ -21,6 +21,10 @@
 // run through the real collectors by TestFixtures; only the clock and
 // statfs are replaced there.
 //
+// The "what is using it" topics (processes, containers, sensors, gpu) have
+// packages of their own; [NewWhatsUsing] builds those this host can
+// provide, and [TopicsOf] a set of collectors is the host's topic list.
+//
 // A [Sampler] calls every collector once per tick, on wall-clock multiples
 // of its interval, and hands the readings of that tick to a Publish func.
 //

@@ -13,6 +13,7 @@ import { Log } from "./log.js";
 import * as st from "./stream.js";
 import { Fleet, hostSearch } from "./fleet.js";
 import { bandLabel } from "./series.js";
+import { ProcessTable, ContainerTable } from "./tables.js";
 
 // {id, t, instance} of the newest event drawn, one entry per host: ids are
 // per host (each host has its own stream), so switching hosts must not
@@ -37,6 +38,7 @@ const S = {
 
 const log = new Log($("#log"), 200);
 const charts = [];
+let tables = []; // the process and container tables (setupTables)
 
 // shownHost names the host on screen.
 const shownHost = () => S.host || S.self;
@@ -49,14 +51,17 @@ function newHub(intervalMs) {
   if (!S.host) keys.push(LEGACY_POS_KEY);
   const h = new Hub({
     params: { host: S.host },
-    topics: [...new Set(charts.map((c) => c.def.topic))],
+    topics: [...new Set([...charts.map((c) => c.def.topic), "processes", "containers"])],
     positionKeys: keys,
     historyFirst: true,
     intervalMs,
     rangeMs: () => S.rangeMs,
     hooks: {
       frame,
-      hello: showHost,
+      hello: (hello) => {
+        showHost(hello);
+        showTopics(hello.topics);
+      },
       taken: (topic, id, data, source) => {
         if (source !== "history") log.add(source === "live" ? "live" : "replay", id, topic, data);
       },
@@ -105,6 +110,13 @@ function showHost(h) {
   if (Number(h.interval_ms) > 0) setText('[data-foot="interval"]', fmt.duration(Number(h.interval_ms)));
   if (Number(h.retention_ms) > 0) setText('[data-foot="retention"]', fmt.duration(Number(h.retention_ms)));
   renderHeaderClock();
+}
+
+// showTopics shows the sections of the topics the host provides and
+// hides the others (no GPU, no sensors): hello lists what it has.
+function showTopics(topics) {
+  if (!Array.isArray(topics)) return;
+  for (const el of document.querySelectorAll("[data-topic]")) el.hidden = !topics.includes(el.dataset.topic);
 }
 
 const str = (v) => (v === null || v === undefined ? "" : String(v));
@@ -253,6 +265,7 @@ function frame() {
     for (const c of charts) c.update(V().series[c.def.topic]);
     renderGaps();
     renderFilesystems();
+    for (const t of tables) t.render();
   }
   renderSummary();
   hub.cu.paint(catchupEls);
@@ -369,6 +382,17 @@ function rebuildCharts() {
   schedule();
 }
 
+function setupTables() {
+  const tpage = {
+    latest: (topic) => V().latest[topic],
+    series: (topic) => V().series[topic],
+    intervalMs: () => V().intervalMs,
+    hostCores: () => page.coreCount(),
+    hostMemory: () => (V().latest.memory ? Number(V().latest.memory.total) || 0 : 0),
+  };
+  tables = [new ProcessTable($("#processes"), tpage), new ContainerTable($("#containers"), tpage)];
+}
+
 function setupCharts() {
   for (const def of DEFS) {
     const card = document.querySelector(`[data-chart="${def.id}"]`);
@@ -418,11 +442,15 @@ Object.defineProperty(window, "vitals", {
           paused: S.paused,
           states: S.states,
           logSize: log.size(),
-          drawn: Object.fromEntries(charts.map((c) => [c.def.id, c.u ? c.u.data[0].length : 0])),
+          // Charts of topics the host lacks (sensors, gpu) are hidden
+          // and left out.
+          drawn: Object.fromEntries(charts.filter((c) => !c.card.hidden).map((c) => [c.def.id, c.u ? c.u.data[0].length : 0])),
           catchupText: hub.cu.line(),
           host: shownHost(),
           helloHost: v.hello ? v.hello.host : null,
           fleet: fleet.snapshot(),
+          processes: tables[0].snapshot(),
+          containers: tables[1].snapshot(),
         }),
       );
     },
@@ -461,6 +489,7 @@ async function switchHost(name, push = true) {
   S.host = host;
   if (push) history.pushState({ host }, "", location.pathname + hostSearch(location.search, host, S.self) + location.hash);
   hub = newHub(intervalMs);
+  for (const t of tables) t.reset();
   resetHeader();
   log.system(`showing host ${shownHost()}`);
   fleet.render();
@@ -492,6 +521,7 @@ async function start() {
   setupTheme();
   setupPanel();
   setupCharts();
+  setupTables();
   hub = newHub(Number(body.dataset.intervalMs) || 1000);
   rebuildCharts();
   renderHeaderClock();

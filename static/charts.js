@@ -6,6 +6,7 @@
 import uPlot from "./vendor/uPlot.esm.js";
 import * as fmt from "./format.js";
 import { bandLabel, columns, coreIDs, coreRows, coresText, topCores } from "./series.js";
+import { tempStats, gpuStats, celsius } from "./whatsusing.js";
 
 // The y axis gets the same width on every chart (in ems of the axis font,
 // wide enough for "128 MiB/s"), so the plot areas line up and one x
@@ -114,6 +115,37 @@ export const DEFS = [
     [field("rx", "rx_bps", { color: "--s6", width: 2 }), field("tx", "tx_bps", { color: "--s5", width: 2 })],
     [count("rx packets/s", "rx_pps"), count("tx packets/s", "tx_pps")],
   ),
+  // Hosts have from one sensor to hundreds: the chart draws their summary
+  // (tempStats), with the lowest critical threshold as the line to watch.
+  {
+    id: "temperatures",
+    topic: "sensors",
+    title: "Temperatures",
+    fmt: celsius,
+    axis: (v) => v + " °C",
+    range: (u, latest) => [0, Math.max(tempStats(latest).critical || 0, u.data ? maxOf(u.data.slice(1)) : 0, 50) * 1.08],
+    series: [
+      { label: "hottest", key: "hottest", get: (s) => tempStats(s).hottest, color: "--s3", width: 2 },
+      { label: "average", key: "average", get: (s) => tempStats(s).average, color: "--s1" },
+      { label: "critical", key: "critical", get: (s) => tempStats(s).critical, color: "--bad", dash: [6, 4], width: 1 },
+    ],
+  },
+  {
+    id: "gpu",
+    topic: "gpu",
+    title: "GPU",
+    fmt: fmt.pct,
+    axis: (v) => v + " %",
+    range: () => [0, 100],
+    series: [
+      { label: "busiest", key: "util_pct", get: (s) => gpuStats(s).util, color: "--s1", fill: true, width: 2 },
+      { label: "memory", key: "mem_pct", get: (s) => gpuStats(s).mem, color: "--s2" },
+    ],
+    extras: [
+      { label: "hottest", key: "temp_c", get: (s) => gpuStats(s).temp, fmt: celsius },
+      { label: "power", key: "power_w", get: (s) => gpuStats(s).power, fmt: (v) => (typeof v === "number" ? fmt.num(v, 0) + " W" : "—") },
+    ],
+  },
 ];
 
 function timeLabel(ms, seconds) {

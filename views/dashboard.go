@@ -70,6 +70,10 @@ type Chart struct {
 	Title       string
 	Description string // the chart's accessible name
 	Filesystems bool   // the card also lists filesystem usage bars
+	// Topic, when set, is a topic not every host has (sensors, gpu): the
+	// card starts hidden and static/app.js shows it when the stream's
+	// hello lists the topic.
+	Topic string
 }
 
 // NewDashboard builds the page's view model.
@@ -179,6 +183,9 @@ func charts(interval time.Duration) []Chart {
 		{ID: "load", Title: "Load average", Description: "Load average over 1, 5 and 15 minutes, with the CPU count as a reference line"},
 		{ID: "disk", Title: "Disk I/O", Description: "Disk read and write bytes per second; IOPS on hover", Filesystems: true},
 		{ID: "network", Title: "Network", Description: "Network received and sent bytes per second; packets per second on hover"},
+		{ID: "temperatures", Title: "Temperatures", Topic: "sensors",
+			Description: "Hottest and average temperature sensor in degrees Celsius, with the lowest critical threshold as a line"},
+		{ID: "gpu", Title: "GPU", Topic: "gpu", Description: "Busiest GPU's utilisation and GPU memory used, in percent; temperature and power on hover"},
 	}
 }
 

@@ -118,6 +118,8 @@ func TestPageRendersEveryChartAndEscapesHostText(t *testing.T) {
 		`src="/static/app.js"`, `data-fs`, `data-self="&lt;script&gt;alert(1)&lt;/script&gt;"`, `data-fleet-points="60"`,
 		`<div class="hostpick" id="hostpick" hidden>`, `<section id="fleet" class="fleet" aria-labelledby="fleet-title" hidden>`,
 		`id="fleet-rows"`, `CPU, last 1 min`,
+		`data-chart="temperatures"`, `data-topic="sensors" hidden`, `data-chart="gpu"`, `data-topic="gpu" hidden`,
+		`id="proc-rows"`, `data-topic="processes"`, `id="ctr-rows"`, `data-topic="containers"`,
 	} {
 		if !strings.Contains(html, want) {
 			t.Errorf("page lacks %s", want)

@@ -29,7 +29,31 @@ type Embed struct {
 
 // EmbedChart is one <vitals-chart> of the page.
 type EmbedChart struct {
-	Topic string
+	Topic string // the chart's name (its topic attribute): a DEFS id of static/charts.js
+}
+
+// chartOf names the chart drawing a topic: most share the topic's name,
+// sensors are drawn as "temperatures", and the process and container
+// lists have no chart ("").
+func chartOf(topic string) string {
+	switch topic {
+	case "sensors":
+		return "temperatures"
+	case "processes", "containers":
+		return ""
+	}
+	return topic
+}
+
+// EmbedCharts reports which of topics have a chart on /embed.
+func EmbedCharts(topics []string) []string {
+	var out []string
+	for _, t := range topics {
+		if chartOf(t) != "" {
+			out = append(out, t)
+		}
+	}
+	return out
 }
 
 // NewEmbed builds the /embed page's view model.
@@ -40,7 +64,9 @@ func NewEmbed(in EmbedInput) Embed {
 	}
 	e := Embed{Title: name + " · vitals", Range: in.Range, Theme: in.Theme}
 	for _, t := range in.Topics {
-		e.Charts = append(e.Charts, EmbedChart{Topic: t})
+		if c := chartOf(t); c != "" {
+			e.Charts = append(e.Charts, EmbedChart{Topic: c})
+		}
 	}
 	return e
 }
@@ -77,7 +103,7 @@ func EmbedPage(e Embed) templ.Component {
 		var templ_7745c5c3_Var2 string
 		templ_7745c5c3_Var2, templ_7745c5c3_Err = templ.JoinStringErrs(e.Title)
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/embed.templ`, Line: 54, Col: 19}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/embed.templ`, Line: 80, Col: 19}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var2))
 		if templ_7745c5c3_Err != nil {
@@ -103,7 +129,7 @@ func EmbedPage(e Embed) templ.Component {
 			var templ_7745c5c3_Var3 string
 			templ_7745c5c3_Var3, templ_7745c5c3_Err = templruntime.NewAttributeExpression(c.Topic).Resolve(ctx)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/embed.templ`, Line: 61, Col: 33}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/embed.templ`, Line: 87, Col: 33}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var3)
 			if templ_7745c5c3_Err != nil {
@@ -116,7 +142,7 @@ func EmbedPage(e Embed) templ.Component {
 			var templ_7745c5c3_Var4 string
 			templ_7745c5c3_Var4, templ_7745c5c3_Err = templruntime.NewAttributeExpression(e.Range).Resolve(ctx)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/embed.templ`, Line: 61, Col: 51}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/embed.templ`, Line: 87, Col: 51}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var4)
 			if templ_7745c5c3_Err != nil {
@@ -129,7 +155,7 @@ func EmbedPage(e Embed) templ.Component {
 			var templ_7745c5c3_Var5 string
 			templ_7745c5c3_Var5, templ_7745c5c3_Err = templruntime.NewAttributeExpression(e.Theme).Resolve(ctx)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/embed.templ`, Line: 61, Col: 69}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/embed.templ`, Line: 87, Col: 69}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var5)
 			if templ_7745c5c3_Err != nil {

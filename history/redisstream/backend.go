@@ -22,8 +22,16 @@ type Options struct {
 	// and Retention are this process's sampling interval and history, and
 	// the retention is also how much of a host without a record of it a
 	// reader keeps.
-	Host   hostinfo.Info
-	Topics []string // every topic a host may publish, in display order
+	Host hostinfo.Info
+	// Topics is what this host publishes, in display order; its record
+	// names them, so a stream's hello lists what that host can provide.
+	Topics []string
+	// AllTopics is every topic any host may publish, in display order:
+	// each feed's window knows them all, whichever host it reads. Empty
+	// means Topics.
+	AllTopics []string
+	// Redact: see history.WindowOptions.Redact.
+	Redact map[string]func(data []byte) ([]byte, error)
 	// MaxBytes caps the history kept in memory per host being read.
 	MaxBytes int64
 	// Buffer is how long ticks are held while Redis can't be written.
@@ -55,7 +63,7 @@ func Open(ctx context.Context, o Options) (*Backend, error) {
 	if o.Redis == nil || h.Hostname == "" || h.Interval <= 0 || h.Retention <= 0 {
 		return nil, errors.New("redisstream: Redis, Host.Hostname, Host.Interval and Host.Retention are required")
 	}
-	rec, err := newRecord(h)
+	rec, err := newRecord(h, o.Topics)
 	if err != nil {
 		return nil, err
 	}
@@ -83,22 +91,26 @@ func Open(ctx context.Context, o Options) (*Backend, error) {
 		client.Close()
 		return nil, fmt.Errorf("%s: %w", ropts.Addr, err)
 	}
+	all := o.AllTopics
+	if len(all) == 0 {
+		all = o.Topics
+	}
 	hub, err := NewHub(HubOptions{
-		Client: client, Topics: o.Topics, Retention: h.Retention, MaxBytes: o.MaxBytes, Logger: o.Logger,
+		Client: client, Topics: all, Retention: h.Retention, MaxBytes: o.MaxBytes, Logger: o.Logger, Redact: o.Redact,
 	})
 	if err != nil {
 		pub.Close()
 		client.Close()
 		return nil, err
 	}
-	return &Backend{client: client, pub: pub, hub: hub, self: h.Hostname, topics: o.Topics}, nil
+	return &Backend{client: client, pub: pub, hub: hub, self: h.Hostname, topics: all}, nil
 }
 
 // newRecord is h's record. Interval and retention are kept beside the
 // description (the hub reads the retention), so the description leaves
 // them out.
-func newRecord(h hostinfo.Info) (HostRecord, error) {
-	rec := HostRecord{Name: h.Hostname, IntervalMS: h.Interval.Milliseconds(), RetentionMS: h.Retention.Milliseconds()}
+func newRecord(h hostinfo.Info, topics []string) (HostRecord, error) {
+	rec := HostRecord{Name: h.Hostname, IntervalMS: h.Interval.Milliseconds(), RetentionMS: h.Retention.Milliseconds(), Topics: topics}
 	h.Interval, h.Retention = 0, 0
 	info, err := json.Marshal(h.Desc())
 	if err != nil {

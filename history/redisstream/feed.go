@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -61,6 +62,23 @@ func (f *Feed) Subscribe(o history.SubscribeOptions) (*history.Subscription, err
 
 // Host is the name this feed follows.
 func (f *Feed) Host() string { return f.host }
+
+// Topics is what the host publishes, as its record says (those the window
+// knows), else every topic the window knows.
+func (f *Feed) Topics() []string {
+	all := f.Window.Topics()
+	rec := f.record()
+	if rec == nil || len(rec.Topics) == 0 {
+		return all
+	}
+	out := make([]string, 0, len(rec.Topics))
+	for _, t := range rec.Topics {
+		if slices.Contains(all, t) {
+			out = append(out, t)
+		}
+	}
+	return out
+}
 
 func (f *Feed) waitFor(seq uint64) {
 	timeout := time.NewTimer(futureWait)

@@ -34,6 +34,9 @@ type HostRecord struct {
 	IntervalMS  int64           `json:"interval_ms"`
 	RetentionMS int64           `json:"retention_ms"`
 	LastSeen    int64           `json:"last_seen"` // unix ms of the newest tick written
+	// Topics is what the host publishes (what it can provide), in
+	// display order; empty in records of older versions.
+	Topics []string `json:"topics,omitempty"`
 }
 
 // Stream entry fields. Short names: they are stored once per event.

@@ -9,7 +9,7 @@ import (
 	"vitals/history"
 	"vitals/hostinfo"
 	"vitals/internal/telemetry"
-	"vitals/metrics"
+	"vitals/metrics/procs"
 )
 
 // backend is the event log the program runs on: the embedded bbolt broker,
@@ -40,9 +40,9 @@ type backend interface {
 // openBackend opens the backend cfg asks for, serving host as this
 // server's own, and registers its figures with tel. The attributes describe
 // it in the "started" log line.
-func openBackend(ctx context.Context, cfg Config, host hostinfo.Info, tel *telemetry.Telemetry, log *slog.Logger) (backend, []any, error) {
+func openBackend(ctx context.Context, cfg Config, host hostinfo.Info, topics []string, tel *telemetry.Telemetry, log *slog.Logger) (backend, []any, error) {
 	if cfg.Redis != "" {
-		rb, err := openRedis(ctx, cfg, host, metrics.Topics(), log)
+		rb, err := openRedis(ctx, cfg, host, topics, log)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -55,7 +55,8 @@ func openBackend(ctx context.Context, cfg Config, host hostinfo.Info, tel *telem
 	}
 	broker, err := history.Open(history.Options{
 		Dir:               cfg.DataDir,
-		Topics:            metrics.Topics(),
+		Topics:            topics,
+		Redact:            redactors(),
 		Retention:         cfg.History,
 		MaxBytes:          cfg.HistoryBytes,
 		Logger:            log,
@@ -64,10 +65,17 @@ func openBackend(ctx context.Context, cfg Config, host hostinfo.Info, tel *telem
 	if err != nil {
 		return nil, nil, err
 	}
-	tel.WatchBroker(broker.Stats, broker.Latest)
+	tel.WatchBroker(broker.Stats, telemetry.HostTopicsOnly(broker.Latest))
+	tel.WatchWhatsUsing(broker.Latest)
 	return &brokerBackend{Sources: handlers.OneHost(broker, host, cfg.Interval), broker: broker},
 		[]any{"data_dir", cfg.DataDir, "interval", cfg.Interval.String(),
 			"history", cfg.History.String(), "epoch", broker.Epoch()}, nil
+}
+
+// redactors strip from each topic's payloads what the read-only token must
+// not see: a process list's command lines and user names.
+func redactors() map[string]func([]byte) ([]byte, error) {
+	return map[string]func([]byte) ([]byte, error){procs.Topic: procs.Redact}
 }
 
 // brokerBackend is the bbolt broker as a backend: one host, this one.

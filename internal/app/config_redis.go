@@ -23,8 +23,9 @@ type ScaleOut struct {
 }
 
 // defaultRedisBuffer covers a Redis restart, a failover or a short network
-// cut with room to spare, at a cost of about 3 KB per tick (five JSON
-// payloads): 600 ticks at 1 s is under 2 MB.
+// cut with room to spare, at a cost of about 3 KB per tick for the five
+// host topics plus about 4 KB for a processes list of 10 + 10 rows:
+// 600 ticks at 1 s is under 5 MB.
 const defaultRedisBuffer = 10 * time.Minute
 
 func (s *ScaleOut) addFlags(fs *flag.FlagSet) {

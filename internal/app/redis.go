@@ -10,6 +10,7 @@ import (
 
 	"vitals/history/redisstream"
 	"vitals/hostinfo"
+	"vitals/metrics"
 )
 
 // openRedis opens the --redis backend, publishing host (with this
@@ -26,12 +27,14 @@ func openRedis(ctx context.Context, cfg Config, host hostinfo.Info, topics []str
 	// once, so its lines go to debug.
 	redis.SetLogger(slogPrintf{log})
 	b, err := redisstream.Open(ctx, redisstream.Options{
-		Redis:    opts,
-		Host:     host,
-		Topics:   topics,
-		MaxBytes: cfg.HistoryBytes,
-		Buffer:   cfg.RedisBuffer,
-		Logger:   log,
+		Redis:     opts,
+		Host:      host,
+		Topics:    topics,
+		AllTopics: metrics.AllTopics(),
+		Redact:    redactors(),
+		MaxBytes:  cfg.HistoryBytes,
+		Buffer:    cfg.RedisBuffer,
+		Logger:    log,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("--redis: %v", redactURL(err.Error(), cfg.Redis))

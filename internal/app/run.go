@@ -49,13 +49,22 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return fmt.Errorf("start collectors: %w", err)
 	}
-	defer metrics.CloseCollectors(collectors) // after the sampler's Run has returned (wg.Wait below)
+	defer func() { metrics.CloseCollectors(collectors) }() // after the sampler's Run has returned (wg.Wait below)
 	tel.WatchCollectors(collectors)
+	// What this host can't provide (no GPU, no cgroups) is left out, and
+	// so absent from hello, the history and the valid topics.
+	whatsUsing, err := metrics.NewWhatsUsing(mopts, metrics.WhatsUsingOptions{
+		TopProcesses: cfg.Processes.TopN, ProcessCmdline: cfg.Processes.Cmdline})
+	if err != nil {
+		return fmt.Errorf("start collectors: %w", err)
+	}
+	collectors = append(collectors, whatsUsing...)
+	topics := metrics.TopicsOf(collectors)
 	if cfg.Name != "" {
 		host.Hostname = cfg.Name
 	}
 	host.Interval, host.Retention = cfg.Interval, cfg.History
-	events, startAttrs, err := openBackend(ctx, cfg, host, tel, log)
+	events, startAttrs, err := openBackend(ctx, cfg, host, topics, tel, log)
 	if err != nil {
 		return err
 	}

@@ -5,6 +5,8 @@ import (
 	"log/slog"
 	"time"
 
+	"go.etcd.io/bbolt"
+
 	"vitals/handlers"
 	"vitals/history"
 	"vitals/hostinfo"
@@ -42,7 +44,7 @@ type backend interface {
 // it in the "started" log line.
 func openBackend(ctx context.Context, cfg Config, host hostinfo.Info, tel *telemetry.Telemetry, log *slog.Logger) (backend, []any, error) {
 	if cfg.Redis != "" {
-		rb, err := openRedis(ctx, cfg, host, metrics.Topics(), log)
+		rb, err := openRedis(ctx, cfg, host, logTopics(), log)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -55,7 +57,7 @@ func openBackend(ctx context.Context, cfg Config, host hostinfo.Info, tel *telem
 	}
 	broker, err := history.Open(history.Options{
 		Dir:               cfg.DataDir,
-		Topics:            metrics.Topics(),
+		Topics:            logTopics(),
 		Retention:         cfg.History,
 		MaxBytes:          cfg.HistoryBytes,
 		Logger:            log,
@@ -85,3 +87,16 @@ func (b *brokerBackend) Failing() error  { return b.broker.Stats().LastBackendEr
 func (b *brokerBackend) Degraded() error { return nil }
 func (b *brokerBackend) Shutdown()       { b.broker.Shutdown() }
 func (b *brokerBackend) Close() error    { return b.broker.Close() }
+
+// outboxDB is the bbolt file the notification outbox shares, or nil when
+// the backend has none (--redis; the outbox then gets a file of its own).
+func outboxDB(b backend) *bbolt.DB {
+	if bb, ok := b.(*brokerBackend); ok {
+		return bb.broker.DB()
+	}
+	return nil
+}
+
+// logTopics are the topics of the event log: the metrics, then the alert
+// transitions and silences.
+func logTopics() []string { return append(metrics.Topics(), alertTopic) }

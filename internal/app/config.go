@@ -31,6 +31,7 @@ type Config struct {
 	Operations                        // tokens, CORS, limits, log format: config_ops.go
 	Pprof                      string // loopback address for net/http/pprof; "" is off (pprof.go)
 	ScaleOut                          // --redis, --name: config_redis.go
+	Alerting                          // --alerts, --notify: config_alerts.go
 }
 
 // minInterval keeps the sampler from eating the machine it watches: a full
@@ -71,6 +72,7 @@ func parseConfig(args []string, getenv func(string) string, usage io.Writer) (Co
 	fs.StringVar(&c.Pprof, "pprof", "", "serve net/http/pprof on this loopback address, e.g. 127.0.0.1:6060 (off by default)")
 	c.Operations.addFlags(fs)
 	c.ScaleOut.addFlags(fs)
+	c.Alerting.addFlags(fs)
 
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {

@@ -13,6 +13,7 @@ import { Log } from "./log.js";
 import * as st from "./stream.js";
 import { Fleet, hostSearch } from "./fleet.js";
 import { bandLabel } from "./series.js";
+import { AlertsPanel, jumpRange } from "./alertspanel.js";
 
 // {id, t, instance} of the newest event drawn, one entry per host: ids are
 // per host (each host has its own stream), so switching hosts must not
@@ -67,6 +68,7 @@ function newHub(intervalMs) {
         setText("#announce", badgeText()[0]);
       },
       system: (text) => log.system(text),
+      record: (topic, id, data) => topic === "alerts" && alertsPanel.take(data),
     },
   });
   return h;
@@ -247,6 +249,7 @@ function frame() {
   hub.cu.paint(catchupEls);
   renderBadge();
   renderPanel();
+  alertsPanel.render();
   log.flush();
 }
 
@@ -350,7 +353,27 @@ const page = {
   bands: () => V().bands,
   latest: (topic) => V().latest[topic],
   coreCount: () => V().coreCount() || Number(body.dataset.cpus) || 0,
+  alertBands: (def) => alertsPanel.bandsFor(def),
+  thresholds: (def) => alertsPanel.linesFor(def),
 };
+
+// alertsPanel is the header's alert badge and the alerts panel; its
+// records come from the shown host's hub (hooks.record).
+const alertsPanel = new AlertsPanel({
+  defs: DEFS,
+  url: (path, q) => hub.url(path, q),
+  schedule: () => schedule(),
+  jump: showChartAt,
+});
+
+// showChartAt shows a chart at time t: the narrowest range holding t, and
+// the chart scrolled into view.
+function showChartAt(chartId, t) {
+  const btn = jumpRange(t, [...document.querySelectorAll("[data-range-ms]")]);
+  if (btn && btn.getAttribute("aria-pressed") !== "true") btn.click();
+  const card = document.querySelector(`[data-chart="${chartId}"]`);
+  if (card) card.scrollIntoView({ block: "center" });
+}
 
 function rebuildCharts() {
   const th = theme();
@@ -412,6 +435,12 @@ Object.defineProperty(window, "vitals", {
           host: shownHost(),
           helloHost: v.hello ? v.hello.host : null,
           fleet: fleet.snapshot(),
+          alerts: {
+            counts: alertsPanel.book.counts(),
+            records: alertsPanel.book.byId.size,
+            bands: Object.fromEntries(charts.map((c) => [c.def.id, alertsPanel.bandsFor(c.def)])),
+            thresholds: Object.fromEntries(charts.map((c) => [c.def.id, alertsPanel.linesFor(c.def)])),
+          },
         }),
       );
     },
@@ -450,6 +479,7 @@ async function switchHost(name, push = true) {
   S.host = host;
   if (push) history.pushState({ host }, "", location.pathname + hostSearch(location.search, host, S.self) + location.hash);
   hub = newHub(intervalMs);
+  alertsPanel.load(true);
   resetHeader();
   log.system(`showing host ${shownHost()}`);
   fleet.render();
@@ -487,6 +517,7 @@ async function start() {
   if (S.host) resetHeader(); // the server rendered its own host's header
   addEventListener("popstate", () => switchHost(new URLSearchParams(location.search).get("host") || S.self, false));
   fleet.start();
+  await alertsPanel.load();
   await show();
 }
 

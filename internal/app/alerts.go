@@ -15,8 +15,10 @@ import (
 
 	"vitals/alerts"
 	"vitals/alerts/notify"
+	"vitals/alerts/offline"
 	"vitals/handlers"
 	"vitals/history"
+	"vitals/history/redisstream"
 	"vitals/metrics"
 )
 
@@ -56,9 +58,10 @@ type alerting struct {
 	refresh time.Duration
 	failing func() error
 
-	mu      sync.Mutex        // guards following fields
-	pending [][]byte          // silences waiting for the next tick's publish
-	open    map[string]record // instance or silence key -> its latest record
+	mu       sync.Mutex          // guards following fields
+	pending  [][]byte            // silences and fleet transitions waiting for the next tick's publish
+	external []alerts.Transition // fleet transitions to queue after that publish
+	open     map[string]record   // instance or silence key -> its latest record
 }
 
 // record is the latest published form of an open instance or a silence,
@@ -200,6 +203,8 @@ func (a *alerting) tick(t time.Time, readings []metrics.Reading, samplerAge time
 		out = append(out, history.Sample{Topic: alertTopic, Data: data})
 	}
 	a.pending = a.pending[:0]
+	ts = append(ts, a.external...)
+	a.external = a.external[:0]
 	for key, r := range a.open {
 		switch {
 		case !r.until.IsZero() && !t.Before(r.until):
@@ -324,6 +329,23 @@ func (a *alerting) Silence(s alerts.Silence, now time.Time) (alerts.Silence, err
 	return s, nil
 }
 
+// emitExternal takes transitions decided elsewhere (the fleet's offline
+// evaluation): they go into this host's log with the next tick and are
+// queued for notification after it, like the engine's own.
+func (a *alerting) emitExternal(ts []alerts.Transition) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for _, t := range ts {
+		data, err := json.Marshal(t)
+		if err != nil {
+			continue
+		}
+		a.pending = append(a.pending, data)
+		a.external = append(a.external, t)
+		a.remember(&t, data, t.Time)
+	}
+}
+
 // SendTest is POST /api/alerts/test: one message to every target, now.
 func (a *alerting) SendTest(ctx context.Context) []handlers.TestResult {
 	out := make([]handlers.TestResult, 0, len(a.targets))
@@ -335,4 +357,22 @@ func (a *alerting) SendTest(ctx context.Context) []handlers.TestResult {
 		out = append(out, r)
 	}
 	return out
+}
+
+// watchFleetOffline starts, with --redis, this instance's part in the
+// fleet's host-offline evaluation (alerts/offline): the leader's
+// transitions go into this host's log. The returned stop gives the lease
+// up; it is safe to call twice.
+func watchFleetOffline(events backend, instance string, a *alerting, log *slog.Logger) func() {
+	rb, ok := events.(*redisstream.Backend)
+	if !ok {
+		return func() {}
+	}
+	w, err := offline.Start(offline.Config{Client: rb.Client(), Instance: instance, Emit: a.emitExternal,
+		Logger: log.With("part", "fleet-offline")})
+	if err != nil {
+		log.Error("fleet offline alerts not started", "err", err)
+		return func() {}
+	}
+	return sync.OnceFunc(w.Release)
 }

@@ -108,12 +108,16 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 
+	instance := newInstanceID()
+	stopOffline := watchFleetOffline(events, instance, alerter, log)
+	defer stopOffline()
+
 	started := time.Now()
 	gin.SetMode(gin.ReleaseMode) // gin's only switch for its debug prints is global
 	handler, err := handlers.New(handlers.Config{
 		Sources:   events,
 		Host:      host,
-		Instance:  newInstanceID(),
+		Instance:  instance,
 		Interval:  cfg.Interval,
 		Retention: cfg.History,
 		Retry:     cfg.Retry,
@@ -200,6 +204,7 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	wg.Wait()
 	stopHUP()
+	stopOffline() // uses the Redis backend's client: before it closes
 	closeAlerts() // the outbox may live in the history file: before it closes
 	if cerr := events.Close(); cerr != nil && err == nil {
 		err = cerr

@@ -57,16 +57,7 @@ type alertsState struct {
 
 func getAlerts(t *testing.T, base string) alertsState {
 	t.Helper()
-	resp, err := http.Get(base + "/api/alerts")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var s alertsState
-	if err := json.NewDecoder(resp.Body).Decode(&s); err != nil {
-		t.Fatal(err)
-	}
-	return s
+	return getJSON[alertsState](t, base+"/api/alerts")
 }
 
 func eventually(t *testing.T, what string, timeout time.Duration, cond func() bool) {

@@ -102,9 +102,7 @@ export class AlertsPanel {
     li.dataset.severity = t.severity || "";
     const what = `${t.summary || t.rule}${t.item ? " " + t.item : ""}`;
     const chart = chartFor({ topic: ruleTopic(this.book.rules, t.rule), field: ruleField(this.book.rules, t.rule) }, this.opts.defs);
-    const time = document.createElement("time");
-    time.dateTime = t.time;
-    time.textContent = clock(t.time);
+    const time = timeEl(t.time);
     const label = document.createElement(chart ? "a" : "span");
     label.textContent = `${t.to}${t.severity && t.to !== "ok" ? " " + t.severity : ""}: ${what}${value(t)}`;
     if (chart) {
@@ -115,31 +113,17 @@ export class AlertsPanel {
       });
     }
     li.append(time, " ", label);
-    if (withSilence) {
-      const b = document.createElement("button");
-      b.type = "button";
-      b.textContent = "Silence 1 h";
-      b.addEventListener("click", () => this.silence(t.rule, t.item || "", "1h"));
-      li.append(" ", b);
-    }
+    if (withSilence) li.append(" ", button("Silence 1 h", () => this.silence(t.rule, t.item || "", "1h")));
     return li;
   }
 
   silenceRow(s) {
     const li = document.createElement("li");
     li.dataset.kind = "silence";
-    const time = document.createElement("time");
-    time.dateTime = s.created;
-    time.textContent = clock(s.created);
+    const time = timeEl(s.created);
     const lifted = Date.parse(s.until) <= Date.parse(s.created);
     li.append(time, ` ${lifted ? "silence lifted" : "silenced"}: ${s.rule}${s.item ? " " + s.item : ""}${lifted ? "" : " until " + clock(s.until)}${s.comment ? " (" + s.comment + ")" : ""}`);
-    if (!lifted && Date.parse(s.until) > Date.now()) {
-      const b = document.createElement("button");
-      b.type = "button";
-      b.textContent = "Lift";
-      b.addEventListener("click", () => this.silence(s.rule, s.item || "", "0s"));
-      li.append(" ", b);
-    }
+    if (!lifted && Date.parse(s.until) > Date.now()) li.append(" ", button("Lift", () => this.silence(s.rule, s.item || "", "0s")));
     return li;
   }
 
@@ -180,6 +164,21 @@ function value(t) {
   if (t.value === null || t.value === undefined) return "";
   if (t.unit === "eta") return `: full in ${Math.round(t.value / 3600)} h`;
   return `: ${Math.round(t.value * 100) / 100}${t.unit || ""}`;
+}
+
+function timeEl(iso) {
+  const el = document.createElement("time");
+  el.dateTime = iso;
+  el.textContent = clock(iso);
+  return el;
+}
+
+function button(text, onClick) {
+  const b = document.createElement("button");
+  b.type = "button";
+  b.textContent = text;
+  b.addEventListener("click", onClick);
+  return b;
 }
 
 function clock(iso) {

@@ -14,6 +14,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"vitals/internal/redistest"
 )
 
 // alwaysRules fire on any machine at the first tick: CPU busy at or above
@@ -206,5 +208,38 @@ func TestBrowserAlertBadgePanelAndMissedTransition(t *testing.T) {
 		document.querySelectorAll('#alerts-firing li[data-rule="second"]').length === 1`, "2 alerts"), 10*time.Second)
 	if errs := p.consoleErrors(); len(errs) > 0 {
 		t.Errorf("console errors:\n%s", strings.Join(errs, "\n"))
+	}
+}
+
+// TestRedisAlertStateSurvivesKill9: with --redis the alert records go into
+// the host's stream; a vitals killed and restarted rebuilds its state from
+// there: the same alert is firing, not fired again, and another instance
+// lists it for that host.
+func TestRedisAlertStateSurvivesKill9(t *testing.T) {
+	srv := redistest.Start(t)
+	dir := t.TempDir()
+	rules := filepath.Join(dir, "rules.yaml")
+	writeRules(t, rules, alwaysRules)
+	p := startVitals(t, filepath.Join(dir, "a"), "--redis", srv.URL, "--name", "web1", "--alerts", rules)
+	eventually(t, "the alert to fire", 20*time.Second, func() bool { return len(getAlerts(t, p.URL).Firing) == 1 })
+	alert := getAlerts(t, p.URL).Firing[0].Alert
+	p.Kill9(t)
+	p2 := p.Restart(t)
+	time.Sleep(2 * time.Second) // ten ticks after the restart
+	s := getAlerts(t, p2.URL)
+	if len(s.Firing) != 1 || s.Firing[0].Alert != alert {
+		t.Fatalf("after the restart: %+v, want %s still firing", s.Firing, alert)
+	}
+	other := startVitals(t, filepath.Join(dir, "b"), "--redis", srv.URL, "--name", "viewer")
+	type records struct {
+		Records []struct {
+			Record struct {
+				ID, Alert, To string
+			} `json:"record"`
+		} `json:"records"`
+	}
+	h := getJSON[records](t, other.URL+"/api/alerts/history?host=web1")
+	if len(h.Records) != 1 || h.Records[0].Record.Alert != alert || h.Records[0].Record.To != "firing" {
+		t.Fatalf("history of web1 from another instance: %+v, want the one firing of %s", h.Records, alert)
 	}
 }

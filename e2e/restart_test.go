@@ -20,16 +20,22 @@ type historyPage struct {
 
 func getHistory(t *testing.T, base, query string) historyPage {
 	t.Helper()
-	resp, err := http.Get(base + "/api/history" + query)
+	return getJSON[historyPage](t, base+"/api/history"+query)
+}
+
+// getJSON GETs url and decodes its JSON answer.
+func getJSON[T any](t *testing.T, url string) T {
+	t.Helper()
+	resp, err := http.Get(url)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	var p historyPage
-	if err := json.NewDecoder(resp.Body).Decode(&p); err != nil {
+	var v T
+	if err := json.NewDecoder(resp.Body).Decode(&v); err != nil {
 		t.Fatal(err)
 	}
-	return p
+	return v
 }
 
 // readCatchup connects with lastID and returns the ids between

@@ -17,7 +17,9 @@
 // Every route, including ones registered after New and gin's own 404 and
 // 405 answers, passes through the same middleware on the engine, in order:
 // request log (tokens redacted), Host check (DNS rebinding, while on
-// loopback), size limits (414/431), CORS, methods (405; HEAD served by the
+// loopback), size limits (414/431), CORS, methods (405 for anything but
+// GET, HEAD, OPTIONS and the two alert POSTs, which also need a JSON body
+// from the page's own origin and the full token; HEAD served by the
 // GET route), tokens. The open-stream count for MaxClients is one atomic
 // counter shared by all requests; everything else the middleware reads is
 // fixed when New returns. A StreamObserver is called from request

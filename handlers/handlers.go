@@ -40,6 +40,8 @@ type Config struct {
 	// away: ticks buffered, streams on heartbeat): /healthz then answers
 	// 200 with status "degraded" and the reason.
 	Degraded func() error
+	// Alerts serves /api/alerts*; nil leaves those routes out.
+	Alerts Alerts
 }
 
 // New returns the HTTP handler for every route.
@@ -74,6 +76,7 @@ func New(cfg Config) (*Handler, error) {
 	r.GET("/api/hosts", s.hosts)
 	r.GET("/api/fleet", s.fleet)
 	r.GET("/healthz", s.healthz)
+	s.registerAlerts(r)
 	s.registerOps(r)
 	if err := registerPages(r, cfg); err != nil {
 		return nil, err

@@ -59,6 +59,16 @@ func (s *server) methods(engine *gin.Engine) gin.HandlerFunc {
 				c.Abort()
 				return
 			}
+		case http.MethodPost:
+			if writePaths[c.Request.URL.Path] && s.cfg.Alerts != nil {
+				if !checkWrite(c) {
+					return
+				}
+				break
+			}
+			c.Header("Allow", readMethods)
+			jsonError(c, http.StatusMethodNotAllowed, "method "+c.Request.Method+" not allowed: vitals is read-only ("+readMethods+")")
+			return
 		case http.MethodOptions:
 			c.Header("Allow", readMethods)
 			c.AbortWithStatus(http.StatusNoContent)

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	bolt "go.etcd.io/bbolt"
 )
 
 // Options configures a Broker. Zero values get the defaults noted.
@@ -139,6 +141,13 @@ func Open(opts Options) (*Broker, error) {
 
 // Epoch names this store; it is part of every id.
 func (b *Broker) Epoch() string { return b.epoch }
+
+// DB is the history's bbolt file, for a neighbour that keeps its own
+// buckets in the same file (the alert notification outbox) instead of a
+// second file with its own lock and fsync. The broker owns it: callers
+// must not close it, must stop using it before Close, and must leave the
+// broker's buckets ("meta", "events") alone.
+func (b *Broker) DB() *bolt.DB { return b.store.db }
 
 // position reads a client's id: its seq, or why it can't be resumed here.
 func (b *Broker) position(id string) (uint64, string) {

@@ -14,6 +14,7 @@ import * as st from "./stream.js";
 import { Fleet, hostSearch } from "./fleet.js";
 import { bandLabel } from "./series.js";
 import { ProcessTable, ContainerTable } from "./tables.js";
+import { AlertsPanel, jumpRange } from "./alertspanel.js";
 
 // {id, t, instance} of the newest event drawn, one entry per host: ids are
 // per host (each host has its own stream), so switching hosts must not
@@ -72,6 +73,7 @@ function newHub(intervalMs) {
         setText("#announce", badgeText()[0]);
       },
       system: (text) => log.system(text),
+      record: (topic, id, data) => topic === "alerts" && alertsPanel.take(data),
     },
   });
   return h;
@@ -271,6 +273,7 @@ function frame() {
   hub.cu.paint(catchupEls);
   renderBadge();
   renderPanel();
+  alertsPanel.render();
   log.flush();
 }
 
@@ -374,7 +377,27 @@ const page = {
   bands: () => V().bands,
   latest: (topic) => V().latest[topic],
   coreCount: () => V().coreCount() || Number(body.dataset.cpus) || 0,
+  alertBands: (def) => alertsPanel.bandsFor(def),
+  thresholds: (def) => alertsPanel.linesFor(def),
 };
+
+// alertsPanel is the header's alert badge and the alerts panel; its
+// records come from the shown host's hub (hooks.record).
+const alertsPanel = new AlertsPanel({
+  defs: DEFS,
+  url: (path, q) => hub.url(path, q),
+  schedule: () => schedule(),
+  jump: showChartAt,
+});
+
+// showChartAt shows a chart at time t: the narrowest range holding t, and
+// the chart scrolled into view.
+function showChartAt(chartId, t) {
+  const btn = jumpRange(t, [...document.querySelectorAll("[data-range-ms]")]);
+  if (btn && btn.getAttribute("aria-pressed") !== "true") btn.click();
+  const card = document.querySelector(`[data-chart="${chartId}"]`);
+  if (card) card.scrollIntoView({ block: "center" });
+}
 
 function rebuildCharts() {
   const th = theme();
@@ -451,6 +474,12 @@ Object.defineProperty(window, "vitals", {
           fleet: fleet.snapshot(),
           processes: tables[0].snapshot(),
           containers: tables[1].snapshot(),
+          alerts: {
+            counts: alertsPanel.book.counts(),
+            records: alertsPanel.book.byId.size,
+            bands: Object.fromEntries(charts.map((c) => [c.def.id, alertsPanel.bandsFor(c.def)])),
+            thresholds: Object.fromEntries(charts.map((c) => [c.def.id, alertsPanel.linesFor(c.def)])),
+          },
         }),
       );
     },
@@ -490,6 +519,7 @@ async function switchHost(name, push = true) {
   if (push) history.pushState({ host }, "", location.pathname + hostSearch(location.search, host, S.self) + location.hash);
   hub = newHub(intervalMs);
   for (const t of tables) t.reset();
+  alertsPanel.load(true);
   resetHeader();
   log.system(`showing host ${shownHost()}`);
   fleet.render();
@@ -528,6 +558,7 @@ async function start() {
   if (S.host) resetHeader(); // the server rendered its own host's header
   addEventListener("popstate", () => switchHost(new URLSearchParams(location.search).get("host") || S.self, false));
   fleet.start();
+  await alertsPanel.load();
   await show();
 }
 

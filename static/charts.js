@@ -319,7 +319,7 @@ export class Chart {
       },
       axes: [xAxis, yAxis],
       series,
-      plugins: [this.bandsPlugin(), this.tooltipPlugin()],
+      plugins: [this.bandsPlugin(), this.thresholdsPlugin(), this.tooltipPlugin()],
       hooks: {
         setCursor: [(u) => self.onCursor(u)],
         draw: def.heat ? [(u) => self.drawHeat(u)] : [],
@@ -450,15 +450,61 @@ export class Chart {
     tip.style.top = "6px";
   }
 
+  // thresholdsPlugin draws the alert rules' warn and crit lines (dashed,
+  // labelled at the right) on the chart whose series the rule judges.
+  thresholdsPlugin() {
+    const self = this;
+    return {
+      hooks: {
+        draw: [
+          (u) => {
+            const lines = self.page.thresholds ? self.page.thresholds(self.def) : [];
+            if (!lines.length) return;
+            const { left, top, width, height } = u.bbox;
+            const ctx = u.ctx;
+            const dpr = devicePixelRatio || 1;
+            ctx.save();
+            ctx.font = `${Math.round(10 * dpr)}px ${self.th["--font"] || "system-ui"}`;
+            ctx.textAlign = "right";
+            ctx.textBaseline = "bottom";
+            ctx.setLineDash([6 * dpr, 4 * dpr]);
+            ctx.lineWidth = dpr;
+            for (const l of lines) {
+              const y = u.valToPos(l.value, "y", true);
+              if (!(y >= top && y <= top + height)) continue;
+              ctx.strokeStyle = ctx.fillStyle = self.th[l.level === "crit" ? "--crit" : "--warn"];
+              ctx.beginPath();
+              ctx.moveTo(left, y);
+              ctx.lineTo(left + width, y);
+              ctx.stroke();
+              ctx.fillText(`${l.rule} ${l.level} ${self.def.fmt ? self.def.fmt(l.value) : l.value}`, left + width - 4 * dpr, y - 2 * dpr);
+            }
+            ctx.restore();
+          },
+        ],
+      },
+    };
+  }
+
   // bandsPlugin shades offline periods under the lines and labels them.
   bandsPlugin() {
     const self = this;
     const px = (u, ms) => u.valToPos(ms / 1000, "x", true);
+    // Alert firing periods (alerts.js) are bands of this chart alone,
+    // drawn the same way, with their own colour and label.
     const visible = (u) => {
       const [x0, x1] = self.page.xRange();
-      return self.page.bands().filter((b) => b.to > x0 && b.from < x1);
+      const alertBands = self.page.alertBands ? self.page.alertBands(self.def) : [];
+      return [...self.page.bands(), ...alertBands].filter((b) => b.to > x0 && b.from < x1);
     };
-    const fillFor = (b) => (b.kind === "restart" ? self.th["--band-restart"] : b.kind === "lost" ? self.th["--band-lost"] : self.th["--band"]);
+    const fillFor = (b) =>
+      b.kind === "alert"
+        ? self.th[b.severity === "critical" ? "--band-crit" : "--band-warn"]
+        : b.kind === "restart"
+          ? self.th["--band-restart"]
+          : b.kind === "lost"
+            ? self.th["--band-lost"]
+            : self.th["--band"];
     return {
       hooks: {
         drawClear: [
@@ -494,13 +540,13 @@ export class Chart {
             for (const b of visible(u)) {
               const a = Math.max(px(u, b.from), left);
               const z = Math.min(px(u, b.to), left + width);
-              const text = bandLabel(b, fmt);
+              const text = b.label || bandLabel(b, fmt);
               const tw = ctx.measureText(text).width;
               if (z - a < tw + 8 * dpr) {
                 // Too narrow for the label across: write it upwards along
                 // the band's left edge, when there is room for a line.
                 if (z - a < 14 * dpr) continue;
-                const short = { restart: "restarted", pending: "no data", lost: "not retained", late: "late", clock: "clock" }[b.kind] || "offline";
+                const short = b.kind === "alert" ? b.severity : { restart: "restarted", pending: "no data", lost: "not retained", late: "late", clock: "clock" }[b.kind] || "offline";
                 const vtext = tw + 8 * dpr <= height ? text : short;
                 const vw = ctx.measureText(vtext).width;
                 if (vw + 8 * dpr > height) continue;

@@ -45,7 +45,9 @@ export class Hub {
   //   rangeMs(): the widest window drawn; older samples are dropped.
   //   hooks, all optional: frame() draws (once per animation frame);
   //     hello(h, restarted); taken(topic, id, data, source) for each event
-  //     filed; state(changed); system(text) for the stream's notes.
+  //     filed; state(changed); system(text) for the stream's notes;
+//     record(topic, id, data, source) for an event of a topic that is not
+//     drawn as a series (alerts), true when it changed something.
   //   env: storage(), fetch(url, init), raf(fn); the browser's by default.
   constructor(opts) {
     this.base = opts.base || "";
@@ -141,8 +143,12 @@ export class Hub {
   // ---- data ------------------------------------------------------------
 
   // ingest files one event from history, a replay or the live stream.
+  // A topic that is records, not a series (alerts), goes to hooks.record.
   ingest(topic, id, data, source) {
-    if (!this.view.ingest(topic, id, data, source)) return;
+    if (!this.view.ingest(topic, id, data, source)) {
+      if (this.hooks.record && !this.view.series[topic] && this.hooks.record(topic, id, data, source)) this.schedule();
+      return;
+    }
     if (this.hooks.taken) this.hooks.taken(topic, id, data, source);
     this.trim();
     this.schedule();

@@ -169,3 +169,16 @@ test("frames: one per batch of events, drawn then the position stored", () => {
   h.schedule();
   assert.equal(frames.length, 0, "a destroyed hub draws no more");
 });
+
+test("events of a topic that is no series go to hooks.record, and a frame follows a change", () => {
+  const got = [];
+  const { h, frames } = hub({ hooks: { record: (topic, id, data, source) => (got.push([topic, id, data.id, source]), data.id !== "dup") } });
+  h.ingest("alerts", "e1", { kind: "transition", id: "a.1" }, "replay");
+  assert.deepEqual(got, [["alerts", "e1", "a.1", "replay"]]);
+  assert.equal(frames.length, 1, "a new record schedules a frame");
+  frames.shift()();
+  h.ingest("alerts", "e2", { id: "dup" }, "live");
+  assert.equal(frames.length, 0, "nothing new, no frame");
+  h.ingest("cpu", "e3", { t: 1000, total: 5 }, "live");
+  assert.equal(got.length, 2, "a series is not a record");
+});

@@ -5,7 +5,7 @@
 // and the pages rebuild their charts when the scheme changes.
 
 // NAMES are the custom properties a chart reads.
-export const NAMES = ["--s1", "--s2", "--s3", "--s4", "--s5", "--s6", "--ref", "--bad", "--axis", "--grid", "--band", "--band-restart", "--band-lost", "--band-text", "--heat-0", "--heat-1", "--heat-2", "--heat-3", "--font"];
+export const NAMES = ["--s1", "--s2", "--s3", "--s4", "--s5", "--s6", "--ref", "--bad", "--axis", "--grid", "--band", "--band-restart", "--band-lost", "--band-text", "--warn", "--crit", "--band-warn", "--band-crit", "--heat-0", "--heat-1", "--heat-2", "--heat-3", "--font"];
 
 const LIGHT_DARK = /^light-dark\(\s*([^,]+?)\s*,\s*([^)]+?)\s*\)$/;
 

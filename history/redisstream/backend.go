@@ -165,6 +165,11 @@ func (b *Backend) Hosts(ctx context.Context) ([]hostinfo.Status, error) {
 // Topics is every topic a host may publish, in display order.
 func (b *Backend) Topics() []string { return b.topics }
 
+// Client is the backend's connection pool, for a neighbour that keeps a
+// few keys of its own in the same Redis (the fleet's offline-alert lease).
+// The backend owns it: stop using it before Close.
+func (b *Backend) Client() *redis.Client { return b.client }
+
 // Degraded reports Redis trouble the backend works around: writes
 // buffered, or a reader waiting for Redis.
 func (b *Backend) Degraded() error {

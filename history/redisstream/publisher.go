@@ -310,12 +310,24 @@ func (p *Publisher) write(ctx context.Context, ticks []pendingTick) error {
 	pipe := p.rdb.TxPipeline()
 	var adds []*redis.StringCmd
 	for _, t := range ticks {
+		// A topic may have several events in one tick (two alert
+		// transitions): the first takes the topic's index, the rest
+		// follow every topic's index in order. The ids stay a function of
+		// the tick alone, so a retried write is still idempotent.
+		extra := uint64(len(p.names))
+		var used uint64 // topic bits already given an id in this tick
 		for _, s := range t.samples {
+			seq := p.topics[s.Topic]
+			if used&(1<<seq) != 0 {
+				seq, extra = extra, extra+1
+			} else {
+				used |= 1 << seq
+			}
 			adds = append(adds, pipe.XAdd(ctx, &redis.XAddArgs{
 				Stream: p.key,
 				MaxLen: p.maxLen,
 				Approx: true,
-				ID:     strconv.FormatInt(t.ms, 10) + "-" + strconv.FormatUint(p.topics[s.Topic], 10),
+				ID:     strconv.FormatInt(t.ms, 10) + "-" + strconv.FormatUint(seq, 10),
 				Values: []string{fieldTopic, s.Topic, fieldData, string(s.Data)},
 			}))
 		}

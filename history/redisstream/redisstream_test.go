@@ -340,3 +340,38 @@ func TestRedisUnknownHostAndShutdown(t *testing.T) {
 		t.Errorf("%d goroutines after close, %d before:\n%s", n, before, buf[:runtime.Stack(buf, true)])
 	}
 }
+
+// TestRedisSeveralEventsOfOneTopicInATick: two alert transitions in one
+// tick get ids of their own, after every topic's, in order; written twice
+// (a retry), the tick is still stored once.
+func TestRedisSeveralEventsOfOneTopicInATick(t *testing.T) {
+	srv := redistest.Start(t)
+	c := newRedisClient(t, srv)
+	p := newTestPublisher(t, c, "h1", 1000)
+	at := time.UnixMilli(1_800_000_000_000)
+	samples := []history.Sample{
+		{Topic: "cpu", Data: []byte(`{"a":1}`)},
+		{Topic: "load", Data: []byte(`{"b":1}`)},
+		{Topic: "load", Data: []byte(`{"b":2}`)},
+		{Topic: "load", Data: []byte(`{"b":3}`)},
+	}
+	if err := p.Publish(at, samples); err != nil {
+		t.Fatal(err)
+	}
+	waitStreamLen(t, c, "h1", 4)
+	if err := p.write(context.Background(), []pendingTick{{ms: at.UnixMilli(), samples: samples}}); err != nil {
+		t.Fatalf("retrying the tick: %v", err)
+	}
+	msgs, err := c.XRange(context.Background(), StreamKey("h1"), "-", "+").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, m := range msgs {
+		ids = append(ids, m.ID)
+	}
+	want := []string{"1800000000000-0", "1800000000000-2", "1800000000000-3", "1800000000000-4"}
+	if !slices.Equal(ids, want) {
+		t.Fatalf("ids %v, want %v", ids, want)
+	}
+}

@@ -3,7 +3,10 @@ package app
 import (
 	"context"
 	"log/slog"
+	"slices"
 	"time"
+
+	"go.etcd.io/bbolt"
 
 	"vitals/handlers"
 	"vitals/history"
@@ -42,7 +45,7 @@ type backend interface {
 // it in the "started" log line.
 func openBackend(ctx context.Context, cfg Config, host hostinfo.Info, topics []string, tel *telemetry.Telemetry, log *slog.Logger) (backend, []any, error) {
 	if cfg.Redis != "" {
-		rb, err := openRedis(ctx, cfg, host, topics, log)
+		rb, err := openRedis(ctx, cfg, host, logTopics(topics), log)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -55,7 +58,7 @@ func openBackend(ctx context.Context, cfg Config, host hostinfo.Info, topics []s
 	}
 	broker, err := history.Open(history.Options{
 		Dir:               cfg.DataDir,
-		Topics:            topics,
+		Topics:            logTopics(topics),
 		Redact:            redactors(),
 		Retention:         cfg.History,
 		MaxBytes:          cfg.HistoryBytes,
@@ -93,3 +96,16 @@ func (b *brokerBackend) Failing() error  { return b.broker.Stats().LastBackendEr
 func (b *brokerBackend) Degraded() error { return nil }
 func (b *brokerBackend) Shutdown()       { b.broker.Shutdown() }
 func (b *brokerBackend) Close() error    { return b.broker.Close() }
+
+// outboxDB is the bbolt file the notification outbox shares, or nil when
+// the backend has none (--redis; the outbox then gets a file of its own).
+func outboxDB(b backend) *bbolt.DB {
+	if bb, ok := b.(*brokerBackend); ok {
+		return bb.broker.DB()
+	}
+	return nil
+}
+
+// logTopics are the topics of the event log: the metrics topics this host
+// publishes, then the alert transitions and silences.
+func logTopics(metricTopics []string) []string { return append(slices.Clone(metricTopics), alertTopic) }

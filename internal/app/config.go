@@ -32,6 +32,7 @@ type Config struct {
 	Pprof                      string // loopback address for net/http/pprof; "" is off (pprof.go)
 	ScaleOut                          // --redis, --name: config_redis.go
 	Processes                         // --process-cmdline, --top-processes: config_processes.go
+	Alerting                          // --alerts, --notify: config_alerts.go
 }
 
 // minInterval keeps the sampler from eating the machine it watches: a full
@@ -73,6 +74,7 @@ func parseConfig(args []string, getenv func(string) string, usage io.Writer) (Co
 	c.Operations.addFlags(fs)
 	c.ScaleOut.addFlags(fs)
 	c.Processes.addFlags(fs)
+	c.Alerting.addFlags(fs)
 
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {

@@ -1,4 +1,5 @@
-// Package app is the vitals program behind main: it turns flags and
+// Package app is the vitals program behind main (and its "vitals alerts
+// check|test" subcommands, alertscmd.go): it turns flags and
 // VITALS_* variables into one [Config] (config*.go), builds the logger,
 // picks the history backend (the bbolt broker, or with --redis the Redis
 // Streams backend), wires the sampler, the handlers and /metrics together,
@@ -10,10 +11,25 @@
 //
 // # Concurrency
 //
-// [Run] owns every goroutine it starts (the sampler, the HTTP server, the
-// pprof server) and returns only after each has stopped: the sampler
-// first, then the backend (which ends every stream with a short retry),
-// then the HTTP server (waiting for the streams' goodbyes), then the store.
+// [Run] owns every goroutine it starts (the sampler, the sampler's
+// watchdog, the SIGHUP fan-out, the HTTP server, the pprof server, and
+// through their owners the notification dispatcher's workers and, with
+// --redis, the fleet's offline watcher) and returns only after each has
+// stopped: the sampler and its watchdog first, then the backend (which
+// ends every stream with a short retry), then the HTTP server (waiting for
+// the streams' goodbyes), then the SIGHUP handler, the offline watcher
+// (it uses the Redis client) and the dispatcher (its outbox may live in
+// the history file), then the store.
+//
+// Alerts (alerts.go) are evaluated on the sampler's goroutine, inside its
+// Publish: the tick's transitions are published with the tick, under
+// topic "alerts", and queued for notification after it. The HTTP handlers
+// read and silence through the same alerting value; the engine and the
+// alerting's own mutex make that safe.
+//
+// SIGHUP: Run keeps one list of reload funcs (reloaders) and one
+// goroutine calling them in order on each SIGHUP; a part that can reload
+// (the alert rules today) adds its func there.
 // Run may be called more than once in one process (tests do), each call
 // with its own state: the package has no globals but gin's and go-redis's
 // process-wide switches, which Run sets to the same values every time.

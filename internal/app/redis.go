@@ -30,7 +30,7 @@ func openRedis(ctx context.Context, cfg Config, host hostinfo.Info, topics []str
 		Redis:     opts,
 		Host:      host,
 		Topics:    topics,
-		AllTopics: metrics.AllTopics(),
+		AllTopics: logTopics(metrics.AllTopics()),
 		Redact:    redactors(),
 		MaxBytes:  cfg.HistoryBytes,
 		Buffer:    cfg.RedisBuffer,

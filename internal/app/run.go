@@ -14,6 +14,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"vitals/alerts"
 	"vitals/handlers"
 	"vitals/history"
 	"vitals/internal/buildinfo"
@@ -32,7 +33,13 @@ const shutdownGrace = 4 * time.Second
 // variables; the startup line goes to stdout and logs to stderr. With -h it
 // (or --version) it prints the usage (or the version) to stdout and
 // returns [ErrHelp].
+//
+// "vitals alerts check FILE" and "vitals alerts test URL" are subcommands
+// (alertscmd.go).
 func Run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "alerts" {
+		return runAlertsCommand(ctx, args[1:], getenv, stdout)
+	}
 	cfg, err := parseConfig(args, getenv, stdout)
 	if err != nil {
 		return err
@@ -64,11 +71,30 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		host.Hostname = cfg.Name
 	}
 	host.Interval, host.Retention = cfg.Interval, cfg.History
+	// The rules file is checked before anything is opened: a bad one stops
+	// start-up with its one "file:line: what" line.
+	if cfg.AlertsFile != "" {
+		if err := alerts.CheckFile(cfg.AlertsFile, alerts.MetricsSchema()); err != nil {
+			return err
+		}
+	}
 	events, startAttrs, err := openBackend(ctx, cfg, host, topics, tel, log)
 	if err != nil {
 		return err
 	}
 	defer events.Close()
+	alerter, closeAlerts, err := newAlerting(cfg, host.Hostname, outboxDB(events), events.Failing, getenv, log.With("part", "alerts"))
+	if err != nil {
+		return err
+	}
+	// Stops the dispatcher before the history file it may share closes
+	// (deferred calls run in reverse); also called in order below.
+	defer closeAlerts()
+	if own, _, err := events.Source(ctx, ""); err != nil {
+		log.Warn("alert state not restored from the history", "err", err)
+	} else if err := alerter.replay(own, time.Now()); err != nil {
+		log.Warn("alert state not restored from the history", "err", err)
+	}
 
 	sampler, err := metrics.NewSampler(metrics.SamplerConfig{
 		Interval:   cfg.Interval,
@@ -76,11 +102,15 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		Logger:     log,
 		Observe:    tel.ObserveSample,
 		Publish: func(t time.Time, readings []metrics.Reading) {
-			samples := make([]history.Sample, len(readings))
+			samples := make([]history.Sample, len(readings), len(readings)+1)
 			for i, r := range readings {
 				samples[i] = history.Sample{Topic: r.Topic, Data: r.Data}
 			}
-			events.Publish(t, samples)
+			// The sampler is ticking now, so its age is zero here; the
+			// watchdog reports it when it stops.
+			alertSamples, transitions := alerter.tick(t, readings, 0)
+			events.Publish(t, append(samples, alertSamples...))
+			alerter.published(transitions)
 		},
 	})
 	if err != nil {
@@ -88,12 +118,16 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	tel.WatchSampler(sampler.SkippedTicks, sampler.ClockSteps)
 
+	instance := newInstanceID()
+	stopOffline := watchFleetOffline(events, instance, alerter, log)
+	defer stopOffline()
+
 	started := time.Now()
 	gin.SetMode(gin.ReleaseMode) // gin's only switch for its debug prints is global
 	handler, err := handlers.New(handlers.Config{
 		Sources:   events,
 		Host:      host,
-		Instance:  newInstanceID(),
+		Instance:  instance,
 		Interval:  cfg.Interval,
 		Retention: cfg.History,
 		Retry:     cfg.Retry,
@@ -107,6 +141,7 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			CORSOrigins: cfg.CORSOrigins, LoopbackOnly: isLoopbackAddr(cfg.Addr), AllowedHosts: cfg.AllowedHosts,
 		},
 		Limits:   handlers.Limits{MaxClients: cfg.MaxClients},
+		Alerts:   alerter,
 		Metrics:  tel.Handler(),
 		Observer: tel,
 	})
@@ -149,6 +184,12 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	samplerCtx, stopSampler := context.WithCancel(context.Background())
 	defer stopSampler()
 	wg.Go(func() { sampler.Run(samplerCtx) })
+	wg.Go(func() { watchSampler(samplerCtx, cfg.Interval, sampler.LastTick, started, alerter, events) })
+	// SIGHUP reloads what can be reloaded: each part that can adds itself
+	// to reloaders before this point, and one goroutine fans the signal out.
+	reloaders := []func(){alerter.reload}
+	stopHUP := onHangup(log, reloaders)
+	defer stopHUP()
 	serveErr := make(chan error, 1)
 	wg.Go(func() { serveErr <- srv.Serve(ln) })
 
@@ -172,6 +213,9 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		log.Warn("streams still open at shutdown deadline", "err", werr)
 	}
 	wg.Wait()
+	stopHUP()
+	stopOffline() // uses the Redis backend's client: before it closes
+	closeAlerts() // the outbox may live in the history file: before it closes
 	if cerr := events.Close(); cerr != nil && err == nil {
 		err = cerr
 	}

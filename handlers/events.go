@@ -29,6 +29,7 @@ type hello struct {
 	Oldest   string   `json:"oldest"`
 	Newest   string   `json:"newest"`
 	Instance string   `json:"instance"`
+	Version  string   `json:"version"`
 }
 
 type catchupStart struct {
@@ -388,6 +389,7 @@ func (s *server) appendHello(buf []byte, es history.Source, h hostinfo.Info) []b
 	return appendJSON(buf, "hello", hello{
 		Host: h.Hostname, Desc: h.Desc(),
 		Topics: s.topics, Oldest: oldest, Newest: newest, Instance: s.cfg.Instance,
+		Version: s.cfg.Version,
 	})
 }
 

@@ -32,12 +32,12 @@ func TestEventsStartsWithRetryAndHello(t *testing.T) {
 		t.Fatalf("second block = %+v", hello)
 	}
 	got := decode[map[string]any](t, hello.Data)
-	for _, k := range []string{"host", "os", "kernel", "cpus", "boot_time", "interval_ms", "topics", "oldest", "newest", "instance"} {
+	for _, k := range []string{"host", "os", "kernel", "cpus", "boot_time", "interval_ms", "topics", "oldest", "newest", "instance", "version"} {
 		if _, ok := got[k]; !ok {
 			t.Errorf("hello lacks %q: %s", k, hello.Data)
 		}
 	}
-	if got["oldest"] != ids[0] || got["newest"] != ids[4] || got["instance"] != "inst1" || got["interval_ms"] != 1000.0 {
+	if got["oldest"] != ids[0] || got["newest"] != ids[4] || got["instance"] != "inst1" || got["version"] != "v1.2.3-test" || got["interval_ms"] != 1000.0 {
 		t.Errorf("hello = %s", hello.Data)
 	}
 	// No id given: straight to live, no catch-up.

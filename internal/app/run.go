@@ -40,7 +40,8 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	log := newLogger(stderr, cfg.LogFormat, cfg.LogLevel)
 	mopts := metrics.Options{Logger: log, HostProc: cfg.HostProc, HostSys: cfg.HostSys, HostEtc: cfg.HostEtc}
 
-	tel := telemetry.New(log, buildinfo.Read())
+	build := buildinfo.Read()
+	tel := telemetry.New(log, build)
 	host, err := metrics.ReadHost(ctx, mopts)
 	if err != nil {
 		return fmt.Errorf("read host info: %w", err)
@@ -84,6 +85,7 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		Sources:   events,
 		Host:      host,
 		Instance:  newInstanceID(),
+		Version:   build.Version,
 		Interval:  cfg.Interval,
 		Retention: cfg.History,
 		Retry:     cfg.Retry,

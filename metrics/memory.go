@@ -230,6 +230,7 @@ func parseArcstats(text string) arcStats {
 type memoryCollector struct {
 	env hostEnv
 	log *onceLog
+	lastRaw
 }
 
 func newMemoryCollector(env hostEnv, log *slog.Logger) *memoryCollector {
@@ -239,18 +240,20 @@ func newMemoryCollector(env hostEnv, log *slog.Logger) *memoryCollector {
 func (c *memoryCollector) Topic() string { return topicMemory }
 
 // read takes one sample.
-func (c *memoryCollector) read() (memoryPayload, error) {
+func (c *memoryCollector) read(t time.Time) (memoryPayload, error) {
 	if runtime.GOOS != "linux" {
 		vm, err := mem.VirtualMemoryWithContext(c.env.ctx)
 		if err != nil {
 			return memoryPayload{}, fmt.Errorf("read memory: %w", err)
 		}
+		c.keepRawStat(t, vm)
 		return memoryReading(vm), nil
 	}
 	b, err := os.ReadFile(filepath.Join(c.env.proc, "meminfo"))
 	if err != nil {
 		return memoryPayload{}, fmt.Errorf("read memory: %w", err)
 	}
+	c.keepRaw(t, string(b))
 	m := parseMeminfo(string(b))
 	var low uint64
 	if !m.HasAvailable {
@@ -270,7 +273,7 @@ func (c *memoryCollector) read() (memoryPayload, error) {
 }
 
 func (c *memoryCollector) Collect(t time.Time) ([]byte, error) {
-	p, err := c.read()
+	p, err := c.read(t)
 	if err != nil {
 		return nil, err
 	}

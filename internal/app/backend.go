@@ -64,7 +64,7 @@ func openBackend(ctx context.Context, cfg Config, host hostinfo.Info, tel *telem
 	if err != nil {
 		return nil, nil, err
 	}
-	tel.WatchBroker(broker.Stats, broker.Latest)
+	tel.WatchBroker(broker.Stats)
 	return &brokerBackend{Sources: handlers.OneHost(broker, host, cfg.Interval), broker: broker},
 		[]any{"data_dir", cfg.DataDir, "interval", cfg.Interval.String(),
 			"history", cfg.History.String(), "epoch", broker.Epoch()}, nil

@@ -233,8 +233,10 @@ var ping = history.AppendComment(nil, "ping")
 // stream's memory at 10,000 streams (bench/findings.md). A tick then costs
 // one deadline and one writev of [chunk size, events..., CRLF], with no copy.
 // The connection is closed when the stream ends, so the response says
-// "Connection: close". Where the connection can't be taken (HTTP/1.0, or
-// a ResponseWriter that can't hijack) the stream writes through net/http.
+// "Connection: close". Where the connection can't be taken (HTTP/2, whose
+// streams share one connection; HTTP/1.0; a ResponseWriter that can't
+// hijack) the stream writes through net/http: the same bytes, each tick
+// flushed and given its write deadline through http.ResponseController.
 type stream struct {
 	w       http.ResponseWriter
 	rc      *http.ResponseController

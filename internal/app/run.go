@@ -38,6 +38,13 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	log := newLogger(stderr, cfg.LogFormat, cfg.LogLevel)
+	var cert *certificate
+	if cfg.TLSCert != "" {
+		// Before anything starts: a bad pair stops start-up with one line.
+		if cert, err = loadCertificate(cfg.TLSCert, cfg.TLSKey); err != nil {
+			return err
+		}
+	}
 	mopts := metrics.Options{Logger: log, HostProc: cfg.HostProc, HostSys: cfg.HostSys, HostEtc: cfg.HostEtc}
 
 	build := buildinfo.Read()
@@ -122,8 +129,13 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		MaxHeaderBytes: 1 << 20,
 		ErrorLog:       slog.NewLogLogger(log.Handler(), slog.LevelDebug),
 	}
-	fmt.Fprintf(stdout, "vitals serving on http://%s\n", ln.Addr())
-	if w := plainHTTPWarning(cfg.Addr, cfg.Token); w != "" {
+	scheme := "http"
+	if cert != nil {
+		srv.TLSConfig = cert.tlsConfig()
+		scheme = "https"
+	}
+	fmt.Fprintf(stdout, "vitals serving on %s://%s\n", scheme, ln.Addr())
+	if w := plainHTTPWarning(cfg.Addr, cfg.Token, cert != nil); w != "" {
 		log.Warn(w)
 	}
 	log.Info("started", append([]any{"addr", ln.Addr().String()}, startAttrs...)...)
@@ -142,7 +154,13 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	defer stopSampler()
 	wg.Go(func() { sampler.Run(samplerCtx) })
 	serveErr := make(chan error, 1)
-	wg.Go(func() { serveErr <- srv.Serve(ln) })
+	if cert != nil {
+		stopReload := cert.reloadOnSIGHUP(log)
+		defer stopReload()
+		wg.Go(func() { serveErr <- srv.ServeTLS(ln, "", "") })
+	} else {
+		wg.Go(func() { serveErr <- srv.Serve(ln) })
+	}
 
 	select {
 	case <-ctx.Done():

@@ -248,6 +248,11 @@ type stream struct {
 	bufs  [][]byte    // the parts of one writev, reused
 	nb    net.Buffers // what writev consumes (it reslices as it goes)
 	chunk [20]byte    // chunk-size line
+	// flat gathers a chunk into one buffer on a connection without writev
+	// (TLS): each Write there is a TLS record and a syscall, so a tick
+	// written part by part would cost seven of each. Reused; nil on TCP.
+	flat []byte
+	tcp  bool // conn is a plain TCP connection: writev works
 }
 
 // start sends the response head. Nothing may be written to w after it
@@ -257,6 +262,7 @@ func (st *stream) start(r *http.Request) error {
 		conn, brw, err := st.rc.Hijack()
 		if err == nil {
 			st.conn = conn
+			_, st.tcp = conn.(*net.TCPConn)
 			head := make([]byte, 0, 512)
 			head = append(head, "HTTP/1.1 200 OK\r\n"...)
 			h := st.w.Header()
@@ -356,11 +362,23 @@ func (st *stream) send() error {
 			return nil // a zero-size chunk would end the body
 		}
 		size := append(strconv.AppendInt(st.chunk[:0], int64(n), 16), '\r', '\n')
-		st.nb = append(st.nb[:0], size)
-		st.nb = append(st.nb, st.bufs...)
-		st.nb = append(st.nb, crlf)
-		_, err = st.nb.WriteTo(st.conn)
-		clear(st.nb[:cap(st.nb)])
+		if st.tcp {
+			st.nb = append(st.nb[:0], size)
+			st.nb = append(st.nb, st.bufs...)
+			st.nb = append(st.nb, crlf)
+			_, err = st.nb.WriteTo(st.conn)
+			clear(st.nb[:cap(st.nb)])
+		} else {
+			st.flat = append(st.flat[:0], size...)
+			for _, b := range st.bufs {
+				st.flat = append(st.flat, b...)
+			}
+			st.flat = append(st.flat, crlf...)
+			_, err = st.conn.Write(st.flat)
+			if cap(st.flat) > replayChunk+1024 {
+				st.flat = nil // a catch-up's size: don't keep it for the live ticks
+			}
+		}
 	}
 	if err != nil {
 		st.err = err

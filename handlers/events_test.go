@@ -250,16 +250,20 @@ func TestEventsThroughAWriterThatCannotHijack(t *testing.T) {
 	}
 }
 
-// TestEventsOverHTTP2 serves the stream over TLS with HTTP/2, where the
-// connection can't be hijacked: the handler writes through net/http with a
-// flush and a write deadline per tick. The events, the resume and the
-// goodbye at shutdown must be what HTTP/1.1 gets.
-func TestEventsOverHTTP2(t *testing.T) {
+// TestEventsOverTLSAndHTTP2 serves the stream over TLS with HTTP/2, where
+// the connection can't be hijacked (the handler writes through net/http
+// with a flush and a write deadline per tick), and over TLS with HTTP/1.1
+// (hijacked, each chunk gathered into one TLS record). The events, the
+// resume and the goodbye at shutdown must be what plain HTTP/1.1 gets.
+func TestEventsOverTLSAndHTTP2(t *testing.T) {
 	f := newFixture(t, nil)
 	h2 := httptest.NewUnstartedServer(f.srv.Config.Handler)
 	h2.EnableHTTP2 = true
 	h2.StartTLS()
 	t.Cleanup(h2.Close)
+	// HTTP/1.1 over TLS: hijacked, but a TLS connection can't writev.
+	h1s := httptest.NewTLSServer(f.srv.Config.Handler)
+	t.Cleanup(h1s.Close)
 	first := f.tick(t, 0)
 
 	open := func(client *http.Client, base string) *ssetest.Stream {
@@ -267,6 +271,10 @@ func TestEventsOverHTTP2(t *testing.T) {
 	}
 	s2 := open(h2.Client(), h2.URL)
 	s1 := open(http.DefaultClient, f.srv.URL)
+	s1s := open(h1s.Client(), h1s.URL)
+	if s1s.Resp.ProtoMajor != 1 || s1s.Resp.TLS == nil {
+		t.Fatalf("TLS server spoke %s", s1s.Resp.Proto)
+	}
 	if s2.Resp.ProtoMajor != 2 || s2.Resp.StatusCode != 200 || s2.Resp.Header.Get("Content-Type") != "text/event-stream; charset=utf-8" {
 		t.Fatalf("%s %d %v", s2.Resp.Proto, s2.Resp.StatusCode, s2.Resp.Header)
 	}
@@ -282,9 +290,9 @@ func TestEventsOverHTTP2(t *testing.T) {
 	}
 	const blocks = 1 + 1 + 1 + 1 + 1 + 4
 	for i := range blocks {
-		b1, b2 := s1.Next(t), s2.Next(t)
-		if b1 != b2 {
-			t.Fatalf("block %d differs:\nHTTP/1.1 %+v\nHTTP/2   %+v", i, b1, b2)
+		b1, b1s, b2 := s1.Next(t), s1s.Next(t), s2.Next(t)
+		if b1 != b2 || b1 != b1s {
+			t.Fatalf("block %d differs:\nHTTP/1.1 %+v\nHTTPS/1.1 %+v\nHTTP/2   %+v", i, b1, b1s, b2)
 		}
 		if i == 3 && b2.ID != first[2] {
 			t.Fatalf("replayed %+v, want %s", b2, first[2])

@@ -55,17 +55,12 @@ func TestBrowserHTTPSAndHTTP2(t *testing.T) {
 }
 
 func TestBadTLSPairStopsStartupWithOneLine(t *testing.T) {
-	dir := t.TempDir()
-	a, err := tlstest.Write(dir, "a")
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := tlstest.Write(dir, "b")
+	cert, key, err := tlstest.WriteMismatched(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
 	out, err := exec.Command(vitalsBinary(t), "--addr", freeAddr(t), "--data-dir", t.TempDir(),
-		"--tls-cert", a.CertFile, "--tls-key", b.KeyFile).CombinedOutput()
+		"--tls-cert", cert, "--tls-key", key).CombinedOutput()
 	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
 	if err == nil || len(lines) != 1 || !strings.Contains(lines[0], "--tls-cert") || !strings.Contains(lines[0], "does not match") {
 		t.Fatalf("err %v, output %q", err, out)

@@ -135,43 +135,31 @@ func parseMeminfo(text string) memInfo {
 	var m memInfo
 	var cached, activeFile, inactiveFile uint64
 	hasFile := false
-	for line := range strings.Lines(text) {
-		key, rest, ok := strings.Cut(line, ":")
-		if !ok {
-			continue
-		}
-		fields := strings.Fields(rest)
-		if len(fields) == 0 {
-			continue
-		}
-		v, err := strconv.ParseUint(fields[0], 10, 64)
-		if err != nil {
-			continue
-		}
-		if len(fields) > 1 && fields[1] == "kB" {
-			v *= 1024
+	for key, v := range meminfoLines(text) {
+		if v.kB {
+			v.n *= 1024
 		}
 		switch key {
 		case "MemTotal":
-			m.Total = v
+			m.Total = v.n
 		case "MemFree":
-			m.Free = v
+			m.Free = v.n
 		case "MemAvailable":
-			m.Available, m.HasAvailable = v, true
+			m.Available, m.HasAvailable = v.n, true
 		case "Buffers":
-			m.Buffers = v
+			m.Buffers = v.n
 		case "Cached":
-			cached = v
+			cached = v.n
 		case "Active(file)":
-			activeFile, hasFile = v, true
+			activeFile, hasFile = v.n, true
 		case "Inactive(file)":
-			inactiveFile, hasFile = v, true
+			inactiveFile, hasFile = v.n, true
 		case "SReclaimable":
-			m.SReclaimable = v
+			m.SReclaimable = v.n
 		case "SwapTotal":
-			m.SwapTotal = v
+			m.SwapTotal = v.n
 		case "SwapFree":
-			m.SwapFree = v
+			m.SwapFree = v.n
 		}
 	}
 	m.Cached = cached + m.SReclaimable

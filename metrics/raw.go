@@ -1,6 +1,7 @@
 package metrics
 
 import (
+	"iter"
 	"slices"
 	"strconv"
 	"strings"
@@ -125,26 +126,44 @@ var (
 func parseMeminfoFields(text string, dst []MemoryField) []MemoryField {
 	dst = dst[:0]
 	unparen := strings.NewReplacer("(", "_", ")", "")
-	for line := range strings.Lines(text) {
-		key, rest, ok := strings.Cut(line, ":")
-		if !ok {
-			continue
-		}
-		fields := strings.Fields(rest)
-		if len(fields) == 0 {
-			continue
-		}
-		v, err := strconv.ParseUint(fields[0], 10, 64)
-		if err != nil {
-			continue
-		}
-		f := MemoryField{Name: unparen.Replace(key), Value: float64(v)}
-		if len(fields) > 1 && fields[1] == "kB" {
+	for key, v := range meminfoLines(text) {
+		f := MemoryField{Name: unparen.Replace(key), Value: float64(v.n)}
+		if v.kB {
 			f.Value, f.Bytes = f.Value*1024, true
 		}
 		dst = append(dst, f)
 	}
 	return dst
+}
+
+// meminfoValue is one /proc/meminfo value: n, in kB when kB.
+type meminfoValue struct {
+	n  uint64
+	kB bool
+}
+
+// meminfoLines yields each "Key: value [kB]" line of /proc/meminfo, in
+// file order, skipping lines that don't parse.
+func meminfoLines(text string) iter.Seq2[string, meminfoValue] {
+	return func(yield func(string, meminfoValue) bool) {
+		for line := range strings.Lines(text) {
+			key, rest, ok := strings.Cut(line, ":")
+			if !ok {
+				continue
+			}
+			fields := strings.Fields(rest)
+			if len(fields) == 0 {
+				continue
+			}
+			n, err := strconv.ParseUint(fields[0], 10, 64)
+			if err != nil {
+				continue
+			}
+			if !yield(key, meminfoValue{n: n, kB: len(fields) > 1 && fields[1] == "kB"}) {
+				return
+			}
+		}
+	}
 }
 
 func (c *cpuCollector) keepRaw(t time.Time, cur []cpuCore) {

@@ -37,17 +37,13 @@ func TestPlainHTTPWarningNotWithTLS(t *testing.T) {
 
 func TestLoadCertificateBadPairIsOneLine(t *testing.T) {
 	dir := t.TempDir()
-	a, err := tlstest.Write(dir, "a")
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := tlstest.Write(dir, "b")
+	cert, key, err := tlstest.WriteMismatched(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for name, files := range map[string][2]string{
-		"key of another certificate": {a.CertFile, b.KeyFile},
-		"missing file":               {dir + "/nope.crt", a.KeyFile},
+		"key of another certificate": {cert, key},
+		"missing file":               {dir + "/nope.crt", key},
 	} {
 		_, err := loadCertificate(files[0], files[1])
 		if err == nil || strings.Contains(err.Error(), "\n") || !strings.Contains(err.Error(), "--tls-cert") {

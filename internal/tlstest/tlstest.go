@@ -83,3 +83,17 @@ func Write(dir, name string) (Pair, error) {
 	}
 	return p, nil
 }
+
+// WriteMismatched writes two pairs into dir and returns the certificate of
+// one with the key of the other: a pair a server must refuse to start with.
+func WriteMismatched(dir string) (certFile, keyFile string, err error) {
+	a, err := Write(dir, "a")
+	if err != nil {
+		return "", "", err
+	}
+	b, err := Write(dir, "b")
+	if err != nil {
+		return "", "", err
+	}
+	return a.CertFile, b.KeyFile, nil
+}

@@ -63,6 +63,7 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		host.Hostname = cfg.Name
 	}
 	host.Interval, host.Retention = cfg.Interval, cfg.History
+	tel.WatchHost(host)
 	events, startAttrs, err := openBackend(ctx, cfg, host, tel, log)
 	if err != nil {
 		return err

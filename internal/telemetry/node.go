@@ -6,6 +6,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"vitals/hostinfo"
 	"vitals/metrics"
 )
 
@@ -131,5 +132,30 @@ func (c nodeCollector) Collect(ch chan<- prometheus.Metric) {
 			counter(c.netRxPackets, float64(n.RxPackets), n.Device)
 			counter(c.netTxPkt, float64(n.TxPackets), n.Device)
 		}
+	}
+}
+
+// WatchHost adds what node_exporter says about the host itself:
+// node_uname_info (the dashboards made for node_exporter list hosts from
+// its labels, so without it their host picker stays empty),
+// node_boot_time_seconds when known, and node_time_seconds.
+func (t *Telemetry) WatchHost(h hostinfo.Info) {
+	sysname := h.OS
+	if sysname == "linux" {
+		sysname = "Linux" // as uname(2) spells it
+	}
+	uname := prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "node_uname_info", Help: "Labeled system information as provided by the uname system call.",
+		ConstLabels: prometheus.Labels{"sysname": sysname, "release": h.Kernel, "machine": h.Arch,
+			"nodename": h.Hostname, "version": "", "domainname": "(none)"},
+	})
+	uname.Set(1)
+	t.reg.MustRegister(uname, prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "node_time_seconds", Help: "System time in seconds since epoch (1970).",
+	}, func() float64 { return float64(time.Now().UnixNano()) / float64(time.Second) }))
+	if !h.BootTime.IsZero() {
+		boot := prometheus.NewGauge(prometheus.GaugeOpts{Name: "node_boot_time_seconds", Help: "Node boot time, in unixtime."})
+		boot.Set(float64(h.BootTime.Unix()))
+		t.reg.MustRegister(boot)
 	}
 }

@@ -12,6 +12,7 @@ import (
 
 	"vitals/history"
 	"vitals/history/redisstream"
+	"vitals/hostinfo"
 	"vitals/internal/buildinfo"
 	"vitals/internal/tooltest"
 	"vitals/metrics"
@@ -58,8 +59,12 @@ func TestNodeMetrics(t *testing.T) {
 		rawCollector{"sensors", metrics.Raw{}}, // no tick yet: nothing
 		plainCollector{},                       // keeps no raw values
 	})
+	tel.WatchHost(hostinfo.Info{Hostname: "web1", OS: "linux", Kernel: "6.1.0-18-amd64", Arch: "x86_64",
+		BootTime: time.Unix(1_767_000_000, 0)})
 	out := scrape(t, tel)
 	for _, want := range []string{
+		`node_uname_info{domainname="(none)",machine="x86_64",nodename="web1",release="6.1.0-18-amd64",sysname="Linux",version=""} 1`,
+		"node_boot_time_seconds 1.767e+09", "# TYPE node_time_seconds gauge",
 		"# TYPE node_cpu_seconds_total counter",
 		`node_cpu_seconds_total{cpu="0",mode="user"} 1500.17`,
 		`node_cpu_seconds_total{cpu="0",mode="idle"} 3000.76`,
@@ -111,6 +116,7 @@ func TestPromtoolChecksTheScrape(t *testing.T) {
 	}
 	tel := New(slog.New(slog.DiscardHandler), buildinfo.Read())
 	tel.WatchCollectors(cs)
+	tel.WatchHost(hostinfo.Info{Hostname: "web1", OS: "linux", Kernel: "6.1.0", Arch: "x86_64", BootTime: time.Unix(1_767_000_000, 0)})
 	tel.WatchBroker(func() history.Stats { return history.Stats{Published: 1} })
 	tel.WatchRedis(func() redisstream.PublisherStats { return redisstream.PublisherStats{} }, func() int { return 1 })
 	tel.ObserveSample(time.Millisecond)

@@ -32,7 +32,10 @@ install: build
 	sed 's|^ExecStart=/usr/local/bin/vitals|ExecStart=$(PREFIX)/bin/vitals|' deploy/vitals.service >$(DESTDIR)$(UNITDIR)/vitals.service
 	chmod 0644 $(DESTDIR)$(UNITDIR)/vitals.service
 
-# npm ci only when the lock file changed since the last install.
+# npm ci only when the lock file changed since the last install. It also
+# installs the devDependencies: the SSE clients the e2e tests run in
+# Chromium (eventsource, @microsoft/fetch-event-source), served from
+# node_modules at test time and never copied into static/.
 node_modules/.package-lock.json: package-lock.json package.json
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@

@@ -91,6 +91,12 @@ type page struct {
 
 func newPage(t *testing.T) *page {
 	t.Helper()
+	return newPageWith(t)
+}
+
+// newPageWith is newPage with extra Chromium options.
+func newPageWith(t *testing.T, extra ...chromedp.ExecAllocatorOption) *page {
+	t.Helper()
 	exe := chromiumPath(t)
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(exe),
@@ -104,6 +110,7 @@ func newPage(t *testing.T) *page {
 		chromedp.UserDataDir(t.TempDir()),
 		chromedp.WindowSize(1280, 900),
 	)
+	opts = append(opts, extra...)
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancel := chromedp.NewContext(allocCtx)
 	p := &page{t: t, ctx: ctx}
@@ -223,11 +230,18 @@ func (p *page) reconnect(lastID string) (snapshot, catchupSummary) {
 // historyIDs asks the server for the ids it holds after `after`, oldest first.
 func historyIDs(t *testing.T, base, after string) []string {
 	t.Helper()
+	return historyIDsVia(t, http.DefaultClient, base, after)
+}
+
+// historyIDsVia is historyIDs through client (HTTPS with a test
+// certificate).
+func historyIDsVia(t *testing.T, client *http.Client, base, after string) []string {
+	t.Helper()
 	url := base + "/api/history"
 	if after != "" {
 		url += "?after=" + after
 	}
-	resp, err := http.Get(url)
+	resp, err := client.Get(url)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -364,7 +378,15 @@ func TestBrowserDisconnectReconnect(t *testing.T) {
 	p := newPage(t)
 	srv := startVitals(t, t.TempDir())
 	p.openLive(srv.URL, 10)
+	p.checkReconnectExact(srv)
+}
 
+// checkReconnectExact disconnects the live page, waits while the server
+// publishes, reconnects, and checks that the catch-up brought exactly what
+// the server published meanwhile and that the charts have no hole.
+func (p *page) checkReconnectExact(srv *vitalsProc) {
+	t := p.t
+	t.Helper()
 	p.disconnect()
 	before := p.snap()
 	if !strings.HasPrefix(before.Badge, "Offline since") {
@@ -375,7 +397,7 @@ func TestBrowserDisconnectReconnect(t *testing.T) {
 	after, c := p.reconnect(before.LastID)
 	// What the server published meanwhile: its history after our id, up to
 	// the head the catch-up ended at.
-	ids := historyIDs(t, srv.URL, before.LastID)
+	ids := historyIDsVia(t, srv.Client, srv.URL, before.LastID)
 	published := -1
 	for i, id := range ids {
 		if id == c.Head {

@@ -5,8 +5,10 @@
 // meet and only a real process shows them. The package has no code outside
 // its tests.
 //
-// Browser tests need Chromium and the Redis tests redis-server: locally a
-// missing one skips them, with CI=true it fails them. `go test ./e2e/
+// Browser tests need Chromium (the SSE client test also the npm clients
+// that `make assets` installs), the Redis tests redis-server and the
+// Prometheus test prometheus: locally a missing one skips them, with
+// CI=true it fails them. `go test ./e2e/
 // -update` refreshes the README's screenshots in docs/ at the module root.
 //
 // # Concurrency

@@ -139,3 +139,30 @@ func waitHistory(t *testing.T, base string, n int) {
 		time.Sleep(100 * time.Millisecond)
 	}
 }
+
+// The build's version is one value wherever it is shown: --version, the
+// stream's hello, /healthz and vitals_build_info.
+func TestVersionIsTheSameEverywhere(t *testing.T) {
+	out, err := exec.Command(vitalsBinary(t), "--version").Output()
+	fields := strings.Fields(string(out))
+	if err != nil || len(fields) < 2 || fields[0] != "vitals" {
+		t.Fatalf("--version: %v %q", err, out)
+	}
+	version := fields[1]
+	p := startVitals(t, t.TempDir())
+
+	_, body := ssetest.Do(t, "GET", p.URL+"/healthz")
+	var health struct{ Status, Version string }
+	if json.Unmarshal([]byte(body), &health) != nil || health.Version != version {
+		t.Errorf("/healthz %s, want version %q", body, version)
+	}
+	s := ssetest.Open(t, p.URL+"/events?topics=cpu")
+	var hello struct{ Version string }
+	if ev := s.NextEvent(t); ev.Event != "hello" || json.Unmarshal([]byte(ev.Data), &hello) != nil || hello.Version != version {
+		t.Errorf("hello %+v, want version %q", ev, version)
+	}
+	s.Close()
+	if _, body := ssetest.Do(t, "GET", p.URL+"/metrics"); !strings.Contains(body, `version="`+version+`"`) {
+		t.Errorf("vitals_build_info lacks version %q", version)
+	}
+}

@@ -2,7 +2,10 @@ package e2e
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -71,10 +74,13 @@ func vitalsBinary(t testing.TB) string {
 // vitalsProc is one running vitals process.
 type vitalsProc struct {
 	*proctest.Proc
-	URL     string // http://127.0.0.1:port
+	URL     string // http://127.0.0.1:port, or https:// with --tls-cert
 	Addr    string // 127.0.0.1:port
 	DataDir string
 	Args    []string // extra flags it was started with
+	// Client reaches URL: http.DefaultClient, or with --tls-cert one
+	// that trusts that certificate (and speaks HTTP/2).
+	Client *http.Client
 }
 
 // startVitals starts the binary on a free loopback port with a fast
@@ -97,10 +103,13 @@ func startVitalsOn(t testing.TB, addr, dataDir string, args ...string) *vitalsPr
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &vitalsProc{Proc: proc, URL: "http://" + addr, Addr: addr, DataDir: dataDir, Args: args}
+	p := &vitalsProc{Proc: proc, URL: "http://" + addr, Addr: addr, DataDir: dataDir, Args: args, Client: http.DefaultClient}
+	if cert := flagValue(args, "--tls-cert"); cert != "" {
+		p.URL, p.Client = "https://"+addr, trustingClient(t, cert)
+	}
 	t.Cleanup(func() { p.stop(t) })
 	// 30 s: a -race build starts slowly on a busy machine.
-	if err := p.WaitReady(context.Background(), 30*time.Second, proctest.Healthy(p.URL)); err != nil {
+	if err := p.WaitReady(context.Background(), 30*time.Second, proctest.HealthyVia(p.Client, p.URL)); err != nil {
 		t.Fatalf("vitals did not become healthy: %v", err)
 	}
 	return p
@@ -137,6 +146,37 @@ func freeAddr(t testing.TB) string {
 		t.Fatal(err)
 	}
 	return addr
+}
+
+// flagValue is the value of the flag name in args ("--name value" or
+// "--name=value"), "" when absent.
+func flagValue(args []string, name string) string {
+	for i, a := range args {
+		if v, ok := strings.CutPrefix(a, name+"="); ok {
+			return v
+		}
+		if a == name && i+1 < len(args) {
+			return args[i+1]
+		}
+	}
+	return ""
+}
+
+// trustingClient speaks HTTPS (HTTP/2 when offered) to a server with the
+// PEM certificate in certFile, and trusts nothing else.
+func trustingClient(t testing.TB, certFile string) *http.Client {
+	t.Helper()
+	pem, err := os.ReadFile(certFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		t.Fatalf("no certificate in %s", certFile)
+	}
+	tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}, ForceAttemptHTTP2: true}
+	t.Cleanup(tr.CloseIdleConnections)
+	return &http.Client{Transport: tr}
 }
 
 func hasFlag(args []string, name string) bool {

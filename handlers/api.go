@@ -108,16 +108,16 @@ func (s *server) history(c *gin.Context) {
 func (s *server) healthz(c *gin.Context) {
 	c.Header("Cache-Control", "no-store")
 	if err := s.cfg.Health(); err != nil {
-		c.JSON(http.StatusServiceUnavailable, gin.H{"status": "unhealthy", "error": err.Error()})
+		c.JSON(http.StatusServiceUnavailable, gin.H{"status": "unhealthy", "error": err.Error(), "version": s.cfg.Version})
 		return
 	}
 	if s.cfg.Degraded != nil {
 		if err := s.cfg.Degraded(); err != nil {
 			// Still 200: every instance shares the same Redis, so a load
 			// balancer pulling them all would only make things worse.
-			c.JSON(http.StatusOK, gin.H{"status": "degraded", "reason": err.Error()})
+			c.JSON(http.StatusOK, gin.H{"status": "degraded", "reason": err.Error(), "version": s.cfg.Version})
 			return
 		}
 	}
-	c.JSON(http.StatusOK, gin.H{"status": "ok"})
+	c.JSON(http.StatusOK, gin.H{"status": "ok", "version": s.cfg.Version})
 }

@@ -86,15 +86,16 @@ func TestHealthz(t *testing.T) {
 	var failing error
 	f := newFixture(t, func(c *Config) { c.Health = func() error { return failing } })
 	resp, _ := http.Get(f.srv.URL + "/healthz")
+	b, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if resp.StatusCode != 200 {
-		t.Fatalf("healthy: %d", resp.StatusCode)
+	if resp.StatusCode != 200 || string(b) != `{"status":"ok","version":"v1.2.3-test"}` {
+		t.Fatalf("healthy: %d %s", resp.StatusCode, b)
 	}
 	failing = io.ErrUnexpectedEOF
 	resp, _ = http.Get(f.srv.URL + "/healthz")
-	b, _ := io.ReadAll(resp.Body)
+	b, _ = io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if resp.StatusCode != 503 || !strings.Contains(string(b), "unexpected EOF") {
+	if resp.StatusCode != 503 || !strings.Contains(string(b), "unexpected EOF") || !strings.Contains(string(b), `"version":"v1.2.3-test"`) {
 		t.Fatalf("unhealthy: %d %s", resp.StatusCode, b)
 	}
 }

@@ -30,6 +30,24 @@ func (p corsPolicy) allows(origin string) bool {
 	return origin != "" && (p.any || p.origins[strings.ToLower(origin)])
 }
 
+// corsAllowHeaders are the request headers the widely used SSE clients
+// send, so none of them fails its preflight ("Failed to fetch"):
+//   - Last-Event-ID: every client, when it resumes;
+//   - Authorization: a client given the token as a header (the eventsource
+//     package through its fetch option, @microsoft/fetch-event-source);
+//   - Accept: every client (text/event-stream, safelisted, but a value
+//     with a parameter is not);
+//   - Cache-Control, Pragma: polyfills and fetch-based clients that ask
+//     caches to stay out of the way;
+//   - X-Requested-With: polyfills and jQuery-era code that mark their
+//     requests;
+//   - Content-Type: fetch-based clients given a JSON body or content type
+//     by habit, even on GET.
+//
+// A fixed list rather than echoing whatever a preflight asks for: a header
+// vitals doesn't know stays refused, so its absence is noticed.
+const corsAllowHeaders = "Last-Event-ID, Authorization, Accept, Cache-Control, Pragma, X-Requested-With, Content-Type"
+
 // corsPreflightMaxAge lets a browser cache a preflight for 10 minutes (the
 // most Chromium honours is 2 hours; 10 minutes keeps a config change quick
 // to take effect).
@@ -58,10 +76,7 @@ func (s *server) cors(c *gin.Context) {
 		addVary(h, "Access-Control-Request-Method")
 		addVary(h, "Access-Control-Request-Headers")
 		h.Set("Access-Control-Allow-Methods", "GET, HEAD, OPTIONS")
-		// Last-Event-ID: a fetch-based client resuming a stream; our ids
-		// are safelisted characters, but a custom client may still
-		// trigger a preflight. Authorization: a script with a token.
-		h.Set("Access-Control-Allow-Headers", "Last-Event-ID, Authorization")
+		h.Set("Access-Control-Allow-Headers", corsAllowHeaders)
 		h.Set("Access-Control-Max-Age", corsPreflightMaxAge)
 		c.AbortWithStatus(http.StatusNoContent)
 		return

@@ -29,6 +29,7 @@ type hello struct {
 	Oldest   string   `json:"oldest"`
 	Newest   string   `json:"newest"`
 	Instance string   `json:"instance"`
+	Version  string   `json:"version"`
 }
 
 type catchupStart struct {
@@ -232,8 +233,10 @@ var ping = history.AppendComment(nil, "ping")
 // stream's memory at 10,000 streams (bench/findings.md). A tick then costs
 // one deadline and one writev of [chunk size, events..., CRLF], with no copy.
 // The connection is closed when the stream ends, so the response says
-// "Connection: close". Where the connection can't be taken (HTTP/1.0, or
-// a ResponseWriter that can't hijack) the stream writes through net/http.
+// "Connection: close". Where the connection can't be taken (HTTP/2, whose
+// streams share one connection; HTTP/1.0; a ResponseWriter that can't
+// hijack) the stream writes through net/http: the same bytes, each tick
+// flushed and given its write deadline through http.ResponseController.
 type stream struct {
 	w       http.ResponseWriter
 	rc      *http.ResponseController
@@ -248,6 +251,11 @@ type stream struct {
 	bufs  [][]byte    // the parts of one writev, reused
 	nb    net.Buffers // what writev consumes (it reslices as it goes)
 	chunk [20]byte    // chunk-size line
+	// flat gathers a chunk into one buffer on a connection without writev
+	// (TLS): each Write there is a TLS record and a syscall, so a tick
+	// written part by part would cost seven of each. Reused; nil on TCP.
+	flat []byte
+	tcp  bool // conn is a plain TCP connection: writev works
 }
 
 // start sends the response head. Nothing may be written to w after it
@@ -257,6 +265,7 @@ func (st *stream) start(r *http.Request) error {
 		conn, brw, err := st.rc.Hijack()
 		if err == nil {
 			st.conn = conn
+			_, st.tcp = conn.(*net.TCPConn)
 			head := make([]byte, 0, 512)
 			head = append(head, "HTTP/1.1 200 OK\r\n"...)
 			h := st.w.Header()
@@ -356,11 +365,23 @@ func (st *stream) send() error {
 			return nil // a zero-size chunk would end the body
 		}
 		size := append(strconv.AppendInt(st.chunk[:0], int64(n), 16), '\r', '\n')
-		st.nb = append(st.nb[:0], size)
-		st.nb = append(st.nb, st.bufs...)
-		st.nb = append(st.nb, crlf)
-		_, err = st.nb.WriteTo(st.conn)
-		clear(st.nb[:cap(st.nb)])
+		if st.tcp {
+			st.nb = append(st.nb[:0], size)
+			st.nb = append(st.nb, st.bufs...)
+			st.nb = append(st.nb, crlf)
+			_, err = st.nb.WriteTo(st.conn)
+			clear(st.nb[:cap(st.nb)])
+		} else {
+			st.flat = append(st.flat[:0], size...)
+			for _, b := range st.bufs {
+				st.flat = append(st.flat, b...)
+			}
+			st.flat = append(st.flat, crlf...)
+			_, err = st.conn.Write(st.flat)
+			if cap(st.flat) > replayChunk+1024 {
+				st.flat = nil // a catch-up's size: don't keep it for the live ticks
+			}
+		}
 	}
 	if err != nil {
 		st.err = err
@@ -391,6 +412,7 @@ func (s *server) appendHello(buf []byte, es history.Source, h hostinfo.Info) []b
 	return appendJSON(buf, "hello", hello{
 		Host: h.Hostname, Desc: h.Desc(),
 		Topics: es.Topics(), Oldest: oldest, Newest: newest, Instance: s.cfg.Instance,
+		Version: s.cfg.Version,
 	})
 }
 

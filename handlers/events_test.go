@@ -32,12 +32,12 @@ func TestEventsStartsWithRetryAndHello(t *testing.T) {
 		t.Fatalf("second block = %+v", hello)
 	}
 	got := decode[map[string]any](t, hello.Data)
-	for _, k := range []string{"host", "os", "kernel", "cpus", "boot_time", "interval_ms", "topics", "oldest", "newest", "instance"} {
+	for _, k := range []string{"host", "os", "kernel", "cpus", "boot_time", "interval_ms", "topics", "oldest", "newest", "instance", "version"} {
 		if _, ok := got[k]; !ok {
 			t.Errorf("hello lacks %q: %s", k, hello.Data)
 		}
 	}
-	if got["oldest"] != ids[0] || got["newest"] != ids[4] || got["instance"] != "inst1" || got["interval_ms"] != 1000.0 {
+	if got["oldest"] != ids[0] || got["newest"] != ids[4] || got["instance"] != "inst1" || got["version"] != "v1.2.3-test" || got["interval_ms"] != 1000.0 {
 		t.Errorf("hello = %s", hello.Data)
 	}
 	// No id given: straight to live, no catch-up.
@@ -247,5 +247,66 @@ func TestEventsThroughAWriterThatCannotHijack(t *testing.T) {
 	h.ServeHTTP(w, req)
 	if !w.seen || w.status != 200 || w.h.Get("Content-Type") != "text/event-stream; charset=utf-8" {
 		t.Fatalf("seen %v, status %d, header %v", w.seen, w.status, w.h)
+	}
+}
+
+// TestEventsOverTLSAndHTTP2 serves the stream over TLS with HTTP/2, where
+// the connection can't be hijacked (the handler writes through net/http
+// with a flush and a write deadline per tick), and over TLS with HTTP/1.1
+// (hijacked, each chunk gathered into one TLS record). The events, the
+// resume and the goodbye at shutdown must be what plain HTTP/1.1 gets.
+func TestEventsOverTLSAndHTTP2(t *testing.T) {
+	f := newFixture(t, nil)
+	h2 := httptest.NewUnstartedServer(f.srv.Config.Handler)
+	h2.EnableHTTP2 = true
+	h2.StartTLS()
+	t.Cleanup(h2.Close)
+	// HTTP/1.1 over TLS: hijacked, but a TLS connection can't writev.
+	h1s := httptest.NewTLSServer(f.srv.Config.Handler)
+	t.Cleanup(h1s.Close)
+	first := f.tick(t, 0)
+
+	open := func(client *http.Client, base string) *ssetest.Stream {
+		return ssetest.OpenWith(t, client, base+"/events?topics=cpu,load", "Last-Event-ID: "+first[0])
+	}
+	s2 := open(h2.Client(), h2.URL)
+	s1 := open(http.DefaultClient, f.srv.URL)
+	s1s := open(h1s.Client(), h1s.URL)
+	if s1s.Resp.ProtoMajor != 1 || s1s.Resp.TLS == nil {
+		t.Fatalf("TLS server spoke %s", s1s.Resp.Proto)
+	}
+	if s2.Resp.ProtoMajor != 2 || s2.Resp.StatusCode != 200 || s2.Resp.Header.Get("Content-Type") != "text/event-stream; charset=utf-8" {
+		t.Fatalf("%s %d %v", s2.Resp.Proto, s2.Resp.StatusCode, s2.Resp.Header)
+	}
+	if s1.Resp.ProtoMajor != 1 {
+		t.Fatalf("plain server spoke %s", s1.Resp.Proto)
+	}
+	// retry, hello, catchup-start, the first tick's load (its cpu is the
+	// resume point), catchup-end, then two live ticks of cpu and load.
+	var live []string
+	for range 2 {
+		ids := f.tick(t, 0)
+		live = append(live, ids[0], ids[2])
+	}
+	const blocks = 1 + 1 + 1 + 1 + 1 + 4
+	for i := range blocks {
+		b1, b1s, b2 := s1.Next(t), s1s.Next(t), s2.Next(t)
+		if b1 != b2 || b1 != b1s {
+			t.Fatalf("block %d differs:\nHTTP/1.1 %+v\nHTTPS/1.1 %+v\nHTTP/2   %+v", i, b1, b1s, b2)
+		}
+		if i == 3 && b2.ID != first[2] {
+			t.Fatalf("replayed %+v, want %s", b2, first[2])
+		}
+		if i >= 5 && b2.ID != live[i-5] {
+			t.Fatalf("live block %d = %+v, want %s", i, b2, live[i-5])
+		}
+	}
+	// Shutdown: a short retry, then a clean end of the response.
+	f.broker.Shutdown()
+	if b := s2.Next(t); b.Retry == "" {
+		t.Fatalf("want a retry at shutdown, got %+v", b)
+	}
+	if _, err := s2.Read(ssetest.DefaultTimeout); err != io.EOF {
+		t.Fatalf("after the goodbye: %v, want a clean end (io.EOF)", err)
 	}
 }

@@ -19,9 +19,12 @@ import (
 type Config struct {
 	// Sources is where every event comes from: ?host= and /api/hosts
 	// (required). A server with one host passes OneHost. See fleet.go.
-	Sources   Sources
-	Host      hostinfo.Info // this server's own host
-	Instance  string        // changes on every server start
+	Sources  Sources
+	Host     hostinfo.Info // this server's own host
+	Instance string        // changes on every server start
+	// Version is this build's version (internal/buildinfo), sent in hello
+	// and /healthz so a client can tell which build answers it.
+	Version   string
 	Interval  time.Duration // sampling interval
 	Retention time.Duration // --history
 	Retry     time.Duration // the reconnect delay sent to browsers

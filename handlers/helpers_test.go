@@ -48,6 +48,7 @@ func newFixture(t *testing.T, mod func(*Config)) *fixture {
 	cfg := Config{
 		Host:      hostinfo.Info{Hostname: "testhost", OS: "linux", CPUs: 2, BootTime: time.Unix(1_700_000_000, 0)},
 		Instance:  "inst1",
+		Version:   "v1.2.3-test",
 		Interval:  time.Second,
 		Retention: time.Hour,
 		Retry:     2 * time.Second,

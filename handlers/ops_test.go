@@ -69,14 +69,23 @@ func TestCORS(t *testing.T) {
 		}
 		s.NextEvent(t)
 	})
-	t.Run("preflight allows Last-Event-ID", func(t *testing.T) {
+	t.Run("preflight allows what SSE clients send", func(t *testing.T) {
+		asked := "last-event-id,authorization,accept,cache-control,pragma,x-requested-with,content-type"
 		resp, _ := ssetest.Do(t, "OPTIONS", f.srv.URL+"/events", "Origin: https://app.example",
-			"Access-Control-Request-Method: GET", "Access-Control-Request-Headers: last-event-id")
+			"Access-Control-Request-Method: GET", "Access-Control-Request-Headers: "+asked)
 		h := resp.Header
 		if resp.StatusCode != 204 || h.Get("Access-Control-Allow-Origin") != "https://app.example" ||
-			!strings.Contains(strings.ToLower(h.Get("Access-Control-Allow-Headers")), "last-event-id") ||
-			!strings.Contains(h.Get("Access-Control-Allow-Methods"), "GET") {
+			!strings.Contains(h.Get("Access-Control-Allow-Methods"), "GET") || h.Get("Access-Control-Max-Age") != "600" {
 			t.Fatalf("%d %v", resp.StatusCode, h)
+		}
+		allowed := map[string]bool{}
+		for _, name := range strings.Split(h.Get("Access-Control-Allow-Headers"), ",") {
+			allowed[strings.ToLower(strings.TrimSpace(name))] = true
+		}
+		for _, name := range strings.Split(asked, ",") {
+			if !allowed[name] {
+				t.Errorf("preflight refuses %s: Allow-Headers %q", name, h.Get("Access-Control-Allow-Headers"))
+			}
 		}
 	})
 	t.Run("preflight from a disallowed origin gets no CORS headers", func(t *testing.T) {

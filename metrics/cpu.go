@@ -215,6 +215,7 @@ type cpuCollector struct {
 	env hostEnv
 	log *onceLog
 	implausibleCount
+	lastRaw
 
 	buf    []cpuCore         // the last read, reused
 	state  map[int]*cpuState // by CPU number
@@ -270,6 +271,7 @@ func (c *cpuCollector) Collect(t time.Time) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	c.keepRaw(t, cur)
 	now := c.env.now()
 	if !c.primed {
 		c.start(cur, now)

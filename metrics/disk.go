@@ -210,6 +210,7 @@ type diskCollector struct {
 	log   *onceLog
 	sizes *fsSizes
 	implausibleCount
+	lastRaw
 
 	sinceRefresh int
 	// devices are the physical disks to count; all is true when sysfs could
@@ -456,7 +457,8 @@ func (c *diskCollector) Collect(t time.Time) ([]byte, error) {
 	for i, m := range c.mounts {
 		points[i] = m.Mountpoint
 	}
-	for i, r := range c.sizes.read(points) {
+	sizes := c.sizes.read(points)
+	for i, r := range sizes {
 		m := c.mounts[i]
 		switch {
 		case r.stale:
@@ -468,6 +470,7 @@ func (c *diskCollector) Collect(t time.Time) ([]byte, error) {
 		}
 		p.Filesystems = append(p.Filesystems, fsReading(m, r))
 	}
+	c.keepRaw(t, cur, sizes)
 	b, err := json.Marshal(p)
 	if err != nil {
 		return nil, fmt.Errorf("encode disk reading: %w", err)

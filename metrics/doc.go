@@ -14,7 +14,9 @@
 // whose whole read fails returns an error instead. A rate is null too when
 // its counters can't be trusted for the tick (see counter.go): a counter
 // that grew by more than the device can move is counted, and
-// [ImplausibleRates] reports the count.
+// [ImplausibleRates] reports the count. Every collector also keeps the raw
+// values of its last read (counters in base units, levels) for /metrics,
+// which [RawReader] hands out.
 //
 // The collectors read the host through files (gopsutil's and their own
 // reads of /proc and /sys), so testdata holds fixture trees of host shapes,
@@ -40,8 +42,8 @@
 // outlives it; Publish and Observe are called on the Run goroutine, one tick
 // at a time, and a tick that is in progress when the context is cancelled
 // finishes first (collectors take no context; one full sample takes well
-// under a millisecond). [Sampler.LastTick] is safe to call from any
-// goroutine. Only one Run may be active per Sampler.
+// under a millisecond). [Sampler.LastTick], ImplausibleRates and ReadRaw
+// are safe to call from any goroutine. Only one Run may be active per Sampler.
 //
 // The disk collector reads filesystem sizes with statfs on goroutines of
 // its own, at most one per mount point, and Collect waits for them at most

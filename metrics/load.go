@@ -38,6 +38,7 @@ type loadCollector struct {
 	env  hostEnv
 	cpus int
 	log  *onceLog
+	lastRaw
 }
 
 func newLoadCollector(env hostEnv, cpus int, log *slog.Logger) *loadCollector {
@@ -52,6 +53,7 @@ func (c *loadCollector) Collect(t time.Time) ([]byte, error) {
 		c.log.debug("avg:"+err.Error(), "no load average: reporting it as null", "err", err)
 		avg = nil
 	}
+	c.keepRaw(t, avg)
 	p := loadReading(avg, c.cpus)
 	p.T = t.UnixMilli()
 	b, err := json.Marshal(p)

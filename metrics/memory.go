@@ -135,43 +135,31 @@ func parseMeminfo(text string) memInfo {
 	var m memInfo
 	var cached, activeFile, inactiveFile uint64
 	hasFile := false
-	for line := range strings.Lines(text) {
-		key, rest, ok := strings.Cut(line, ":")
-		if !ok {
-			continue
-		}
-		fields := strings.Fields(rest)
-		if len(fields) == 0 {
-			continue
-		}
-		v, err := strconv.ParseUint(fields[0], 10, 64)
-		if err != nil {
-			continue
-		}
-		if len(fields) > 1 && fields[1] == "kB" {
-			v *= 1024
+	for key, v := range meminfoLines(text) {
+		if v.kB {
+			v.n *= 1024
 		}
 		switch key {
 		case "MemTotal":
-			m.Total = v
+			m.Total = v.n
 		case "MemFree":
-			m.Free = v
+			m.Free = v.n
 		case "MemAvailable":
-			m.Available, m.HasAvailable = v, true
+			m.Available, m.HasAvailable = v.n, true
 		case "Buffers":
-			m.Buffers = v
+			m.Buffers = v.n
 		case "Cached":
-			cached = v
+			cached = v.n
 		case "Active(file)":
-			activeFile, hasFile = v, true
+			activeFile, hasFile = v.n, true
 		case "Inactive(file)":
-			inactiveFile, hasFile = v, true
+			inactiveFile, hasFile = v.n, true
 		case "SReclaimable":
-			m.SReclaimable = v
+			m.SReclaimable = v.n
 		case "SwapTotal":
-			m.SwapTotal = v
+			m.SwapTotal = v.n
 		case "SwapFree":
-			m.SwapFree = v
+			m.SwapFree = v.n
 		}
 	}
 	m.Cached = cached + m.SReclaimable
@@ -235,6 +223,7 @@ type memoryCollector struct {
 	env hostEnv
 	log *onceLog
 	cg  *cgroupMemory // nil outside a container with a memory limit
+	lastRaw
 }
 
 func newMemoryCollector(env hostEnv, cg *cgroupMemory, log *slog.Logger) *memoryCollector {
@@ -244,18 +233,20 @@ func newMemoryCollector(env hostEnv, cg *cgroupMemory, log *slog.Logger) *memory
 func (c *memoryCollector) Topic() string { return topicMemory }
 
 // read takes one sample.
-func (c *memoryCollector) read() (memoryPayload, error) {
+func (c *memoryCollector) read(t time.Time) (memoryPayload, error) {
 	if runtime.GOOS != "linux" {
 		vm, err := mem.VirtualMemoryWithContext(c.env.ctx)
 		if err != nil {
 			return memoryPayload{}, fmt.Errorf("read memory: %w", err)
 		}
+		c.keepRawStat(t, vm)
 		return memoryReading(vm), nil
 	}
 	b, err := os.ReadFile(filepath.Join(c.env.proc, "meminfo"))
 	if err != nil {
 		return memoryPayload{}, fmt.Errorf("read memory: %w", err)
 	}
+	c.keepRaw(t, string(b))
 	m := parseMeminfo(string(b))
 	var low uint64
 	if !m.HasAvailable {
@@ -284,7 +275,7 @@ func (c *memoryCollector) read() (memoryPayload, error) {
 }
 
 func (c *memoryCollector) Collect(t time.Time) ([]byte, error) {
-	p, err := c.read()
+	p, err := c.read(t)
 	if err != nil {
 		return nil, err
 	}

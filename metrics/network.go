@@ -340,6 +340,7 @@ type networkCollector struct {
 	env hostEnv
 	log *onceLog
 	implausibleCount
+	lastRaw
 
 	cur    map[string]netCounters // the last read, reused
 	state  map[string]*netState
@@ -438,6 +439,7 @@ func (c *networkCollector) Collect(t time.Time) ([]byte, error) {
 	if err := c.read(); err != nil {
 		return nil, err
 	}
+	c.keepRaw(t)
 	now := c.env.now()
 	if !c.primed {
 		c.start(now)

@@ -1,11 +1,13 @@
 package main
 
+import "vitals/internal/proctest"
+
 // monitor reads one process from /proc (and its pprof, if given) at the
 // start, through and after the window. A zero pid makes it a no-op.
 type monitor struct {
 	pid   int
 	pprof string
-	b, s  procSample
+	b, s  proctest.Usage
 	peak  int64
 	gBase int64
 	hBase int64
@@ -18,7 +20,7 @@ func (m *monitor) base() {
 	if m.pid == 0 {
 		return
 	}
-	m.b, _ = readProc(m.pid)
+	m.b, _ = proctest.ReadUsage(m.pid)
 	if m.pprof != "" {
 		m.gBase, m.hBase, _ = pprofStats(m.pprof)
 	}
@@ -28,16 +30,16 @@ func (m *monitor) begin() {
 	if m.pid == 0 {
 		return
 	}
-	m.s, _ = readProc(m.pid)
-	m.peak = m.s.rssKiB
+	m.s, _ = proctest.ReadUsage(m.pid)
+	m.peak = m.s.RSSKiB
 }
 
 func (m *monitor) sample() {
 	if m.pid == 0 {
 		return
 	}
-	if p, err := readProc(m.pid); err == nil {
-		m.peak = max(m.peak, p.rssKiB)
+	if p, err := proctest.ReadUsage(m.pid); err == nil {
+		m.peak = max(m.peak, p.RSSKiB)
 	}
 }
 
@@ -47,17 +49,17 @@ func (m *monitor) end(held int64) *ProcReport {
 	if m.pid == 0 {
 		return nil
 	}
-	e, err := readProc(m.pid)
+	e, err := proctest.ReadUsage(m.pid)
 	if err != nil {
 		return nil
 	}
 	r := &ProcReport{
-		RSSBaseKiB: m.b.rssKiB, RSSKiB: e.rssKiB, RSSPeakKiB: max(m.peak, e.rssKiB),
-		CPUPercent: cpuPercent(m.s, e), Threads: e.threads,
+		RSSBaseKiB: m.b.RSSKiB, RSSKiB: e.RSSKiB, RSSPeakKiB: max(m.peak, e.RSSKiB),
+		CPUPercent: proctest.CPUPercent(m.s, e), Threads: e.Threads,
 		GoroutinesBase: m.gBase, HeapBase: m.hBase,
 	}
 	if held > 0 {
-		r.PerStreamKiB = float64(e.rssKiB-m.b.rssKiB) / float64(held)
+		r.PerStreamKiB = float64(e.RSSKiB-m.b.RSSKiB) / float64(held)
 	}
 	if m.pprof != "" {
 		r.GoroutinesPeak, _, _ = pprofStats(m.pprof)
@@ -70,8 +72,8 @@ func (m *monitor) after(r *ProcReport) {
 	if m.pid == 0 || r == nil {
 		return
 	}
-	if e, err := readProc(m.pid); err == nil {
-		r.RSSAfterKiB = e.rssKiB
+	if e, err := proctest.ReadUsage(m.pid); err == nil {
+		r.RSSAfterKiB = e.RSSKiB
 	}
 	if m.pprof != "" {
 		r.GoroutinesAfter, r.HeapAfter, _ = pprofStats(m.pprof)

@@ -315,11 +315,18 @@ func (rep *report) render() []byte {
 	for _, e := range rep.extra {
 		p("%s\n", e)
 	}
-	// The analysis of misses (profiles, causes, plans) is written by hand
-	// and kept in bench/findings.md, so a new run keeps it next to the
-	// figures; update it when the figures change.
-	if f, err := os.ReadFile("bench/findings.md"); err == nil {
-		p("%s", f)
+	// Sections written by hand, so a new run keeps them next to the
+	// figures: the HTTP/2 fan-out, measured by bench/h2fanout (loadgen
+	// speaks HTTP/1.1 only), and the analysis of misses (profiles, causes,
+	// plans). Update them when the figures change.
+	var sections [][]byte
+	for _, name := range []string{"bench/http2.md", "bench/findings.md"} {
+		if f, err := os.ReadFile(name); err == nil {
+			sections = append(sections, bytes.TrimRight(f, "\n"))
+		}
+	}
+	if len(sections) > 0 {
+		p("%s\n", bytes.Join(sections, []byte("\n\n")))
 	}
 	return w.Bytes()
 }

@@ -68,7 +68,7 @@ func openBackend(ctx context.Context, cfg Config, host hostinfo.Info, topics []s
 	if err != nil {
 		return nil, nil, err
 	}
-	tel.WatchBroker(broker.Stats, telemetry.HostTopicsOnly(broker.Latest))
+	tel.WatchBroker(broker.Stats)
 	tel.WatchWhatsUsing(broker.Latest)
 	return &brokerBackend{Sources: handlers.OneHost(broker, host, cfg.Interval), broker: broker},
 		[]any{"data_dir", cfg.DataDir, "interval", cfg.Interval.String(),

@@ -29,6 +29,8 @@ type Operations struct {
 	MetricsPublic bool
 	MaxClients    int
 	LogFormat     string // auto, text or json
+	// TLSCert and TLSKey are PEM files; both set: serve HTTPS (and HTTP/2).
+	TLSCert, TLSKey string
 }
 
 // maxTokenFile bounds --token-file: a token is a line, and reading a huge
@@ -55,6 +57,8 @@ func (o *Operations) addFlags(fs *flag.FlagSet) {
 	fs.BoolVar(&o.MetricsPublic, "metrics-public", false, "serve /metrics without a token even when tokens are set")
 	fs.IntVar(&o.MaxClients, "max-clients", o.MaxClients, "most concurrent /events streams; more are told to retry later")
 	fs.StringVar(&o.LogFormat, "log-format", o.LogFormat, "auto (text on a terminal, else JSON), text or json")
+	fs.StringVar(&o.TLSCert, "tls-cert", "", "PEM certificate `file` (chain first to last): serve HTTPS and HTTP/2; reloaded on SIGHUP")
+	fs.StringVar(&o.TLSKey, "tls-key", "", "PEM private key `file` of --tls-cert")
 }
 
 // finish reads the token file and checks the settings against --addr. Errors
@@ -86,6 +90,8 @@ func (o *Operations) finish(addr string) error {
 		}
 	}
 	switch {
+	case (o.TLSCert == "") != (o.TLSKey == ""):
+		return errors.New("--tls-cert and --tls-key go together: give both (HTTPS) or neither (plain HTTP)")
 	case o.ReadToken != "" && o.Token == "":
 		return errors.New("--read-token needs --token too (the dashboard itself needs the full token)")
 	case o.ReadToken != "" && o.ReadToken == o.Token:
@@ -182,15 +188,15 @@ func (l *commaList) Set(s string) error {
 // plainHTTPWarning is the one line logged at start when --addr reaches
 // other machines over plain HTTP: tokens, cookies and metrics then cross
 // the network readable by anyone on the path. "" when nothing travels in
-// clear (loopback only).
-func plainHTTPWarning(addr, token string) string {
-	if isLoopbackAddr(addr) {
+// clear (loopback only, or TLS).
+func plainHTTPWarning(addr, token string, tls bool) string {
+	if tls || isLoopbackAddr(addr) {
 		return ""
 	}
 	what := "metrics travel"
 	if token != "" {
 		what = "the access token and the metrics travel"
 	}
-	return "serving plain HTTP on " + addr + ": " + what + " unencrypted; put a TLS proxy in front " +
-		"(nginx and Caddy recipes in docs/operations.md)"
+	return "serving plain HTTP on " + addr + ": " + what + " unencrypted; serve HTTPS with --tls-cert and --tls-key, " +
+		"or put a TLS proxy in front (nginx and Caddy recipes in docs/operations.md)"
 }

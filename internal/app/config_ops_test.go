@@ -89,14 +89,14 @@ func TestIsLoopbackAddr(t *testing.T) {
 }
 
 func TestPlainHTTPWarning(t *testing.T) {
-	if w := plainHTTPWarning("127.0.0.1:8080", "tok"); w != "" {
+	if w := plainHTTPWarning("127.0.0.1:8080", "tok", false); w != "" {
 		t.Errorf("loopback warned: %q", w)
 	}
-	if w := plainHTTPWarning("0.0.0.0:8080", "tok"); !strings.Contains(w, "the access token and the metrics travel unencrypted") ||
+	if w := plainHTTPWarning("0.0.0.0:8080", "tok", false); !strings.Contains(w, "the access token and the metrics travel unencrypted") ||
 		!strings.Contains(w, "docs/operations.md") {
 		t.Errorf("token in clear: %q", w)
 	}
-	if w := plainHTTPWarning("[::]:80", ""); !strings.Contains(w, "metrics travel unencrypted") || strings.Contains(w, "token") {
+	if w := plainHTTPWarning("[::]:80", "", false); !strings.Contains(w, "metrics travel unencrypted") || strings.Contains(w, "token") {
 		t.Errorf("--insecure: %q", w)
 	}
 }

@@ -45,9 +45,17 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	log := newLogger(stderr, cfg.LogFormat, cfg.LogLevel)
+	var cert *certificate
+	if cfg.TLSCert != "" {
+		// Before anything starts: a bad pair stops start-up with one line.
+		if cert, err = loadCertificate(cfg.TLSCert, cfg.TLSKey); err != nil {
+			return err
+		}
+	}
 	mopts := metrics.Options{Logger: log, HostProc: cfg.HostProc, HostSys: cfg.HostSys, HostEtc: cfg.HostEtc}
 
-	tel := telemetry.New(log, buildinfo.Read())
+	build := buildinfo.Read()
+	tel := telemetry.New(log, build)
 	host, err := metrics.ReadHost(ctx, mopts)
 	if err != nil {
 		return fmt.Errorf("read host info: %w", err)
@@ -78,6 +86,7 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			return err
 		}
 	}
+	tel.WatchHost(host)
 	events, startAttrs, err := openBackend(ctx, cfg, host, topics, tel, log)
 	if err != nil {
 		return err
@@ -128,6 +137,7 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		Sources:   events,
 		Host:      host,
 		Instance:  instance,
+		Version:   build.Version,
 		Interval:  cfg.Interval,
 		Retention: cfg.History,
 		Retry:     cfg.Retry,
@@ -165,8 +175,13 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		MaxHeaderBytes: 1 << 20,
 		ErrorLog:       slog.NewLogLogger(log.Handler(), slog.LevelDebug),
 	}
-	fmt.Fprintf(stdout, "vitals serving on http://%s\n", ln.Addr())
-	if w := plainHTTPWarning(cfg.Addr, cfg.Token); w != "" {
+	scheme := "http"
+	if cert != nil {
+		srv.TLSConfig = cert.tlsConfig()
+		scheme = "https"
+	}
+	fmt.Fprintf(stdout, "vitals serving on %s://%s\n", scheme, ln.Addr())
+	if w := plainHTTPWarning(cfg.Addr, cfg.Token, cert != nil); w != "" {
 		log.Warn(w)
 	}
 	log.Info("started", append([]any{"addr", ln.Addr().String()}, startAttrs...)...)
@@ -191,7 +206,13 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	stopHUP := onHangup(log, reloaders)
 	defer stopHUP()
 	serveErr := make(chan error, 1)
-	wg.Go(func() { serveErr <- srv.Serve(ln) })
+	if cert != nil {
+		stopReload := cert.reloadOnSIGHUP(log)
+		defer stopReload()
+		wg.Go(func() { serveErr <- srv.ServeTLS(ln, "", "") })
+	} else {
+		wg.Go(func() { serveErr <- srv.Serve(ln) })
+	}
 
 	select {
 	case <-ctx.Done():

@@ -4,6 +4,8 @@
 // it is ready (/healthz answers, a port accepts, a PING is answered), keep
 // its stderr in a LockedBuffer for failure messages, and stop it with
 // SIGTERM, then SIGKILL after a bound. FreeAddr picks a loopback port.
+// ReadUsage reads a process's CPU time and RSS from /proc, for the load
+// generators' cost figures.
 //
 // It takes no testing.TB: the report uses it outside tests, and each test
 // package wraps it in the helpers its tests need.

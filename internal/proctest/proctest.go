@@ -113,8 +113,14 @@ func (p *Proc) WaitReady(ctx context.Context, timeout time.Duration, ready func(
 
 // Healthy is a ready check: GET base+"/healthz" answers 200.
 func Healthy(base string) func() error {
+	return HealthyVia(&http.Client{}, base)
+}
+
+// HealthyVia is Healthy through client (one that trusts a test
+// certificate, for an https base). Each try is bounded to 5 s.
+func HealthyVia(client *http.Client, base string) func() error {
 	// A hung server must not hang the wait: each try has its own bound.
-	client := &http.Client{Timeout: 5 * time.Second}
+	client = &http.Client{Transport: client.Transport, Timeout: 5 * time.Second}
 	return func() error {
 		resp, err := client.Get(base + "/healthz")
 		if err != nil {

@@ -83,7 +83,14 @@ type Stream struct {
 // stream is closed at the test's cleanup.
 func Open(t testing.TB, url string, headers ...string) *Stream {
 	t.Helper()
-	resp, err := http.DefaultClient.Do(newRequest(t, http.MethodGet, url, headers))
+	return OpenWith(t, http.DefaultClient, url, headers...)
+}
+
+// OpenWith is Open through client: one made for a TLS test server, or one
+// that speaks HTTP/2.
+func OpenWith(t testing.TB, client *http.Client, url string, headers ...string) *Stream {
+	t.Helper()
+	resp, err := client.Do(newRequest(t, http.MethodGet, url, headers))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,8 +2,10 @@
 // registry of its own (nothing registers globally), vitals' operational
 // metrics (sample and store-write durations, streams open, closed and
 // refused, history totals, the Redis publisher's state, rates the
-// collectors dropped as implausible) and gauges made at scrape time from the
-// newest metric events.
+// collectors dropped as implausible) and the host's raw counters and levels
+// under node_exporter's names (node.go), read at scrape time from what the
+// collectors read on their last tick. Rates are not exported: they are the
+// stream's.
 //
 // # Concurrency
 //
@@ -11,6 +13,6 @@
 // are called from the sampler and from every stream handler, and the
 // collectors added by WatchBroker, WatchRedis and WatchCollectors read their
 // sources at scrape time through the functions (or the metrics collectors'
-// ImplausibleRates) they were given, which must be safe to call from the
+// ImplausibleRates and ReadRaw) they were given, which must be safe to call from the
 // HTTP handler's goroutine while the sampler runs. It starts no goroutines.
 package telemetry

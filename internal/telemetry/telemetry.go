@@ -1,15 +1,8 @@
 package telemetry
 
 import (
-	"encoding/json"
-	"fmt"
 	"log/slog"
-	"maps"
 	"net/http"
-	"regexp"
-	"slices"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -85,10 +78,9 @@ func New(log *slog.Logger, build buildinfo.Info) *Telemetry {
 	return t
 }
 
-// WatchBroker adds the metrics read from the broker at scrape time: its
-// totals and the host gauges of the newest events.
-func (t *Telemetry) WatchBroker(stats func() history.Stats, latest func() []*history.Event) {
-	t.reg.MustRegister(newBrokerCollector(stats), hostCollector{latest: latest})
+// WatchBroker adds the broker's totals, read at scrape time.
+func (t *Telemetry) WatchBroker(stats func() history.Stats) {
+	t.reg.MustRegister(newBrokerCollector(stats))
 }
 
 // WatchRedis adds the --redis mode's metrics, read at scrape time: the
@@ -132,11 +124,20 @@ func (t *Telemetry) WatchSampler(skipped, steps func() uint64) {
 	)
 }
 
-// WatchCollectors adds vitals_implausible_rates_total{topic}: the rates the
-// collectors that compute them (cpu, disk, network) dropped as null because
-// their counters grew by more than the device can move, read from the
-// collectors at scrape time. Collectors that compute no rates are left out.
+// WatchCollectors adds what the collectors read, at scrape time: the host's
+// raw counters and levels under node_exporter's names (node.go), and
+// vitals_implausible_rates_total{topic}: the rates the collectors that
+// compute them (cpu, disk, network) dropped as null because their counters
+// grew by more than the device can move. Collectors that compute no rates
+// have no count; ones that keep no raw values (test fakes) export none.
 func (t *Telemetry) WatchCollectors(cs []metrics.Collector) {
+	var raws []metrics.RawReader
+	for _, col := range cs {
+		if r, ok := col.(metrics.RawReader); ok {
+			raws = append(raws, r)
+		}
+	}
+	t.reg.MustRegister(newNodeCollector(raws))
 	c := implausibleCollector{desc: prometheus.NewDesc("vitals_implausible_rates_total",
 		"Rates published as null because their counters grew by more than the device can move (a glitch, a wrap, a device swap), by topic.",
 		[]string{"topic"}, nil)}
@@ -234,162 +235,4 @@ func (c brokerCollector) Collect(ch chan<- prometheus.Metric) {
 	for _, m := range c.metrics {
 		ch <- prometheus.MustNewConstMetric(m.desc, m.kind, m.get(st))
 	}
-}
-
-// hostCollector exposes the host gauges the stream carries, read from the
-// newest event of each topic at scrape time, so /metrics and /events never
-// disagree and no collector runs twice. The mapping is mechanical, so new
-// fields in a payload appear without a change here:
-//
-//   - a number field f of topic T: vitals_host_T_f
-//     (vitals_host_cpu_total, vitals_host_memory_used)
-//   - an array of numbers: one gauge per element, labelled index: the
-//     element's position, or its number from a parallel array named in
-//     arrayIDs (cores by core_ids: vitals_host_cpu_cores{index="3"} is
-//     the kernel's cpu3 even when cpu2 is offline)
-//   - an object of objects (per device or interface): labelled name
-//     (vitals_host_disk_devices_read_bps{name="sda"})
-//   - an array of objects: their string fields become labels
-//     (vitals_host_disk_filesystems_used{fstype="ext4",mount="/"})
-//
-// Nulls (what this host can't report) are left out. "t" becomes
-// vitals_host_sample_timestamp_seconds{topic="T"}, so a stale value is
-// visible. Units are the stream's: bytes, per-second rates, percent.
-type hostCollector struct{ latest func() []*history.Event }
-
-// Describe sends nothing: the host gauges depend on what the payloads hold,
-// which makes this an unchecked collector (allowed by the registry).
-func (hostCollector) Describe(chan<- *prometheus.Desc) {}
-
-func (c hostCollector) Collect(ch chan<- prometheus.Metric) {
-	for _, e := range c.latest() {
-		for _, m := range hostGauges(e.Topic, e.Data) {
-			d := prometheus.NewDesc(m.name, m.help, m.labelNames, nil)
-			metric, err := prometheus.NewConstMetric(d, prometheus.GaugeValue, m.value, m.labelValues...)
-			if err != nil {
-				metric = prometheus.NewInvalidMetric(d, err)
-			}
-			ch <- metric
-		}
-	}
-}
-
-type hostGauge struct {
-	name, help  string
-	labelNames  []string
-	labelValues []string
-	value       float64
-}
-
-// arrayIDs names, for an array field, the sibling array that holds each
-// element's own number. The sibling is a label, not a gauge of its own.
-var arrayIDs = map[string]string{"cores": "core_ids"}
-
-var nonNameChars = regexp.MustCompile(`[^a-zA-Z0-9_]+`)
-
-func metricPart(s string) string { return strings.Trim(nonNameChars.ReplaceAllString(s, "_"), "_") }
-
-// hostGauges flattens one topic payload as the hostCollector comment says.
-// It is pure, for tests.
-func hostGauges(topic string, data []byte) []hostGauge {
-	var obj map[string]json.RawMessage
-	if json.Unmarshal(data, &obj) != nil {
-		return nil
-	}
-	prefix := "vitals_host_" + metricPart(topic) + "_"
-	help := func(field string) string {
-		return fmt.Sprintf("%s.%s from the %s events of the /events stream.", topic, field, topic)
-	}
-	var out []hostGauge
-	for _, k := range sortedKeys(obj) {
-		raw := obj[k]
-		if k == "t" {
-			var ms float64
-			if json.Unmarshal(raw, &ms) == nil {
-				out = append(out, hostGauge{name: "vitals_host_sample_timestamp_seconds",
-					help: "Time of the newest sample of each topic.", labelNames: []string{"topic"},
-					labelValues: []string{topic}, value: ms / 1000})
-			}
-			continue
-		}
-		if slices.Contains(slices.Collect(maps.Values(arrayIDs)), k) {
-			continue
-		}
-		name := prefix + metricPart(k)
-		if v, ok := number(raw); ok {
-			out = append(out, hostGauge{name: name, help: help(k), value: v})
-			continue
-		}
-		var arr []json.RawMessage
-		if json.Unmarshal(raw, &arr) == nil {
-			var ids []int
-			if idsKey, ok := arrayIDs[k]; ok {
-				if json.Unmarshal(obj[idsKey], &ids) != nil || len(ids) != len(arr) {
-					ids = nil
-				}
-			}
-			for i, el := range arr {
-				if v, ok := number(el); ok {
-					label := i
-					if ids != nil {
-						label = ids[i]
-					}
-					out = append(out, hostGauge{name: name, help: help(k), labelNames: []string{"index"},
-						labelValues: []string{strconv.Itoa(label)}, value: v})
-					continue
-				}
-				out = append(out, objectGauges(name, help(k), el, nil, nil)...)
-			}
-			continue
-		}
-		var m map[string]json.RawMessage
-		if json.Unmarshal(raw, &m) == nil {
-			for _, key := range sortedKeys(m) {
-				out = append(out, objectGauges(name, help(k), m[key], []string{"name"}, []string{key})...)
-			}
-		}
-	}
-	return out
-}
-
-// objectGauges turns one object's number fields into gauges named
-// base_field, labelled by the given labels plus the object's string fields.
-func objectGauges(base, help string, raw json.RawMessage, names, values []string) []hostGauge {
-	var obj map[string]json.RawMessage
-	if json.Unmarshal(raw, &obj) != nil {
-		return nil
-	}
-	names, values = slices.Clone(names), slices.Clone(values)
-	keys := sortedKeys(obj)
-	for _, k := range keys {
-		var s string
-		if raw := obj[k]; len(raw) > 0 && raw[0] == '"' && json.Unmarshal(raw, &s) == nil {
-			names, values = append(names, metricPart(k)), append(values, s)
-		}
-	}
-	var out []hostGauge
-	for _, k := range keys {
-		if v, ok := number(obj[k]); ok {
-			out = append(out, hostGauge{name: base + "_" + metricPart(k), help: help,
-				labelNames: names, labelValues: values, value: v})
-		}
-	}
-	return out
-}
-
-func number(raw json.RawMessage) (float64, bool) {
-	var v float64
-	if len(raw) == 0 || raw[0] == 'n' || json.Unmarshal(raw, &v) != nil {
-		return 0, false
-	}
-	return v, true
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }

@@ -14,47 +14,9 @@ import (
 	"vitals/metrics"
 )
 
-func TestHostGauges(t *testing.T) {
-	data := `{"t":1700000000500,"total":12.5,"cores":[10,20],"swap_total":null,"devices":{"sda":{"read_bps":1,"write_bps":2}},` +
-		`"filesystems":[{"mount":"/","fstype":"ext4","used":3,"percent":null}],"note":"x"}`
-	got := map[string]float64{}
-	for _, g := range hostGauges("disk", []byte(data)) {
-		key := g.name
-		for i, l := range g.labelNames {
-			key += " " + l + "=" + g.labelValues[i]
-		}
-		got[key] = g.value
-	}
-	want := map[string]float64{
-		"vitals_host_sample_timestamp_seconds topic=disk":       1700000000.5,
-		"vitals_host_disk_total":                                12.5,
-		"vitals_host_disk_cores index=0":                        10,
-		"vitals_host_disk_cores index=1":                        20,
-		"vitals_host_disk_devices_read_bps name=sda":            1,
-		"vitals_host_disk_devices_write_bps name=sda":           2,
-		"vitals_host_disk_filesystems_used fstype=ext4 mount=/": 3,
-	}
-	if len(got) != len(want) {
-		t.Fatalf("got %v", got)
-	}
-	for k, v := range want {
-		if got[k] != v {
-			t.Errorf("%s = %v, want %v (all: %v)", k, got[k], v, got)
-		}
-	}
-	if hostGauges("cpu", []byte("not json")) != nil {
-		t.Error("garbage gave gauges")
-	}
-}
-
 func TestTelemetryScrape(t *testing.T) {
 	tel := New(slog.New(slog.DiscardHandler), buildinfo.Info{Version: "v1.2.0", Revision: "abc", GoVersion: "go1.26.8"})
-	tel.WatchBroker(
-		func() history.Stats { return history.Stats{Published: 7, Events: 5, Bytes: 900, Dropped: 1} },
-		func() []*history.Event {
-			return []*history.Event{{Topic: "cpu", Data: []byte(`{"t":1,"total":42,"cores":[1,2,90],"core_ids":[0,1,3]}`)},
-				{Topic: "load", Data: []byte(`{"t":1,"load1":null,"cpus":2}`)}}
-		})
+	tel.WatchBroker(func() history.Stats { return history.Stats{Published: 7, Events: 5, Bytes: 900, Dropped: 1} })
 	tel.WatchSampler(func() uint64 { return 3 }, func() uint64 { return 1 })
 	tel.ObserveSample(300 * time.Microsecond)
 	tel.ObserveStore(2 * time.Millisecond)
@@ -72,7 +34,6 @@ func TestTelemetryScrape(t *testing.T) {
 	}
 	for _, want := range []string{
 		"vitals_events_published_total 7", "vitals_history_events 5", "vitals_history_bytes 900", "vitals_subscribers_dropped_total 1",
-		"vitals_host_cpu_total 42", `vitals_host_cpu_cores{index="1"} 2`, `vitals_host_cpu_cores{index="3"} 90`, "vitals_host_load_cpus 2",
 		`vitals_streams{topics="cpu,memory"} 1`, `vitals_streams{topics="all"} 0`, `vitals_streams_closed_total{reason="slow"} 1`,
 		"vitals_streams_refused_total 1", "vitals_sampler_skipped_ticks_total 3", "vitals_sampler_clock_steps_total 1", "vitals_sample_duration_seconds_count 1", "vitals_store_write_duration_seconds_count 1",
 		`vitals_build_info{goversion="go1.26.8",revision="abc",version="v1.2.0"} 1`,
@@ -82,8 +43,8 @@ func TestTelemetryScrape(t *testing.T) {
 			t.Errorf("scrape lacks %q", want)
 		}
 	}
-	if strings.Contains(out, "load1") {
-		t.Error("a null field became a gauge")
+	if strings.Contains(out, "vitals_host_") {
+		t.Error("rates flattened into gauges: the stream carries the rates")
 	}
 	// cpu2 is offline: its number labels nothing, and the ids are labels,
 	// not gauges.

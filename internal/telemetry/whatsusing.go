@@ -21,18 +21,6 @@ import (
 // names, never one series per pid), containers and services are as many
 // as the host runs, sensors and GPUs as many as it has.
 
-// whatsUsingTopics are left out of the mechanical host gauges: flattened,
-// a process list would become labels of pid, user and command line.
-var whatsUsingTopics = []string{procs.Topic, containers.Topic, sensors.Topic, gpu.Topic}
-
-// HostTopicsOnly wraps a Latest func for [Telemetry.WatchBroker], leaving
-// out the topics [Telemetry.WatchWhatsUsing] serves.
-func HostTopicsOnly(latest func() []*history.Event) func() []*history.Event {
-	return func() []*history.Event {
-		return slices.DeleteFunc(latest(), func(e *history.Event) bool { return slices.Contains(whatsUsingTopics, e.Topic) })
-	}
-}
-
 // WatchWhatsUsing adds the process, container, sensor and GPU metrics,
 // read at scrape time from the newest event of each topic.
 func (t *Telemetry) WatchWhatsUsing(latest func() []*history.Event) {

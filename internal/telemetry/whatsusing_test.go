@@ -62,8 +62,4 @@ func TestWhatsUsingMetrics(t *testing.T) {
 			t.Errorf("%s present for a null", k)
 		}
 	}
-	kept := HostTopicsOnly(func() []*history.Event { return append([]*history.Event(nil), evs...) })()
-	if len(kept) != 1 || kept[0].Topic != "cpu" {
-		t.Fatalf("HostTopicsOnly kept %d events", len(kept))
-	}
 }

@@ -1,0 +1,70 @@
+package proctest
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// clockTicks is USER_HZ, the unit of utime and stime in /proc/<pid>/stat.
+// It is 100 on every Linux architecture Go supports.
+const clockTicks = 100
+
+// Usage is one reading of a process's CPU time and memory from /proc.
+type Usage struct {
+	At       time.Time
+	CPUTicks int64 // utime + stime, in USER_HZ
+	RSSKiB   int64
+	Threads  int64
+}
+
+// ReadUsage reads the process pid's CPU time and memory.
+func ReadUsage(pid int) (Usage, error) {
+	s := Usage{At: time.Now()}
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return s, err
+	}
+	// Fields after the command name, which is in parentheses and may
+	// itself hold spaces.
+	i := bytes.LastIndexByte(stat, ')')
+	if i < 0 {
+		return s, fmt.Errorf("parse /proc/%d/stat", pid)
+	}
+	f := strings.Fields(string(stat[i+1:]))
+	if len(f) < 13 {
+		return s, fmt.Errorf("parse /proc/%d/stat: %d fields", pid, len(f))
+	}
+	ut, _ := strconv.ParseInt(f[11], 10, 64) // field 14 of stat
+	st, _ := strconv.ParseInt(f[12], 10, 64) // field 15
+	s.CPUTicks = ut + st
+	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return s, err
+	}
+	sc := bufio.NewScanner(bytes.NewReader(status))
+	for sc.Scan() {
+		k, v, _ := strings.Cut(sc.Text(), ":")
+		v = strings.TrimSuffix(strings.TrimSpace(v), " kB")
+		switch k {
+		case "VmRSS":
+			s.RSSKiB, _ = strconv.ParseInt(v, 10, 64)
+		case "Threads":
+			s.Threads, _ = strconv.ParseInt(v, 10, 64)
+		}
+	}
+	return s, nil
+}
+
+// CPUPercent is the CPU used between two readings in percent of one core.
+func CPUPercent(a, b Usage) float64 {
+	el := b.At.Sub(a.At).Seconds()
+	if el <= 0 {
+		return 0
+	}
+	return float64(b.CPUTicks-a.CPUTicks) / clockTicks / el * 100
+}

@@ -3,8 +3,15 @@
 //
 // The package declares what it needs from the rest of the program as small
 // interfaces (Sources, which hands out each host's history.Source) and a
-// Config built by main; it never reaches for
-// globals. Gin appears only here and in main.
+// Config built by internal/app; it never reaches for globals. Gin appears
+// only here and in internal/app.
+//
+// Where things are: events.go runs one /events request (admission, replay,
+// the live loop, heartbeats); stream.go writes its bytes, over the
+// connection it takes from net/http (HTTP/1.1) or through net/http
+// (HTTP/2); api.go, fleet*.go, hosts.go and snapshot.go answer the JSON
+// API; page.go the pages; ops.go, auth.go, cors.go, limits.go and
+// logging.go are the middleware.
 //
 // # Concurrency
 //

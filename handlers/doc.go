@@ -9,7 +9,7 @@
 // Where things are: events.go runs one /events request (admission, replay,
 // the live loop, heartbeats); stream.go writes its bytes, over the
 // connection it takes from net/http (HTTP/1.1) or through net/http
-// (HTTP/2); api.go, fleet*.go, hosts.go and snapshot.go answer the JSON
+// (HTTP/2); api.go, alerts.go, fleet*.go, hosts.go and snapshot.go answer the JSON
 // API; page.go the pages; ops.go, auth.go, cors.go, limits.go and
 // logging.go are the middleware.
 //

@@ -33,7 +33,7 @@ func tickSamples(i int) map[string][]byte {
 // BenchmarkTickDefaults is the per-tick cost of the default rules on a host
 // with 50 filesystems, windows full (past the first two hours).
 func BenchmarkTickDefaults(b *testing.B) {
-	e, err := NewEngine(Config{Rules: Defaults(MetricsSchema())})
+	e, err := NewEngine(Options{Rules: Defaults(MetricsSchema())})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -11,8 +11,8 @@ import (
 	"time"
 )
 
-// Config configures an Engine.
-type Config struct {
+// Options configures an Engine.
+type Options struct {
 	Rules []Rule
 	// Host is copied into every transition, so a fleet's notifications
 	// say which machine they are about.
@@ -58,7 +58,7 @@ type instance struct {
 
 // NewEngine compiles rules. Rules are validated already (Parse, Defaults);
 // an error here means a Rule built by hand is wrong.
-func NewEngine(cfg Config) (*Engine, error) {
+func NewEngine(cfg Options) (*Engine, error) {
 	e := &Engine{host: cfg.Host, payloads: map[string]*payload{}}
 	if err := e.setRules(cfg.Rules); err != nil {
 		return nil, err

@@ -32,7 +32,7 @@ type clock struct {
 
 func newClock(t *testing.T, rules ...Rule) *clock {
 	t.Helper()
-	e, err := NewEngine(Config{Rules: rules, Host: "h1"})
+	e, err := NewEngine(Options{Rules: rules, Host: "h1"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -307,7 +307,7 @@ func TestSilences(t *testing.T) {
 // replay rebuilds an engine from the records a previous one published.
 func replay(t *testing.T, rules []Rule, records []any) *Engine {
 	t.Helper()
-	e, err := NewEngine(Config{Rules: rules, Host: "h1"})
+	e, err := NewEngine(Options{Rules: rules, Host: "h1"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -369,7 +369,7 @@ func TestRebuildFromTheLogWithAnAlertFiring(t *testing.T) {
 }
 
 func TestReplaySkipsRulesThatAreGone(t *testing.T) {
-	e, err := NewEngine(Config{Rules: []Rule{cpuRule(nil)}})
+	e, err := NewEngine(Options{Rules: []Rule{cpuRule(nil)}})
 	if err != nil {
 		t.Fatal(err)
 	}

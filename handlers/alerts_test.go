@@ -30,7 +30,7 @@ func (f *fakeAlerts) SendTest(context.Context) []TestResult {
 
 func TestAlertWrites(t *testing.T) {
 	fa := &fakeAlerts{}
-	f := newFixture(t, func(c *Config) {
+	f := newFixture(t, func(c *Options) {
 		c.Access.Token, c.Access.ReadToken = testToken, testReadToken
 		c.Alerts = fa
 	})

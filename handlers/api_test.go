@@ -84,7 +84,7 @@ func TestHistoryAPI(t *testing.T) {
 
 func TestHealthz(t *testing.T) {
 	var failing error
-	f := newFixture(t, func(c *Config) { c.Health = func() error { return failing } })
+	f := newFixture(t, func(c *Options) { c.Health = func() error { return failing } })
 	resp, _ := http.Get(f.srv.URL + "/healthz")
 	b, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()

@@ -34,7 +34,7 @@ func BenchmarkReplayFullWindow(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	h, err := New(Config{
+	h, err := New(Options{
 		Sources:  OneHost(br, hostinfo.Info{Hostname: "bench", OS: "linux", CPUs: 2}, time.Second),
 		Host:     hostinfo.Info{Hostname: "bench", OS: "linux", CPUs: 2},
 		Instance: "bench", Interval: time.Second, Retention: time.Hour, Retry: 2 * time.Second, Heartbeat: time.Minute,

@@ -2,8 +2,8 @@
 // stream, the JSON API and the dashboard pages, on gin.
 //
 // The package declares what it needs from the rest of the program as small
-// interfaces (Sources, which hands out each host's history.Source) and a
-// Config built by internal/app; it never reaches for globals. Gin appears
+// interfaces (Sources, which hands out each host's history.Source) and the
+// Options built by internal/app; it never reaches for globals. Gin appears
 // only here and in internal/app.
 //
 // Where things are: events.go runs one /events request (admission, replay,

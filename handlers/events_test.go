@@ -126,7 +126,7 @@ func TestEventsUnknownTopicIs400JSON(t *testing.T) {
 }
 
 func TestEventsHeartbeat(t *testing.T) {
-	f := newFixture(t, func(c *Config) { c.Heartbeat = 50 * time.Millisecond })
+	f := newFixture(t, func(c *Options) { c.Heartbeat = 50 * time.Millisecond })
 	s := ssetest.Open(t, f.srv.URL+"/events")
 	s.Next(t) // retry
 	s.Next(t) // hello
@@ -165,7 +165,7 @@ func TestEventsReplaysAFullHourInOneGo(t *testing.T) {
 }
 
 func TestClientThatStopsReadingIsDroppedOthersStayOnTime(t *testing.T) {
-	f := newFixture(t, func(c *Config) { c.WriteTimeout = 200 * time.Millisecond })
+	f := newFixture(t, func(c *Options) { c.WriteTimeout = 200 * time.Millisecond })
 	// The stuck client: asks for the stream and never reads a byte.
 	dialStuck(t, f)
 	healthy := ssetest.Open(t, f.srv.URL+"/events")
@@ -234,7 +234,7 @@ func waitFor(t *testing.T, cond func() bool) {
 func TestEventsThroughAWriterThatCannotHijack(t *testing.T) {
 	f := newFixture(t, nil)
 	ids := f.tick(t, 0)
-	h, err := New(Config{Sources: OneHost(f.broker, hostinfo.Info{}, time.Second), Interval: time.Second, Retry: time.Second, Heartbeat: time.Minute,
+	h, err := New(Options{Sources: OneHost(f.broker, hostinfo.Info{}, time.Second), Interval: time.Second, Retry: time.Second, Heartbeat: time.Minute,
 		Static: testStatic(), Health: func() error { return nil }})
 	if err != nil {
 		t.Fatal(err)

@@ -56,7 +56,7 @@ func TestHostsAndUnknownHostOnOneHostServer(t *testing.T) {
 }
 
 func TestHealthzDegraded(t *testing.T) {
-	f := newFixture(t, func(c *Config) {
+	f := newFixture(t, func(c *Options) {
 		c.Degraded = func() error { return errors.New("redis away: 3 ticks buffered") }
 	})
 	resp, err := http.Get(f.srv.URL + "/healthz")

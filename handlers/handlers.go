@@ -15,8 +15,8 @@ import (
 	"vitals/hostinfo"
 )
 
-// Config is everything the handlers need, built by main.
-type Config struct {
+// Options is everything the handlers need, built by internal/app.
+type Options struct {
 	// Sources is where every event comes from: ?host= and /api/hosts
 	// (required). A server with one host passes OneHost. See fleet.go.
 	Sources  Sources
@@ -48,7 +48,7 @@ type Config struct {
 }
 
 // New returns the HTTP handler for every route.
-func New(cfg Config) (*Handler, error) {
+func New(cfg Options) (*Handler, error) {
 	if cfg.Sources == nil || cfg.Health == nil {
 		return nil, errors.New("handlers: Sources and Health are required")
 	}
@@ -111,7 +111,7 @@ func (h *Handler) Wait(ctx context.Context) error {
 }
 
 type server struct {
-	cfg     Config
+	cfg     Options
 	sources Sources
 	topics  []string
 	ops     *opsState

@@ -36,8 +36,8 @@ type fixture struct {
 }
 
 // newFixture serves the real handlers over a real broker on a bbolt file
-// in a temp dir. mod adjusts the Config.
-func newFixture(t *testing.T, mod func(*Config)) *fixture {
+// in a temp dir. mod adjusts the Options.
+func newFixture(t *testing.T, mod func(*Options)) *fixture {
 	t.Helper()
 	f := &fixture{now: time.Now().Truncate(time.Second)}
 	b, err := history.Open(history.Options{Dir: t.TempDir(), Topics: testTopics, Retention: 2 * time.Hour,
@@ -45,7 +45,7 @@ func newFixture(t *testing.T, mod func(*Config)) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := Config{
+	cfg := Options{
 		Host:      hostinfo.Info{Hostname: "testhost", OS: "linux", CPUs: 2, BootTime: time.Unix(1_700_000_000, 0)},
 		Instance:  "inst1",
 		Version:   "v1.2.3-test",

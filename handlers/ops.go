@@ -74,7 +74,7 @@ type opsState struct {
 	streams atomic.Int64 // open /events streams, for MaxClients
 }
 
-func newOpsState(cfg *Config) *opsState {
+func newOpsState(cfg *Options) *opsState {
 	l := cfg.Limits
 	if l.MaxClients <= 0 {
 		l.MaxClients = 10_000

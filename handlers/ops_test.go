@@ -30,7 +30,7 @@ const (
 )
 
 func TestCORS(t *testing.T) {
-	f := newFixture(t, func(c *Config) { c.Access.CORSOrigins = []string{"https://app.example", "http://localhost:3000"} })
+	f := newFixture(t, func(c *Options) { c.Access.CORSOrigins = []string{"https://app.example", "http://localhost:3000"} })
 	f.tick(t, 0)
 	for _, tt := range []struct {
 		name, path, origin string
@@ -97,7 +97,7 @@ func TestCORS(t *testing.T) {
 		}
 	})
 	t.Run("star allows any origin", func(t *testing.T) {
-		f := newFixture(t, func(c *Config) { c.Access.CORSOrigins = []string{"*"} })
+		f := newFixture(t, func(c *Options) { c.Access.CORSOrigins = []string{"*"} })
 		resp, _ := ssetest.Do(t, "GET", f.srv.URL+"/api/snapshot", "Origin: https://anywhere.example")
 		if got := resp.Header.Get("Access-Control-Allow-Origin"); got != "https://anywhere.example" {
 			t.Fatalf("Allow-Origin %q", got)
@@ -106,7 +106,7 @@ func TestCORS(t *testing.T) {
 }
 
 func TestTokens(t *testing.T) {
-	f := newFixture(t, func(c *Config) {
+	f := newFixture(t, func(c *Options) {
 		c.Access.Token, c.Access.ReadToken = testToken, testReadToken
 		c.Metrics = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "vitals_up 1\n") })
 	})
@@ -153,7 +153,7 @@ func TestTokens(t *testing.T) {
 		}
 	})
 	t.Run("metrics public", func(t *testing.T) {
-		f := newFixture(t, func(c *Config) {
+		f := newFixture(t, func(c *Options) {
 			c.Access.Token, c.Access.MetricsPublic = testToken, true
 			c.Metrics = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {})
 		})
@@ -167,7 +167,7 @@ func TestTokens(t *testing.T) {
 }
 
 func TestTokenCookie(t *testing.T) {
-	f := newFixture(t, func(c *Config) { c.Access.Token = testToken })
+	f := newFixture(t, func(c *Options) { c.Access.Token = testToken })
 	resp, _ := ssetest.Do(t, "GET", f.srv.URL+"/?token="+testToken+"&theme=dark")
 	if resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("status %d", resp.StatusCode)
@@ -204,7 +204,7 @@ func TestTokenCookie(t *testing.T) {
 }
 
 func TestHostCheck(t *testing.T) {
-	f := newFixture(t, func(c *Config) {
+	f := newFixture(t, func(c *Options) {
 		c.Access.LoopbackOnly = true
 		c.Access.AllowedHosts = []string{"vitals.example.com"}
 	})
@@ -307,7 +307,7 @@ func TestMethods(t *testing.T) {
 		}
 	}
 	t.Run("HEAD of a route added later", func(t *testing.T) {
-		h, err := New(Config{Sources: OneHost(f.broker, hostinfo.Info{}, time.Second), Interval: time.Second, Retry: time.Second, Heartbeat: time.Second,
+		h, err := New(Options{Sources: OneHost(f.broker, hostinfo.Info{}, time.Second), Interval: time.Second, Retry: time.Second, Heartbeat: time.Second,
 			Static: testStatic(), Health: func() error { return nil }})
 		if err != nil {
 			t.Fatal(err)
@@ -384,7 +384,7 @@ func (o *countingObserver) get(f func(*countingObserver) int) int {
 
 func TestMaxClients(t *testing.T) {
 	obs := &countingObserver{open: map[string]int{}, closed: map[string]int{}}
-	f := newFixture(t, func(c *Config) { c.Limits.MaxClients = 3; c.Observer = obs })
+	f := newFixture(t, func(c *Options) { c.Limits.MaxClients = 3; c.Observer = obs })
 	var streams []*ssetest.Stream
 	for range 3 {
 		s := ssetest.Open(t, f.srv.URL+"/events?topics=cpu")
@@ -436,7 +436,7 @@ func TestMaxClients(t *testing.T) {
 
 func TestLogsRedactTokensAndNameStreamEnds(t *testing.T) {
 	logs := &proctest.LockedBuffer{} // the log lines, for assertions
-	f := newFixture(t, func(c *Config) {
+	f := newFixture(t, func(c *Options) {
 		c.Access.Token, c.Access.ReadToken = testToken, testReadToken
 		c.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	})
@@ -497,7 +497,7 @@ func TestRedactURL(t *testing.T) {
 
 func TestSlowClientCloseReason(t *testing.T) {
 	obs := &countingObserver{open: map[string]int{}, closed: map[string]int{}}
-	f := newFixture(t, func(c *Config) { c.WriteTimeout = 200 * time.Millisecond; c.Observer = obs })
+	f := newFixture(t, func(c *Options) { c.WriteTimeout = 200 * time.Millisecond; c.Observer = obs })
 	stuck := dialStuck(t, f)
 	br := bufio.NewReader(stuck)
 	if line, _ := br.ReadString('\n'); !strings.Contains(line, "200") {

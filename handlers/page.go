@@ -37,7 +37,7 @@ const pageCSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-sr
 // after an upgrade no stale module can ever pair with a new page, which
 // matters more here than saving the round trip (ES module imports can't
 // carry a content hash without a build step).
-func registerPages(r *gin.Engine, cfg Config) error {
+func registerPages(r *gin.Engine, cfg Options) error {
 	if cfg.Static == nil {
 		return fmt.Errorf("handlers: Static is required (pass static.FS())")
 	}
@@ -60,7 +60,7 @@ func registerPages(r *gin.Engine, cfg Config) error {
 	return nil
 }
 
-func servePage(c *gin.Context, cfg Config) {
+func servePage(c *gin.Context, cfg Options) {
 	d := views.NewDashboard(views.Input{
 		Host:      cfg.Host,
 		Interval:  cfg.Interval,
@@ -169,12 +169,12 @@ var embedThemes = []string{"light", "dark", "auto"}
 // embedPage serves GET /embed?topics=cpu,load&range=5m&theme=light: one
 // <vitals-chart> per topic and nothing else, for an <iframe>.
 type embedPage struct {
-	cfg    Config
+	cfg    Options
 	topics []string
 	csp    string
 }
 
-func newEmbedPage(cfg Config) *embedPage {
+func newEmbedPage(cfg Options) *embedPage {
 	return &embedPage{cfg: cfg, topics: cfg.Sources.Topics(), csp: embedCSP(cfg.Access.CORSOrigins)}
 }
 

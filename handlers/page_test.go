@@ -16,7 +16,7 @@ import (
 
 // pageFixture serves the handlers with the real static files (the ones the
 // binary embeds), so the tests see what a browser would.
-func pageFixture(t *testing.T, mod func(*Config)) *fixture {
+func pageFixture(t *testing.T, mod func(*Options)) *fixture {
 	t.Helper()
 	if missing := static.Missing(static.FS()); len(missing) > 0 {
 		msg := "static/vendor is missing " + strings.Join(missing, ", ") + ": run `make assets`"
@@ -25,7 +25,7 @@ func pageFixture(t *testing.T, mod func(*Config)) *fixture {
 		}
 		t.Skip(msg)
 	}
-	return newFixture(t, func(c *Config) {
+	return newFixture(t, func(c *Options) {
 		c.Static = static.FS()
 		if mod != nil {
 			mod(c)
@@ -140,7 +140,7 @@ func TestEmbedPageFrameAncestors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := pageFixture(t, func(c *Config) { c.Access.CORSOrigins = tt.origins })
+			f := pageFixture(t, func(c *Options) { c.Access.CORSOrigins = tt.origins })
 			resp, _ := ssetest.Do(t, "GET", f.srv.URL+"/embed?topics=cpu")
 			csp := resp.Header.Get("Content-Security-Policy")
 			if got := directive(csp, "frame-ancestors"); got != tt.want {

@@ -184,7 +184,7 @@ func TestHungMount(t *testing.T) {
 		slowest  time.Duration
 		interval = 200 * time.Millisecond
 	)
-	s, err := NewSampler(SamplerConfig{
+	s, err := NewSampler(SamplerOptions{
 		Interval:   interval,
 		Collectors: cs,
 		Observe: func(d time.Duration) {

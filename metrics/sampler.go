@@ -9,8 +9,8 @@ import (
 	"time"
 )
 
-// SamplerConfig configures a [Sampler].
-type SamplerConfig struct {
+// SamplerOptions configures a [Sampler].
+type SamplerOptions struct {
 	Interval   time.Duration
 	Collectors []Collector
 	// Publish is called from the sampler goroutine, one call per tick, with
@@ -61,7 +61,7 @@ const (
 )
 
 // NewSampler validates cfg and returns a Sampler ready to Run.
-func NewSampler(cfg SamplerConfig) (*Sampler, error) {
+func NewSampler(cfg SamplerOptions) (*Sampler, error) {
 	if cfg.Interval <= 0 {
 		return nil, fmt.Errorf("new sampler: interval %v is not positive", cfg.Interval)
 	}

@@ -80,7 +80,7 @@ func TestSamplerAlignsToWallClock(t *testing.T) {
 
 		var calls []time.Time
 		var pub publishLog
-		s, err := NewSampler(SamplerConfig{
+		s, err := NewSampler(SamplerOptions{
 			Interval:   interval,
 			Collectors: []Collector{okCollector("a", 0, &calls)},
 			Publish:    pub.publish,
@@ -120,7 +120,7 @@ func TestSamplerDoesNotDrift(t *testing.T) {
 		var pub publishLog
 		// Each sample takes 30 ms of (fake) time; scheduling from "now"
 		// after the work would drift by 30 ms a tick.
-		s, err := NewSampler(SamplerConfig{
+		s, err := NewSampler(SamplerOptions{
 			Interval:   interval,
 			Collectors: []Collector{okCollector("a", 30*time.Millisecond, &calls)},
 			Publish:    pub.publish,
@@ -172,7 +172,7 @@ func TestSamplerSkipsMissedTicksAfterStall(t *testing.T) {
 		start := time.Now() // synctest starts on a whole second
 		var pub publishLog
 		stall := stallingCollector(start, interval)
-		s, err := NewSampler(SamplerConfig{Interval: interval, Collectors: []Collector{stall}, Publish: pub.publish})
+		s, err := NewSampler(SamplerOptions{Interval: interval, Collectors: []Collector{stall}, Publish: pub.publish})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -197,7 +197,7 @@ func TestSamplerSkipsMissedTicksAfterStall(t *testing.T) {
 func TestSamplerExitsOnCancel(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var pub publishLog
-		s, err := NewSampler(SamplerConfig{
+		s, err := NewSampler(SamplerOptions{
 			Interval:   time.Minute,
 			Collectors: []Collector{okCollector("a", 0, nil)},
 			Publish:    pub.publish,
@@ -240,7 +240,7 @@ func TestSamplerLeavesOutFailingCollector(t *testing.T) {
 		}
 		var pub publishLog
 		var observed []time.Duration
-		s, err := NewSampler(SamplerConfig{
+		s, err := NewSampler(SamplerOptions{
 			Interval:   time.Second,
 			Collectors: []Collector{okCollector("a", 0, nil), failing, okCollector("b", time.Millisecond, nil)},
 			Publish:    pub.publish,
@@ -284,7 +284,7 @@ func TestSamplerLeavesOutFailingCollector(t *testing.T) {
 
 func TestSamplerRejectsSecondRun(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		s, err := NewSampler(SamplerConfig{Interval: time.Second, Publish: func(time.Time, []Reading) {}})
+		s, err := NewSampler(SamplerOptions{Interval: time.Second, Publish: func(time.Time, []Reading) {}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -301,14 +301,14 @@ func TestNewSamplerValidates(t *testing.T) {
 	publish := func(time.Time, []Reading) {}
 	tests := []struct {
 		name string
-		cfg  SamplerConfig
+		cfg  SamplerOptions
 		want string // substring of the error; "" means no error
 	}{
-		{"valid", SamplerConfig{Interval: time.Second, Publish: publish}, ""},
-		{"zero interval", SamplerConfig{Publish: publish}, "interval"},
-		{"negative interval", SamplerConfig{Interval: -time.Second, Publish: publish}, "interval"},
-		{"no publish", SamplerConfig{Interval: time.Second}, "Publish"},
-		{"nil collector", SamplerConfig{Interval: time.Second, Publish: publish, Collectors: []Collector{nil}}, "collector 0"},
+		{"valid", SamplerOptions{Interval: time.Second, Publish: publish}, ""},
+		{"zero interval", SamplerOptions{Publish: publish}, "interval"},
+		{"negative interval", SamplerOptions{Interval: -time.Second, Publish: publish}, "interval"},
+		{"no publish", SamplerOptions{Interval: time.Second}, "Publish"},
+		{"nil collector", SamplerOptions{Interval: time.Second, Publish: publish, Collectors: []Collector{nil}}, "collector 0"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -345,7 +345,7 @@ func TestSamplerMarksSkippedTicks(t *testing.T) {
 		var pub publishLog
 		stall := stallingCollector(start, interval)
 		var logs bytes.Buffer
-		s, err := NewSampler(SamplerConfig{Interval: interval, Collectors: []Collector{stall}, Publish: pub.publish,
+		s, err := NewSampler(SamplerOptions{Interval: interval, Collectors: []Collector{stall}, Publish: pub.publish,
 			Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 		if err != nil {
 			t.Fatal(err)
@@ -430,7 +430,7 @@ func TestSamplerFollowsWallClockSteps(t *testing.T) {
 						return fmt.Appendf(nil, `{"t":%d}`, t.Sub(start).Milliseconds()), nil
 					},
 				}
-				s, err := NewSampler(SamplerConfig{Interval: interval, Collectors: []Collector{c}, Publish: pub.publish,
+				s, err := NewSampler(SamplerOptions{Interval: interval, Collectors: []Collector{c}, Publish: pub.publish,
 					wallSkew: func() time.Duration { return time.Duration(skew.Load()) }})
 				if err != nil {
 					t.Fatal(err)

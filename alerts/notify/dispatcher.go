@@ -15,8 +15,8 @@ import (
 	"vitals/alerts"
 )
 
-// Config configures a Dispatcher. DB and Targets are required.
-type Config struct {
+// Options configures a Dispatcher. DB and Targets are required.
+type Options struct {
 	// DB holds the outbox; the app may pass its history's own bbolt DB.
 	DB *bbolt.DB
 	// Bucket is the outbox's top-level bucket (default "alerts-outbox").
@@ -45,7 +45,7 @@ type Config struct {
 // Dispatcher delivers queued notifications, one goroutine per target, each
 // in enqueue order. See the package doc for its contract.
 type Dispatcher struct {
-	cfg     Config
+	cfg     Options
 	root    []byte
 	ctx     context.Context
 	cancel  context.CancelFunc
@@ -58,7 +58,7 @@ type Dispatcher struct {
 // New opens the outbox in cfg.DB, forgets old delivery records and the
 // queues of targets no longer configured, and starts delivering what is
 // waiting, including what a previous process left.
-func New(cfg Config) (*Dispatcher, error) {
+func New(cfg Options) (*Dispatcher, error) {
 	if cfg.DB == nil {
 		return nil, errors.New("notify: no DB")
 	}

@@ -96,8 +96,8 @@ func eventually(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-func fastConfig(db *bbolt.DB, targets ...Target) Config {
-	return Config{DB: db, Targets: targets, MinBackoff: 5 * time.Millisecond, MaxBackoff: 40 * time.Millisecond}
+func fastConfig(db *bbolt.DB, targets ...Target) Options {
+	return Options{DB: db, Targets: targets, MinBackoff: 5 * time.Millisecond, MaxBackoff: 40 * time.Millisecond}
 }
 
 func mustTarget(t *testing.T, spec string) Target {

@@ -117,7 +117,7 @@ func TestSecretsNeverReachTheLog(t *testing.T) {
 }
 
 func TestBackoffDoublesToItsCapWithJitter(t *testing.T) {
-	d := &Dispatcher{cfg: Config{MinBackoff: time.Second, MaxBackoff: 10 * time.Second, Jitter: func() float64 { return 1 }}}
+	d := &Dispatcher{cfg: Options{MinBackoff: time.Second, MaxBackoff: 10 * time.Second, Jitter: func() float64 { return 1 }}}
 	var got []time.Duration
 	for n := 1; n <= 6; n++ {
 		got = append(got, d.backoff(n))

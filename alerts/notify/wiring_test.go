@@ -23,7 +23,7 @@ func TestEngineToTargetAcrossARestart(t *testing.T) {
 	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 
 	start := func() (*alerts.Engine, *Dispatcher, func()) {
-		eng, err := alerts.NewEngine(alerts.Config{Rules: []alerts.Rule{rule}, Host: "h1"})
+		eng, err := alerts.NewEngine(alerts.Options{Rules: []alerts.Rule{rule}, Host: "h1"})
 		if err != nil {
 			t.Fatal(err)
 		}

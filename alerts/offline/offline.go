@@ -26,8 +26,8 @@ const (
 // Rule is the name the transitions carry.
 const Rule = "host-offline"
 
-// Config configures a Watcher. Client, Instance and Emit are required.
-type Config struct {
+// Options configures a Watcher. Client, Instance and Emit are required.
+type Options struct {
 	Client *redis.Client
 	// Instance names this process in the lease; unique per process.
 	Instance string
@@ -47,14 +47,14 @@ type Config struct {
 
 // Watcher is one instance's part in the fleet's offline evaluation.
 type Watcher struct {
-	cfg    Config
+	cfg    Options
 	leader atomic.Bool
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 }
 
 // Start starts watching.
-func Start(cfg Config) (*Watcher, error) {
+func Start(cfg Options) (*Watcher, error) {
 	if cfg.Client == nil || cfg.Instance == "" || cfg.Emit == nil {
 		return nil, fmt.Errorf("offline: Client, Instance and Emit are required")
 	}

@@ -73,7 +73,7 @@ func TestOneOfflineNotificationAcrossALeaderDeath(t *testing.T) {
 	var out emitted
 	const lease = 600 * time.Millisecond
 	start := func(name string) *Watcher {
-		w, err := Start(Config{Client: c, Instance: name, After: time.Second, Lease: lease, Emit: out.emit(name)})
+		w, err := Start(Options{Client: c, Instance: name, After: time.Second, Lease: lease, Emit: out.emit(name)})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -76,7 +76,7 @@ func run(ctx context.Context, addr string, interval time.Duration) error {
 	}
 	defer metrics.CloseCollectors(cs)
 	h := &hub{clients: map[chan []event]struct{}{}}
-	sampler, err := metrics.NewSampler(metrics.SamplerConfig{
+	sampler, err := metrics.NewSampler(metrics.SamplerOptions{
 		Interval: interval, Collectors: cs, Logger: log,
 		Publish: func(t time.Time, rs []metrics.Reading) {
 			evs := make([]event, len(rs))

@@ -108,7 +108,7 @@ func TestRedisIDs(t *testing.T) {
 // testHandler is the real handlers over broker b, for host hostname.
 func testHandler(t *testing.T, b *history.Broker, hostname string, interval time.Duration) http.Handler {
 	t.Helper()
-	h, err := handlers.New(handlers.Config{
+	h, err := handlers.New(handlers.Options{
 		Sources:  handlers.OneHost(b, hostinfo.Info{Hostname: hostname, OS: "linux", CPUs: 2}, interval),
 		Host:     hostinfo.Info{Hostname: hostname, OS: "linux", CPUs: 2},
 		Instance: "test", Interval: interval, Retention: time.Hour, Retry: time.Second, Heartbeat: time.Minute,

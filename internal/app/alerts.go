@@ -89,7 +89,7 @@ func newAlerting(cfg Config, host string, db *bbolt.DB, failing func() error, ge
 	if err != nil {
 		return nil, nil, err // already "file:line: what"
 	}
-	eng, err := alerts.NewEngine(alerts.Config{Rules: rules, Host: host})
+	eng, err := alerts.NewEngine(alerts.Options{Rules: rules, Host: host})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -117,7 +117,7 @@ func newAlerting(cfg Config, host string, db *bbolt.DB, failing func() error, ge
 		}
 		closeFn = func() { db.Close() }
 	}
-	a.disp, err = notify.New(notify.Config{DB: db, Targets: a.targets, Logger: log.With("part", "notify")})
+	a.disp, err = notify.New(notify.Options{DB: db, Targets: a.targets, Logger: log.With("part", "notify")})
 	if err != nil {
 		closeFn()
 		return nil, nil, err
@@ -368,7 +368,7 @@ func watchFleetOffline(events backend, instance string, a *alerting, log *slog.L
 	if !ok {
 		return func() {}
 	}
-	w, err := offline.Start(offline.Config{Client: rb.Client(), Instance: instance, Emit: a.emitExternal,
+	w, err := offline.Start(offline.Options{Client: rb.Client(), Instance: instance, Emit: a.emitExternal,
 		Logger: log.With("part", "fleet-offline")})
 	if err != nil {
 		log.Error("fleet offline alerts not started", "err", err)

@@ -105,7 +105,7 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		log.Warn("alert state not restored from the history", "err", err)
 	}
 
-	sampler, err := metrics.NewSampler(metrics.SamplerConfig{
+	sampler, err := metrics.NewSampler(metrics.SamplerOptions{
 		Interval:   cfg.Interval,
 		Collectors: collectors,
 		Logger:     log,
@@ -133,7 +133,7 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 
 	started := time.Now()
 	gin.SetMode(gin.ReleaseMode) // gin's only switch for its debug prints is global
-	handler, err := handlers.New(handlers.Config{
+	handler, err := handlers.New(handlers.Options{
 		Sources:   events,
 		Host:      host,
 		Instance:  instance,

@@ -203,12 +203,13 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	// SIGHUP reloads what can be reloaded: each part that can adds itself
 	// to reloaders before this point, and one goroutine fans the signal out.
 	reloaders := []func(){alerter.reload}
+	if cert != nil {
+		reloaders = append(reloaders, func() { cert.reloadLogged(log) })
+	}
 	stopHUP := onHangup(log, reloaders)
 	defer stopHUP()
 	serveErr := make(chan error, 1)
 	if cert != nil {
-		stopReload := cert.reloadOnSIGHUP(log)
-		defer stopReload()
 		wg.Go(func() { serveErr <- srv.ServeTLS(ln, "", "") })
 	} else {
 		wg.Go(func() { serveErr <- srv.Serve(ln) })

@@ -4,11 +4,7 @@ import (
 	"crypto/tls"
 	"fmt"
 	"log/slog"
-	"os"
-	"os/signal"
-	"sync"
 	"sync/atomic"
-	"syscall"
 )
 
 // certificate is the --tls-cert/--tls-key pair the server presents. It is
@@ -51,32 +47,13 @@ func (c *certificate) tlsConfig() *tls.Config {
 	return &tls.Config{GetCertificate: c.getCertificate, MinVersion: tls.VersionTLS12}
 }
 
-// reloadOnSIGHUP reloads the certificate on every SIGHUP until stop is
-// called; stop returns once the goroutine has ended. A failed reload is
-// logged and the old pair kept: a half-written renewal must not take the
-// server down.
-func (c *certificate) reloadOnSIGHUP(log *slog.Logger) (stop func()) {
-	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, syscall.SIGHUP)
-	done := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		for {
-			select {
-			case <-done:
-				return
-			case <-sig:
-				if err := c.reload(); err != nil {
-					log.Error("TLS certificate not reloaded: keeping the one in use", "err", err)
-					continue
-				}
-				log.Info("TLS certificate reloaded", "cert", c.certFile)
-			}
-		}
-	})
-	return func() {
-		signal.Stop(sig)
-		close(done)
-		wg.Wait()
+// reloadLogged is the certificate's part of a SIGHUP (see onHangup): it
+// reloads the pair, and a failure is logged and the old pair kept, since a
+// half-written renewal must not take the server down.
+func (c *certificate) reloadLogged(log *slog.Logger) {
+	if err := c.reload(); err != nil {
+		log.Error("TLS certificate not reloaded: keeping the one in use", "err", err)
+		return
 	}
+	log.Info("TLS certificate reloaded", "cert", c.certFile)
 }

@@ -66,7 +66,8 @@ func TestCertificateReloadsOnSIGHUP(t *testing.T) {
 		t.Fatal(err)
 	}
 	var logs logtest.Buffer
-	stop := cert.reloadOnSIGHUP(slog.New(slog.NewTextHandler(&logs, nil)))
+	log := slog.New(slog.NewTextHandler(&logs, nil))
+	stop := onHangup(log, []func(){func() { cert.reloadLogged(log) }})
 	defer stop()
 	serving := func() []byte {
 		c, _ := cert.getCertificate(nil)

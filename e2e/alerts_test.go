@@ -195,8 +195,10 @@ func TestBrowserAlertBadgePanelAndMissedTransition(t *testing.T) {
 		 s.alerts.thresholds.cpu.some((l) => l.rule === "always" && l.level === "warn") &&
 		 s.alerts.bands.cpu.length === 1`, 10*time.Second)
 
-	lastID := p.snap().LastID
+	// The position is read once the stream is closed: read before, live
+	// events could still move it.
 	p.disconnect()
+	lastID := p.snap().LastID
 	writeRules(t, rules, alwaysRules+secondRule)
 	if err := srv.Cmd.Process.Signal(syscall.SIGHUP); err != nil {
 		t.Fatal(err)

@@ -146,7 +146,10 @@ export class Hub {
   // A topic that is records, not a series (alerts), goes to hooks.record.
   ingest(topic, id, data, source) {
     if (!this.view.ingest(topic, id, data, source)) {
-      if (this.hooks.record && !this.view.series[topic] && this.hooks.record(topic, id, data, source)) this.schedule();
+      if (this.hooks.record && !this.view.series[topic] && this.hooks.record(topic, id, data, source)) {
+        this.view.received(id, source);
+        this.schedule();
+      }
       return;
     }
     if (this.hooks.taken) this.hooks.taken(topic, id, data, source);

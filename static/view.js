@@ -124,6 +124,15 @@ export class View {
       this.newestT = t;
       this.recvWall = now;
     }
+    this.received(id, source, t);
+    return true;
+  }
+
+  // received moves the stored position to id and counts the event by its
+  // source: every event of the stream, whether a chart draws it or a panel
+  // keeps it as a record (alerts), so the counters match what the server
+  // sent and a resume starts after the newest event of any topic.
+  received(id, source, t = null) {
     if (id && (source !== "history" || this.positionFromHistory)) {
       this.lastId = id;
       this.posDirty = true;
@@ -131,10 +140,11 @@ export class View {
     if (source === "live") this.live++;
     else if (source === "replay") {
       this.caughtUp++;
-      this.catchupMinT = this.catchupMinT === null ? t : Math.min(this.catchupMinT, t);
-      this.catchupMaxT = this.catchupMaxT === null ? t : Math.max(this.catchupMaxT, t);
+      if (t !== null) {
+        this.catchupMinT = this.catchupMinT === null ? t : Math.min(this.catchupMinT, t);
+        this.catchupMaxT = this.catchupMaxT === null ? t : Math.max(this.catchupMaxT, t);
+      }
     } else this.fromHistory++;
-    return true;
   }
 
   // serverMarks takes what the server says about the tick at t: ticks it

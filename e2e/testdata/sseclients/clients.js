@@ -5,7 +5,10 @@ const q = new URLSearchParams(location.search);
 const base = q.get("vitals");
 const token = q.get("token");
 const which = q.get("client");
+// The stream is asked for these topics only, so every event with an id is
+// one the client records.
 const topics = ["cpu", "memory", "load", "disk", "network"];
+const only = `topics=${topics.join(",")}`;
 
 const got = (window.got = { client: which, ids: [], opens: 0, hellos: 0, errors: [] });
 
@@ -21,18 +24,18 @@ function listen(es) {
 
 if (which === "native") {
   // The browser's EventSource can't send headers: the token goes in the URL.
-  listen(new EventSource(`${base}/events?token=${encodeURIComponent(token)}`));
+  listen(new EventSource(`${base}/events?${only}&token=${encodeURIComponent(token)}`));
 } else if (which === "eventsource") {
   const { EventSource } = await import("eventsource");
   listen(
-    new EventSource(`${base}/events`, {
+    new EventSource(`${base}/events?${only}`, {
       fetch: (input, init) =>
         fetch(input, { ...init, headers: { ...init.headers, Authorization: `Bearer ${token}` } }),
     }),
   );
 } else if (which === "fetch-event-source") {
   const { fetchEventSource } = await import("@microsoft/fetch-event-source");
-  fetchEventSource(`${base}/events`, {
+  fetchEventSource(`${base}/events?${only}`, {
     headers: { Authorization: `Bearer ${token}`, "Cache-Control": "no-cache" },
     openWhenHidden: true,
     async onopen(res) {

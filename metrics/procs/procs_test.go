@@ -117,10 +117,8 @@ func TestRealHost(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	fixture.Collect(t, c, time.Now(), nil)
-	time.Sleep(time.Second)
 	var p Payload
-	data := fixture.Collect(t, c, time.Now(), &p)
+	data := fixture.CollectLive(t, c, time.Second, &p)
 	if p.Processes < 3 || p.Threads < uint64(p.Processes) || p.Forks == nil {
 		t.Errorf("totals implausible: %s", data)
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"vitals/bench/internal/loadresult"
 	"vitals/handlers"
 	"vitals/history"
 	"vitals/hostinfo"
@@ -94,7 +95,7 @@ func TestRedisIDs(t *testing.T) {
 // testHandler is the real handlers over broker b, for host hostname.
 // runFlags runs the load generator as its command line args would, to
 // the end, and fails the test if it cannot start.
-func runFlags(t *testing.T, args ...string) *Result {
+func runFlags(t *testing.T, args ...string) *loadresult.Result {
 	t.Helper()
 	cfg, err := parseFlags(args)
 	if err != nil {

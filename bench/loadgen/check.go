@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"vitals/bench/internal/loadresult"
 )
 
 // truth is the server's own event log, read after the run.
@@ -90,11 +92,11 @@ func (r *runner) mask(s *stream) []int {
 
 // check compares every stream with what it was owed, by the log of the
 // URL and host it read: one log without -urls and -hosts.
-func (r *runner) check(ctx context.Context, streams []*stream, heads map[logKey]headInfo) Check {
+func (r *runner) check(ctx context.Context, streams []*stream, heads map[logKey]headInfo) loadresult.Check {
 	if r.cfg.Truth == "ticks" {
 		return r.checkTicks(streams)
 	}
-	c := Check{Mode: "ids vs GET /api/history"}
+	c := loadresult.Check{Mode: "ids vs GET /api/history"}
 	if len(r.cfg.urls) > 1 || len(r.cfg.hosts) > 0 {
 		c.Mode = "ids vs GET /api/history?host= of each stream's URL"
 	}
@@ -191,7 +193,7 @@ func (r *runner) disagree(truths map[logKey]*truth) int64 {
 
 // checkLog checks the streams that read one log; it returns how many of
 // them resumed from an id the log no longer holds.
-func (r *runner) checkLog(c *Check, t *truth, headIdx int, streams []*stream) (evictedLower int) {
+func (r *runner) checkLog(c *loadresult.Check, t *truth, headIdx int, streams []*stream) (evictedLower int) {
 	for _, s := range streams {
 		low := -1
 		if s.haveLower {
@@ -255,8 +257,8 @@ func (r *runner) checkLog(c *Check, t *truth, headIdx int, streams []*stream) (e
 
 // checkTicks checks a server without ids: each topic must arrive once per
 // interval, with no sample time skipped between a stream's first and last.
-func (r *runner) checkTicks(streams []*stream) Check {
-	c := Check{Mode: "sample times (no ids)"}
+func (r *runner) checkTicks(streams []*stream) loadresult.Check {
+	c := loadresult.Check{Mode: "sample times (no ids)"}
 	step := r.cfg.Interval.Milliseconds()
 	silent := 0
 	for _, s := range streams {

@@ -4,6 +4,8 @@ import (
 	"math"
 	"sync/atomic"
 	"time"
+
+	"vitals/bench/internal/loadresult"
 )
 
 // hist is a fixed-bucket latency histogram safe for concurrent recording
@@ -70,16 +72,7 @@ func (h *hist) record(shard int, us int64) {
 	}
 }
 
-// Latency is a summary in milliseconds.
-type Latency struct {
-	Count int64   `json:"count"`
-	P50   float64 `json:"p50_ms"`
-	P90   float64 `json:"p90_ms"`
-	P99   float64 `json:"p99_ms"`
-	Max   float64 `json:"max_ms"`
-}
-
-func (h *hist) summary() Latency {
+func (h *hist) summary() loadresult.Latency {
 	var total int64
 	counts := make([]int64, nBkt)
 	for s := range h.shards {
@@ -90,7 +83,7 @@ func (h *hist) summary() Latency {
 	for _, c := range counts {
 		total += c
 	}
-	l := Latency{Count: total, Max: ms(h.max.Load())}
+	l := loadresult.Latency{Count: total, Max: ms(h.max.Load())}
 	if total == 0 {
 		return l
 	}

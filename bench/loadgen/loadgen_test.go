@@ -15,6 +15,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"vitals/bench/internal/loadresult"
 	"vitals/handlers"
 	"vitals/history"
 	"vitals/hostinfo"
@@ -30,15 +31,8 @@ func TestFanOutExact(t *testing.T) {
 	const interval = 200 * time.Millisecond
 	srvURL := servePublishing(t, "loadgen-test", interval, 1)[0]
 
-	cfg, err := parseFlags([]string{"-url", srvURL, "-streams", "200", "-ramp", "1000", "-hold", "10s",
-		"-grace", "2s", "-interval", interval.String(), "-label", "test"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := run(context.Background(), cfg, io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := runFlags(t, "-url", srvURL, "-streams", "200", "-ramp", "1000", "-hold", "10s",
+		"-grace", "2s", "-interval", interval.String(), "-label", "test")
 	c := res.Check
 	t.Logf("held %d, %d live events, p99 %.1f ms, check %+v", res.Held, res.LiveEvents, res.Latency.P99, c)
 	if res.Held != 200 || res.Failed != 0 {
@@ -63,15 +57,8 @@ func TestSpreadOverURLsExact(t *testing.T) {
 	const interval = 200 * time.Millisecond
 	urls := servePublishing(t, "h0", interval, 2)
 
-	cfg, err := parseFlags([]string{"-urls", strings.Join(urls, ","), "-hosts", "h0", "-streams", "60", "-ramp", "1000",
-		"-hold", "3s", "-grace", "1s", "-interval", interval.String(), "-label", "spread", "-pids", strconv.Itoa(os.Getpid())})
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := run(context.Background(), cfg, io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := runFlags(t, "-urls", strings.Join(urls, ","), "-hosts", "h0", "-streams", "60", "-ramp", "1000",
+		"-hold", "3s", "-grace", "1s", "-interval", interval.String(), "-label", "spread", "-pids", strconv.Itoa(os.Getpid()))
 	c := res.Check
 	if res.Held != 60 || c.Streams != 60 || c.Expected == 0 || c.Logs != 2 {
 		t.Errorf("held %d, checked %d streams owing %d over %d logs; want 60, 60, some, 2 (errors: %v)", res.Held, c.Streams, c.Expected, c.Logs, res.Errors)
@@ -106,6 +93,21 @@ func TestRedisIDs(t *testing.T) {
 }
 
 // testHandler is the real handlers over broker b, for host hostname.
+// runFlags runs the load generator as its command line args would, to
+// the end, and fails the test if it cannot start.
+func runFlags(t *testing.T, args ...string) *loadresult.Result {
+	t.Helper()
+	cfg, err := parseFlags(args)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := run(context.Background(), cfg, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
 func testHandler(t *testing.T, b *history.Broker, hostname string, interval time.Duration) http.Handler {
 	t.Helper()
 	h, err := handlers.New(handlers.Options{

@@ -1,6 +1,9 @@
 package main
 
-import "vitals/internal/proctest"
+import (
+	"vitals/bench/internal/loadresult"
+	"vitals/internal/proctest"
+)
 
 // monitor reads one process from /proc (and its pprof, if given) at the
 // start, through and after the window. A zero pid makes it a no-op.
@@ -45,7 +48,7 @@ func (m *monitor) sample() {
 
 // end closes the window; held is the number of streams the RSS growth is
 // divided by.
-func (m *monitor) end(held int64) *ProcReport {
+func (m *monitor) end(held int64) *loadresult.ProcReport {
 	if m.pid == 0 {
 		return nil
 	}
@@ -53,7 +56,7 @@ func (m *monitor) end(held int64) *ProcReport {
 	if err != nil {
 		return nil
 	}
-	r := &ProcReport{
+	r := &loadresult.ProcReport{
 		RSSBaseKiB: m.b.RSSKiB, RSSKiB: e.RSSKiB, RSSPeakKiB: max(m.peak, e.RSSKiB),
 		CPUPercent: proctest.CPUPercent(m.s, e), Threads: e.Threads,
 		GoroutinesBase: m.gBase, HeapBase: m.hBase,
@@ -68,7 +71,7 @@ func (m *monitor) end(held int64) *ProcReport {
 }
 
 // after takes the reading once every stream is closed.
-func (m *monitor) after(r *ProcReport) {
+func (m *monitor) after(r *loadresult.ProcReport) {
 	if m.pid == 0 || r == nil {
 		return
 	}

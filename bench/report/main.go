@@ -18,6 +18,7 @@ import (
 	"syscall"
 	"time"
 
+	"vitals/bench/internal/loadresult"
 	"vitals/history"
 	"vitals/internal/proctest"
 	"vitals/metrics"
@@ -200,72 +201,8 @@ func (s *server) start(ctx context.Context, ready func() error) error {
 // stop ends the process: SIGTERM, then SIGKILL after 15 s.
 func (s *server) stop() { s.Stop(15 * time.Second) }
 
-// Result mirrors the load generator's JSON (the fields used here).
-type Result struct {
-	Label          string  `json:"label"`
-	Streams        int     `json:"streams"`
-	Held           int64   `json:"held"`
-	Failed         int64   `json:"failed"`
-	RampMS         float64 `json:"ramp_ms"`
-	HoldMS         float64 `json:"hold_ms"`
-	EventsPerSec   float64 `json:"events_per_sec"`
-	ExpectedPerSec float64 `json:"expected_per_sec"`
-	Replayed       int64   `json:"replayed"`
-	Latency        Latency `json:"latency"`
-	LatencySlow    *Latency
-	Check          struct {
-		Mode          string `json:"mode"`
-		Streams       int    `json:"streams"`
-		Expected      int64  `json:"expected"`
-		Missed        int64  `json:"missed"`
-		StreamsMissed int    `json:"streams_missed"`
-		MaxMissed     int64  `json:"max_missed"`
-		OutOfOrder    int64  `json:"out_of_order"`
-		Unknown       int64  `json:"unknown"`
-		Logs          int    `json:"logs"`
-		Disagree      int64  `json:"disagree"`
-		Note          string `json:"note"`
-	} `json:"check"`
-	Catchups      int           `json:"catchups"`
-	CatchupP50MS  float64       `json:"catchup_p50_ms"`
-	CatchupMaxMS  float64       `json:"catchup_max_ms"`
-	Incomplete    int           `json:"incomplete_catchups"`
-	Reconnects    int           `json:"reconnects"`
-	AllCaughtUpMS float64       `json:"all_caught_up_ms"`
-	SlowDropped   int           `json:"slow_dropped"`
-	Server        *ProcReport   `json:"server"`
-	Servers       []*ProcReport `json:"servers"`
-	Loadgen       ProcReport    `json:"loadgen"`
-	Errors        []string      `json:"errors"`
-}
-
-type Latency struct {
-	Count int64   `json:"count"`
-	P50   float64 `json:"p50_ms"`
-	P90   float64 `json:"p90_ms"`
-	P99   float64 `json:"p99_ms"`
-	Max   float64 `json:"max_ms"`
-}
-
-type ProcReport struct {
-	PID             int     `json:"pid"`
-	Held            int64   `json:"held"`
-	RSSBaseKiB      int64   `json:"rss_base_kib"`
-	RSSKiB          int64   `json:"rss_kib"`
-	RSSPeakKiB      int64   `json:"rss_peak_kib"`
-	PerStreamKiB    float64 `json:"per_stream_kib"`
-	CPUPercent      float64 `json:"cpu_pct"`
-	Threads         int64   `json:"threads"`
-	RSSAfterKiB     int64   `json:"rss_after_kib"`
-	GoroutinesBase  int64   `json:"goroutines_base"`
-	GoroutinesPeak  int64   `json:"goroutines"`
-	GoroutinesAfter int64   `json:"goroutines_after"`
-	HeapBase        int64   `json:"heap_inuse_base"`
-	HeapAfter       int64   `json:"heap_inuse_after"`
-}
-
 // loadgen runs the load generator and decodes its result.
-func (rep *report) loadgen(ctx context.Context, label string, args ...string) (*Result, error) {
+func (rep *report) loadgen(ctx context.Context, label string, args ...string) (*loadresult.Result, error) {
 	out := filepath.Join(rep.o.workDir, label+".json")
 	full := append([]string{"-label", label, "-json", out}, args...)
 	cmd := exec.CommandContext(ctx, filepath.Join(rep.o.binDir, "loadgen"), full...)
@@ -279,15 +216,10 @@ func (rep *report) loadgen(ctx context.Context, label string, args ...string) (*
 	if err != nil {
 		return nil, err
 	}
-	var r Result
+	var r loadresult.Result
 	if err := json.Unmarshal(b, &r); err != nil {
 		return nil, err
 	}
-	var slow struct {
-		L *Latency `json:"latency_with_slow"`
-	}
-	json.Unmarshal(b, &slow)
-	r.LatencySlow = slow.L
 	return &r, nil
 }
 

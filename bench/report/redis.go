@@ -13,6 +13,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"vitals/bench/internal/loadresult"
 	"vitals/history/redisstream"
 	"vitals/internal/redistest"
 )
@@ -30,11 +31,11 @@ const (
 
 // redisReport is what the scenario measured.
 type redisReport struct {
-	res      *Result
+	res      *loadresult.Result
 	hosts    []string
-	serving  []*ProcReport // h0, h1
-	redisCPU *ProcReport
-	pubs     []*ProcReport // h2..h9: publish only
+	serving  []*loadresult.ProcReport // h0, h1
+	redisCPU *loadresult.ProcReport
+	pubs     []*loadresult.ProcReport // h2..h9: publish only
 	version  string
 
 	memEmpty, memEnd int64 // INFO memory used_memory before any host, after the run

@@ -12,11 +12,13 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"vitals/bench/internal/loadresult"
 )
 
 type fanPair struct {
 	n           int
-	vitals, gin *Result
+	vitals, gin *loadresult.Result
 }
 
 // report collects every figure of one run.
@@ -27,15 +29,15 @@ type report struct {
 	benchLines        []string
 	benchErr          string
 	fan               []fanPair
-	catchup           []*Result
+	catchup           []*loadresult.Result
 	prefilled         int
 	prefillTook       time.Duration
-	storm             *Result
+	storm             *loadresult.Result
 	stormRestart      time.Duration
-	slow              *Result
-	idle              *Result
+	slow              *loadresult.Result
+	idle              *loadresult.Result
 	idleMetrics       sampleMetrics
-	churn             *Result
+	churn             *loadresult.Result
 	redis             *redisReport
 	extra             []string
 }
@@ -193,14 +195,14 @@ func (rep *report) render() []byte {
 		p("## Fan-out (5 topics at 1 Hz, every stream subscribed to all)\n\n")
 		p("| streams | server | held | missed ids | events/s (expected) | p50 / p99 / max ms | server CPU %% of a core | server RSS | RSS per stream | loadgen per stream |\n|---|---|---|---|---|---|---|---|---|---|\n")
 		for _, f := range rep.fan {
-			for _, r := range []*Result{f.vitals, f.gin} {
+			for _, r := range []*loadresult.Result{f.vitals, f.gin} {
 				name := "vitals"
 				if r == f.gin {
 					name = "gin baseline"
 				}
 				s := r.Server
 				if s == nil {
-					s = &ProcReport{}
+					s = &loadresult.ProcReport{}
 				}
 				p("| %d | %s | %d | %d (%d streams) | %.0f (%.0f) | %.1f / %.1f / %.1f | %.1f | %s | %.1f KiB | %.1f KiB |\n",
 					f.n, name, r.Held, r.Check.Missed, r.Check.StreamsMissed, r.EventsPerSec, r.ExpectedPerSec,
@@ -266,9 +268,9 @@ func (rep *report) render() []byte {
 		p("The 1,000 healthy streams ran alone for the first half of the window; then 100 streams with a 4 KiB receive buffer connected and stopped reading after their hello.\n\n")
 		s := r.Server
 		if s == nil {
-			s = &ProcReport{}
+			s = &loadresult.ProcReport{}
 		}
-		ls := Latency{}
+		ls := loadresult.Latency{}
 		if r.LatencySlow != nil {
 			ls = *r.LatencySlow
 		}
@@ -280,7 +282,7 @@ func (rep *report) render() []byte {
 	if r := rep.idle; r != nil {
 		s := r.Server
 		if s == nil {
-			s = &ProcReport{}
+			s = &loadresult.ProcReport{}
 		}
 		m := rep.idleMetrics
 		p("## Idle cost (1 stream)\n\n| window | server CPU %% of a core | server RSS | sample-to-client p50 / p99 / max | sample duration p50 / p99 (from /metrics) |\n|---|---|---|---|---|\n")
@@ -300,7 +302,7 @@ func (rep *report) render() []byte {
 	if r := rep.churn; r != nil {
 		s := r.Server
 		if s == nil {
-			s = &ProcReport{}
+			s = &loadresult.ProcReport{}
 		}
 		p("## Churn soak (500 clients connecting and disconnecting)\n\n")
 		p("Each client holds a stream for 1–10 s, closes it, waits up to 1 s and reconnects with its last id (a quarter filtered to cpu,memory). The check follows each client across all its connections.\n\n")

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"time"
+
+	"vitals/bench/internal/loadresult"
 )
 
 func (rep *report) dataDir(name string) string {
@@ -29,7 +31,7 @@ func fanOut(ctx context.Context, rep *report) error {
 		if n > 20000 {
 			ramp = "4000"
 		}
-		var pair [2]*Result
+		var pair [2]*loadresult.Result
 		for i, which := range []string{"vitals", "gin"} {
 			var srv *server
 			var err error
@@ -92,7 +94,7 @@ func storm(ctx context.Context, rep *report) error {
 	addr := srv.url[len("http://"):]
 	hold := 25 * time.Second
 	type out struct {
-		r   *Result
+		r   *loadresult.Result
 		err error
 	}
 	done := make(chan out, 1)

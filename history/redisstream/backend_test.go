@@ -6,11 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"vitals/history"
 	"vitals/hostinfo"
-	"vitals/internal/redistest"
 )
 
 // TestBackendDescribesHosts opens a Backend as the program does and reads
@@ -18,19 +15,9 @@ import (
 // interval or retention inside the description, and an unknown boot time
 // as the unix seconds of the zero time.Time.
 func TestBackendDescribesHosts(t *testing.T) {
-	srv := redistest.Start(t)
-	opts, err := redis.ParseURL(srv.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
 	self := hostinfo.Info{Hostname: "a", OS: "linux", Platform: "debian", PlatformVersion: "12.5", Kernel: "6.1.0",
 		Arch: "x86_64", CPUs: 4, BootTime: time.Unix(1_700_000_000, 0), Interval: time.Second, Retention: time.Hour}
-	b, err := Open(context.Background(), Options{Redis: opts, Host: self, Topics: testTopics, MaxBytes: 64 << 20,
-		Buffer: time.Minute})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { b.Close() })
+	b, srv := openTestBackend(t, Options{Host: self, Topics: testTopics, MaxBytes: 64 << 20, Buffer: time.Minute})
 	const old = `{"name":"old","info":{"os":"linux","platform":"","platform_version":"","kernel":"5.10","arch":"arm64","cpus":1,"boot_time":-62135596800},"interval_ms":2000,"retention_ms":600000,"last_seen":1}`
 	srv.Do(t, "HSET", HostsKey, "old", old)
 
@@ -66,8 +53,7 @@ func TestBackendDescribesHosts(t *testing.T) {
 
 	// The record's description keeps today's bytes: interval and
 	// retention only beside it.
-	c := redis.NewClient(opts)
-	defer c.Close()
+	c := newRedisClient(t, srv)
 	raw, err := c.HGet(context.Background(), HostsKey, "a").Result()
 	if err != nil {
 		t.Fatal(err)

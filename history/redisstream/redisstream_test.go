@@ -36,6 +36,24 @@ func newRedisClient(t *testing.T, srv *redistest.Server) *redis.Client {
 	return c
 }
 
+// openTestBackend starts a Redis for the test and opens a Backend on it
+// as the program does, with o's Redis options filled in.
+func openTestBackend(t *testing.T, o Options) (*Backend, *redistest.Server) {
+	t.Helper()
+	srv := redistest.Start(t)
+	opts, err := redis.ParseURL(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.Redis = opts
+	b, err := Open(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.Close() })
+	return b, srv
+}
+
 func newTestPublisher(t *testing.T, c *redis.Client, host string, maxLen int64) *Publisher {
 	t.Helper()
 	p, err := NewPublisher(context.Background(), PublisherOptions{
@@ -72,6 +90,18 @@ func redisTick(t *testing.T, p *Publisher, i int) {
 	if err := p.Publish(at, samples); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// publishTicks starts a Redis for the test and publishes n ticks of host
+// "a" on it through a Publisher whose stream keeps about maxLen entries.
+func publishTicks(t *testing.T, maxLen int64, n int) (*redis.Client, *Publisher) {
+	t.Helper()
+	c := newRedisClient(t, redistest.Start(t))
+	pub := newTestPublisher(t, c, "a", maxLen)
+	for i := range n {
+		redisTick(t, pub, i)
+	}
+	return c, pub
 }
 
 func tickIDs(from, to int) []string {
@@ -121,12 +151,7 @@ func collect(t *testing.T, s *history.Subscription, n int) []string {
 }
 
 func TestRedisReplayThenLiveAcrossInstances(t *testing.T) {
-	srv := redistest.Start(t)
-	c := newRedisClient(t, srv)
-	pub := newTestPublisher(t, c, "a", 10_000)
-	for i := range 10 {
-		redisTick(t, pub, i)
-	}
+	c, pub := publishTicks(t, 10_000, 10)
 	waitStreamLen(t, c, "a", 30)
 
 	hub1 := newTestHub(t, c)
@@ -182,14 +207,9 @@ func TestRedisReplayThenLiveAcrossInstances(t *testing.T) {
 }
 
 func TestRedisCatchupIncomplete(t *testing.T) {
-	srv := redistest.Start(t)
-	c := newRedisClient(t, srv)
 	// MAXLEN ~ trims whole radix-tree nodes (100 entries by default), so
 	// write well past a node to see a trim.
-	pub := newTestPublisher(t, c, "a", 30)
-	for i := range 200 {
-		redisTick(t, pub, i)
-	}
+	c, pub := publishTicks(t, 30, 200)
 	waitStreamLen(t, c, "a", 1) // written
 	deadline := time.Now().Add(10 * time.Second)
 	for pub.Buffered() > 0 && time.Now().Before(deadline) {

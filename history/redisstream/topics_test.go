@@ -7,33 +7,21 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"vitals/history"
 	"vitals/hostinfo"
-	"vitals/internal/redistest"
 )
 
 // A host that publishes fewer topics than any host may (no gpu, say) is
 // served with its own list, and a topic's redactor applies to what the
 // feed reads from Redis as it does in the broker.
 func TestFeedTopicsAndRedaction(t *testing.T) {
-	srv := redistest.Start(t)
-	opts, err := redis.ParseURL(srv.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
 	self := hostinfo.Info{Hostname: "a", Interval: time.Second, Retention: time.Hour}
 	all := []string{"cpu", "memory", "load", "gpu"}
-	b, err := Open(context.Background(), Options{Redis: opts, Host: self, Topics: []string{"cpu", "load"}, AllTopics: all,
+	b, _ := openTestBackend(t, Options{Host: self, Topics: []string{"cpu", "load"}, AllTopics: all,
 		MaxBytes: 64 << 20, Buffer: time.Minute,
 		Redact: map[string]func([]byte) ([]byte, error){"load": func(d []byte) ([]byte, error) {
 			return bytes.ReplaceAll(d, []byte("secret"), []byte("x")), nil
 		}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { b.Close() })
 	if got := b.Topics(); !slices.Equal(got, all) {
 		t.Fatalf("backend topics = %v, want every topic %v", got, all)
 	}
@@ -42,6 +30,7 @@ func TestFeedTopicsAndRedaction(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	var src history.Source
+	var err error
 	for {
 		if src, _, err = b.Source(ctx, "a"); err == nil && len(src.Latest()) == 2 {
 			break

@@ -122,18 +122,12 @@ func TestFixtures(t *testing.T) {
 			}
 			defer c.Close()
 			t0 := time.UnixMilli(1700000000000)
-			first, err := c.Collect(t0)
-			if err != nil {
-				t.Fatal(err)
-			}
+			first := fixture.Collect(t, c, t0, nil)
 			fixture.Golden(t, "testdata/"+tc.name+".tick1.golden.json", first, *update)
 			fixture.Write(t, cg, tc.cpuFile, tc.cpuNext)
 			fixture.Write(t, cg, tc.ioFile, tc.ioNext)
 			fixture.Write(t, proc, "500/net/dev", "  eth0: 30000 1 0 0 0 0 0 0 20000 2 0 0 0 0 0 0\n")
-			second, err := c.Collect(t0.Add(2 * time.Second))
-			if err != nil {
-				t.Fatal(err)
-			}
+			second := fixture.Collect(t, c, t0.Add(2*time.Second), nil)
 			fixture.Golden(t, "testdata/"+tc.name+".tick2.golden.json", second, *update)
 		})
 	}

@@ -206,10 +206,8 @@ func TestRealCgroups(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	fixture.Collect(t, c, time.Now(), nil)
-	time.Sleep(time.Second)
 	var p Payload
-	data := fixture.Collect(t, c, time.Now(), &p)
+	data := fixture.CollectLive(t, c, time.Second, &p)
 	found := map[string]Container{}
 	for _, ct := range p.Containers {
 		found[ct.ID] = ct

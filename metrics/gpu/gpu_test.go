@@ -24,10 +24,7 @@ func TestAMDFixture(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	got, err := c.Collect(time.UnixMilli(1700000000000))
-	if err != nil {
-		t.Fatal(err)
-	}
+	got := fixture.Collect(t, c, time.UnixMilli(1700000000000), nil)
 	fixture.Golden(t, "testdata/amd.golden.json", got, *update)
 }
 
@@ -73,10 +70,7 @@ func TestNVMLBinding(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := c.Collect(time.UnixMilli(1700000000000))
-	if err != nil {
-		t.Fatal(err)
-	}
+	got := fixture.Collect(t, c, time.UnixMilli(1700000000000), nil)
 	c.Close()
 	fixture.Golden(t, "testdata/nvml.golden.json", got, *update)
 }

@@ -26,10 +26,7 @@ func TestFixture(t *testing.T) {
 	}
 	defer c.Close()
 	t0 := time.UnixMilli(1700000100000)
-	first, err := c.Collect(t0)
-	if err != nil {
-		t.Fatal(err)
-	}
+	first := fixture.Collect(t, c, t0, nil)
 	fixture.Golden(t, "testdata/tick1.golden.json", blankUsers(t, first), *update)
 
 	write := func(rel, s string) { fixture.Write(t, root, rel, s) }
@@ -44,10 +41,7 @@ func TestFixture(t *testing.T) {
 	stat, _ := os.ReadFile(filepath.Join(root, "stat"))
 	write("stat", strings.Replace(string(stat), "processes 9000", "processes 9030", 1))
 
-	second, err := c.Collect(t0.Add(1500 * time.Millisecond))
-	if err != nil {
-		t.Fatal(err)
-	}
+	second := fixture.Collect(t, c, t0.Add(1500*time.Millisecond), nil)
 	fixture.Golden(t, "testdata/tick2.golden.json", blankUsers(t, second), *update)
 	if c.OpenFiles() != 2+3 {
 		t.Errorf("OpenFiles = %d, want 5 (3 pids + /proc/stat + /proc)", c.OpenFiles())
@@ -81,10 +75,7 @@ func TestPastTheCap(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	data, err := c.Collect(time.UnixMilli(1700000100000))
-	if err != nil {
-		t.Fatal(err)
-	}
+	data := fixture.Collect(t, c, time.UnixMilli(1700000100000), nil)
 	var p Payload
 	json.Unmarshal(data, &p)
 	if p.Processes != 3 || c.OpenFiles() != 3 {
@@ -117,10 +108,8 @@ func TestRealHost(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	fixture.Collect(t, c, time.Now(), nil)
-	time.Sleep(time.Second)
 	var p Payload
-	data := fixture.Collect(t, c, time.Now(), &p)
+	data := fixture.CollectLive(t, c, time.Second, &p)
 	if p.Processes < 3 || p.Threads < uint64(p.Processes) || p.Forks == nil {
 		t.Errorf("totals implausible: %s", data)
 	}

@@ -23,10 +23,7 @@ func TestFixtures(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, err := c.Collect(time.UnixMilli(1700000000000))
-			if err != nil {
-				t.Fatal(err)
-			}
+			got := fixture.Collect(t, c, time.UnixMilli(1700000000000), nil)
 			fixture.Golden(t, "testdata/"+host+".golden.json", got, *update)
 		})
 	}

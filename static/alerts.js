@@ -125,13 +125,15 @@ export function alertBands(def, transitions, rules, defs, now = Date.now()) {
 }
 
 // thresholds are the warn and crit lines on chart def: only for a rule
-// whose value is a series the chart draws as is (no per, no prediction).
+// whose value is a series the chart draws as is (no per, no scale, no
+// prediction: a load-per-CPU or swap-percent rule would put its line at a
+// value the chart's axis doesn't mean).
 export function thresholds(def, rules) {
   if (def.heat || !def.series) return [];
   const keys = new Set(def.series.map((s) => s.key));
   const out = [];
   for (const r of rules) {
-    if (r.topic !== def.topic || r.fn === "eta" || r.per || !keys.has(r.field)) continue;
+    if (r.topic !== def.topic || r.fn === "eta" || r.per || (r.scale && r.scale !== 1) || !keys.has(r.field)) continue;
     if (r.warn !== undefined && r.warn !== null) out.push({ rule: r.name, level: "warn", value: r.warn });
     if (r.crit !== undefined && r.crit !== null) out.push({ rule: r.name, level: "crit", value: r.crit });
   }

@@ -66,6 +66,7 @@ test("threshold lines only where the chart draws the rule's field as is", () => 
     { name: "fill", topic: "cpu", field: "total", fn: "eta", warn: 86400 },
     { name: "swap", topic: "memory", field: "used", per: "total", warn: 80 },
     { name: "pct", topic: "memory", field: "percent", warn: 90 },
+    { name: "scaled", topic: "cpu", field: "total", scale: 100, warn: 1 },
   ];
   assert.deepEqual(thresholds(defs[0], rules), [
     { rule: "busy", level: "warn", value: 90 },

@@ -260,10 +260,15 @@ func (a *alerting) reload() {
 func (a *alerting) Current(now time.Time) any {
 	insts, silences := a.engine.Snapshot(now)
 	type ruleView struct {
-		Name    string   `json:"name"`
-		Summary string   `json:"summary,omitempty"`
-		Topic   string   `json:"topic"`
-		Field   string   `json:"field"`
+		Name    string `json:"name"`
+		Summary string `json:"summary,omitempty"`
+		Topic   string `json:"topic"`
+		Field   string `json:"field"`
+		// Per, Scale and Limit say the value is not the field as drawn (a
+		// ratio, a prediction): the page draws no line for such a rule.
+		Per     string   `json:"per,omitempty"`
+		Scale   float64  `json:"scale,omitempty"`
+		Limit   float64  `json:"limit,omitempty"`
 		Fn      string   `json:"fn"`
 		WindowS float64  `json:"window_s"`
 		Warn    *float64 `json:"warn,omitempty"`
@@ -298,7 +303,7 @@ func (a *alerting) Current(now time.Time) any {
 	}
 	for _, r := range a.engine.Rules() {
 		state.Rules = append(state.Rules, ruleView{Name: r.Name, Summary: r.Summary, Topic: r.Topic, Field: r.Field,
-			Fn: string(r.Fn), WindowS: r.Window.Seconds(), Warn: r.Warn, Crit: r.Crit, Clear: r.Clear, Below: r.Below,
+			Per: r.Per, Scale: r.Scale, Limit: r.Limit, Fn: string(r.Fn), WindowS: r.Window.Seconds(), Warn: r.Warn, Crit: r.Crit, Clear: r.Clear, Below: r.Below,
 			ForS: r.For.Seconds(), Unit: r.Unit, PerItem: r.PerItem()})
 	}
 	for _, t := range a.targets {

@@ -201,3 +201,37 @@ func TestNotifyTargetList(t *testing.T) {
 		t.Fatal("the flag's value is shown")
 	}
 }
+
+// TestCurrentSaysWhatARuleMeasures: the API's rules carry per, scale and
+// limit, so the page draws no threshold line where the rule's value is not
+// the field as the chart draws it (load per CPU is load15 / cpus).
+func TestCurrentSaysWhatARuleMeasures(t *testing.T) {
+	dir := t.TempDir()
+	now := time.Now()
+	b := openTestBroker(t, dir, time.Hour, &now)
+	defer b.Close()
+	a, closeFn, err := newAlerting(Config{DataDir: dir, History: time.Hour}, "h1", b.DB(), func() error { return nil }, os.Getenv, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeFn()
+	raw, err := json.Marshal(a.Current(now))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var state struct {
+		Rules []struct{ Name, Per string } `json:"rules"`
+	}
+	if err := json.Unmarshal(raw, &state); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range state.Rules {
+		if r.Name == "load-per-cpu" {
+			if r.Per != "cpus" {
+				t.Fatalf("load-per-cpu has per %q, want cpus", r.Per)
+			}
+			return
+		}
+	}
+	t.Fatalf("no load-per-cpu rule in %s", raw)
+}

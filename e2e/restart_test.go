@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"vitals/internal/logtest"
 	"vitals/internal/proctest"
 	"vitals/internal/ssetest"
 )
@@ -103,7 +104,7 @@ func TestSecondProcessOnSameDataDirFailsClearly(t *testing.T) {
 	dir := t.TempDir()
 	startVitals(t, dir)
 	cmd := exec.Command(vitalsBinary(t), "--addr", freeAddr(t), "--data-dir", dir)
-	var buf proctest.LockedBuffer
+	var buf logtest.Buffer
 	cmd.Stdout, cmd.Stderr = &buf, &buf
 	p, err := proctest.Start(cmd)
 	if err != nil {

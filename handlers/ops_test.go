@@ -20,7 +20,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"vitals/hostinfo"
-	"vitals/internal/proctest"
+	"vitals/internal/logtest"
 	"vitals/internal/ssetest"
 )
 
@@ -435,7 +435,7 @@ func TestMaxClients(t *testing.T) {
 }
 
 func TestLogsRedactTokensAndNameStreamEnds(t *testing.T) {
-	logs := &proctest.LockedBuffer{} // the log lines, for assertions
+	logs := &logtest.Buffer{} // the log lines, for assertions
 	f := newFixture(t, func(c *Options) {
 		c.Access.Token, c.Access.ReadToken = testToken, testReadToken
 		c.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))

@@ -15,8 +15,9 @@ import (
 // containers, sensors, gpu) whose constructor fails where this host can't
 // provide it, and such a topic is then absent, not a stream of nulls.
 
-// AllTopics is every topic a vitals may publish, in display order: the
-// five of [Topics], then processes, containers, sensors and gpu. A backend
+// AllTopics is every metrics topic a vitals may publish, in display
+// order: the five of [Topics], then processes, containers, sensors and gpu
+// (the program adds its own "alerts" topic to the log). A backend
 // serving many hosts (Redis) uses it, since each host publishes what it
 // can; one host's own list is [TopicsOf] its collectors.
 func AllTopics() []string {

@@ -10,4 +10,10 @@
 //
 // The generated *_templ.go files are committed; regenerate them with
 // `go tool templ generate` from the repository root.
+//
+// # Concurrency
+//
+// Everything here is a pure function of its arguments: view models and
+// components may be built and rendered from any number of request
+// goroutines at once.
 package views

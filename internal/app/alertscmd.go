@@ -15,16 +15,23 @@ const alertsUsage = `usage:
   vitals alerts check FILE   validate an alert rules file
   vitals alerts test URL     send a test notification (URL, file:PATH or env:NAME)`
 
-// runAlertsCommand runs "vitals alerts ...". check prints nothing and
-// returns nil for a good file, else the one line "file:line: what is
-// wrong"; test sends one message and says what the target answered.
+// runAlertsCommand runs "vitals alerts ...". check prints "FILE: ok" for a
+// good file, else returns the one line "file:line: what is wrong"; test
+// sends one message and says what the target answered. A wrong command or
+// argument count is one line saying what was wanted.
 func runAlertsCommand(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
 	if len(args) == 1 && (args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
 		fmt.Fprintln(stdout, alertsUsage)
 		return ErrHelp
 	}
-	if len(args) != 2 {
-		return errors.New(alertsUsage)
+	want := map[string]string{"check": "FILE", "test": "URL"}
+	switch {
+	case len(args) == 0:
+		return errors.New("alerts: want check FILE or test URL (vitals alerts -h)")
+	case want[args[0]] == "":
+		return fmt.Errorf("unknown alerts command %q: want check FILE or test URL (vitals alerts -h)", args[0])
+	case len(args) != 2:
+		return fmt.Errorf("alerts %s takes one %s", args[0], want[args[0]])
 	}
 	switch args[0] {
 	case "check":
@@ -46,5 +53,5 @@ func runAlertsCommand(ctx context.Context, args []string, getenv func(string) st
 		fmt.Fprintf(stdout, "test notification accepted by %s\n", t.Name)
 		return nil
 	}
-	return fmt.Errorf("unknown alerts command %q\n%s", args[0], alertsUsage)
+	return nil // unreachable: the switch above covers want's keys
 }

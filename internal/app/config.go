@@ -67,8 +67,8 @@ func parseConfig(args []string, getenv func(string) string, usage io.Writer) (Co
 	fs.Var((*duration)(&c.History), "history", "how much history to keep: a `duration` of at least one interval")
 	fs.Var((*byteSize)(&c.HistoryBytes), "history-bytes", "cap on the history's `size`")
 	fs.Var((*millis)(&c.Retry), "retry", "reconnect delay sent to browsers: `milliseconds` or a duration")
-	fs.Var((*duration)(&c.Heartbeat), "heartbeat", "keep-alive comment `interval` on idle streams")
-	fs.TextVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error")
+	fs.Var((*duration)(&c.Heartbeat), "heartbeat", "keep-alive comment interval on idle streams (a `duration`)")
+	fs.Var((*logLevel)(&c.LogLevel), "log-level", "`level` of the logs: debug, info (the default), warn or error")
 	showVersion := fs.Bool("version", false, "print the version and exit")
 	fs.StringVar(&c.Pprof, "pprof", "", "serve net/http/pprof on this loopback address, e.g. 127.0.0.1:6060 (off by default)")
 	c.Operations.addFlags(fs)
@@ -79,6 +79,7 @@ func parseConfig(args []string, getenv func(string) string, usage io.Writer) (Co
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fmt.Fprintln(usage, "Usage: vitals [flags]  (each flag also reads VITALS_<NAME>)")
+			fmt.Fprintln(usage, "       vitals alerts check FILE | vitals alerts test URL  (docs/alerts.md)")
 			fs.SetOutput(usage)
 			fs.PrintDefaults()
 			return c, ErrHelp

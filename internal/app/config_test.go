@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"errors"
 	"io"
 	"os"
@@ -95,6 +96,7 @@ func TestFlagMessagesSayWhatToDo(t *testing.T) {
 		{"duration shows its form", []string{"--interval", "fast"}, `invalid value "fast" for --interval: want a duration like 500ms, 2s or 1m`},
 		{"size shows its form", []string{"--history-bytes", "lots"}, `invalid value "lots" for --history-bytes: want a size like 64MiB, 512KiB or 1GiB`},
 		{"missing value", []string{"--addr"}, "flag needs an argument: --addr"},
+		{"log level shows its words", []string{"--log-level", "loud"}, `invalid value "loud" for --log-level: want debug, info, warn or error`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -155,5 +157,22 @@ func TestVersionFlag(t *testing.T) {
 	_, err := parseConfig([]string{"--version"}, env(), &out)
 	if !errors.Is(err, ErrHelp) || !strings.HasPrefix(out.String(), "vitals ") {
 		t.Fatalf("err %v, output %q", err, out.String())
+	}
+}
+
+func TestAlertsCommandSaysWhatItWants(t *testing.T) {
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{nil, "alerts: want check FILE or test URL (vitals alerts -h)"},
+		{[]string{"bogus"}, `unknown alerts command "bogus": want check FILE or test URL (vitals alerts -h)`},
+		{[]string{"check"}, "alerts check takes one FILE"},
+		{[]string{"test", "a", "b"}, "alerts test takes one URL"},
+	} {
+		err := runAlertsCommand(context.Background(), tt.args, env(), io.Discard)
+		if err == nil || err.Error() != tt.want {
+			t.Errorf("vitals alerts %q: %v, want %q", tt.args, err, tt.want)
+		}
 	}
 }

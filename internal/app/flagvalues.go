@@ -4,6 +4,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"log/slog"
 	"strconv"
 	"strings"
 	"time"
@@ -74,6 +75,21 @@ func (b *byteSize) Set(s string) error {
 		return errors.New("want a size like 64MiB, 512KiB or 1GiB")
 	}
 	*b = byteSize(n * mult)
+	return nil
+}
+
+// logLevel is a slog.Level flag written as people type it: debug, info,
+// warn, error (any case).
+type logLevel slog.Level
+
+func (l *logLevel) String() string { return strings.ToLower(slog.Level(*l).String()) }
+
+func (l *logLevel) Set(s string) error {
+	var v slog.Level
+	if err := v.UnmarshalText([]byte(strings.TrimSpace(s))); err != nil {
+		return errors.New("want debug, info, warn or error")
+	}
+	*l = logLevel(v)
 	return nil
 }
 

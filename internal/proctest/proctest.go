@@ -1,24 +1,24 @@
 package proctest
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"net"
 	"net/http"
 	"os/exec"
 	"path/filepath"
-	"sync"
 	"syscall"
 	"time"
+
+	"vitals/internal/logtest"
 )
 
 // Proc is one started child process.
 type Proc struct {
 	Cmd *exec.Cmd // ProcessState is set once Exited is closed
 
-	stderr *LockedBuffer // nil when the caller gave Cmd.Stderr
-	exited chan struct{} // closed when the process has been reaped
+	stderr *logtest.Buffer // nil when the caller gave Cmd.Stderr
+	exited chan struct{}   // closed when the process has been reaped
 }
 
 // Start starts cmd and a goroutine that waits for it. When cmd.Stderr is
@@ -27,7 +27,7 @@ type Proc struct {
 func Start(cmd *exec.Cmd) (*Proc, error) {
 	p := &Proc{Cmd: cmd, exited: make(chan struct{})}
 	if cmd.Stderr == nil {
-		p.stderr = &LockedBuffer{}
+		p.stderr = &logtest.Buffer{}
 		cmd.Stderr = p.stderr
 	}
 	if cmd.WaitDelay == 0 {
@@ -156,24 +156,4 @@ func FreeAddr() (string, error) {
 	}
 	defer ln.Close()
 	return ln.Addr().String(), nil
-}
-
-// LockedBuffer is a bytes.Buffer safe for concurrent use: a child's stderr
-// or a logger writes while a test reads.
-type LockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer // guarded by mu
-}
-
-func (l *LockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-// String returns everything written so far.
-func (l *LockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }

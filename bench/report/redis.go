@@ -115,7 +115,7 @@ func redisScaleOut(ctx context.Context, rep *report) error {
 	}
 	res, err := rep.loadgen(ctx, "redis-scaleout", "-urls", strings.Join(urls, ","), "-hosts", strings.Join(out.hosts, ","),
 		"-streams", strconv.Itoa(redisStreams), "-ramp", "1000", "-hold", dstr(rep.o.scale(30*time.Second, 60*time.Second)),
-		"-topics", "all", "-interval", redisInterval.String(), "-pids", strings.Join(pids, ","), "-max-time", "5m")
+		"-topics", coreTopics, "-interval", redisInterval.String(), "-pids", strings.Join(pids, ","), "-max-time", "5m")
 	if err != nil {
 		return err
 	}

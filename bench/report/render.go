@@ -192,7 +192,7 @@ func (rep *report) render() []byte {
 	p("\n")
 
 	if len(rep.fan) > 0 {
-		p("## Fan-out (5 topics at 1 Hz, every stream subscribed to all)\n\n")
+		p("## Fan-out (every stream subscribed to the five core topics at 1 Hz)\n\n")
 		p("| streams | server | held | missed ids | events/s (expected) | p50 / p99 / max ms | server CPU %% of a core | server RSS | RSS per stream | loadgen per stream |\n|---|---|---|---|---|---|---|---|---|---|\n")
 		for _, f := range rep.fan {
 			for _, r := range []*loadresult.Result{f.vitals, f.gin} {

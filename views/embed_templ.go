@@ -9,11 +9,18 @@ package views
 import "github.com/a-h/templ"
 import templruntime "github.com/a-h/templ/runtime"
 
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+)
+
 // EmbedInput is what the /embed page is built from; handlers have already
 // checked every value.
 type EmbedInput struct {
 	Hostname string
-	Topics   []string // in display order
+	Charts   []string // chart names (ResolveEmbedCharts), in display order
 	Range    string   // "5m", "15m" or "1h"
 	Theme    string   // "light", "dark" or "auto"
 }
@@ -32,28 +39,58 @@ type EmbedChart struct {
 	Topic string // the chart's name (its topic attribute): a DEFS id of static/charts.js
 }
 
-// chartOf names the chart drawing a topic: most share the topic's name,
-// sensors are drawn as "temperatures", and the process and container
-// lists have no chart ("").
-func chartOf(topic string) string {
-	switch topic {
-	case "sensors":
-		return "temperatures"
-	case "processes", "containers":
-		return ""
-	}
-	return topic
-}
-
-// EmbedCharts reports which of topics have a chart on /embed.
-func EmbedCharts(topics []string) []string {
+// EmbedChartNames lists the charts /embed can draw on a host that
+// publishes topics, in the dashboard's order. They are the names
+// <vitals-chart topic="..."> takes (DEFS ids of static/charts.js), so the
+// element, the iframe and docs/embedding.md share one list.
+func EmbedChartNames(topics []string) []string {
 	var out []string
-	for _, t := range topics {
-		if chartOf(t) != "" {
-			out = append(out, t)
+	for _, c := range charts(0) {
+		if slices.Contains(topics, c.Feed) {
+			out = append(out, c.ID)
 		}
 	}
 	return out
+}
+
+// ResolveEmbedCharts turns /embed's ?topics= into the charts to draw.
+// Each name is a chart name (cpu, cores, temperatures, ...) or a topic,
+// drawn by the first chart it feeds (sensors: temperatures); a topic with
+// no chart (processes, containers) is left out. No names means every
+// chart of the host. The error is a sentence for the person who wrote the
+// URL.
+func ResolveEmbedCharts(names, topics []string) ([]string, error) {
+	valid := EmbedChartNames(topics)
+	if len(names) == 0 {
+		return valid, nil
+	}
+	var out []string
+	for _, name := range names {
+		chart := ""
+		switch {
+		case slices.Contains(valid, name):
+			chart = name
+		case slices.Contains(topics, name):
+			for _, c := range charts(0) {
+				if c.Feed == name {
+					chart = c.ID
+					break
+				}
+			}
+			if chart == "" {
+				continue
+			}
+		default:
+			return nil, fmt.Errorf("unknown chart %q", name)
+		}
+		if !slices.Contains(out, chart) {
+			out = append(out, chart)
+		}
+	}
+	if len(out) == 0 {
+		return nil, errors.New("none of these topics has a chart")
+	}
+	return out, nil
 }
 
 // NewEmbed builds the /embed page's view model.
@@ -63,10 +100,8 @@ func NewEmbed(in EmbedInput) Embed {
 		name = "this host"
 	}
 	e := Embed{Title: name + " · vitals", Range: in.Range, Theme: in.Theme}
-	for _, t := range in.Topics {
-		if c := chartOf(t); c != "" {
-			e.Charts = append(e.Charts, EmbedChart{Topic: c})
-		}
+	for _, c := range in.Charts {
+		e.Charts = append(e.Charts, EmbedChart{Topic: c})
 	}
 	return e
 }
@@ -103,7 +138,7 @@ func EmbedPage(e Embed) templ.Component {
 		var templ_7745c5c3_Var2 string
 		templ_7745c5c3_Var2, templ_7745c5c3_Err = templ.JoinStringErrs(e.Title)
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/embed.templ`, Line: 80, Col: 19}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/embed.templ`, Line: 115, Col: 19}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var2))
 		if templ_7745c5c3_Err != nil {
@@ -129,7 +164,7 @@ func EmbedPage(e Embed) templ.Component {
 			var templ_7745c5c3_Var3 string
 			templ_7745c5c3_Var3, templ_7745c5c3_Err = templruntime.NewAttributeExpression(c.Topic).Resolve(ctx)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/embed.templ`, Line: 87, Col: 33}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/embed.templ`, Line: 122, Col: 33}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var3)
 			if templ_7745c5c3_Err != nil {
@@ -142,7 +177,7 @@ func EmbedPage(e Embed) templ.Component {
 			var templ_7745c5c3_Var4 string
 			templ_7745c5c3_Var4, templ_7745c5c3_Err = templruntime.NewAttributeExpression(e.Range).Resolve(ctx)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/embed.templ`, Line: 87, Col: 51}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/embed.templ`, Line: 122, Col: 51}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var4)
 			if templ_7745c5c3_Err != nil {
@@ -155,7 +190,7 @@ func EmbedPage(e Embed) templ.Component {
 			var templ_7745c5c3_Var5 string
 			templ_7745c5c3_Var5, templ_7745c5c3_Err = templruntime.NewAttributeExpression(e.Theme).Resolve(ctx)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/embed.templ`, Line: 87, Col: 69}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/embed.templ`, Line: 122, Col: 69}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var5)
 			if templ_7745c5c3_Err != nil {
@@ -167,6 +202,85 @@ func EmbedPage(e Embed) templ.Component {
 			}
 		}
 		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 8, "</body></html>")
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		return nil
+	})
+}
+
+// EmbedError is what a bad /embed URL shows inside its frame: a sentence
+// and the values that would work, as a page (a frame can't show JSON
+// readably).
+type EmbedError struct {
+	Message string // "unknown chart \"gpus\""
+	Valid   []string
+}
+
+// EmbedErrorPage is the /embed document for a URL it can't draw. It uses
+// the same inline style as EmbedPage, so the same CSP hash allows it.
+func EmbedErrorPage(e EmbedError) templ.Component {
+	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
+		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
+		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {
+			return templ_7745c5c3_CtxErr
+		}
+		templ_7745c5c3_Buffer, templ_7745c5c3_IsBuffer := templruntime.GetBuffer(templ_7745c5c3_W)
+		if !templ_7745c5c3_IsBuffer {
+			defer func() {
+				templ_7745c5c3_BufErr := templruntime.ReleaseBuffer(templ_7745c5c3_Buffer)
+				if templ_7745c5c3_Err == nil {
+					templ_7745c5c3_Err = templ_7745c5c3_BufErr
+				}
+			}()
+		}
+		ctx = templ.InitializeContext(ctx)
+		ctx = templ.ClearChildren(ctx)
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 9, "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><meta name=\"color-scheme\" content=\"light dark\"><title>vitals: can't show this chart</title>")
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		templ_7745c5c3_Err = templ.Raw("<style>"+EmbedCSS+"</style>").Render(ctx, templ_7745c5c3_Buffer)
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 10, "</head><body><p role=\"alert\">vitals can't show this: ")
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		var templ_7745c5c3_Var7 string
+		templ_7745c5c3_Var7, templ_7745c5c3_Err = templ.JoinStringErrs(e.Message)
+		if templ_7745c5c3_Err != nil {
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/embed.templ`, Line: 150, Col: 39}
+		}
+		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var7))
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 11, ". ")
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		if len(e.Valid) > 0 {
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 12, "Use one of: ")
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			var templ_7745c5c3_Var8 string
+			templ_7745c5c3_Var8, templ_7745c5c3_Err = templ.JoinStringErrs(strings.Join(e.Valid, ", "))
+			if templ_7745c5c3_Err != nil {
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/embed.templ`, Line: 152, Col: 46}
+			}
+			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var8))
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 13, ".")
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+		}
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 14, "</p></body></html>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

@@ -5,7 +5,7 @@
 
 import uPlot from "./vendor/uPlot.esm.js";
 import * as fmt from "./format.js";
-import { bandLabel, columns, coreIDs, coreRows, coresText, topCores } from "./series.js";
+import { bandLabel, bandShortLabel, columns, coreIDs, coreRows, coresText, fitBandLabel, topCores } from "./series.js";
 import { tempStats, gpuStats, celsius } from "./whatsusing.js";
 
 // The y axis gets the same width on every chart (in ems of the axis font,
@@ -534,30 +534,31 @@ export class Chart {
             ctx.beginPath();
             ctx.rect(left, top, width, height);
             ctx.clip();
-            ctx.font = `${Math.round(11 * dpr)}px ${self.th["--font"] || "system-ui"}`;
+            const fontPx = Math.round(11 * dpr);
+            ctx.font = `${fontPx}px ${self.th["--font"] || "system-ui"}`;
             ctx.fillStyle = self.th["--band-text"];
             ctx.textBaseline = "top";
             for (const b of visible(u)) {
               const a = Math.max(px(u, b.from), left);
               const z = Math.min(px(u, b.to), left + width);
-              const text = b.label || bandLabel(b, fmt);
-              const tw = ctx.measureText(text).width;
-              if (z - a < tw + 8 * dpr) {
-                // Too narrow for the label across: write it upwards along
-                // the band's left edge, when there is room for a line.
-                if (z - a < 14 * dpr) continue;
-                const short = b.kind === "alert" ? b.severity : { restart: "restarted", pending: "no data", lost: "not retained", late: "late", clock: "clock" }[b.kind] || "offline";
-                const vtext = tw + 8 * dpr <= height ? text : short;
-                const vw = ctx.measureText(vtext).width;
-                if (vw + 8 * dpr > height) continue;
-                ctx.save();
-                ctx.translate(a + 2 * dpr, top + 4 * dpr + vw);
-                ctx.rotate(-Math.PI / 2);
-                ctx.fillText(vtext, 0, 0);
-                ctx.restore();
+              // Whole or not at all: a label cut by the band's edge or the
+              // plot's reads as nonsense ("s)").
+              const fit = fitBandLabel([b.label || bandLabel(b, fmt), bandShortLabel(b)], (t) => ctx.measureText(t).width, {
+                w: z - a,
+                h: height,
+                line: fontPx,
+                pad: 4 * dpr,
+              });
+              if (!fit) continue;
+              if (!fit.vertical) {
+                ctx.fillText(fit.text, a + 4 * dpr, top + 4 * dpr);
                 continue;
               }
-              ctx.fillText(text, a + 4 * dpr, top + 4 * dpr);
+              ctx.save();
+              ctx.translate(a + 2 * dpr, top + 4 * dpr + ctx.measureText(fit.text).width);
+              ctx.rotate(-Math.PI / 2);
+              ctx.fillText(fit.text, 0, 0);
+              ctx.restore();
             }
             ctx.restore();
           },

@@ -5,7 +5,7 @@
 
 import uPlot from "./vendor/uPlot.esm.js";
 import * as fmt from "./format.js";
-import { bandLabel, bandShortLabel, columns, coreIDs, coreRows, coresText, fitBandLabel, topCores } from "./series.js";
+import { bandLabel, bandShortLabel, columns, coreIDs, coreRows, coresText, fitBandLabel, snapIndex, topCores } from "./series.js";
 import { tempStats, gpuStats, celsius } from "./whatsusing.js";
 
 // The y axis gets the same width on every chart (in ems of the axis font,
@@ -24,6 +24,10 @@ const X_LINE_EMS = 1.4;
 // half, and on the right for a little air after the newest sample.
 const PAD_TOP_PX = 8;
 const PAD_RIGHT_PX = 12;
+
+// SNAP_PX is how near, in CSS px, the cursor must be to a sample to show it
+// when two intervals are narrower than that: about a finger's slip.
+const SNAP_PX = 6;
 
 const KIB = 1024;
 // Binary steps for byte axes, so ticks read "256 MiB", "1 GiB" rather than
@@ -307,6 +311,8 @@ export class Chart {
       padding: [PAD_TOP_PX, PAD_RIGHT_PX, 0, 0],
       cursor: {
         sync: { key: "vitals", setSeries: false },
+        // The points mark a series only where the cursor is near a sample.
+        dataIdx: (u, si, idx, x) => self.snap(u, idx, x),
         points: { size: 6 },
         drag: { x: false, y: false, setScale: false },
         y: false,
@@ -359,9 +365,19 @@ export class Chart {
     if (this.u) this.u.setSize({ width: Math.max(200, width), height: this.height() });
   }
 
+  // snap is the sample index the cursor at time x (seconds) shows, or
+  // null: near means within two intervals, or a few pixels where an
+  // interval is narrower than that (a long range).
+  snap(u, idx, x) {
+    const xs = u.data[0];
+    const pxSec = u.bbox.width > 0 ? (u.scales.x.max - u.scales.x.min) / (u.bbox.width / (devicePixelRatio || 1)) : 0;
+    return snapIndex(xs, idx, x, Math.max((2 * this.page.intervalMs()) / 1000, SNAP_PX * pxSec));
+  }
+
   onCursor(u) {
-    const idx = u.cursor.idx;
-    this.cursorIdx = idx === undefined ? null : idx;
+    const left = u.cursor.left;
+    const idx = left === undefined || left < 0 ? null : this.snap(u, u.cursor.idx, u.posToVal(left, "x"));
+    this.cursorIdx = idx;
     this.updateValues();
     this.updateTip(u);
   }
@@ -403,8 +419,8 @@ export class Chart {
   updateTip(u) {
     const tip = this.tip;
     if (!tip) return;
-    const idx = u.cursor.idx;
-    if (!this.hovered || idx === null || idx === undefined) {
+    const idx = this.cursorIdx;
+    if (!this.hovered || idx === null) {
       tip.hidden = true;
       return;
     }

@@ -179,6 +179,16 @@ export function bandLabel(b, fmt) {
   return `${what} ${fmt.span(b.from, b.to)} (${fmt.duration(b.to - b.from)})`;
 }
 
+// snapIndex is the sample a chart's cursor shows: idx, the index of the
+// time in xs closest to the cursor's time x, when that sample lies within
+// maxDist of it, else null. Over an empty stretch of the axis (before the
+// first sample, across an outage) the nearest sample can be minutes away,
+// and showing it as "here" would be wrong.
+export function snapIndex(xs, idx, x, maxDist) {
+  if (idx === null || idx === undefined || idx < 0 || idx >= xs.length || !Number.isFinite(x)) return null;
+  return Math.abs(xs[idx] - x) <= maxDist ? idx : null;
+}
+
 // bandShortLabel is a band's label in a word or two, for a band too narrow
 // for bandLabel.
 export function bandShortLabel(b) {

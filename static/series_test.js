@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { Series, findGaps, columns, bands, bandLabel, bandShortLabel, fitBandLabel, lowerBound, coreIDs, coreRows, coreSummary, coresText, topCores } from "./series.js";
+import { Series, findGaps, columns, bands, bandLabel, bandShortLabel, fitBandLabel, snapIndex, lowerBound, coreIDs, coreRows, coreSummary, coresText, topCores } from "./series.js";
 import * as fmt from "./format.js";
 
 test("Series keeps order and replaces duplicates", () => {
@@ -109,4 +109,19 @@ test("fitBandLabel: whole or left out, never clipped", () => {
   }
   assert.equal(bandShortLabel({ kind: "pending" }), "no data");
   assert.equal(bandShortLabel({ kind: "alert", severity: "critical" }), "critical");
+});
+
+test("snapIndex: the nearest sample only when it is near", () => {
+  const xs = [100, 101, 102, 200, 201]; // seconds; an outage from 102 to 200
+  const cases = [
+    { name: "on a sample", idx: 1, x: 101, want: 1 },
+    { name: "between two samples", idx: 2, x: 102.4, want: 2 },
+    { name: "just within the distance", idx: 2, x: 104, want: 2 },
+    { name: "inside the outage", idx: 2, x: 140, want: null },
+    { name: "far left of the first sample", idx: 0, x: 40, want: null },
+    { name: "no closest index", idx: null, x: 101, want: null },
+    { name: "index out of range", idx: 9, x: 101, want: null },
+    { name: "no cursor", idx: 0, x: NaN, want: null },
+  ];
+  for (const c of cases) assert.equal(snapIndex(xs, c.idx, c.x, 2), c.want, c.name);
 });

@@ -61,7 +61,7 @@ func TestBrowserIncompleteCatchup(t *testing.T) {
 		t.Errorf("catch-up after the eviction: %+v, want incomplete (expired) with events", c)
 	}
 	// The indicator says plainly that history was not retained.
-	if !strings.HasPrefix(s.CatchupText, "Caught up ") ||
+	if !replayedLine.MatchString(s.CatchupText) ||
 		!strings.Contains(s.CatchupText, "History kept only from ") ||
 		!strings.Contains(s.CatchupText, " not retained.") ||
 		!strings.HasSuffix(s.CatchupText, "(expired)") {

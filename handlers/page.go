@@ -12,9 +12,11 @@ import (
 	"path"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
+	"github.com/a-h/templ"
 	"github.com/gin-gonic/gin"
 
 	"vitals/static"
@@ -167,7 +169,7 @@ var embedRanges = []string{"5m", "15m", "1h"}
 var embedThemes = []string{"light", "dark", "auto"}
 
 // embedPage serves GET /embed?topics=cpu,load&range=5m&theme=light: one
-// <vitals-chart> per topic and nothing else, for an <iframe>.
+// <vitals-chart> per chart and nothing else, for an <iframe>.
 type embedPage struct {
 	cfg    Options
 	topics []string
@@ -207,30 +209,41 @@ func embedCSP(origins []string) string {
 var cspOrigin = regexp.MustCompile(`^https?://[A-Za-z0-9.\-]+(:[0-9]{1,5})?/?$|^https?://\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?/?$`)
 
 func (p *embedPage) serve(c *gin.Context) {
-	topics, ok := parseTopics(c, p.topics)
-	if !ok {
-		return
+	var names []string
+	for _, n := range strings.Split(c.Query("topics"), ",") {
+		if n = strings.TrimSpace(n); n != "" {
+			names = append(names, n)
+		}
 	}
-	if topics == nil {
-		topics = p.topics
-	}
-	if charted := views.EmbedCharts(topics); len(charted) == 0 {
-		c.AbortWithStatusJSON(http.StatusBadRequest, gin.H{"error": "none of these topics has a chart", "valid": views.EmbedCharts(p.topics)})
+	charts, err := views.ResolveEmbedCharts(names, p.topics)
+	if err != nil {
+		p.fail(c, err.Error(), views.EmbedChartNames(p.topics))
 		return
 	}
 	rng := c.DefaultQuery("range", embedRanges[0])
 	if !slices.Contains(embedRanges, rng) {
-		c.AbortWithStatusJSON(http.StatusBadRequest, gin.H{"error": "range must be one of 5m, 15m, 1h", "valid": embedRanges})
+		p.fail(c, "unknown range "+strconv.Quote(rng), embedRanges)
 		return
 	}
 	theme := c.DefaultQuery("theme", embedThemes[0])
 	if !slices.Contains(embedThemes, theme) {
-		c.AbortWithStatusJSON(http.StatusBadRequest, gin.H{"error": "theme must be one of light, dark, auto", "valid": embedThemes})
+		p.fail(c, "unknown theme "+strconv.Quote(theme), embedThemes)
 		return
 	}
-	e := views.NewEmbed(views.EmbedInput{Hostname: p.cfg.Host.Hostname, Topics: topics, Range: rng, Theme: theme})
+	e := views.NewEmbed(views.EmbedInput{Hostname: p.cfg.Host.Hostname, Charts: charts, Range: rng, Theme: theme})
+	p.write(c, http.StatusOK, views.EmbedPage(e))
+}
+
+// fail answers a bad /embed URL with a page that says what is wrong: it is
+// shown inside someone's iframe, where JSON would read as noise.
+func (p *embedPage) fail(c *gin.Context, msg string, valid []string) {
+	p.write(c, http.StatusBadRequest, views.EmbedErrorPage(views.EmbedError{Message: msg, Valid: valid}))
+	c.Abort()
+}
+
+func (p *embedPage) write(c *gin.Context, status int, page templ.Component) {
 	var buf bytes.Buffer
-	if err := views.EmbedPage(e).Render(c.Request.Context(), &buf); err != nil {
+	if err := page.Render(c.Request.Context(), &buf); err != nil {
 		p.cfg.Logger.Error("render embed page", "err", err)
 		jsonError(c, http.StatusInternalServerError, "could not render the page")
 		return
@@ -242,7 +255,7 @@ func (p *embedPage) serve(c *gin.Context) {
 	h.Set("X-Content-Type-Options", "nosniff")
 	// The URL may carry ?token=: never send it on in a Referer.
 	h.Set("Referrer-Policy", "no-referrer")
-	c.Status(http.StatusOK)
+	c.Status(status)
 	if c.Request.Method != http.MethodHead {
 		_, _ = c.Writer.Write(buf.Bytes())
 	}

@@ -3,7 +3,7 @@ package handlers
 import (
 	"crypto/sha256"
 	"encoding/base64"
-	"encoding/json"
+	"html"
 	"net/http"
 	"os"
 	"strings"
@@ -118,9 +118,9 @@ func TestEmbedPage(t *testing.T) {
 		t.Errorf("script-src = %q", got)
 	}
 
-	// Without topics: every topic, 5 minutes.
+	// Without topics: every chart the host feeds, 5 minutes.
 	_, body = ssetest.Do(t, "GET", f.srv.URL+"/embed")
-	for _, topic := range testTopics {
+	for _, topic := range append([]string{"cores"}, testTopics...) {
 		if !strings.Contains(body, `<vitals-chart topic="`+topic+`" range="5m"`) {
 			t.Errorf("/embed without topics lacks %s:\n%s", topic, body)
 		}
@@ -161,12 +161,12 @@ func TestEmbedPageFrameAncestors(t *testing.T) {
 func TestEmbedPageBadQuery(t *testing.T) {
 	f := pageFixture(t, nil)
 	tests := []struct {
-		name, query, wantErr string
+		name, query, wantErr, wantValid string
 	}{
-		{name: "unknown topic", query: "topics=cpu,gpu", wantErr: `unknown topic "gpu"`},
-		{name: "range not offered", query: "topics=cpu&range=2h", wantErr: "range must be one of 5m, 15m, 1h"},
-		{name: "range not a duration", query: "range=<b>", wantErr: "range must be one of 5m, 15m, 1h"},
-		{name: "unknown theme", query: "theme=pink", wantErr: "theme must be one of light, dark, auto"},
+		{name: "unknown chart", query: "topics=cpu,gpu", wantErr: `unknown chart "gpu"`, wantValid: "cpu, cores, memory, load, disk, network"},
+		{name: "range not offered", query: "topics=cpu&range=2h", wantErr: `unknown range "2h"`, wantValid: "5m, 15m, 1h"},
+		{name: "range not a duration", query: "range=<b>", wantErr: `unknown range "<b>"`, wantValid: "5m, 15m, 1h"},
+		{name: "unknown theme", query: "theme=pink", wantErr: `unknown theme "pink"`, wantValid: "light, dark, auto"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -174,20 +174,34 @@ func TestEmbedPageBadQuery(t *testing.T) {
 			if resp.StatusCode != http.StatusBadRequest {
 				t.Fatalf("status %d, want 400: %s", resp.StatusCode, body)
 			}
-			if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+			// It is shown inside an iframe: a page, not JSON.
+			if ct := resp.Header.Get("Content-Type"); ct != "text/html; charset=utf-8" {
 				t.Errorf("Content-Type = %q", ct)
 			}
-			var e struct {
-				Error string   `json:"error"`
-				Valid []string `json:"valid"`
+			if resp.Header.Get("Content-Security-Policy") == "" {
+				t.Error("the error page has no CSP")
 			}
-			if err := json.Unmarshal([]byte(body), &e); err != nil {
-				t.Fatalf("body %q: %v", body, err)
+			text := html.UnescapeString(body)
+			if !strings.HasPrefix(strings.ToLower(text), "<!doctype html>") || !strings.Contains(text, "vitals can't show this: "+tt.wantErr+".") ||
+				!strings.Contains(text, "Use one of: "+tt.wantValid+".") {
+				t.Errorf("body %q, want %q and %q", text, tt.wantErr, tt.wantValid)
 			}
-			if e.Error != tt.wantErr || len(e.Valid) == 0 {
-				t.Errorf("error = %q valid %v, want %q and the valid values", e.Error, e.Valid, tt.wantErr)
+			if strings.Contains(body, "<b>") {
+				t.Error("the query reached the page as HTML")
 			}
 		})
+	}
+}
+
+// Every name <vitals-chart> takes works in the iframe too, cores included.
+func TestEmbedPageChartNames(t *testing.T) {
+	f := pageFixture(t, nil)
+	resp, body := ssetest.Do(t, "GET", f.srv.URL+"/embed?topics=cores,cpu")
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET /embed?topics=cores,cpu = %d: %s", resp.StatusCode, body)
+	}
+	if !strings.Contains(body, `<vitals-chart topic="cores" range="5m" theme="light"></vitals-chart><vitals-chart topic="cpu"`) {
+		t.Errorf("/embed?topics=cores,cpu:\n%s", body)
 	}
 }
 

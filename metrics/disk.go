@@ -34,10 +34,14 @@ var zeroDiskRates = diskRates{some(0), some(0), some(0), some(0)}
 // yet. Stale is set while the mount's statfs does not answer within
 // statfsDeadline; the sizes are then its last answer's.
 type fsUsage struct {
-	Mount   string   `json:"mount"`
-	Fstype  string   `json:"fstype"`
-	Total   *uint64  `json:"total"`
-	Used    *uint64  `json:"used"`
+	Mount  string  `json:"mount"`
+	Fstype string  `json:"fstype"`
+	Total  *uint64 `json:"total"`
+	Used   *uint64 `json:"used"`
+	// Avail is what unprivileged users may still write (statfs bavail):
+	// less than total - used by the blocks reserved for root, and what
+	// `df` shows as Avail and bases its Use% on.
+	Avail   *uint64  `json:"avail"`
 	Percent *float64 `json:"percent"`
 	Stale   bool     `json:"stale,omitempty"`
 }
@@ -195,8 +199,8 @@ func realFilesystems(parts []disk.PartitionStat) []disk.PartitionStat {
 func fsReading(p disk.PartitionStat, r fsResult) fsUsage {
 	f := fsUsage{Mount: p.Mountpoint, Fstype: p.Fstype, Stale: r.stale}
 	if u := r.usage; u != nil {
-		total, used, pct := u.Total, u.Used, round2(u.UsedPercent)
-		f.Total, f.Used, f.Percent = &total, &used, &pct
+		total, used, avail, pct := u.Total, u.Used, u.Free, round2(u.UsedPercent)
+		f.Total, f.Used, f.Avail, f.Percent = &total, &used, &avail, &pct
 	}
 	return f
 }

@@ -192,14 +192,14 @@ func TestFsReading(t *testing.T) {
 		in   fsResult
 		want string
 	}{
-		{"statfs ok", fsResult{usage: &disk.UsageStat{Total: 1000, Used: 250, UsedPercent: 26.3157}},
-			`{"mount":"/","fstype":"ext4","total":1000,"used":250,"percent":26.32}`},
+		{"statfs ok", fsResult{usage: &disk.UsageStat{Total: 1000, Used: 250, Free: 700, UsedPercent: 26.3157}},
+			`{"mount":"/","fstype":"ext4","total":1000,"used":250,"avail":700,"percent":26.32}`},
 		{"statfs failed is null", fsResult{err: errors.New("permission denied")},
-			`{"mount":"/","fstype":"ext4","total":null,"used":null,"percent":null}`},
-		{"stale keeps the last sizes", fsResult{usage: &disk.UsageStat{Total: 1000, Used: 250, UsedPercent: 25}, stale: true},
-			`{"mount":"/","fstype":"ext4","total":1000,"used":250,"percent":25,"stale":true}`},
+			`{"mount":"/","fstype":"ext4","total":null,"used":null,"avail":null,"percent":null}`},
+		{"stale keeps the last sizes", fsResult{usage: &disk.UsageStat{Total: 1000, Used: 250, Free: 750, UsedPercent: 25}, stale: true},
+			`{"mount":"/","fstype":"ext4","total":1000,"used":250,"avail":750,"percent":25,"stale":true}`},
 		{"stale before any answer is null", fsResult{stale: true},
-			`{"mount":"/","fstype":"ext4","total":null,"used":null,"percent":null,"stale":true}`},
+			`{"mount":"/","fstype":"ext4","total":null,"used":null,"avail":null,"percent":null,"stale":true}`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -200,14 +200,18 @@ function renderFilesystems() {
       fsRows.set(f.mount, row);
     }
     const [name, bar, txt] = row.children;
-    const p = fmt.isNum(f.percent) ? f.percent : fmt.isNum(f.used) && f.total ? (100 * f.used) / f.total : 0;
+    // The bar and its text say the same: df's percent, of what users can
+    // fill; the empty part of the bar is the free space.
+    const fs = fmt.filesystem(f);
+    const p = fs.pct ?? 0;
     setText(name, f.mount);
     name.title = f.fstype ? `${f.mount} (${f.fstype})` : f.mount;
     bar.setAttribute("aria-label", `${f.mount} used`);
+    bar.setAttribute("aria-valuetext", fs.text);
     bar.setAttribute("aria-valuenow", String(Math.round(p)));
     bar.firstChild.style.width = Math.max(0, Math.min(100, p)) + "%";
     bar.dataset.level = p >= 90 ? "crit" : p >= 75 ? "warn" : "ok";
-    setText(txt, `${fmt.bytes(f.used)} / ${fmt.bytes(f.total)} · ${fmt.pct(p)}`);
+    setText(txt, fs.text);
   }
   for (const [m, row] of fsRows) {
     if (!seen.has(m)) {

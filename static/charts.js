@@ -5,7 +5,7 @@
 
 import uPlot from "./vendor/uPlot.esm.js";
 import * as fmt from "./format.js";
-import { bandLabel, columns, coreIDs, coreRows, coresText, topCores } from "./series.js";
+import { bandLabel, bandShortLabel, columns, coreIDs, coreRows, coresText, fitBandLabel, snapIndex, topCores } from "./series.js";
 import { tempStats, gpuStats, celsius } from "./whatsusing.js";
 
 // The y axis gets the same width on every chart (in ems of the axis font,
@@ -24,6 +24,10 @@ const X_LINE_EMS = 1.4;
 // half, and on the right for a little air after the newest sample.
 const PAD_TOP_PX = 8;
 const PAD_RIGHT_PX = 12;
+
+// SNAP_PX is how near, in CSS px, the cursor must be to a sample to show it
+// when two intervals are narrower than that: about a finger's slip.
+const SNAP_PX = 6;
 
 const KIB = 1024;
 // Binary steps for byte axes, so ticks read "256 MiB", "1 GiB" rather than
@@ -307,6 +311,8 @@ export class Chart {
       padding: [PAD_TOP_PX, PAD_RIGHT_PX, 0, 0],
       cursor: {
         sync: { key: "vitals", setSeries: false },
+        // The points mark a series only where the cursor is near a sample.
+        dataIdx: (u, si, idx, x) => self.snap(u, idx, x),
         points: { size: 6 },
         drag: { x: false, y: false, setScale: false },
         y: false,
@@ -359,9 +365,19 @@ export class Chart {
     if (this.u) this.u.setSize({ width: Math.max(200, width), height: this.height() });
   }
 
+  // snap is the sample index the cursor at time x (seconds) shows, or
+  // null: near means within two intervals, or a few pixels where an
+  // interval is narrower than that (a long range).
+  snap(u, idx, x) {
+    const xs = u.data[0];
+    const pxSec = u.bbox.width > 0 ? (u.scales.x.max - u.scales.x.min) / (u.bbox.width / (devicePixelRatio || 1)) : 0;
+    return snapIndex(xs, idx, x, Math.max((2 * this.page.intervalMs()) / 1000, SNAP_PX * pxSec));
+  }
+
   onCursor(u) {
-    const idx = u.cursor.idx;
-    this.cursorIdx = idx === undefined ? null : idx;
+    const left = u.cursor.left;
+    const idx = left === undefined || left < 0 ? null : this.snap(u, u.cursor.idx, u.posToVal(left, "x"));
+    this.cursorIdx = idx;
     this.updateValues();
     this.updateTip(u);
   }
@@ -403,8 +419,8 @@ export class Chart {
   updateTip(u) {
     const tip = this.tip;
     if (!tip) return;
-    const idx = u.cursor.idx;
-    if (!this.hovered || idx === null || idx === undefined) {
+    const idx = this.cursorIdx;
+    if (!this.hovered || idx === null) {
       tip.hidden = true;
       return;
     }
@@ -534,30 +550,31 @@ export class Chart {
             ctx.beginPath();
             ctx.rect(left, top, width, height);
             ctx.clip();
-            ctx.font = `${Math.round(11 * dpr)}px ${self.th["--font"] || "system-ui"}`;
+            const fontPx = Math.round(11 * dpr);
+            ctx.font = `${fontPx}px ${self.th["--font"] || "system-ui"}`;
             ctx.fillStyle = self.th["--band-text"];
             ctx.textBaseline = "top";
             for (const b of visible(u)) {
               const a = Math.max(px(u, b.from), left);
               const z = Math.min(px(u, b.to), left + width);
-              const text = b.label || bandLabel(b, fmt);
-              const tw = ctx.measureText(text).width;
-              if (z - a < tw + 8 * dpr) {
-                // Too narrow for the label across: write it upwards along
-                // the band's left edge, when there is room for a line.
-                if (z - a < 14 * dpr) continue;
-                const short = b.kind === "alert" ? b.severity : { restart: "restarted", pending: "no data", lost: "not retained", late: "late", clock: "clock" }[b.kind] || "offline";
-                const vtext = tw + 8 * dpr <= height ? text : short;
-                const vw = ctx.measureText(vtext).width;
-                if (vw + 8 * dpr > height) continue;
-                ctx.save();
-                ctx.translate(a + 2 * dpr, top + 4 * dpr + vw);
-                ctx.rotate(-Math.PI / 2);
-                ctx.fillText(vtext, 0, 0);
-                ctx.restore();
+              // Whole or not at all: a label cut by the band's edge or the
+              // plot's reads as nonsense ("s)").
+              const fit = fitBandLabel([b.label || bandLabel(b, fmt), bandShortLabel(b)], (t) => ctx.measureText(t).width, {
+                w: z - a,
+                h: height,
+                line: fontPx,
+                pad: 4 * dpr,
+              });
+              if (!fit) continue;
+              if (!fit.vertical) {
+                ctx.fillText(fit.text, a + 4 * dpr, top + 4 * dpr);
                 continue;
               }
-              ctx.fillText(text, a + 4 * dpr, top + 4 * dpr);
+              ctx.save();
+              ctx.translate(a + 2 * dpr, top + 4 * dpr + ctx.measureText(fit.text).width);
+              ctx.rotate(-Math.PI / 2);
+              ctx.fillText(fit.text, 0, 0);
+              ctx.restore();
             }
             ctx.restore();
           },

@@ -43,6 +43,30 @@ export function pct(v) {
   return trim(v, Math.abs(v) < 10 ? 1 : 0) + " %";
 }
 
+// dfPercent is df's Use%: used of the space users can have (used + avail,
+// so the blocks reserved for root don't count), a whole number rounded up
+// as df rounds it, so a filesystem reads 100 % only when it is full. null
+// when unknown.
+export function dfPercent(used, avail) {
+  if (!isNum(used) || !isNum(avail) || used + avail <= 0) return null;
+  return Math.ceil((used * 100) / (used + avail));
+}
+
+// filesystem words one entry of the disk payload's filesystems the way
+// `df -h` reads it: {pct, text}, pct (the bar's fill, null when unknown)
+// and "14.2 GiB used, 74.5 GiB free of 252 GiB · 16 %". An entry without
+// avail (an older server) falls back to the server's percent.
+export function filesystem(f) {
+  let p = dfPercent(f.used, f.avail);
+  let shown = p === null ? "—" : p + " %";
+  if (p === null && isNum(f.percent)) {
+    p = f.percent;
+    shown = pct(p);
+  }
+  const free = isNum(f.avail) ? `, ${bytes(f.avail)} free` : "";
+  return { pct: p, text: `${bytes(f.used)} used${free} of ${bytes(f.total)} · ${shown}` };
+}
+
 // num formats a plain count (IOPS, packets/s, load) compactly.
 export function num(v, digits = 2) {
   if (!isNum(v)) return "—";

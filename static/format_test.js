@@ -62,3 +62,28 @@ test("clock and clockDuration", () => {
   assert.equal(fmt.clockDuration(3723000), "01:02:03");
   assert.equal(fmt.clockDuration(-5), "00:00:00");
 });
+
+test("dfPercent and filesystem read like df -h", () => {
+  const GiB = 1024 ** 3;
+  assert.equal(fmt.dfPercent(250, 750), 25, "exact");
+  assert.equal(fmt.dfPercent(250, 700), 27, "26.3 rounds up, as df does");
+  assert.equal(fmt.dfPercent(0, 100), 0);
+  assert.equal(fmt.dfPercent(100, 0), 100);
+  assert.equal(fmt.dfPercent(0, 0), null);
+  assert.equal(fmt.dfPercent(null, 5), null);
+  const cases = [
+    {
+      name: "root reserve: percent of used + avail, not of total",
+      f: { total: 252 * GiB, used: 14.2 * GiB, avail: 74.5 * GiB, percent: 16.01 },
+      want: { pct: 17, text: "14.2 GiB used, 74.5 GiB free of 252 GiB · 17 %" },
+    },
+    {
+      name: "laptop root",
+      f: { total: 493921239040, used: 214748364800, avail: 254476812288, percent: 45.77 },
+      want: { pct: 46, text: "200 GiB used, 237 GiB free of 460 GiB · 46 %" },
+    },
+    { name: "no avail: the server's percent", f: { total: 1000, used: 250, percent: 26.32 }, want: { pct: 26.32, text: "250 B used of 1000 B · 26 %" } },
+    { name: "statfs failed", f: { total: null, used: null, avail: null, percent: null }, want: { pct: null, text: "— used of — · —" } },
+  ];
+  for (const c of cases) assert.deepEqual(fmt.filesystem(c.f), c.want, c.name);
+});

@@ -179,6 +179,39 @@ export function bandLabel(b, fmt) {
   return `${what} ${fmt.span(b.from, b.to)} (${fmt.duration(b.to - b.from)})`;
 }
 
+// snapIndex is the sample a chart's cursor shows: idx, the index of the
+// time in xs closest to the cursor's time x, when that sample lies within
+// maxDist of it, else null. Over an empty stretch of the axis (before the
+// first sample, across an outage) the nearest sample can be minutes away,
+// and showing it as "here" would be wrong.
+export function snapIndex(xs, idx, x, maxDist) {
+  if (idx === null || idx === undefined || idx < 0 || idx >= xs.length || !Number.isFinite(x)) return null;
+  return Math.abs(xs[idx] - x) <= maxDist ? idx : null;
+}
+
+// bandShortLabel is a band's label in a word or two, for a band too narrow
+// for bandLabel.
+export function bandShortLabel(b) {
+  if (b.kind === "alert") return b.severity;
+  return { [KIND_RESTART]: "restarted", [KIND_PENDING]: "no data", [KIND_LOST]: "not retained", [KIND_LATE]: "late", [KIND_CLOCK]: "clock" }[b.kind] || "offline";
+}
+
+// fitBandLabel decides how a band's label is written so that it is whole
+// or left out, never clipped. texts are the labels to try, longest first;
+// each is tried across the band (it must fit the band's width w) and then
+// up its left edge (the band must be a line wide, the text must fit the
+// plot's height h). measure(text) gives widths in the units of w and h;
+// line is the text's height and pad the margin kept on each side. It
+// returns {text, vertical}, or null when nothing fits.
+export function fitBandLabel(texts, measure, { w, h, line, pad }) {
+  for (const text of texts) {
+    const tw = measure(text);
+    if (tw + 2 * pad <= w && line + 2 * pad <= h) return { text, vertical: false };
+    if (line + pad <= w && tw + 2 * pad <= h) return { text, vertical: true };
+  }
+  return null;
+}
+
 // coreIDs is the kernel's CPU number of each element of a cpu sample's
 // cores: its core_ids, or the positions for a sample from a server that
 // did not send them (every CPU online then, so position is number).

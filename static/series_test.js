@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { Series, findGaps, columns, bands, bandLabel, lowerBound, coreIDs, coreRows, coreSummary, coresText, topCores } from "./series.js";
+import { Series, findGaps, columns, bands, bandLabel, bandShortLabel, fitBandLabel, snapIndex, lowerBound, coreIDs, coreRows, coreSummary, coresText, topCores } from "./series.js";
 import * as fmt from "./format.js";
 
 test("Series keeps order and replaces duplicates", () => {
@@ -86,4 +86,42 @@ test("heat strip rows keep a CPU's row while it is offline", () => {
   assert.deepEqual(coreRows([all, offline2, all]), [0, 1, 2, 3]);
   assert.deepEqual(coreRows([offline2, null]), [0, 1, 3]);
   assert.deepEqual(coreRows([]), []);
+});
+
+test("fitBandLabel: whole or left out, never clipped", () => {
+  const measure = (t) => t.length * 6; // 6 px a character
+  const texts = ["no data since 12:00:01 (8 s)", "no data"]; // 168 px, 42 px
+  const cases = [
+    { name: "wide band: the label across", w: 200, h: 150, want: { text: texts[0], vertical: false } },
+    { name: "narrow band, tall plot: the label up the edge", w: 20, h: 200, want: { text: texts[0], vertical: true } },
+    { name: "a few px wider than the short label: it goes across", w: 60, h: 100, want: { text: "no data", vertical: false } },
+    { name: "narrow band, short plot: the short label up the edge", w: 16, h: 100, want: { text: "no data", vertical: true } },
+    { name: "thinner than a line: nothing", w: 12, h: 400, want: null },
+    { name: "nothing fits the height either", w: 14, h: 40, want: null },
+  ];
+  for (const c of cases) {
+    const got = fitBandLabel(texts, measure, { w: c.w, h: c.h, line: 11, pad: 4 });
+    assert.deepEqual(got, c.want, c.name);
+    if (got) {
+      const [along, across] = got.vertical ? [c.h, c.w] : [c.w, c.h];
+      assert.ok(measure(got.text) <= along && 11 <= across, c.name + ": the label fits");
+    }
+  }
+  assert.equal(bandShortLabel({ kind: "pending" }), "no data");
+  assert.equal(bandShortLabel({ kind: "alert", severity: "critical" }), "critical");
+});
+
+test("snapIndex: the nearest sample only when it is near", () => {
+  const xs = [100, 101, 102, 200, 201]; // seconds; an outage from 102 to 200
+  const cases = [
+    { name: "on a sample", idx: 1, x: 101, want: 1 },
+    { name: "between two samples", idx: 2, x: 102.4, want: 2 },
+    { name: "just within the distance", idx: 2, x: 104, want: 2 },
+    { name: "inside the outage", idx: 2, x: 140, want: null },
+    { name: "far left of the first sample", idx: 0, x: 40, want: null },
+    { name: "no closest index", idx: null, x: 101, want: null },
+    { name: "index out of range", idx: 9, x: 101, want: null },
+    { name: "no cursor", idx: 0, x: NaN, want: null },
+  ];
+  for (const c of cases) assert.equal(snapIndex(xs, c.idx, c.x, 2), c.want, c.name);
 });

@@ -89,6 +89,7 @@ export class View {
     this.catchupFromT = null;
     this.catchupMinT = null;
     this.catchupMaxT = null;
+    this.restartSeen = false; // a hello since the last catch-up named a new instance
   }
 
   addTopic(topic) {
@@ -209,6 +210,7 @@ export class View {
     }
     this.instance = inst || this.instance;
     this.posDirty = true;
+    if (restarted) this.restartSeen = true;
     return restarted;
   }
 
@@ -228,7 +230,13 @@ export class View {
   // the summary as the catch-up line words it.
   onCatchupEnd(sum, now = Date.now()) {
     const spanMs = this.catchupMaxT !== null ? this.catchupMaxT - (this.catchupFromT ?? this.catchupMinT) : 0;
-    const summary = { ...sum, spanMs, fromT: this.catchupFromT, firstT: this.catchupMinT, lastT: this.catchupMaxT, at: now };
+    // Only a hello from a new instance says the server was down; a plain
+    // drop (a proxy, the network) has no downtime to report.
+    const downMs = this.restartSeen && this.catchupFromT !== null && this.catchupMaxT !== null
+      ? downtime(this.ticks.t, this.catchupFromT, this.catchupMaxT, this.intervalMs)
+      : null;
+    this.restartSeen = false;
+    const summary = { ...sum, spanMs, downMs, fromT: this.catchupFromT, firstT: this.catchupMinT, lastT: this.catchupMaxT, at: now };
     if (!sum.complete && this.catchupFromT !== null && this.catchupMinT !== null && this.catchupMinT > this.catchupFromT) {
       this.marks.push({ t: this.catchupFromT, until: this.catchupMinT, kind: KIND_LOST });
     }
@@ -280,11 +288,34 @@ export function quietCatchup(c, { reconnects, resumed, topicsChanged = false }) 
   return c.complete && (topicsChanged || (reconnects === 0 && !resumed));
 }
 
+// downtime is how long a restarted server published nothing between two
+// sample times: the widest gap between the sorted sample times ts within
+// [from, to], less the one interval any two samples are apart.
+export function downtime(ts, from, to, intervalMs) {
+  let widest = 0;
+  let prev = null;
+  for (const t of ts) {
+    if (t < from) continue;
+    if (t > to) break;
+    if (prev !== null) widest = Math.max(widest, t - prev);
+    prev = t;
+  }
+  return Math.max(0, widest - intervalMs);
+}
+
 // catchupMessage words a finished catch-up (View.onCatchupEnd's summary):
-// the text, whether it warns, and how long it stays (ms). An incomplete one
-// says plainly what is missing and why.
+// the text, whether it warns, and how long it stays (ms). It keeps apart
+// what people read as one number: how long the stream was away (spanMs),
+// how much of that the server was down (downMs, known only from a restart),
+// how many events were replayed, and how long replaying them took (ms).
+// An incomplete one says plainly what is missing and why.
 export function catchupMessage(s, intervalMs) {
-  let text = s.count === 0 ? `Up to date: nothing missed (${s.ms} ms)` : `Caught up ${s.count} events (${fmt.duration(s.spanMs)}) in ${s.ms} ms`;
+  const events = s.count === 1 ? "1 missed event" : `${s.count} missed events`;
+  let text;
+  if (s.spanMs > 0) {
+    const down = s.downMs > 0 ? ` (server down ${fmt.duration(s.downMs)})` : "";
+    text = `Back after ${fmt.duration(s.spanMs)} away${down}: ` + (s.count === 0 ? "nothing missed" : `${events} replayed in ${s.ms} ms`);
+  } else text = s.count === 0 ? `Up to date: nothing missed (${s.ms} ms)` : `${events[0].toUpperCase()}${events.slice(1)} replayed in ${s.ms} ms`;
   if (s.complete) return { text, warn: false, lingerMs: CATCHUP_LINGER_MS };
   const parts = [text + "."];
   if (s.firstT !== null && s.firstT !== undefined) {

@@ -9,6 +9,7 @@ import {
   MAX_HISTORY_LIMIT,
   quietCatchup,
   catchupMessage,
+  downtime,
   badge,
   CATCHUP_LINGER_MS,
   CATCHUP_LINGER_WARN_MS,
@@ -193,11 +194,19 @@ test("catchupMessage", () => {
   const t0 = new Date(2025, 0, 2, 10, 2, 0).getTime();
   const cases = [
     { name: "nothing", s: { count: 0, ms: 3, complete: true }, text: "Up to date: nothing missed (3 ms)", warn: false },
-    { name: "complete", s: { count: 360, ms: 80, spanMs: 360000, complete: true }, text: `Caught up 360 events (${fmt.duration(360000)}) in 80 ms`, warn: false },
+    { name: "complete", s: { count: 360, ms: 80, spanMs: 360000, complete: true }, text: "Back after 6 min away: 360 missed events replayed in 80 ms", warn: false },
+    {
+      name: "server restarted",
+      s: { count: 5, ms: 24, spanMs: 11000, downMs: 9000, complete: true },
+      text: "Back after 11 s away (server down 9 s): 5 missed events replayed in 24 ms",
+      warn: false,
+    },
+    { name: "a drop, no restart", s: { count: 1, ms: 2, spanMs: 3000, downMs: null, complete: true }, text: "Back after 3 s away: 1 missed event replayed in 2 ms", warn: false },
+    { name: "no time known", s: { count: 4, ms: 2, spanMs: 0, complete: true }, text: "4 missed events replayed in 2 ms", warn: false },
     {
       name: "history lost",
       s: { count: 10, ms: 5, spanMs: 250000, complete: false, reason: "history starts after your id", fromT: t0 - 241000, firstT: t0 },
-      text: `Caught up 10 events (${fmt.duration(250000)}) in 5 ms. History kept only from ${fmt.clock(t0)}; ${fmt.duration(240000)} not retained. (history starts after your id)`,
+      text: `Back after ${fmt.duration(250000)} away: 10 missed events replayed in 5 ms. History kept only from ${fmt.clock(t0)}; ${fmt.duration(240000)} not retained. (history starts after your id)`,
       warn: true,
     },
     {
@@ -209,7 +218,7 @@ test("catchupMessage", () => {
     {
       name: "incomplete without a gap",
       s: { count: 2, ms: 5, spanMs: 2000, complete: false, reason: "", fromT: t0 - 1000, firstT: t0 },
-      text: `Caught up 2 events (${fmt.duration(2000)}) in 5 ms. History kept only from ${fmt.clock(t0)}.`,
+      text: `Back after 2 s away: 2 missed events replayed in 5 ms. History kept only from ${fmt.clock(t0)}.`,
       warn: true,
     },
   ];
@@ -219,6 +228,32 @@ test("catchupMessage", () => {
     assert.equal(m.warn, c.warn, c.name);
     assert.equal(m.lingerMs, c.warn ? CATCHUP_LINGER_WARN_MS : CATCHUP_LINGER_MS, c.name);
   }
+});
+
+test("downtime is the widest gap of a restart, less one interval", () => {
+  const ts = [1000, 2000, 3000, 12000, 13000, 14000];
+  assert.equal(downtime(ts, 2000, 14000, 1000), 8000);
+  assert.equal(downtime(ts, 12000, 14000, 1000), 0, "no gap in range");
+  assert.equal(downtime([], 0, 10, 1000), 0);
+});
+
+test("a catch-up after a restart reports the server's downtime; a plain drop none", () => {
+  const v = new View(["cpu"], { intervalMs: 1000 });
+  v.onHello({ instance: "a", interval_ms: 1000 });
+  for (let i = 1; i <= 3; i++) v.ingest("cpu", "a." + i, { t: i * 1000 }, "live");
+  v.onHello({ instance: "b", interval_ms: 1000 });
+  v.onCatchupStart();
+  for (const t of [4000, 13000, 14000]) v.ingest("cpu", "x" + t, { t }, "replay");
+  let s = v.onCatchupEnd({ count: 3, ms: 7, complete: true });
+  assert.equal(s.spanMs, 11000);
+  assert.equal(s.downMs, 8000);
+  assert.equal(catchupMessage(s, 1000).text, "Back after 11 s away (server down 8 s): 3 missed events replayed in 7 ms");
+
+  v.onHello({ instance: "b", interval_ms: 1000 });
+  v.onCatchupStart();
+  v.ingest("cpu", "x15", { t: 15000 }, "replay");
+  s = v.onCatchupEnd({ count: 1, ms: 1, complete: true });
+  assert.equal(s.downMs, null);
 });
 
 test("CatchupLine shows progress, the summary, then fades and hides", () => {
@@ -235,7 +270,7 @@ test("CatchupLine shows progress, the summary, then fades and hides", () => {
     line.progress(2);
     assert.equal(line.line(), "Catching up 2 / 3 events");
     line.finish({ count: 3, ms: 1, spanMs: 600, complete: true }, 200);
-    assert.match(line.line(), /^Caught up 3 events/);
+    assert.match(line.line(), /^Back after 600 ms away: 3 missed events/);
     assert.equal(line.bar, false);
     mock.timers.tick(CATCHUP_LINGER_MS);
     assert.equal(line.fade, true);

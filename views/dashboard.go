@@ -74,6 +74,9 @@ type Chart struct {
 	// card starts hidden and static/app.js shows it when the stream's
 	// hello lists the topic.
 	Topic string
+	// Feed is the topic the chart draws (DEFS' topic): /embed offers a
+	// chart only on a host that publishes it.
+	Feed string
 }
 
 // NewDashboard builds the page's view model.
@@ -177,15 +180,15 @@ func charts(interval time.Duration) []Chart {
 		every = "every second"
 	}
 	return []Chart{
-		{ID: "cpu", Title: "CPU", Description: "CPU busy percent, total and by user, system, iowait and steal, sampled " + every},
-		{ID: "cores", Title: "Per-core CPU", Description: "Heat strip of busy percent per CPU core over time, one row per core"},
-		{ID: "memory", Title: "Memory", Description: "Memory used, cache and buffers, available, and swap used, in bytes"},
-		{ID: "load", Title: "Load average", Description: "Load average over 1, 5 and 15 minutes, with the CPU count as a reference line"},
-		{ID: "disk", Title: "Disk I/O", Description: "Disk read and write bytes per second; IOPS on hover", Filesystems: true},
-		{ID: "network", Title: "Network", Description: "Network received and sent bytes per second; packets per second on hover"},
-		{ID: "temperatures", Title: "Temperatures", Topic: "sensors",
+		{ID: "cpu", Feed: "cpu", Title: "CPU", Description: "CPU busy percent, total and by user, system, iowait and steal, sampled " + every},
+		{ID: "cores", Feed: "cpu", Title: "Per-core CPU", Description: "Heat strip of busy percent per CPU core over time, one row per core"},
+		{ID: "memory", Feed: "memory", Title: "Memory", Description: "Memory used, cache and buffers, available, and swap used, in bytes"},
+		{ID: "load", Feed: "load", Title: "Load average", Description: "Load average over 1, 5 and 15 minutes, with the CPU count as a reference line"},
+		{ID: "disk", Feed: "disk", Title: "Disk I/O", Description: "Disk read and write bytes per second; IOPS on hover", Filesystems: true},
+		{ID: "network", Feed: "network", Title: "Network", Description: "Network received and sent bytes per second; packets per second on hover"},
+		{ID: "temperatures", Feed: "sensors", Title: "Temperatures", Topic: "sensors",
 			Description: "Hottest and average temperature sensor in degrees Celsius, with the lowest critical threshold as a line"},
-		{ID: "gpu", Title: "GPU", Topic: "gpu", Description: "Busiest GPU's utilisation and GPU memory used, in percent; temperature and power on hover"},
+		{ID: "gpu", Feed: "gpu", Title: "GPU", Topic: "gpu", Description: "Busiest GPU's utilisation and GPU memory used, in percent; temperature and power on hover"},
 	}
 }
 

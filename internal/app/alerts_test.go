@@ -138,16 +138,24 @@ func TestAlertStateSurvivesRestartAndRetention(t *testing.T) {
 	}
 }
 
-func TestSilenceIsPublishedWithTheNextTick(t *testing.T) {
+// openTestAlerting opens a broker in a temp dir on the clock *now, with the
+// built-in rules evaluating into it; both are closed at the test's end.
+func openTestAlerting(t *testing.T, now *time.Time) (*history.Broker, *alerting) {
+	t.Helper()
 	dir := t.TempDir()
-	now := time.Now()
-	b := openTestBroker(t, dir, time.Hour, &now)
-	defer b.Close()
+	b := openTestBroker(t, dir, time.Hour, now)
+	t.Cleanup(func() { b.Close() })
 	a, closeFn, err := newAlerting(Config{DataDir: dir, History: time.Hour}, "h1", b.DB(), func() error { return nil }, os.Getenv, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer closeFn()
+	t.Cleanup(func() { closeFn() })
+	return b, a
+}
+
+func TestSilenceIsPublishedWithTheNextTick(t *testing.T) {
+	now := time.Now()
+	b, a := openTestAlerting(t, &now)
 	if _, err := a.Silence(alerts.Silence{Rule: "cpu-busy", Until: now.Add(time.Hour)}, now); err != nil {
 		t.Fatal(err)
 	}
@@ -206,15 +214,8 @@ func TestNotifyTargetList(t *testing.T) {
 // limit, so the page draws no threshold line where the rule's value is not
 // the field as the chart draws it (load per CPU is load15 / cpus).
 func TestCurrentSaysWhatARuleMeasures(t *testing.T) {
-	dir := t.TempDir()
 	now := time.Now()
-	b := openTestBroker(t, dir, time.Hour, &now)
-	defer b.Close()
-	a, closeFn, err := newAlerting(Config{DataDir: dir, History: time.Hour}, "h1", b.DB(), func() error { return nil }, os.Getenv, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer closeFn()
+	_, a := openTestAlerting(t, &now)
 	raw, err := json.Marshal(a.Current(now))
 	if err != nil {
 		t.Fatal(err)

@@ -15,6 +15,7 @@ import { Fleet, hostSearch } from "./fleet.js";
 import { bandLabel } from "./series.js";
 import { ProcessTable, ContainerTable } from "./tables.js";
 import { AlertsPanel, jumpRange } from "./alertspanel.js";
+import { Pause } from "./pause.js";
 
 // {id, t, instance} of the newest event drawn, one entry per host: ids are
 // per host (each host has its own stream), so switching hosts must not
@@ -33,7 +34,7 @@ const S = {
   self: body.dataset.self || "",
   host: "",
   rangeMs: 0,
-  paused: false,
+  pause: new Pause(),
   states: [], // last state changes, for the test hooks
 };
 
@@ -64,6 +65,7 @@ function newHub(intervalMs) {
         showTopics(hello.topics);
       },
       taken: (topic, id, data, source) => {
+        S.pause.take(source);
         if (source !== "history") log.add(source === "live" ? "live" : "replay", id, topic, data);
       },
       state: (changed) => {
@@ -143,10 +145,13 @@ function osLine(os, platform, version, arch) {
 
 const badgeText = () => badge(hub.stream, hub.cu);
 
+// renderBadge says the stream's state, or while paused that the view holds
+// still and how much waits to be drawn.
 function renderBadge() {
-  const [main, sub] = badgeText();
+  const held = S.pause.badge();
+  const [main, sub] = held || badgeText();
   const badge = $("#badge");
-  badge.dataset.state = hub.stream ? hub.stream.state : st.STATE_CONNECTING;
+  badge.dataset.state = held ? "paused" : hub.stream ? hub.stream.state : st.STATE_CONNECTING;
   setText(badge, main);
   setText("#badge-sub", sub);
 }
@@ -265,16 +270,18 @@ function renderPanel() {
 
 // frame draws the shown host: the hub calls it at most once per animation
 // frame however many events arrived since the last one, and once a second
-// for the badge's countdown and the connected-for counter.
+// for the badge's countdown and the connected-for counter. While paused
+// the view holds still: only the badge's waiting count, the stream panel
+// and the log move.
 function frame() {
-  if (!S.paused) {
+  if (S.pause.draws()) {
     for (const c of charts) c.update(V().series[c.def.topic]);
     renderGaps();
     renderFilesystems();
     for (const t of tables) t.render();
+    renderSummary();
+    hub.cu.paint(catchupEls);
   }
-  renderSummary();
-  hub.cu.paint(catchupEls);
   renderBadge();
   renderPanel();
   alertsPanel.render();
@@ -314,20 +321,28 @@ function setupRange() {
       // Narrower: drop what fell out; wider: read what is missing.
       if (S.rangeMs < before) hub.trim();
       else await hub.loadHistory();
+      // A range picked while paused is shown: the user asked for it.
+      S.pause.redrawOnce();
       schedule();
     });
   }
 }
 
+// setupPause wires the Pause button; Resume draws what waited.
 function setupPause() {
-  const btn = $("#pause");
-  btn.addEventListener("click", () => {
-    S.paused = !S.paused;
-    btn.setAttribute("aria-pressed", String(S.paused));
-    btn.textContent = S.paused ? "Resume" : "Pause";
-    body.classList.toggle("paused", S.paused);
+  $("#pause").addEventListener("click", () => {
+    S.pause.toggle();
+    showPause();
     schedule();
   });
+}
+
+function showPause() {
+  const btn = $("#pause");
+  const paused = S.pause.paused;
+  btn.setAttribute("aria-pressed", String(paused));
+  btn.textContent = paused ? "Resume" : "Pause";
+  body.classList.toggle("paused", paused);
 }
 
 function setupTheme() {
@@ -406,6 +421,8 @@ function showChartAt(chartId, t) {
 function rebuildCharts() {
   const th = theme();
   for (const c of charts) c.build(c.plotEl.clientWidth, th);
+  // A rebuilt chart is empty: draw it again even while paused.
+  S.pause.redrawOnce();
   schedule();
 }
 
@@ -466,7 +483,8 @@ Object.defineProperty(window, "vitals", {
           newestT: v.newestT,
           intervalMs: v.intervalMs,
           rangeMs: S.rangeMs,
-          paused: S.paused,
+          paused: S.pause.paused,
+          waiting: S.pause.waiting,
           states: S.states,
           logSize: log.size(),
           // Charts of topics the host lacks (sensors, gpu) are hidden
@@ -522,6 +540,9 @@ async function switchHost(name, push = true) {
   S.host = host;
   if (push) history.pushState({ host }, "", location.pathname + hostSearch(location.search, host, S.self) + location.hash);
   hub = newHub(intervalMs);
+  // Another host is shown live: a pause held the old host's view.
+  S.pause.resume();
+  showPause();
   for (const t of tables) t.reset();
   alertsPanel.load(true);
   resetHeader();

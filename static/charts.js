@@ -7,6 +7,7 @@ import uPlot from "./vendor/uPlot.esm.js";
 import * as fmt from "./format.js";
 import { bandLabel, bandShortLabel, columns, coreIDs, coreRows, coresText, fitBandLabel, snapIndex, topCores } from "./series.js";
 import { tempStats, gpuStats, celsius } from "./whatsusing.js";
+import { HEAT_STOPS, heatGradient } from "./palette.js";
 
 // The y axis gets the same width on every chart (in ems of the axis font,
 // wide enough for "128 MiB/s"), so the plot areas line up and one x
@@ -215,7 +216,7 @@ export class Chart {
     this.valueNodes = [];
     if (this.def.heat) {
       const v = document.createElement("span");
-      this.valuesEl.append(v);
+      this.valuesEl.append(v, this.heatLegend());
       this.valueNodes.push(v);
       return;
     }
@@ -254,6 +255,7 @@ export class Chart {
     const def = this.def;
     this.th = th;
     for (const sw of this.valuesEl.querySelectorAll(".sw")) sw.style.background = th[sw.dataset.color];
+    if (this.scaleEl) this.scaleEl.style.background = heatGradient(th);
     const page = this.page;
     // Axis text follows the page's root size (larger on 4K screens).
     const rootPx = page.fontPx ? page.fontPx() : parseFloat(getComputedStyle(document.documentElement).fontSize);
@@ -653,10 +655,27 @@ export class Chart {
     }
   }
 
-  // heatLUT maps 0..100 % to colours between the theme's four heat stops.
+  // heatLegend is the strip's colour scale, 0 to 100 % busy; build paints
+  // its gradient from the theme, as the strip's own colours.
+  heatLegend() {
+    const box = document.createElement("span");
+    box.className = "heat-legend";
+    box.setAttribute("role", "img");
+    box.setAttribute("aria-label", "colour scale: 0 % busy to 100 % busy");
+    const lo = document.createElement("span");
+    lo.textContent = "0 %";
+    this.scaleEl = document.createElement("i");
+    this.scaleEl.className = "heat-scale";
+    const hi = document.createElement("span");
+    hi.textContent = "100 %";
+    box.append(lo, this.scaleEl, hi);
+    return box;
+  }
+
+  // heatLUT maps 0..100 % to colours between the theme's heat stops.
   heatLUT() {
     if (this.lut && this.lutTheme === this.th) return this.lut;
-    const stops = ["--heat-0", "--heat-1", "--heat-2", "--heat-3"].map((n) => hexRGB(this.th[n]));
+    const stops = HEAT_STOPS.map((n) => hexRGB(this.th[n]));
     const lut = [];
     for (let v = 0; v <= 100; v++) {
       const f = (v / 100) * (stops.length - 1);

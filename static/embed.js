@@ -221,6 +221,8 @@ const CSS = `
 .catchup.fade { opacity: 0; }
 .catchup progress { width: 8em; height: 0.6em; }
 .values { display: flex; flex-wrap: wrap; gap: 0.2em 0.9em; font-size: 0.8em; color: var(--muted); margin: 0.3em 0 0.2em; min-height: 1.4em; }
+.heat-legend { display: inline-flex; align-items: center; gap: 0.3em; margin-left: auto; }
+.heat-scale { display: inline-block; width: 6em; height: 0.6em; border-radius: 2px; }
 .val { display: inline-flex; align-items: center; gap: 0.3em; white-space: nowrap; }
 .val b { color: var(--text); font-weight: 600; font-variant-numeric: tabular-nums; }
 .sw { display: inline-block; width: 0.8em; height: 0.25em; border-radius: 2px; }

@@ -16,6 +16,7 @@ import { bandLabel } from "./series.js";
 import { ProcessTable, ContainerTable } from "./tables.js";
 import { AlertsPanel, jumpRange } from "./alertspanel.js";
 import { Pause } from "./pause.js";
+import * as units from "./units.js";
 
 // {id, t, instance} of the newest event drawn, one entry per host: ids are
 // per host (each host has its own stream), so switching hosts must not
@@ -35,6 +36,7 @@ const S = {
   host: "",
   rangeMs: 0,
   pause: new Pause(),
+  units: {}, // chart id -> the unit it is shown in (units.js)
   states: [], // last state changes, for the test hooks
 };
 
@@ -161,14 +163,17 @@ function renderHeaderClock() {
   if (boot > 0) setText('[data-host="uptime"]', "up " + fmt.duration(Date.now() - boot * 1000));
 }
 
+// renderSummary is the "Now" line, in the units the charts show.
 function renderSummary() {
   const l = V().latest;
   const parts = [];
+  const net = S.units.network === "bytes" ? fmt.rate : (v) => fmt.bitRate(fmt.bytesToBits(v));
   if (l.cpu) parts.push(`CPU ${fmt.pct(l.cpu.total)}`);
-  if (l.memory) parts.push(`memory ${fmt.bytes(l.memory.used)} of ${fmt.bytes(l.memory.total)}`);
+  if (l.memory && S.units.memory === "percent") parts.push(`memory ${fmt.pct(fmt.percentOf(l.memory.used, l.memory.total))} of ${fmt.bytes(l.memory.total)}`);
+  else if (l.memory) parts.push(`memory ${fmt.bytes(l.memory.used)} of ${fmt.bytes(l.memory.total)}`);
   if (l.load) parts.push(`load ${fmt.num(l.load.load1)}`);
   if (l.disk) parts.push(`disk read ${fmt.rate(l.disk.read_bps)}, write ${fmt.rate(l.disk.write_bps)}`);
-  if (l.network) parts.push(`network in ${fmt.rate(l.network.rx_bps)}, out ${fmt.rate(l.network.tx_bps)}`);
+  if (l.network) parts.push(`network in ${net(l.network.rx_bps)}, out ${net(l.network.tx_bps)}`);
   const at = V().newestT !== null ? ` (at ${fmt.clock(V().newestT)})` : "";
   setText("#summary", parts.length ? "Now: " + parts.join(" · ") + at : "Waiting for the first sample…");
 }
@@ -345,6 +350,54 @@ function showPause() {
   body.classList.toggle("paused", paused);
 }
 
+// UNIT_CHOICES are the units of the charts that have a choice (charts.js
+// DEFS), default first.
+const UNIT_CHOICES = units.choicesOf(DEFS);
+
+// setupUnits reads the chart units (the address over the browser's last
+// choice over the default) and gives each chart with a choice a toggle in
+// its header; a press rebuilds that chart and keeps the choice in both.
+function setupUnits() {
+  let stored = null;
+  try {
+    stored = localStorage.getItem(units.STORAGE_KEY);
+  } catch {
+    /* storage disabled: the address or the defaults */
+  }
+  S.units = units.pickUnits(location.search, stored, UNIT_CHOICES);
+  for (const c of charts) {
+    const base = DEFS.find((d) => d.id === c.def.id);
+    if (!base.units) continue;
+    c.def = units.withUnit(base, S.units[base.id]);
+    const btn = document.createElement("button");
+    btn.type = "button";
+    btn.className = "unit-toggle";
+    btn.dataset.unitToggle = base.id;
+    const label = () => {
+      const next = units.nextUnit(UNIT_CHOICES, base.id, S.units[base.id]);
+      btn.textContent = units.LABELS[S.units[base.id]];
+      btn.title = `${base.title} in ${units.LABELS[S.units[base.id]]}; press for ${units.LABELS[next]}`;
+    };
+    label();
+    btn.addEventListener("click", () => {
+      S.units[base.id] = units.nextUnit(UNIT_CHOICES, base.id, S.units[base.id]);
+      c.def = units.withUnit(base, S.units[base.id]);
+      label();
+      try {
+        localStorage.setItem(units.STORAGE_KEY, JSON.stringify(S.units));
+      } catch {
+        /* only a preference */
+      }
+      history.replaceState(history.state, "", location.pathname + units.unitsSearch(location.search, S.units, UNIT_CHOICES) + location.hash);
+      c.build(c.plotEl.clientWidth, theme());
+      // The user asked for it: show it even while paused.
+      S.pause.redrawOnce();
+      schedule();
+    });
+    c.card.querySelector("header").append(btn);
+  }
+}
+
 function setupTheme() {
   const btn = $("#theme");
   const label = () => {
@@ -484,6 +537,7 @@ Object.defineProperty(window, "vitals", {
           intervalMs: v.intervalMs,
           rangeMs: S.rangeMs,
           paused: S.pause.paused,
+          units: S.units,
           waiting: S.pause.waiting,
           states: S.states,
           logSize: log.size(),
@@ -576,6 +630,7 @@ async function start() {
   setupTheme();
   setupPanel();
   setupCharts();
+  setupUnits();
   setupTables();
   hub = newHub(Number(body.dataset.intervalMs) || 1000);
   rebuildCharts();

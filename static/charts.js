@@ -50,10 +50,35 @@ function count(label, key) {
   return field(label, key, { fmt: (v) => fmt.num(v, 0) });
 }
 
-// rateChart is a chart of byte rates, with counts on hover.
-function rateChart(topic, title, series, extras) {
-  return { id: topic, topic, title, fmt: fmt.rate, bytes: true, axis: (v) => fmt.bytesAxis(v) + "/s", series, extras };
+// rateChart is a chart of byte rates, with counts on hover; opts.bits
+// offers bits per second too, as the default (inBits).
+function rateChart(topic, title, series, extras, opts = {}) {
+  const def = { id: topic, topic, title, fmt: fmt.rate, bytes: true, axis: (v) => fmt.bytesAxis(v) + "/s", series, extras };
+  return opts.bits ? inBits(def) : def;
 }
+
+// inBits gives a chart of byte rates the choice of bits per second (the
+// wire carries bytes; the chart multiplies by 8). toShown puts an alert
+// threshold, in the payload's unit, on the chart's axis.
+function inBits(def) {
+  const bits = {
+    fmt: fmt.bitRate,
+    bytes: false,
+    axis: fmt.bitRateAxis,
+    series: def.series.map((s) => ({ ...s, get: (x) => fmt.bytesToBits(s.get(x)) })),
+    toShown: fmt.bytesToBits,
+  };
+  return { ...def, units: { bits, bytes: {} } };
+}
+
+// MEMORY_SERIES are the memory chart's lines; of names the field each is a
+// percent of when the chart shows percent of total (swap of swap).
+const MEMORY_SERIES = [
+  { label: "used", key: "used", get: (s) => s.used, color: "--s1", fill: true, width: 2 },
+  { label: "cache", key: "cached", get: (s) => sum(s.cached, s.buffers), color: "--s2" },
+  { label: "available", key: "available", get: (s) => s.available, color: "--s6" },
+  { label: "swap", key: "swap_used", get: (s) => s.swap_used, color: "--s4", dash: [4, 3], of: "swap_total" },
+];
 
 // DEFS describes every chart, and is the browser's only list of them:
 // which topic feeds it, its title, its series and how values read. The
@@ -87,12 +112,21 @@ export const DEFS = [
     axis: (v) => fmt.bytesAxis(v),
     // 0 to the larger of RAM and swap, so "used" reads against the total.
     range: (u, latest) => [0, Math.max(latest?.total || 0, latest?.swap_total || 0, u.data ? maxOf(u.data.slice(1)) : 0) || 1],
-    series: [
-      { label: "used", key: "used", get: (s) => s.used, color: "--s1", fill: true, width: 2 },
-      { label: "cache", key: "cached", get: (s) => sum(s.cached, s.buffers), color: "--s2" },
-      { label: "available", key: "available", get: (s) => s.available, color: "--s6" },
-      { label: "swap", key: "swap_used", get: (s) => s.swap_used, color: "--s4", dash: [4, 3] },
-    ],
+    series: MEMORY_SERIES,
+    // Percent of total, so a 700 MiB line is not flattened against a 24 GiB
+    // axis. An alert threshold is in bytes of one field or another, so
+    // percent shows none (toShown).
+    units: {
+      bytes: {},
+      percent: {
+        fmt: fmt.pct,
+        bytes: false,
+        axis: (v) => v + " %",
+        range: () => [0, 100],
+        series: MEMORY_SERIES.map((d) => ({ ...d, get: (s) => fmt.percentOf(d.get(s), s[d.of || "total"]) })),
+        toShown: () => null,
+      },
+    },
   },
   {
     id: "load",
@@ -119,6 +153,7 @@ export const DEFS = [
     "Network",
     [field("rx", "rx_bps", { color: "--s6", width: 2 }), field("tx", "tx_bps", { color: "--s5", width: 2 })],
     [count("rx packets/s", "rx_pps"), count("tx packets/s", "tx_pps")],
+    { bits: true },
   ),
   // Hosts have from one sensor to hundreds: the chart draws their summary
   // (tempStats), with the lowest critical threshold as the line to watch.
@@ -488,14 +523,16 @@ export class Chart {
             ctx.setLineDash([6 * dpr, 4 * dpr]);
             ctx.lineWidth = dpr;
             for (const l of lines) {
-              const y = u.valToPos(l.value, "y", true);
+              const value = self.def.toShown ? self.def.toShown(l.value) : l.value;
+              if (value === null) continue;
+              const y = u.valToPos(value, "y", true);
               if (!(y >= top && y <= top + height)) continue;
               ctx.strokeStyle = ctx.fillStyle = self.th[l.level === "crit" ? "--crit" : "--warn"];
               ctx.beginPath();
               ctx.moveTo(left, y);
               ctx.lineTo(left + width, y);
               ctx.stroke();
-              ctx.fillText(`${l.rule} ${l.level} ${self.def.fmt ? self.def.fmt(l.value) : l.value}`, left + width - 4 * dpr, y - 2 * dpr);
+              ctx.fillText(`${l.rule} ${l.level} ${self.def.fmt ? self.def.fmt(value) : value}`, left + width - 4 * dpr, y - 2 * dpr);
             }
             ctx.restore();
           },

@@ -27,6 +27,7 @@ import * as st from "./stream.js";
 import { badge } from "./view.js";
 import { Hub } from "./hub.js";
 import { theme, onSystemScheme } from "./palette.js";
+import { withUnit } from "./units.js";
 
 // The server this file came from: the default src.
 const HOME = new URL("..", import.meta.url).href.replace(/\/$/, "");
@@ -267,7 +268,7 @@ function sheet(url) {
 // ---- the element ------------------------------------------------------------
 
 export class VitalsChart extends HTMLElement {
-  static observedAttributes = ["src", "topic", "fields", "range", "token", "label", "theme"];
+  static observedAttributes = ["src", "topic", "fields", "range", "token", "label", "theme", "unit"];
 
   constructor() {
     super();
@@ -354,7 +355,10 @@ export class VitalsChart extends HTMLElement {
   join() {
     this.problem = "";
     const topic = (this.getAttribute("topic") || "").trim();
-    const base = DEFS.find((d) => d.id === topic);
+    // unit picks the unit of a chart that has a choice (network: bits or
+    // bytes; memory: bytes or percent), else its default.
+    const found = DEFS.find((d) => d.id === topic);
+    const base = found && withUnit(found, (this.getAttribute("unit") || "").trim());
     const range = this.hasAttribute("range") ? parseRange(this.getAttribute("range")) : DEFAULT_RANGE_MS;
     let src;
     try {

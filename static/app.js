@@ -15,6 +15,8 @@ import { Fleet, hostSearch } from "./fleet.js";
 import { bandLabel } from "./series.js";
 import { ProcessTable, ContainerTable } from "./tables.js";
 import { AlertsPanel, jumpRange } from "./alertspanel.js";
+import { Pause } from "./pause.js";
+import * as units from "./units.js";
 
 // {id, t, instance} of the newest event drawn, one entry per host: ids are
 // per host (each host has its own stream), so switching hosts must not
@@ -33,7 +35,8 @@ const S = {
   self: body.dataset.self || "",
   host: "",
   rangeMs: 0,
-  paused: false,
+  pause: new Pause(),
+  units: {}, // chart id -> the unit it is shown in (units.js)
   states: [], // last state changes, for the test hooks
 };
 
@@ -64,6 +67,7 @@ function newHub(intervalMs) {
         showTopics(hello.topics);
       },
       taken: (topic, id, data, source) => {
+        S.pause.take(source);
         if (source !== "history") log.add(source === "live" ? "live" : "replay", id, topic, data);
       },
       state: (changed) => {
@@ -143,10 +147,13 @@ function osLine(os, platform, version, arch) {
 
 const badgeText = () => badge(hub.stream, hub.cu);
 
+// renderBadge says the stream's state, or while paused that the view holds
+// still and how much waits to be drawn.
 function renderBadge() {
-  const [main, sub] = badgeText();
+  const held = S.pause.badge();
+  const [main, sub] = held || badgeText();
   const badge = $("#badge");
-  badge.dataset.state = hub.stream ? hub.stream.state : st.STATE_CONNECTING;
+  badge.dataset.state = held ? "paused" : hub.stream ? hub.stream.state : st.STATE_CONNECTING;
   setText(badge, main);
   setText("#badge-sub", sub);
 }
@@ -156,14 +163,17 @@ function renderHeaderClock() {
   if (boot > 0) setText('[data-host="uptime"]', "up " + fmt.duration(Date.now() - boot * 1000));
 }
 
+// renderSummary is the "Now" line, in the units the charts show.
 function renderSummary() {
   const l = V().latest;
   const parts = [];
+  const net = S.units.network === "bytes" ? fmt.rate : (v) => fmt.bitRate(fmt.bytesToBits(v));
   if (l.cpu) parts.push(`CPU ${fmt.pct(l.cpu.total)}`);
-  if (l.memory) parts.push(`memory ${fmt.bytes(l.memory.used)} of ${fmt.bytes(l.memory.total)}`);
+  if (l.memory && S.units.memory === "percent") parts.push(`memory ${fmt.pct(fmt.percentOf(l.memory.used, l.memory.total))} of ${fmt.bytes(l.memory.total)}`);
+  else if (l.memory) parts.push(`memory ${fmt.bytes(l.memory.used)} of ${fmt.bytes(l.memory.total)}`);
   if (l.load) parts.push(`load ${fmt.num(l.load.load1)}`);
   if (l.disk) parts.push(`disk read ${fmt.rate(l.disk.read_bps)}, write ${fmt.rate(l.disk.write_bps)}`);
-  if (l.network) parts.push(`network in ${fmt.rate(l.network.rx_bps)}, out ${fmt.rate(l.network.tx_bps)}`);
+  if (l.network) parts.push(`network in ${net(l.network.rx_bps)}, out ${net(l.network.tx_bps)}`);
   const at = V().newestT !== null ? ` (at ${fmt.clock(V().newestT)})` : "";
   setText("#summary", parts.length ? "Now: " + parts.join(" · ") + at : "Waiting for the first sample…");
 }
@@ -265,16 +275,18 @@ function renderPanel() {
 
 // frame draws the shown host: the hub calls it at most once per animation
 // frame however many events arrived since the last one, and once a second
-// for the badge's countdown and the connected-for counter.
+// for the badge's countdown and the connected-for counter. While paused
+// the view holds still: only the badge's waiting count, the stream panel
+// and the log move.
 function frame() {
-  if (!S.paused) {
+  if (S.pause.draws()) {
     for (const c of charts) c.update(V().series[c.def.topic]);
     renderGaps();
     renderFilesystems();
     for (const t of tables) t.render();
+    renderSummary();
+    hub.cu.paint(catchupEls);
   }
-  renderSummary();
-  hub.cu.paint(catchupEls);
   renderBadge();
   renderPanel();
   alertsPanel.render();
@@ -314,20 +326,76 @@ function setupRange() {
       // Narrower: drop what fell out; wider: read what is missing.
       if (S.rangeMs < before) hub.trim();
       else await hub.loadHistory();
+      // A range picked while paused is shown: the user asked for it.
+      S.pause.redrawOnce();
       schedule();
     });
   }
 }
 
+// setupPause wires the Pause button; Resume draws what waited.
 function setupPause() {
-  const btn = $("#pause");
-  btn.addEventListener("click", () => {
-    S.paused = !S.paused;
-    btn.setAttribute("aria-pressed", String(S.paused));
-    btn.textContent = S.paused ? "Resume" : "Pause";
-    body.classList.toggle("paused", S.paused);
+  $("#pause").addEventListener("click", () => {
+    S.pause.toggle();
+    showPause();
     schedule();
   });
+}
+
+function showPause() {
+  const btn = $("#pause");
+  const paused = S.pause.paused;
+  btn.setAttribute("aria-pressed", String(paused));
+  btn.textContent = paused ? "Resume" : "Pause";
+  body.classList.toggle("paused", paused);
+}
+
+// UNIT_CHOICES are the units of the charts that have a choice (charts.js
+// DEFS), default first.
+const UNIT_CHOICES = units.choicesOf(DEFS);
+
+// setupUnits reads the chart units (the address over the browser's last
+// choice over the default) and gives each chart with a choice a toggle in
+// its header; a press rebuilds that chart and keeps the choice in both.
+function setupUnits() {
+  let stored = null;
+  try {
+    stored = localStorage.getItem(units.STORAGE_KEY);
+  } catch {
+    /* storage disabled: the address or the defaults */
+  }
+  S.units = units.pickUnits(location.search, stored, UNIT_CHOICES);
+  for (const c of charts) {
+    const base = DEFS.find((d) => d.id === c.def.id);
+    if (!base.units) continue;
+    c.def = units.withUnit(base, S.units[base.id]);
+    const btn = document.createElement("button");
+    btn.type = "button";
+    btn.className = "unit-toggle";
+    btn.dataset.unitToggle = base.id;
+    const label = () => {
+      const next = units.nextUnit(UNIT_CHOICES, base.id, S.units[base.id]);
+      btn.textContent = units.LABELS[S.units[base.id]];
+      btn.title = `${base.title} in ${units.LABELS[S.units[base.id]]}; press for ${units.LABELS[next]}`;
+    };
+    label();
+    btn.addEventListener("click", () => {
+      S.units[base.id] = units.nextUnit(UNIT_CHOICES, base.id, S.units[base.id]);
+      c.def = units.withUnit(base, S.units[base.id]);
+      label();
+      try {
+        localStorage.setItem(units.STORAGE_KEY, JSON.stringify(S.units));
+      } catch {
+        /* only a preference */
+      }
+      history.replaceState(history.state, "", location.pathname + units.unitsSearch(location.search, S.units, UNIT_CHOICES) + location.hash);
+      c.build(c.plotEl.clientWidth, theme());
+      // The user asked for it: show it even while paused.
+      S.pause.redrawOnce();
+      schedule();
+    });
+    c.card.querySelector("header").append(btn);
+  }
 }
 
 function setupTheme() {
@@ -406,6 +474,8 @@ function showChartAt(chartId, t) {
 function rebuildCharts() {
   const th = theme();
   for (const c of charts) c.build(c.plotEl.clientWidth, th);
+  // A rebuilt chart is empty: draw it again even while paused.
+  S.pause.redrawOnce();
   schedule();
 }
 
@@ -466,7 +536,9 @@ Object.defineProperty(window, "vitals", {
           newestT: v.newestT,
           intervalMs: v.intervalMs,
           rangeMs: S.rangeMs,
-          paused: S.paused,
+          paused: S.pause.paused,
+          units: S.units,
+          waiting: S.pause.waiting,
           states: S.states,
           logSize: log.size(),
           // Charts of topics the host lacks (sensors, gpu) are hidden
@@ -522,6 +594,9 @@ async function switchHost(name, push = true) {
   S.host = host;
   if (push) history.pushState({ host }, "", location.pathname + hostSearch(location.search, host, S.self) + location.hash);
   hub = newHub(intervalMs);
+  // Another host is shown live: a pause held the old host's view.
+  S.pause.resume();
+  showPause();
   for (const t of tables) t.reset();
   alertsPanel.load(true);
   resetHeader();
@@ -555,6 +630,7 @@ async function start() {
   setupTheme();
   setupPanel();
   setupCharts();
+  setupUnits();
   setupTables();
   hub = newHub(Number(body.dataset.intervalMs) || 1000);
   rebuildCharts();

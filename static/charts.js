@@ -7,6 +7,7 @@ import uPlot from "./vendor/uPlot.esm.js";
 import * as fmt from "./format.js";
 import { bandLabel, bandShortLabel, columns, coreIDs, coreRows, coresText, fitBandLabel, snapIndex, topCores } from "./series.js";
 import { tempStats, gpuStats, celsius } from "./whatsusing.js";
+import { HEAT_STOPS, heatGradient } from "./palette.js";
 
 // The y axis gets the same width on every chart (in ems of the axis font,
 // wide enough for "128 MiB/s"), so the plot areas line up and one x
@@ -49,10 +50,35 @@ function count(label, key) {
   return field(label, key, { fmt: (v) => fmt.num(v, 0) });
 }
 
-// rateChart is a chart of byte rates, with counts on hover.
-function rateChart(topic, title, series, extras) {
-  return { id: topic, topic, title, fmt: fmt.rate, bytes: true, axis: (v) => fmt.bytesAxis(v) + "/s", series, extras };
+// rateChart is a chart of byte rates, with counts on hover; opts.bits
+// offers bits per second too, as the default (inBits).
+function rateChart(topic, title, series, extras, opts = {}) {
+  const def = { id: topic, topic, title, fmt: fmt.rate, bytes: true, axis: (v) => fmt.bytesAxis(v) + "/s", series, extras };
+  return opts.bits ? inBits(def) : def;
 }
+
+// inBits gives a chart of byte rates the choice of bits per second (the
+// wire carries bytes; the chart multiplies by 8). toShown puts an alert
+// threshold, in the payload's unit, on the chart's axis.
+function inBits(def) {
+  const bits = {
+    fmt: fmt.bitRate,
+    bytes: false,
+    axis: fmt.bitRateAxis,
+    series: def.series.map((s) => ({ ...s, get: (x) => fmt.bytesToBits(s.get(x)) })),
+    toShown: fmt.bytesToBits,
+  };
+  return { ...def, units: { bits, bytes: {} } };
+}
+
+// MEMORY_SERIES are the memory chart's lines; of names the field each is a
+// percent of when the chart shows percent of total (swap of swap).
+const MEMORY_SERIES = [
+  { label: "used", key: "used", get: (s) => s.used, color: "--s1", fill: true, width: 2 },
+  { label: "cache", key: "cached", get: (s) => sum(s.cached, s.buffers), color: "--s2" },
+  { label: "available", key: "available", get: (s) => s.available, color: "--s6" },
+  { label: "swap", key: "swap_used", get: (s) => s.swap_used, color: "--s4", dash: [4, 3], of: "swap_total" },
+];
 
 // DEFS describes every chart, and is the browser's only list of them:
 // which topic feeds it, its title, its series and how values read. The
@@ -86,12 +112,21 @@ export const DEFS = [
     axis: (v) => fmt.bytesAxis(v),
     // 0 to the larger of RAM and swap, so "used" reads against the total.
     range: (u, latest) => [0, Math.max(latest?.total || 0, latest?.swap_total || 0, u.data ? maxOf(u.data.slice(1)) : 0) || 1],
-    series: [
-      { label: "used", key: "used", get: (s) => s.used, color: "--s1", fill: true, width: 2 },
-      { label: "cache", key: "cached", get: (s) => sum(s.cached, s.buffers), color: "--s2" },
-      { label: "available", key: "available", get: (s) => s.available, color: "--s6" },
-      { label: "swap", key: "swap_used", get: (s) => s.swap_used, color: "--s4", dash: [4, 3] },
-    ],
+    series: MEMORY_SERIES,
+    // Percent of total, so a 700 MiB line is not flattened against a 24 GiB
+    // axis. An alert threshold is in bytes of one field or another, so
+    // percent shows none (toShown).
+    units: {
+      bytes: {},
+      percent: {
+        fmt: fmt.pct,
+        bytes: false,
+        axis: (v) => v + " %",
+        range: () => [0, 100],
+        series: MEMORY_SERIES.map((d) => ({ ...d, get: (s) => fmt.percentOf(d.get(s), s[d.of || "total"]) })),
+        toShown: () => null,
+      },
+    },
   },
   {
     id: "load",
@@ -118,6 +153,7 @@ export const DEFS = [
     "Network",
     [field("rx", "rx_bps", { color: "--s6", width: 2 }), field("tx", "tx_bps", { color: "--s5", width: 2 })],
     [count("rx packets/s", "rx_pps"), count("tx packets/s", "tx_pps")],
+    { bits: true },
   ),
   // Hosts have from one sensor to hundreds: the chart draws their summary
   // (tempStats), with the lowest critical threshold as the line to watch.
@@ -215,7 +251,7 @@ export class Chart {
     this.valueNodes = [];
     if (this.def.heat) {
       const v = document.createElement("span");
-      this.valuesEl.append(v);
+      this.valuesEl.append(v, this.heatLegend());
       this.valueNodes.push(v);
       return;
     }
@@ -254,6 +290,7 @@ export class Chart {
     const def = this.def;
     this.th = th;
     for (const sw of this.valuesEl.querySelectorAll(".sw")) sw.style.background = th[sw.dataset.color];
+    if (this.scaleEl) this.scaleEl.style.background = heatGradient(th);
     const page = this.page;
     // Axis text follows the page's root size (larger on 4K screens).
     const rootPx = page.fontPx ? page.fontPx() : parseFloat(getComputedStyle(document.documentElement).fontSize);
@@ -486,14 +523,16 @@ export class Chart {
             ctx.setLineDash([6 * dpr, 4 * dpr]);
             ctx.lineWidth = dpr;
             for (const l of lines) {
-              const y = u.valToPos(l.value, "y", true);
+              const value = self.def.toShown ? self.def.toShown(l.value) : l.value;
+              if (value === null) continue;
+              const y = u.valToPos(value, "y", true);
               if (!(y >= top && y <= top + height)) continue;
               ctx.strokeStyle = ctx.fillStyle = self.th[l.level === "crit" ? "--crit" : "--warn"];
               ctx.beginPath();
               ctx.moveTo(left, y);
               ctx.lineTo(left + width, y);
               ctx.stroke();
-              ctx.fillText(`${l.rule} ${l.level} ${self.def.fmt ? self.def.fmt(l.value) : l.value}`, left + width - 4 * dpr, y - 2 * dpr);
+              ctx.fillText(`${l.rule} ${l.level} ${self.def.fmt ? self.def.fmt(value) : value}`, left + width - 4 * dpr, y - 2 * dpr);
             }
             ctx.restore();
           },
@@ -653,10 +692,27 @@ export class Chart {
     }
   }
 
-  // heatLUT maps 0..100 % to colours between the theme's four heat stops.
+  // heatLegend is the strip's colour scale, 0 to 100 % busy; build paints
+  // its gradient from the theme, as the strip's own colours.
+  heatLegend() {
+    const box = document.createElement("span");
+    box.className = "heat-legend";
+    box.setAttribute("role", "img");
+    box.setAttribute("aria-label", "colour scale: 0 % busy to 100 % busy");
+    const lo = document.createElement("span");
+    lo.textContent = "0 %";
+    this.scaleEl = document.createElement("i");
+    this.scaleEl.className = "heat-scale";
+    const hi = document.createElement("span");
+    hi.textContent = "100 %";
+    box.append(lo, this.scaleEl, hi);
+    return box;
+  }
+
+  // heatLUT maps 0..100 % to colours between the theme's heat stops.
   heatLUT() {
     if (this.lut && this.lutTheme === this.th) return this.lut;
-    const stops = ["--heat-0", "--heat-1", "--heat-2", "--heat-3"].map((n) => hexRGB(this.th[n]));
+    const stops = HEAT_STOPS.map((n) => hexRGB(this.th[n]));
     const lut = [];
     for (let v = 0; v <= 100; v++) {
       const f = (v / 100) * (stops.length - 1);

@@ -27,6 +27,7 @@ import * as st from "./stream.js";
 import { badge } from "./view.js";
 import { Hub } from "./hub.js";
 import { theme, onSystemScheme } from "./palette.js";
+import { withUnit } from "./units.js";
 
 // The server this file came from: the default src.
 const HOME = new URL("..", import.meta.url).href.replace(/\/$/, "");
@@ -221,6 +222,8 @@ const CSS = `
 .catchup.fade { opacity: 0; }
 .catchup progress { width: 8em; height: 0.6em; }
 .values { display: flex; flex-wrap: wrap; gap: 0.2em 0.9em; font-size: 0.8em; color: var(--muted); margin: 0.3em 0 0.2em; min-height: 1.4em; }
+.heat-legend { display: inline-flex; align-items: center; gap: 0.3em; margin-left: auto; }
+.heat-scale { display: inline-block; width: 6em; height: 0.6em; border-radius: 2px; }
 .val { display: inline-flex; align-items: center; gap: 0.3em; white-space: nowrap; }
 .val b { color: var(--text); font-weight: 600; font-variant-numeric: tabular-nums; }
 .sw { display: inline-block; width: 0.8em; height: 0.25em; border-radius: 2px; }
@@ -265,7 +268,7 @@ function sheet(url) {
 // ---- the element ------------------------------------------------------------
 
 export class VitalsChart extends HTMLElement {
-  static observedAttributes = ["src", "topic", "fields", "range", "token", "label", "theme"];
+  static observedAttributes = ["src", "topic", "fields", "range", "token", "label", "theme", "unit"];
 
   constructor() {
     super();
@@ -352,7 +355,10 @@ export class VitalsChart extends HTMLElement {
   join() {
     this.problem = "";
     const topic = (this.getAttribute("topic") || "").trim();
-    const base = DEFS.find((d) => d.id === topic);
+    // unit picks the unit of a chart that has a choice (network: bits or
+    // bytes; memory: bytes or percent), else its default.
+    const found = DEFS.find((d) => d.id === topic);
+    const base = found && withUnit(found, (this.getAttribute("unit") || "").trim());
     const range = this.hasAttribute("range") ? parseRange(this.getAttribute("range")) : DEFAULT_RANGE_MS;
     let src;
     try {

@@ -3,38 +3,74 @@
 
 const BIN = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
 
-// scaleBinary splits |v| into a mantissa below 1024 (unless past PiB) and
-// its unit: 1536 -> [1.5, "KiB"].
-function scaleBinary(v) {
+// SI_BITS are bit-rate units: network gear counts bits in powers of 1000.
+const SI_BITS = ["bit/s", "kbit/s", "Mbit/s", "Gbit/s", "Tbit/s", "Pbit/s"];
+
+// scaled splits |v| into a mantissa below step (unless past the last unit)
+// and its unit's index: scaled(1536, 1024, BIN) -> [1.5, 1].
+function scaled(v, step, units) {
   let i = 0;
   let x = Math.abs(v);
-  while (x >= 1024 && i < BIN.length - 1) {
-    x /= 1024;
+  while (x >= step && i < units.length - 1) {
+    x /= step;
     i++;
   }
   return [x, i];
+}
+
+// human writes v in the largest unit that keeps it at least 1, with about
+// three significant digits ("1.50 MiB", "12.3 MiB", "950 MiB"); tick
+// writes an axis label, shorter ("1.5 MiB"). Both keep v's sign.
+function human(v, step, units) {
+  const [x, i] = scaled(v, step, units);
+  return (v < 0 ? "-" : "") + trim(x, i === 0 ? 0 : x < 10 ? 2 : x < 100 ? 1 : 0) + " " + units[i];
+}
+
+function tick(v, step, units) {
+  const [x, i] = scaled(v, step, units);
+  return (v < 0 ? "-" : "") + String(Number(x.toFixed(1))) + " " + units[i];
 }
 
 // bytes formats a byte count with binary prefixes: 1536 -> "1.5 KiB".
 // Missing values (null, undefined, NaN) become an em dash so a host that
 // cannot report a field never shows a misleading zero.
 export function bytes(v) {
-  if (!isNum(v)) return "—";
-  const [x, i] = scaleBinary(v);
-  const sign = v < 0 ? "-" : "";
-  return sign + trim(x, i === 0 ? 0 : x < 10 ? 2 : x < 100 ? 1 : 0) + " " + BIN[i];
+  return isNum(v) ? human(v, 1024, BIN) : "—";
 }
 
 // bytesAxis formats an axis tick: binary steps read "512 MiB", "1.5 GiB".
 export function bytesAxis(v) {
-  if (!isNum(v)) return "";
-  const [x, i] = scaleBinary(v);
-  return (v < 0 ? "-" : "") + String(Number(x.toFixed(1))) + " " + BIN[i];
+  return isNum(v) ? tick(v, 1024, BIN) : "";
 }
 
 // rate formats bytes per second: 2048 -> "2.0 KiB/s".
 export function rate(v) {
   return isNum(v) ? bytes(v) + "/s" : "—";
+}
+
+// bitRate formats bits per second with decimal prefixes, as Netdata and
+// Glances show network traffic: 1.5e6 -> "1.50 Mbit/s".
+export function bitRate(v) {
+  return isNum(v) ? human(v, 1000, SI_BITS) : "—";
+}
+
+// bitRateAxis formats an axis tick of bits per second: "500 kbit/s",
+// "1.5 Mbit/s".
+export function bitRateAxis(v) {
+  return isNum(v) ? tick(v, 1000, SI_BITS) : "";
+}
+
+// bytesToBits turns a byte count (or rate) into bits, keeping a missing
+// value missing.
+export function bytesToBits(v) {
+  return isNum(v) ? v * 8 : null;
+}
+
+// percentOf is part as a percentage of total, null when either is unknown
+// or total is not positive (a host without swap has no swap percent).
+export function percentOf(part, total) {
+  if (!isNum(part) || !isNum(total) || total <= 0) return null;
+  return (part * 100) / total;
 }
 
 // pct formats a percentage with one decimal below 10 and none above.

@@ -87,3 +87,39 @@ test("dfPercent and filesystem read like df -h", () => {
   ];
   for (const c of cases) assert.deepEqual(fmt.filesystem(c.f), c.want, c.name);
 });
+
+test("bitRate counts bits in powers of 1000", () => {
+  const cases = [
+    [0, "0 bit/s"],
+    [999, "999 bit/s"],
+    [1000, "1.00 kbit/s"],
+    [1.5e6, "1.50 Mbit/s"],
+    [12.34e6, "12.3 Mbit/s"],
+    [950e9, "950 Gbit/s"],
+    [-2000, "-2.00 kbit/s"],
+    [null, "—"],
+    [NaN, "—"],
+  ];
+  for (const [v, want] of cases) assert.equal(fmt.bitRate(v), want, String(v));
+});
+
+test("bitRateAxis labels ticks briefly", () => {
+  const cases = [
+    [0, "0 bit/s"],
+    [500e3, "500 kbit/s"],
+    [1.5e6, "1.5 Mbit/s"],
+    [2e9, "2 Gbit/s"],
+    [undefined, ""],
+  ];
+  for (const [v, want] of cases) assert.equal(fmt.bitRateAxis(v), want, String(v));
+});
+
+test("bytesToBits and percentOf keep missing values missing", () => {
+  assert.equal(fmt.bytesToBits(125), 1000);
+  assert.equal(fmt.bytesToBits(null), null);
+  assert.equal(fmt.percentOf(700, 2800), 25);
+  assert.equal(fmt.percentOf(0, 100), 0);
+  assert.equal(fmt.percentOf(5, 0), null, "no total, no percent");
+  assert.equal(fmt.percentOf(null, 100), null);
+  assert.equal(fmt.percentOf(5, undefined), null);
+});

@@ -4,8 +4,20 @@
 // use where they are read (the page's root, or an embed element's host),
 // and the pages rebuild their charts when the scheme changes.
 
+// HEAT_STOPS are the per-core strip's colours at 0, 33, 67 and 100 % busy,
+// evenly spaced: the strip and its legend both blend between them.
+export const HEAT_STOPS = ["--heat-0", "--heat-1", "--heat-2", "--heat-3"];
+
 // NAMES are the custom properties a chart reads.
-export const NAMES = ["--s1", "--s2", "--s3", "--s4", "--s5", "--s6", "--ref", "--bad", "--axis", "--grid", "--band", "--band-restart", "--band-lost", "--band-text", "--warn", "--crit", "--band-warn", "--band-crit", "--heat-0", "--heat-1", "--heat-2", "--heat-3", "--font"];
+export const NAMES = ["--s1", "--s2", "--s3", "--s4", "--s5", "--s6", "--ref", "--bad", "--axis", "--grid", "--band", "--band-restart", "--band-lost", "--band-text", "--warn", "--crit", "--band-warn", "--band-crit", ...HEAT_STOPS, "--font"];
+
+// heatGradient is the heat strip's colour scale as a CSS gradient from 0 %
+// (left) to 100 % busy (right), for its legend; th is theme()'s result.
+export function heatGradient(th) {
+  const last = HEAT_STOPS.length - 1;
+  const stops = HEAT_STOPS.map((n, i) => `${th[n] || "#888888"} ${Math.round((i * 10000) / last) / 100}%`);
+  return `linear-gradient(to right, ${stops.join(", ")})`;
+}
 
 const LIGHT_DARK = /^light-dark\(\s*([^,]+?)\s*,\s*([^)]+?)\s*\)$/;
 

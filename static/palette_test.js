@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { pick, isDark } from "./palette.js";
+import { pick, isDark, heatGradient, HEAT_STOPS, NAMES } from "./palette.js";
 
 test("pick resolves light-dark pairs and keeps plain colours", () => {
   const cases = [
@@ -24,4 +24,11 @@ test("isDark follows color-scheme, and the system where both are allowed", () =>
     { name: "none", cs: "", prefers: true, want: false },
   ];
   for (const c of cases) assert.equal(isDark(c.cs, c.prefers), c.want, c.name);
+});
+
+test("heatGradient spreads the heat stops evenly from 0 to 100 %", () => {
+  const th = { "--heat-0": "#eef2f6", "--heat-1": "#7dd3c0", "--heat-2": "#f59e0b", "--heat-3": "#dc2626" };
+  assert.equal(heatGradient(th), "linear-gradient(to right, #eef2f6 0%, #7dd3c0 33.33%, #f59e0b 66.67%, #dc2626 100%)");
+  assert.equal(heatGradient({}), "linear-gradient(to right, #888888 0%, #888888 33.33%, #888888 66.67%, #888888 100%)", "unset colours");
+  for (const n of HEAT_STOPS) assert.ok(NAMES.includes(n), n + " is read by theme()");
 });

@@ -182,10 +182,10 @@ func charts(interval time.Duration) []Chart {
 	return []Chart{
 		{ID: "cpu", Feed: "cpu", Title: "CPU", Description: "CPU busy percent, total and by user, system, iowait and steal, sampled " + every},
 		{ID: "cores", Feed: "cpu", Title: "Per-core CPU", Description: "Heat strip of busy percent per CPU core over time, one row per core"},
-		{ID: "memory", Feed: "memory", Title: "Memory", Description: "Memory used, cache and buffers, available, and swap used, in bytes"},
+		{ID: "memory", Feed: "memory", Title: "Memory", Description: "Memory used, cache and buffers, available, and swap used, in bytes or percent of total"},
 		{ID: "load", Feed: "load", Title: "Load average", Description: "Load average over 1, 5 and 15 minutes, with the CPU count as a reference line"},
 		{ID: "disk", Feed: "disk", Title: "Disk I/O", Description: "Disk read and write bytes per second; IOPS on hover", Filesystems: true},
-		{ID: "network", Feed: "network", Title: "Network", Description: "Network received and sent bytes per second; packets per second on hover"},
+		{ID: "network", Feed: "network", Title: "Network", Description: "Network received and sent per second, in bits or bytes; packets per second on hover"},
 		{ID: "temperatures", Feed: "sensors", Title: "Temperatures", Topic: "sensors",
 			Description: "Hottest and average temperature sensor in degrees Celsius, with the lowest critical threshold as a line"},
 		{ID: "gpu", Feed: "gpu", Title: "GPU", Topic: "gpu", Description: "Busiest GPU's utilisation and GPU memory used, in percent; temperature and power on hover"},

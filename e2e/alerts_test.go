@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -71,6 +72,17 @@ func eventually(t *testing.T, what string, timeout time.Duration, cond func() bo
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// waitTicks polls until the server at base has published n more cpu ticks
+// after the newest event it holds now: time measured in what the server
+// says it did, never in wall time.
+func waitTicks(t *testing.T, base string, n int) {
+	t.Helper()
+	from := getHistory(t, base, "?limit=1").Head
+	eventually(t, fmt.Sprintf("%d ticks after %s", n, from), 30*time.Second, func() bool {
+		return len(getHistory(t, base, "?topics=cpu&after="+url.QueryEscape(from)).Events) >= n
+	})
 }
 
 // webhook is a JSON webhook receiver: it counts deliveries per transition.
@@ -141,7 +153,10 @@ func TestAlertNotificationSurvivesKill9ExactlyOnce(t *testing.T) {
 
 	p2 := p.Restart(t)
 	eventually(t, "the delivery after the restart", 40*time.Second, func() bool { return len(rcv.deliveries()) >= 1 })
-	time.Sleep(3 * time.Second) // room for a duplicate to show up
+	// Room for a duplicate to show up: the outbox is empty and the engine
+	// has evaluated ten more ticks.
+	eventually(t, "the outbox to empty", 20*time.Second, func() bool { return getAlerts(t, p2.URL).Waiting[target] == 0 })
+	waitTicks(t, p2.URL, 10)
 	got := rcv.deliveries()
 	if len(got) != 1 {
 		t.Fatalf("deliveries %v, want one transition", got)
@@ -204,7 +219,7 @@ func TestBrowserAlertBadgePanelAndMissedTransition(t *testing.T) {
 		t.Fatal(err)
 	}
 	eventually(t, "the second rule to fire on the server", 10*time.Second, func() bool { return len(getAlerts(t, srv.URL).Firing) == 2 })
-	time.Sleep(500 * time.Millisecond) // a few ticks after it, so the page's position is before it
+	waitTicks(t, srv.URL, 3) // a few ticks after it, so the page's position is before it
 	p.reconnect(lastID)
 	p.waitFor("the missed transition", fmt.Sprintf(`s.alerts.counts.firing === 2 && document.getElementById("alerts-badge").textContent === %q &&
 		document.querySelectorAll('#alerts-firing li[data-rule="second"]').length === 1`, "2 alerts"), 10*time.Second)
@@ -227,7 +242,7 @@ func TestRedisAlertStateSurvivesKill9(t *testing.T) {
 	alert := getAlerts(t, p.URL).Firing[0].Alert
 	p.Kill9(t)
 	p2 := p.Restart(t)
-	time.Sleep(2 * time.Second) // ten ticks after the restart
+	waitTicks(t, p2.URL, 10) // ten ticks after the restart
 	s := getAlerts(t, p2.URL)
 	if len(s.Firing) != 1 || s.Firing[0].Alert != alert {
 		t.Fatalf("after the restart: %+v, want %s still firing", s.Firing, alert)

@@ -95,7 +95,12 @@ func TestBrowserSSEClientsCrossOriginResumeExactly(t *testing.T) {
 	}
 	beforeKill := newest()
 	srv.Kill9(t)
-	time.Sleep(time.Second) // the clients fail to reconnect meanwhile, and try again
+	// Every client must see the server gone (and fail to reconnect)
+	// before it comes back.
+	for c, tab := range tabs {
+		n := len(pageGot(tab).Errors)
+		tab.waitGot(c+" to notice the server is gone", fmt.Sprintf(`g.errors.length > %d`, n), 20*time.Second)
+	}
 	srv = srv.Restart(t)
 	// Wait until every client holds an event published after the restart:
 	// the newest of the topics the clients ask for, once the server has one.

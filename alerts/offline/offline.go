@@ -47,10 +47,11 @@ type Options struct {
 
 // Watcher is one instance's part in the fleet's offline evaluation.
 type Watcher struct {
-	cfg    Options
-	leader atomic.Bool
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	cfg         Options
+	leader      atomic.Bool
+	evaluations atomic.Uint64
+	cancel      context.CancelFunc
+	wg          sync.WaitGroup
 }
 
 // Start starts watching.
@@ -76,6 +77,10 @@ func Start(cfg Options) (*Watcher, error) {
 	w.wg.Go(func() { w.run(ctx) })
 	return w, nil
 }
+
+// Evaluations counts the times this instance evaluated the fleet as the
+// leader: a test (or a metric) can wait for rounds without a clock.
+func (w *Watcher) Evaluations() uint64 { return w.evaluations.Load() }
 
 // Leader reports whether this instance holds the lease now.
 func (w *Watcher) Leader() bool { return w.leader.Load() }
@@ -128,6 +133,7 @@ func (w *Watcher) step(ctx context.Context) {
 		return
 	}
 	ts, err := w.evaluate(ctx)
+	w.evaluations.Add(1)
 	if err != nil && ctx.Err() == nil {
 		w.cfg.Logger.Warn("evaluate hosts offline", "err", err)
 	}

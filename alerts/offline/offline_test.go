@@ -102,7 +102,8 @@ func TestOneOfflineNotificationAcrossALeaderDeath(t *testing.T) {
 	took := time.Now()
 	waitFor(t, "the other to take over", 5*lease, other.Leader)
 	t.Logf("took over %v after the leader died", time.Since(took).Round(time.Millisecond))
-	time.Sleep(3 * lease) // evaluations by the new leader
+	rounds := other.Evaluations()
+	waitFor(t, "three evaluations by the new leader", 10*lease, func() bool { return other.Evaluations() >= rounds+3 })
 	if ts, _ := out.snapshot(); len(ts) != 1 {
 		t.Fatalf("after the take-over: %d reports, want still 1: %+v", len(ts), ts)
 	}

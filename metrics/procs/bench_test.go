@@ -1,6 +1,7 @@
 package procs
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"strconv"
@@ -45,7 +46,17 @@ func BenchmarkProcesses(b *testing.B) {
 		}
 		started = append(started, c)
 	}
-	time.Sleep(200 * time.Millisecond) // let the children exec
+	// Wait until the last child has exec'd (its comm is no longer the Go
+	// binary's), so every pass reads the processes it is meant to.
+	last := started[len(started)-1].Process.Pid
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		if comm, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", last)); string(comm) == "sleep\n" {
+			break
+		}
+		if time.Now().After(deadline) {
+			b.Fatal("the children did not exec within 30 s")
+		}
+	}
 	b.Logf("%d processes started; %d processes on the host", n, countPids(b))
 
 	b.Run("floor", func(b *testing.B) {

@@ -24,6 +24,12 @@ type SamplerOptions struct {
 	// collectors, not Publish), for a histogram.
 	Observe func(d time.Duration)
 	Logger  *slog.Logger // nil -> discard
+	// Resumed is the stamp of the newest tick the history already holds
+	// from an earlier run of this server (zero for a new history). The
+	// first tick that publishes anything then carries "restart": the ms
+	// since that tick, so every client, every reload and every rollup
+	// draws the same "server restarted" band from the history alone.
+	Resumed time.Time
 
 	// wallSkew, when not nil, is added to the wall clock the sampler reads
 	// (never to its timers or its monotonic clock): the tests step the
@@ -40,6 +46,7 @@ type Sampler struct {
 	observe    func(time.Duration)
 	log        *slog.Logger
 	wallSkew   func() time.Duration
+	resumed    time.Time
 
 	running  atomic.Bool
 	lastTick atomic.Int64  // unix ns of the last completed tick; 0 before the first
@@ -58,6 +65,11 @@ const (
 	// ticks before this one move on the new wall clock: the earlier tick at
 	// t sits at t + clock_step on it. Negative when the clock went back.
 	clockStepField = "clock_step"
+	// restartField is, in ms, how long before this tick the newest tick
+	// of the server's previous run was stamped ([SamplerOptions.Resumed]):
+	// the server was down for that time less one interval. Only the first
+	// tick of a run that publishes anything carries it.
+	restartField = "restart"
 )
 
 // NewSampler validates cfg and returns a Sampler ready to Run.
@@ -84,6 +96,7 @@ func NewSampler(cfg SamplerOptions) (*Sampler, error) {
 		observe:    cfg.Observe,
 		log:        log,
 		wallSkew:   cfg.wallSkew,
+		resumed:    cfg.Resumed,
 	}, nil
 }
 
@@ -195,7 +208,12 @@ func (s *Sampler) Run(ctx context.Context) error {
 			skipLog.note(s.log, mono, int64(skipped), late)
 		}
 		prevMono, prevWall, prevTick = mono, wall, next
-		s.tick(next, mark, failed, errLog)
+		if !s.resumed.IsZero() {
+			mark.restart = max(next.Sub(s.resumed), 0)
+		}
+		if s.tick(next, mark, failed, errLog) {
+			s.resumed = time.Time{}
+		}
 
 		next = next.Add(s.interval)
 		_, wall = s.clock()
@@ -211,6 +229,7 @@ func (s *Sampler) Run(ctx context.Context) error {
 type tickMark struct {
 	skipped   int64
 	clockStep time.Duration
+	restart   time.Duration // since the previous run's newest tick; 0: not the first
 }
 
 // apply adds the mark's fields to one reading's JSON object.
@@ -225,6 +244,9 @@ func (m tickMark) apply(data []byte) []byte {
 	}
 	if m.clockStep != 0 {
 		b = fmt.Appendf(b, "%q:%d,", clockStepField, m.clockStep.Milliseconds())
+	}
+	if m.restart != 0 {
+		b = fmt.Appendf(b, "%q:%d,", restartField, m.restart.Milliseconds())
 	}
 	if data[1] == '}' { // an empty object: no comma after the last field
 		b = b[:len(b)-1]
@@ -252,8 +274,8 @@ func (l *skipLog) note(log *slog.Logger, now time.Time, skipped int64, late time
 }
 
 // tick runs every collector once for time t and publishes the readings,
-// each marked with mark.
-func (s *Sampler) tick(t time.Time, mark tickMark, failed map[string]bool, errLog *onceLog) {
+// each marked with mark. It reports whether any reading was published.
+func (s *Sampler) tick(t time.Time, mark tickMark, failed map[string]bool, errLog *onceLog) bool {
 	start := time.Now()
 	readings := make([]Reading, 0, len(s.collectors))
 	for _, c := range s.collectors {
@@ -270,6 +292,7 @@ func (s *Sampler) tick(t time.Time, mark tickMark, failed map[string]bool, errLo
 	}
 	s.publish(t, readings)
 	s.lastTick.Store(t.UnixNano())
+	return len(readings) > 0
 }
 
 // logCollectError logs a failed Collect once per distinct error. The first

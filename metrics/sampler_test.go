@@ -452,3 +452,36 @@ func TestSamplerFollowsWallClockSteps(t *testing.T) {
 		})
 	}
 }
+
+// TestSamplerMarksRestart: the first tick that publishes anything after a
+// restart says how long ago the previous run's newest tick was; a first
+// tick whose collectors have no baseline yet passes the mark on.
+func TestSamplerMarksRestart(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		const interval = time.Second
+		start := time.Now()
+		n := 0
+		c := &fakeCollector{
+			TopicFn: func() string { return "a" },
+			CollectFn: func(t time.Time) ([]byte, error) {
+				if n++; n == 1 {
+					return nil, errNoBaseline
+				}
+				return fmt.Appendf(nil, `{"t":%d}`, t.Sub(start).Milliseconds()), nil
+			},
+		}
+		var pub publishLog
+		s, err := NewSampler(SamplerOptions{Interval: interval, Collectors: []Collector{c}, Publish: pub.publish,
+			Resumed: start.Add(-42 * time.Second)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		stop := runSampler(t, s)
+		time.Sleep(3*interval + interval/2)
+		stop()
+		want := []string{`1s`, `2s {"restart":44000,"t":2000}`, `3s {"t":3000}`}
+		if got := tickLines(start, &pub); fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("published\n%q\nwant\n%q", got, want)
+		}
+	})
+}

@@ -99,10 +99,14 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	// Stops the dispatcher before the history file it may share closes
 	// (deferred calls run in reverse); also called in order below.
 	defer closeAlerts()
+	var resumed time.Time // the previous run's newest tick, for the restart mark
 	if own, _, err := events.Source(ctx, ""); err != nil {
 		log.Warn("alert state not restored from the history", "err", err)
-	} else if err := alerter.replay(own, time.Now()); err != nil {
-		log.Warn("alert state not restored from the history", "err", err)
+	} else {
+		resumed = newestTick(own)
+		if err := alerter.replay(own, time.Now()); err != nil {
+			log.Warn("alert state not restored from the history", "err", err)
+		}
 	}
 
 	sampler, err := metrics.NewSampler(metrics.SamplerOptions{
@@ -110,6 +114,7 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		Collectors: collectors,
 		Logger:     log,
 		Observe:    tel.ObserveSample,
+		Resumed:    resumed,
 		Publish: func(t time.Time, readings []metrics.Reading) {
 			samples := make([]history.Sample, len(readings), len(readings)+1)
 			for i, r := range readings {
@@ -267,4 +272,17 @@ func newInstanceID() string {
 	var b [6]byte
 	rand.Read(b[:])
 	return hex.EncodeToString(b[:])
+}
+
+// newestTick is the stamp of the newest event src holds, zero when it holds
+// none: where the previous run of this server stopped sampling.
+func newestTick(src history.Source) time.Time {
+	var newest int64
+	for _, e := range src.Latest() {
+		newest = max(newest, e.T)
+	}
+	if newest == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(newest)
 }

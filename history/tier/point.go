@@ -1,0 +1,78 @@
+package tier
+
+import (
+	"math"
+	"time"
+)
+
+// The tiers' steps: one point per topic per minute, and per hour.
+const (
+	Minute = time.Minute
+	Hour   = time.Hour
+)
+
+// Stat is the rollup of one numeric field over a bucket: the smallest,
+// largest and summed value of the N samples that carried the field. The
+// zero Stat has no samples.
+type Stat struct {
+	Min, Max, Sum float64
+	N             uint32
+}
+
+// Add counts one sample v.
+func (s *Stat) Add(v float64) {
+	if s.N == 0 || v < s.Min {
+		s.Min = v
+	}
+	if s.N == 0 || v > s.Max {
+		s.Max = v
+	}
+	s.Sum += v
+	s.N++
+}
+
+// Merge folds o into s: the rollup of both buckets' samples together.
+func (s *Stat) Merge(o Stat) {
+	if o.N == 0 {
+		return
+	}
+	if s.N == 0 || o.Min < s.Min {
+		s.Min = o.Min
+	}
+	if s.N == 0 || o.Max > s.Max {
+		s.Max = o.Max
+	}
+	s.Sum += o.Sum
+	s.N += o.N
+}
+
+// Mean is the arithmetic mean of the samples, NaN when there are none.
+func (s Stat) Mean() float64 {
+	if s.N == 0 {
+		return math.NaN()
+	}
+	return s.Sum / float64(s.N)
+}
+
+// Mark is one of the server's marks on the ticks of a bucket (the sampler's
+// "restart", "skipped" and "clock_step" fields, docs/events.md): the tick's
+// time in unix ms, the mark's field name and its value as the tick gave it.
+type Mark struct {
+	T     int64  `json:"t"`
+	Kind  string `json:"kind"`
+	Value int64  `json:"value"`
+}
+
+// Point is one bucket of one topic.
+//
+// Fields are keyed by the field's path in the topic's JSON payload, with
+// dots between levels: "total", "cores.0", "interfaces.eth0.rx_bps",
+// "filesystems./.used" (an array of objects is keyed by the object's name
+// field, such as a filesystem's "mount").
+type Point struct {
+	T      int64         // start of the bucket, unix ms, a multiple of Step
+	Step   time.Duration // Minute or Hour
+	Count  uint32        // ticks the bucket was made from
+	Fields map[string]Stat
+	Marks  []Mark // in time order; nil when the bucket has none
+}

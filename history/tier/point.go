@@ -70,9 +70,25 @@ type Mark struct {
 // "filesystems./.used" (an array of objects is keyed by the object's name
 // field, such as a filesystem's "mount").
 type Point struct {
+	Topic  string
 	T      int64         // start of the bucket, unix ms, a multiple of Step
 	Step   time.Duration // Minute or Hour
 	Count  uint32        // ticks the bucket was made from
 	Fields map[string]Stat
 	Marks  []Mark // in time order; nil when the bucket has none
+}
+
+// Store keeps one host's rollup points, for each step, until its retention
+// or byte cap for that step drops them (oldest first). The bbolt history
+// file and Redis Streams each implement it.
+type Store interface {
+	// Write stores completed buckets (every topic's point of one minute
+	// or one hour) in one write. A point already stored for the same step,
+	// topic and T is replaced, so writing a bucket again after a crash is
+	// harmless.
+	Write(points []Point) error
+	// Points calls fn with each stored point of topic at step whose T is
+	// in [from, to), oldest first, until fn returns false. A bucket with
+	// no point is a gap.
+	Points(step time.Duration, topic string, from, to time.Time, fn func(Point) bool) error
 }

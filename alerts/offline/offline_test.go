@@ -42,7 +42,10 @@ func (e *emitted) snapshot() ([]alerts.Transition, []string) {
 func announce(t *testing.T, c *redis.Client, host string, seen time.Time) {
 	t.Helper()
 	data, _ := json.Marshal(redisstream.HostRecord{Name: host, IntervalMS: 100, LastSeen: seen.UnixMilli()})
-	if err := c.HSet(context.Background(), redisstream.HostsKey, host, data).Err(); err != nil {
+	if err := c.Set(context.Background(), redisstream.RecordKey(host), data, 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.SAdd(context.Background(), redisstream.HostsKey, host).Err(); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -16,8 +16,11 @@ import (
 
 // Options configures Open.
 type Options struct {
-	// Redis says where to connect; Open sets its DialTimeout.
-	Redis *redis.Options
+	// Client is the connection to Redis: a *redis.Client for one server,
+	// a *redis.ClusterClient for a Redis Cluster (every key of one host
+	// shares a slot, see HostsKey). The Backend owns it from Open on and
+	// closes it at Close, or when Open fails.
+	Client redis.UniversalClient
 	// Host is this machine, published under Host.Hostname; its Interval
 	// and Retention are this process's sampling interval and history, and
 	// the retention is also how much of a host without a record of it a
@@ -43,7 +46,7 @@ type Options struct {
 // ticks and a Hub that serves every host's history, over one connection
 // pool it owns.
 type Backend struct {
-	client *redis.Client
+	client redis.UniversalClient
 	pub    *Publisher
 	hub    *Hub
 	self   string
@@ -60,21 +63,23 @@ const connectTimeout = 5 * time.Second
 // the publisher.
 func Open(ctx context.Context, o Options) (*Backend, error) {
 	h := o.Host
-	if o.Redis == nil || h.Hostname == "" || h.Interval <= 0 || h.Retention <= 0 {
-		return nil, errors.New("redisstream: Redis, Host.Hostname, Host.Interval and Host.Retention are required")
+	if o.Client == nil || h.Hostname == "" || h.Interval <= 0 || h.Retention <= 0 {
+		if o.Client != nil {
+			o.Client.Close()
+		}
+		return nil, errors.New("redisstream: Client, Host.Hostname, Host.Interval and Host.Retention are required")
 	}
+	client := o.Client
 	rec, err := newRecord(h, o.Topics)
 	if err != nil {
+		client.Close()
 		return nil, err
 	}
-	ropts := *o.Redis
-	ropts.DialTimeout = connectTimeout
-	client := redis.NewClient(&ropts)
 	pctx, cancel := context.WithTimeout(ctx, connectTimeout)
 	defer cancel()
 	if err := client.Ping(pctx).Err(); err != nil {
 		client.Close()
-		return nil, fmt.Errorf("connect to %s (db %d): %w", ropts.Addr, ropts.DB, err)
+		return nil, fmt.Errorf("connect: %w", err)
 	}
 	// MaxLen: one entry per topic per tick for the retention. "~" lets
 	// Redis trim whole nodes, so it keeps a little more, never less.
@@ -89,7 +94,7 @@ func Open(ctx context.Context, o Options) (*Backend, error) {
 	})
 	if err != nil {
 		client.Close()
-		return nil, fmt.Errorf("%s: %w", ropts.Addr, err)
+		return nil, err
 	}
 	all := o.AllTopics
 	if len(all) == 0 {
@@ -168,7 +173,7 @@ func (b *Backend) Topics() []string { return b.topics }
 // Client is the backend's connection pool, for a neighbour that keeps a
 // few keys of its own in the same Redis (the fleet's offline-alert lease).
 // The backend owns it: stop using it before Close.
-func (b *Backend) Client() *redis.Client { return b.client }
+func (b *Backend) Client() redis.UniversalClient { return b.client }
 
 // Degraded reports Redis trouble the backend works around: writes
 // buffered, or a reader waiting for Redis.

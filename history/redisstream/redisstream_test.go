@@ -45,7 +45,7 @@ func openTestBackend(t *testing.T, o Options) (*Backend, *redistest.Server) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	o.Redis = opts
+	o.Client = redis.NewClient(opts)
 	b, err := Open(context.Background(), o)
 	if err != nil {
 		t.Fatal(err)

@@ -39,6 +39,8 @@ type Options struct {
 	MaxBytes int64
 	// Buffer is how long ticks are held while Redis can't be written.
 	Buffer time.Duration
+	// Tiers is the retention of the rollup tiers in Redis (TierStore).
+	Tiers  TierOptions
 	Logger *slog.Logger
 }
 
@@ -51,6 +53,7 @@ type Backend struct {
 	hub    *Hub
 	self   string
 	topics []string
+	tiers  TierOptions
 }
 
 // connectTimeout bounds the start-up check: a wrong host should fail the
@@ -108,7 +111,7 @@ func Open(ctx context.Context, o Options) (*Backend, error) {
 		client.Close()
 		return nil, err
 	}
-	return &Backend{client: client, pub: pub, hub: hub, self: h.Hostname, topics: all}, nil
+	return &Backend{client: client, pub: pub, hub: hub, self: h.Hostname, topics: all, tiers: o.Tiers}, nil
 }
 
 // newRecord is h's record. Interval and retention are kept beside the
@@ -165,6 +168,17 @@ func (b *Backend) Hosts(ctx context.Context) ([]hostinfo.Status, error) {
 			Live: hostinfo.IsLive(last, info.Interval, now)}
 	}
 	return out, nil
+}
+
+// TierStore is host's rollup tiers in this Redis ("" is this machine):
+// the store this process's roller writes its own host's minutes and hours
+// to, and the one a range query reads any host's from. It shares the
+// backend's connection pool: stop using it before Close.
+func (b *Backend) TierStore(host string) *TierStore {
+	if host == "" {
+		host = b.self
+	}
+	return NewTierStore(b.client, host, b.tiers)
 }
 
 // Topics is every topic a host may publish, in display order.

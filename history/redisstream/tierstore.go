@@ -1,0 +1,356 @@
+package redisstream
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"vitals/history/tier"
+)
+
+// The Redis-mode defaults of the tiers' retention. Redis keeps everything
+// in memory, so these are shorter than the history file's: a bucket of a
+// 2-core host with two disks, three filesystems and two interfaces takes
+// about 970 bytes (bench/cluster.md), which puts three days of minutes and
+// 400 days of hours at about 13 MiB per host, under the 16 MiB per host
+// vitals promises (90 days of minutes alone would be 120 MiB). The hours
+// cover every range from a week to a year (400 days, not 365, so a
+// year-over-year chart has both ends); three days of minutes cover the
+// 6-hour and 24-hour views and the days after an incident.
+const (
+	DefaultMinuteRetention = 3 * 24 * time.Hour
+	DefaultHourRetention   = 400 * 24 * time.Hour
+)
+
+// TierKey is the Redis stream holding host's rollup points of one topic
+// at one step: "vitals:{<host>}:tier:1m:<topic>" or "...:1h:<topic>". A
+// stream per topic lets a chart read its topic alone.
+func TierKey(host string, step time.Duration, topic string) string {
+	return hostKey(host, "tier:"+stepName(step)+":"+topic)
+}
+
+func stepName(step time.Duration) string {
+	switch step {
+	case tier.Minute:
+		return "1m"
+	case tier.Hour:
+		return "1h"
+	}
+	return step.String()
+}
+
+// TierOptions are the tiers' retention in Redis: how far back from the
+// newest point written a stream keeps its points. Zero is the default.
+type TierOptions struct {
+	MinuteRetention time.Duration // default DefaultMinuteRetention
+	HourRetention   time.Duration // default DefaultHourRetention
+}
+
+func (o TierOptions) withDefaults() TierOptions {
+	if o.MinuteRetention <= 0 {
+		o.MinuteRetention = DefaultMinuteRetention
+	}
+	if o.HourRetention <= 0 {
+		o.HourRetention = DefaultHourRetention
+	}
+	return o
+}
+
+// TierStore is one host's tier.Store on Redis Streams: a stream per step
+// and topic (TierKey), one entry per bucket. It holds no state but its
+// options and a counter; it is safe for concurrent use and starts no
+// goroutine.
+//
+// An entry's id is "<bucket start ms>-<n>": the bucket's T fixes the id,
+// so the streams are ordered by bucket and read by time with XRANGE.
+// Writing a bucket that is its stream's newest again (a roller that
+// crashed after its write) adds "<T>-<n+1>" and deletes the older
+// entries of that T; a reader that catches both sees the newer only. A
+// bucket older than its stream's newest can't be placed in a stream
+// (entries only append): the stored one is kept, and Skipped counts it.
+//
+// Trimming: each XADD trims its stream to MINID ~ (T - retention), so the
+// retention is measured from the data's own newest bucket, and an XTRIM
+// MAXLEN ~ (retention / step) caps the length whatever the clocks did.
+// Redis trims whole listpack nodes ("~"), so a stream keeps up to about a
+// hundred entries beyond its retention, never fewer.
+type TierStore struct {
+	c       redis.UniversalClient
+	host    string
+	o       TierOptions
+	skipped atomic.Uint64
+}
+
+// NewTierStore returns host's tier store on c (for a Backend, its Client;
+// Backend.TierStore does this). Every key it touches is in host's slot,
+// so one Write is one MULTI/EXEC on one cluster node.
+func NewTierStore(c redis.UniversalClient, host string, o TierOptions) *TierStore {
+	return &TierStore{c: c, host: host, o: o.withDefaults()}
+}
+
+var _ tier.Store = (*TierStore)(nil)
+
+// Skipped is how many points Write could not place because their stream
+// already held a newer bucket.
+func (s *TierStore) Skipped() uint64 { return s.skipped.Load() }
+
+func (s *TierStore) retention(step time.Duration) (time.Duration, error) {
+	switch step {
+	case tier.Minute:
+		return s.o.MinuteRetention, nil
+	case tier.Hour:
+		return s.o.HourRetention, nil
+	}
+	return 0, fmt.Errorf("tier step %v: want a minute or an hour", step)
+}
+
+// tierWriteTimeout bounds one Write: a pipeline of a day's hours of every
+// topic is a few hundred kilobytes.
+const tierWriteTimeout = 10 * time.Second
+
+// Write stores points in one MULTI/EXEC (every key is in the host's
+// slot). See TierStore for replacing a bucket and for trimming.
+func (s *TierStore) Write(points []tier.Point) error {
+	if len(points) == 0 {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), tierWriteTimeout)
+	defer cancel()
+	pipe := s.c.TxPipeline()
+	adds := make([]*redis.StringCmd, len(points))
+	keys := make([]string, len(points))
+	for i, p := range points {
+		ret, err := s.retention(p.Step)
+		if err != nil {
+			return err
+		}
+		if p.T <= 0 {
+			return fmt.Errorf("tier point %s at %d: T must be a positive unix ms", p.Topic, p.T)
+		}
+		values, err := encodePoint(p)
+		if err != nil {
+			return err
+		}
+		keys[i] = TierKey(s.host, p.Step, p.Topic)
+		adds[i] = pipe.XAdd(ctx, &redis.XAddArgs{
+			Stream: keys[i],
+			ID:     strconv.FormatInt(p.T, 10) + "-*",
+			MinID:  strconv.FormatInt(max(p.T-ret.Milliseconds(), 1), 10),
+			Approx: true,
+			Values: values,
+		})
+		pipe.XTrimMaxLenApprox(ctx, keys[i], int64(ret/p.Step), 0)
+	}
+	_, err := pipe.Exec(ctx)
+	var replaced []func(redis.Pipeliner)
+	for i, add := range adds {
+		switch aerr := add.Err(); {
+		case aerr == nil:
+		case strings.Contains(aerr.Error(), "equal or smaller"):
+			s.skipped.Add(1)
+			continue
+		default:
+			return fmt.Errorf("write tier %s: %w", keys[i], aerr)
+		}
+		t, n, ok := parseStreamID(add.Val())
+		if !ok || n == 0 {
+			continue
+		}
+		older := make([]string, n)
+		for j := range older {
+			older[j] = formatStreamID(t, uint64(j))
+		}
+		key := keys[i]
+		replaced = append(replaced, func(p redis.Pipeliner) { p.XDel(ctx, key, older...) })
+	}
+	if err != nil && !strings.Contains(err.Error(), "equal or smaller") {
+		return fmt.Errorf("write tiers of %s: %w", s.host, err)
+	}
+	if len(replaced) > 0 {
+		if _, err := s.c.TxPipelined(ctx, func(p redis.Pipeliner) error {
+			for _, del := range replaced {
+				del(p)
+			}
+			return nil
+		}); err != nil {
+			// Harmless: readers take the newest entry of a bucket.
+			return fmt.Errorf("delete replaced tier entries of %s: %w", s.host, err)
+		}
+	}
+	return nil
+}
+
+// tierReadBatch is one XRANGE page: about 700 KB of a busy topic's
+// minutes, a few round trips for a week.
+const tierReadBatch = 1000
+
+// Points calls fn with each stored point of topic at step whose T is in
+// [from, to), oldest first, until fn returns false.
+func (s *TierStore) Points(step time.Duration, topic string, from, to time.Time, fn func(tier.Point) bool) error {
+	if _, err := s.retention(step); err != nil {
+		return err
+	}
+	lo, hi := max(from.UnixMilli(), 0), to.UnixMilli()-1
+	if hi < lo {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), tierWriteTimeout)
+	defer cancel()
+	key := TierKey(s.host, step, topic)
+	start := strconv.FormatInt(lo, 10)
+	var pending *tier.Point
+	for {
+		msgs, err := s.c.XRangeN(ctx, key, start, strconv.FormatInt(hi, 10), tierReadBatch).Result()
+		if err != nil {
+			return fmt.Errorf("read tier %s: %w", key, err)
+		}
+		for _, m := range msgs {
+			p, err := decodePoint(m, topic, step)
+			if err != nil {
+				return fmt.Errorf("read tier %s: %w", key, err)
+			}
+			// Entries of one bucket are adjacent; the newest wins.
+			if pending != nil && pending.T != p.T && !fn(*pending) {
+				return nil
+			}
+			pending = &p
+		}
+		if len(msgs) < tierReadBatch {
+			break
+		}
+		start = "(" + msgs[len(msgs)-1].ID
+	}
+	if pending != nil {
+		fn(*pending)
+	}
+	return nil
+}
+
+// Entry fields besides the numeric fields' paths: a path starts with a
+// payload key, never with ':'.
+const (
+	fieldCount = ":n" // ticks in the bucket, decimal
+	fieldMarks = ":m" // the marks as JSON, only when there are some
+)
+
+// encodePoint is a point's entry: ":n" count, then per numeric field its
+// path and its Stat packed as float32s (about 7 significant digits, ample
+// for a chart): 4 bytes when min = max = mean (a total, an idle field), 12
+// (min, max, mean) otherwise, followed by N as a uvarint when it isn't the
+// bucket's count (a field some ticks lacked). The paths repeat from entry
+// to entry, and Redis stores a field list once per listpack node when the
+// entries' lists are alike, so a path costs nearly nothing per entry.
+func encodePoint(p tier.Point) ([]string, error) {
+	values := make([]string, 0, 2+2*len(p.Fields)+2)
+	values = append(values, fieldCount, strconv.FormatUint(uint64(p.Count), 10))
+	var buf [12 + binary.MaxVarintLen32]byte
+	// Sorted: Redis shares an entry's field names with its node's first
+	// entry only when they come in the same order.
+	for _, path := range slices.Sorted(maps.Keys(p.Fields)) {
+		st := p.Fields[path]
+		if st.N == 0 {
+			continue
+		}
+		if path == "" || path[0] == ':' {
+			return nil, fmt.Errorf("tier point %s: field path %q can't be stored", p.Topic, path)
+		}
+		mean := float32(st.Sum / float64(st.N))
+		lo, hi := float32(st.Min), float32(st.Max)
+		var n int
+		if lo == hi && hi == mean {
+			binary.LittleEndian.PutUint32(buf[0:], math.Float32bits(mean))
+			n = 4
+		} else {
+			binary.LittleEndian.PutUint32(buf[0:], math.Float32bits(lo))
+			binary.LittleEndian.PutUint32(buf[4:], math.Float32bits(hi))
+			binary.LittleEndian.PutUint32(buf[8:], math.Float32bits(mean))
+			n = 12
+		}
+		if st.N != p.Count {
+			n += binary.PutUvarint(buf[n:], uint64(st.N))
+		}
+		values = append(values, path, string(buf[:n]))
+	}
+	if len(p.Marks) > 0 {
+		m, err := json.Marshal(p.Marks)
+		if err != nil {
+			return nil, fmt.Errorf("encode marks of %s: %w", p.Topic, err)
+		}
+		values = append(values, fieldMarks, string(m))
+	}
+	return values, nil
+}
+
+var errBadEntry = errors.New("malformed tier entry")
+
+// decodePoint is encodePoint's inverse.
+func decodePoint(m redis.XMessage, topic string, step time.Duration) (tier.Point, error) {
+	t, _, ok := parseStreamID(m.ID)
+	if !ok {
+		return tier.Point{}, fmt.Errorf("%w: id %q", errBadEntry, m.ID)
+	}
+	p := tier.Point{Topic: topic, T: int64(t), Step: step, Fields: make(map[string]tier.Stat, len(m.Values))}
+	raw, _ := m.Values[fieldCount].(string)
+	count, err := strconv.ParseUint(raw, 10, 32)
+	if err != nil {
+		return tier.Point{}, fmt.Errorf("%w %s: count %q", errBadEntry, m.ID, raw)
+	}
+	p.Count = uint32(count)
+	for path, v := range m.Values {
+		s, _ := v.(string)
+		switch path {
+		case fieldCount:
+			continue
+		case fieldMarks:
+			if err := json.Unmarshal([]byte(s), &p.Marks); err != nil {
+				return tier.Point{}, fmt.Errorf("%w %s: marks: %v", errBadEntry, m.ID, err)
+			}
+			continue
+		}
+		st, ok := decodeStat(s, p.Count)
+		if !ok {
+			return tier.Point{}, fmt.Errorf("%w %s: field %q", errBadEntry, m.ID, path)
+		}
+		p.Fields[path] = st
+	}
+	return p, nil
+}
+
+func decodeStat(s string, count uint32) (tier.Stat, bool) {
+	b := []byte(s)
+	f := func(i int) float64 { return float64(math.Float32frombits(binary.LittleEndian.Uint32(b[i:]))) }
+	var st tier.Stat
+	var rest []byte
+	switch {
+	case len(b) >= 12: // min, max, mean [, N]
+		st.Min, st.Max, st.Sum = f(0), f(4), f(8)
+		rest = b[12:]
+	case len(b) >= 4: // one value [, N]: at most 4+5 bytes, so never 12
+		st.Min = f(0)
+		st.Max, st.Sum = st.Min, st.Min
+		rest = b[4:]
+	default:
+		return tier.Stat{}, false
+	}
+	st.N = count
+	if len(rest) > 0 {
+		n, k := binary.Uvarint(rest)
+		if k != len(rest) || n > math.MaxUint32 {
+			return tier.Stat{}, false
+		}
+		st.N = uint32(n)
+	}
+	st.Sum *= float64(st.N) // stored as the mean
+	return st, true
+}

@@ -275,3 +275,60 @@ func BenchmarkTierStoreMemory(b *testing.B) {
 		})
 	}
 }
+
+// TestTierStoreOnCluster: three hosts write their tiers through one
+// instance's cluster client into a real three-master Redis Cluster; another
+// instance reads a 30-day range of each back exactly (at the hour step,
+// which a 30-day chart draws) and the last days of minutes. Every tier key
+// of a host is in the slot of its event stream.
+func TestTierStoreOnCluster(t *testing.T) {
+	cl := redistest.StartCluster(t)
+	client := func() redis.UniversalClient {
+		opts, err := redis.ParseClusterURL(cl.URL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := redis.NewClusterClient(opts)
+		t.Cleanup(func() { c.Close() })
+		return c
+	}
+	writer, reader := client(), client()
+	end := time.UnixMilli(1_795_598_940_000).Truncate(time.Hour)
+	from := end.Add(-30 * 24 * time.Hour)
+	const minuteDays = 2
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, host := range []string{"a", "b", "c"} {
+		s := NewTierStore(writer, host, TierOptions{})
+		var hours []tier.Point
+		for t0 := from; t0.Before(end); t0 = t0.Add(time.Hour) {
+			hours = append(hours, hostBucket(rng, t0.UnixMilli(), tier.Hour, 3600)...)
+		}
+		if err := s.Write(hours); err != nil {
+			t.Fatal(err)
+		}
+		fillTiers(t, s, rng, end, tier.Minute, minuteDays*24*60)
+
+		r := NewTierStore(reader, host, TierOptions{})
+		for i, topic := range shapeTopics {
+			got := readPoints(t, r, tier.Hour, topic, from, end)
+			if len(got) != 30*24 {
+				t.Fatalf("%s %s: read %d hours of 30 days", host, topic, len(got))
+			}
+			for j, p := range got {
+				if want := float32ish(hours[j*len(shapeTopics)+i]); !reflect.DeepEqual(p, want) {
+					t.Fatalf("%s %s hour %d:\n got %+v\nwant %+v", host, topic, j, p, want)
+				}
+			}
+			mins := readPoints(t, r, tier.Minute, topic, end.Add(-minuteDays*24*time.Hour), end)
+			if len(mins) != minuteDays*24*60 {
+				t.Errorf("%s %s: read %d minutes of %d days", host, topic, len(mins), minuteDays)
+			}
+			slot := cl.KeySlot(t, StreamKey(host))
+			for _, step := range []time.Duration{tier.Minute, tier.Hour} {
+				if got := cl.KeySlot(t, TierKey(host, step, topic)); got != slot {
+					t.Errorf("%s in slot %d, its events in %d", TierKey(host, step, topic), got, slot)
+				}
+			}
+		}
+	}
+}

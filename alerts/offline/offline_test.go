@@ -39,7 +39,7 @@ func (e *emitted) snapshot() ([]alerts.Transition, []string) {
 	return append([]alerts.Transition(nil), e.ts...), append([]string(nil), e.by...)
 }
 
-func announce(t *testing.T, c *redis.Client, host string, seen time.Time) {
+func announce(t *testing.T, c redis.UniversalClient, host string, seen time.Time) {
 	t.Helper()
 	data, _ := json.Marshal(redisstream.HostRecord{Name: host, IntervalMS: 100, LastSeen: seen.UnixMilli()})
 	if err := c.Set(context.Background(), redisstream.RecordKey(host), data, 0).Err(); err != nil {
@@ -73,6 +73,25 @@ func TestOneOfflineNotificationAcrossALeaderDeath(t *testing.T) {
 	}
 	c := redis.NewClient(opts)
 	defer c.Close()
+	checkOneOfflineNotification(t, c)
+}
+
+// TestOneOfflineNotificationOnACluster: the same on a real three-master
+// Redis Cluster, where the lease and the state must share a slot for the
+// script that checks one and writes the other.
+func TestOneOfflineNotificationOnACluster(t *testing.T) {
+	cl := redistest.StartCluster(t)
+	opts, err := redis.ParseClusterURL(cl.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := redis.NewClusterClient(opts)
+	defer c.Close()
+	checkOneOfflineNotification(t, c)
+}
+
+func checkOneOfflineNotification(t *testing.T, c redis.UniversalClient) {
+	t.Helper()
 	var out emitted
 	const lease = 600 * time.Millisecond
 	start := func(name string) *Watcher {

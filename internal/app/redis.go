@@ -68,7 +68,11 @@ func dialRedis(ctx context.Context, raw string) (redis.UniversalClient, error) {
 		return nil, err
 	}
 	opts.DialTimeout = dialTimeout
-	c := redis.NewClient(opts)
+	// The probe stays on db 0: a cluster node refuses SELECT, which would
+	// hide the clearer message below.
+	probeOpts := *opts
+	probeOpts.DB = 0
+	c := redis.NewClient(&probeOpts)
 	pctx, cancel := context.WithTimeout(ctx, dialTimeout)
 	defer cancel()
 	info, err := c.Info(pctx, "cluster").Result()
@@ -76,25 +80,40 @@ func dialRedis(ctx context.Context, raw string) (redis.UniversalClient, error) {
 		c.Close()
 		return nil, fmt.Errorf("connect to %s (db %d): %w", opts.Addr, opts.DB, err)
 	}
-	if !strings.Contains(info, "cluster_enabled:1") {
+	if strings.Contains(info, "cluster_enabled:1") {
+		c.Close()
+		return dialCluster(u)
+	}
+	if opts.DB == 0 {
 		return c, nil
 	}
 	c.Close()
-	return dialCluster(u)
+	return redis.NewClient(opts), nil
 }
 
 // dialCluster is a cluster client seeded by every address in the URL.
 func dialCluster(u *url.URL) (redis.UniversalClient, error) {
-	if db := strings.Trim(u.Path, "/"); db != "" && db != "0" {
-		return nil, fmt.Errorf("%s is a Redis Cluster, which has only db 0, not %s", u.Host, db)
-	}
-	u.Path = ""
-	opts, err := redis.ParseClusterURL(u.String())
+	opts, err := clusterOptions(u)
 	if err != nil {
-		return nil, fmt.Errorf("cluster URL: %w", err)
+		return nil, err
 	}
 	opts.DialTimeout = dialTimeout
 	return redis.NewClusterClient(opts), nil
+}
+
+// clusterOptions reads a cluster URL: go-redis's form, with the db, if
+// any, 0 (a Redis Cluster has no other).
+func clusterOptions(u *url.URL) (*redis.ClusterOptions, error) {
+	if db := strings.Trim(u.Path, "/"); db != "" && db != "0" {
+		return nil, fmt.Errorf("%s is a Redis Cluster, which has only db 0, not %s", u.Host, db)
+	}
+	c := *u
+	c.Path = ""
+	opts, err := redis.ParseClusterURL(c.String())
+	if err != nil {
+		return nil, fmt.Errorf("cluster URL: %w", err)
+	}
+	return opts, nil
 }
 
 // redactURL removes the password of raw from msg, in case a library quotes

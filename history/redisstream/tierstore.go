@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
 	"math"
 	"slices"
 	"strconv"
@@ -22,9 +21,9 @@ import (
 // The Redis-mode defaults of the tiers' retention. Redis keeps everything
 // in memory, so these are shorter than the history file's: a bucket of a
 // 2-core host with two disks, three filesystems and two interfaces takes
-// about 970 bytes (bench/cluster.md), which puts three days of minutes and
-// 400 days of hours at about 13 MiB per host, under the 16 MiB per host
-// vitals promises (90 days of minutes alone would be 120 MiB). The hours
+// about 920 bytes (bench/cluster.md), which puts three days of minutes and
+// 400 days of hours at about 12 MiB per host, under the 16 MiB per host
+// vitals promises (90 days of minutes alone would be 114 MiB). The hours
 // cover every range from a week to a year (400 days, not 365, so a
 // year-over-year chart has both ends); three days of minutes cover the
 // 6-hour and 24-hour views and the days after an incident.
@@ -210,13 +209,14 @@ func (s *TierStore) Points(step time.Duration, topic string, from, to time.Time,
 	key := TierKey(s.host, step, topic)
 	start := strconv.FormatInt(lo, 10)
 	var pending *tier.Point
+	var cache pathCache
 	for {
 		msgs, err := s.c.XRangeN(ctx, key, start, strconv.FormatInt(hi, 10), tierReadBatch).Result()
 		if err != nil {
 			return fmt.Errorf("read tier %s: %w", key, err)
 		}
 		for _, m := range msgs {
-			p, err := decodePoint(m, topic, step)
+			p, err := decodePoint(m, topic, step, &cache)
 			if err != nil {
 				return fmt.Errorf("read tier %s: %w", key, err)
 			}
@@ -237,50 +237,70 @@ func (s *TierStore) Points(step time.Duration, topic string, from, to time.Time,
 	return nil
 }
 
-// Entry fields besides the numeric fields' paths: a path starts with a
-// payload key, never with ':'.
+// An entry has up to three fields: ":n", the bucket's tick count in
+// decimal; the numeric fields' paths, sorted and joined by newlines, as one
+// field name whose value packs their Stats in that order; and ":m", the
+// marks as JSON, when there are any. Redis stores an entry's field names
+// once per listpack node when they match the node's first entry's, so the
+// paths (about 900 bytes for a 2-core host's disk topic and its peers) cost
+// a few bytes per entry; one packed value instead of a field per path keeps
+// a read to a handful of allocations per bucket. A path starts with a
+// payload key, never with ':', and holds no newline.
 const (
-	fieldCount = ":n" // ticks in the bucket, decimal
-	fieldMarks = ":m" // the marks as JSON, only when there are some
+	fieldCount = ":n"
+	fieldMarks = ":m"
+	pathSep    = "\n"
 )
 
-// encodePoint is a point's entry: ":n" count, then per numeric field its
-// path and its Stat packed as float32s (about 7 significant digits, ample
-// for a chart): 4 bytes when min = max = mean (a total, an idle field), 12
-// (min, max, mean) otherwise, followed by N as a uvarint when it isn't the
-// bucket's count (a field some ticks lacked). The paths repeat from entry
-// to entry, and Redis stores a field list once per listpack node when the
-// entries' lists are alike, so a path costs nearly nothing per entry.
+// A packed Stat is a flags byte, then float32s (little-endian): one when
+// min = max = mean (a total, an idle counter), else min, max and mean; then,
+// when the field's sample count isn't the bucket's (a field some ticks
+// lacked), that count as a uvarint. float32 keeps about 7 significant
+// digits: ample for a chart.
+const (
+	statFull  = 1 << 0 // min, max, mean follow; else one value
+	statCount = 1 << 1 // a uvarint sample count follows
+)
+
 func encodePoint(p tier.Point) ([]string, error) {
-	values := make([]string, 0, 2+2*len(p.Fields)+2)
+	values := make([]string, 0, 6)
 	values = append(values, fieldCount, strconv.FormatUint(uint64(p.Count), 10))
-	var buf [12 + binary.MaxVarintLen32]byte
-	// Sorted: Redis shares an entry's field names with its node's first
-	// entry only when they come in the same order.
-	for _, path := range slices.Sorted(maps.Keys(p.Fields)) {
-		st := p.Fields[path]
+	paths := make([]string, 0, len(p.Fields))
+	for path, st := range p.Fields {
 		if st.N == 0 {
 			continue
 		}
-		if path == "" || path[0] == ':' {
+		if path == "" || path[0] == ':' || strings.Contains(path, pathSep) {
 			return nil, fmt.Errorf("tier point %s: field path %q can't be stored", p.Topic, path)
 		}
-		mean := float32(st.Sum / float64(st.N))
-		lo, hi := float32(st.Min), float32(st.Max)
-		var n int
-		if lo == hi && hi == mean {
-			binary.LittleEndian.PutUint32(buf[0:], math.Float32bits(mean))
-			n = 4
-		} else {
-			binary.LittleEndian.PutUint32(buf[0:], math.Float32bits(lo))
-			binary.LittleEndian.PutUint32(buf[4:], math.Float32bits(hi))
-			binary.LittleEndian.PutUint32(buf[8:], math.Float32bits(mean))
-			n = 12
+		paths = append(paths, path)
+	}
+	// Sorted: the same fields give the same name, which Redis shares.
+	slices.Sort(paths)
+	if len(paths) > 0 {
+		buf := make([]byte, 0, len(paths)*13)
+		for _, path := range paths {
+			st := p.Fields[path]
+			mean := float32(st.Sum / float64(st.N))
+			lo, hi := float32(st.Min), float32(st.Max)
+			var flags byte
+			if lo != hi || hi != mean {
+				flags |= statFull
+			}
+			if st.N != p.Count {
+				flags |= statCount
+			}
+			buf = append(buf, flags)
+			if flags&statFull != 0 {
+				buf = binary.LittleEndian.AppendUint32(buf, math.Float32bits(lo))
+				buf = binary.LittleEndian.AppendUint32(buf, math.Float32bits(hi))
+			}
+			buf = binary.LittleEndian.AppendUint32(buf, math.Float32bits(mean))
+			if flags&statCount != 0 {
+				buf = binary.AppendUvarint(buf, uint64(st.N))
+			}
 		}
-		if st.N != p.Count {
-			n += binary.PutUvarint(buf[n:], uint64(st.N))
-		}
-		values = append(values, path, string(buf[:n]))
+		values = append(values, strings.Join(paths, pathSep), string(buf))
 	}
 	if len(p.Marks) > 0 {
 		m, err := json.Marshal(p.Marks)
@@ -294,63 +314,92 @@ func encodePoint(p tier.Point) ([]string, error) {
 
 var errBadEntry = errors.New("malformed tier entry")
 
+// pathCache keeps the last split field name: consecutive entries almost
+// always share it.
+type pathCache struct {
+	names string
+	paths []string
+}
+
+func (c *pathCache) split(names string) []string {
+	if names != c.names || c.paths == nil {
+		c.names, c.paths = names, strings.Split(names, pathSep)
+	}
+	return c.paths
+}
+
 // decodePoint is encodePoint's inverse.
-func decodePoint(m redis.XMessage, topic string, step time.Duration) (tier.Point, error) {
+func decodePoint(m redis.XMessage, topic string, step time.Duration, cache *pathCache) (tier.Point, error) {
 	t, _, ok := parseStreamID(m.ID)
 	if !ok {
 		return tier.Point{}, fmt.Errorf("%w: id %q", errBadEntry, m.ID)
 	}
-	p := tier.Point{Topic: topic, T: int64(t), Step: step, Fields: make(map[string]tier.Stat, len(m.Values))}
+	p := tier.Point{Topic: topic, T: int64(t), Step: step}
 	raw, _ := m.Values[fieldCount].(string)
 	count, err := strconv.ParseUint(raw, 10, 32)
 	if err != nil {
 		return tier.Point{}, fmt.Errorf("%w %s: count %q", errBadEntry, m.ID, raw)
 	}
 	p.Count = uint32(count)
-	for path, v := range m.Values {
+	for name, v := range m.Values {
 		s, _ := v.(string)
-		switch path {
+		switch name {
 		case fieldCount:
-			continue
 		case fieldMarks:
 			if err := json.Unmarshal([]byte(s), &p.Marks); err != nil {
 				return tier.Point{}, fmt.Errorf("%w %s: marks: %v", errBadEntry, m.ID, err)
 			}
-			continue
+		default:
+			if p.Fields, ok = decodeStats(cache.split(name), s, p.Count); !ok {
+				return tier.Point{}, fmt.Errorf("%w %s: packed fields", errBadEntry, m.ID)
+			}
 		}
-		st, ok := decodeStat(s, p.Count)
-		if !ok {
-			return tier.Point{}, fmt.Errorf("%w %s: field %q", errBadEntry, m.ID, path)
-		}
-		p.Fields[path] = st
+	}
+	if p.Fields == nil {
+		p.Fields = map[string]tier.Stat{}
 	}
 	return p, nil
 }
 
-func decodeStat(s string, count uint32) (tier.Stat, bool) {
-	b := []byte(s)
-	f := func(i int) float64 { return float64(math.Float32frombits(binary.LittleEndian.Uint32(b[i:]))) }
-	var st tier.Stat
-	var rest []byte
-	switch {
-	case len(b) >= 12: // min, max, mean [, N]
-		st.Min, st.Max, st.Sum = f(0), f(4), f(8)
-		rest = b[12:]
-	case len(b) >= 4: // one value [, N]: at most 4+5 bytes, so never 12
-		st.Min = f(0)
-		st.Max, st.Sum = st.Min, st.Min
-		rest = b[4:]
-	default:
-		return tier.Stat{}, false
+// decodeStats unpacks one Stat per path from b; false when b doesn't hold
+// exactly that.
+func decodeStats(paths []string, b string, count uint32) (map[string]tier.Stat, bool) {
+	out := make(map[string]tier.Stat, len(paths))
+	f := func() float64 {
+		v := math.Float32frombits(uint32(b[0]) | uint32(b[1])<<8 | uint32(b[2])<<16 | uint32(b[3])<<24)
+		b = b[4:]
+		return float64(v)
 	}
-	st.N = count
-	if len(rest) > 0 {
-		n, k := binary.Uvarint(rest)
-		if k != len(rest) || n > math.MaxUint32 {
-			return tier.Stat{}, false
+	for _, path := range paths {
+		if len(b) < 1 {
+			return nil, false
 		}
-		st.N = uint32(n)
+		flags := b[0]
+		b = b[1:]
+		var st tier.Stat
+		if flags&statFull != 0 {
+			if len(b) < 12 {
+				return nil, false
+			}
+			st.Min, st.Max, st.Sum = f(), f(), f()
+		} else {
+			if len(b) < 4 {
+				return nil, false
+			}
+			st.Min = f()
+			st.Max, st.Sum = st.Min, st.Min
+		}
+		st.N = count
+		if flags&statCount != 0 {
+			n, k := binary.Uvarint([]byte(b[:min(len(b), binary.MaxVarintLen32)]))
+			if k <= 0 || n > math.MaxUint32 {
+				return nil, false
+			}
+			st.N = uint32(n)
+			b = b[k:]
+		}
+		st.Sum *= float64(st.N) // stored as the mean
+		out[path] = st
 	}
-	st.Sum *= float64(st.N) // stored as the mean
-	return st, true
+	return out, len(b) == 0
 }

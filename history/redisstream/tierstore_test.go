@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 
@@ -330,5 +331,80 @@ func TestTierStoreOnCluster(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// BenchmarkTierStorePoints reads what a chart of one topic needs from
+// Redis: a year of hours, and a day of minutes, of the busiest topic
+// (disk: 24 fields). Figures in bench/cluster.md.
+func BenchmarkTierStorePoints(b *testing.B) {
+	srv := redistest.Start(b)
+	opts, err := redis.ParseURL(srv.URL)
+	if err != nil {
+		b.Fatal(err)
+	}
+	c := redis.NewClient(opts)
+	defer c.Close()
+	end := time.UnixMilli(1_795_598_940_000).Truncate(time.Hour)
+	s := NewTierStore(c, "h", TierOptions{})
+	rng := rand.New(rand.NewPCG(1, 2))
+	fillTiers(b, s, rng, end, tier.Hour, 400*24)
+	fillTiers(b, s, rng, end, tier.Minute, 3*24*60)
+	for _, tc := range []struct {
+		name string
+		step time.Duration
+		span time.Duration
+		want int
+	}{{"year-of-hours", tier.Hour, 365 * 24 * time.Hour, 365 * 24}, {"day-of-minutes", tier.Minute, 24 * time.Hour, 24 * 60}} {
+		b.Run(tc.name, func(b *testing.B) {
+			for b.Loop() {
+				n := 0
+				if err := s.Points(tc.step, "disk", end.Add(-tc.span), end, func(tier.Point) bool { n++; return true }); err != nil {
+					b.Fatal(err)
+				}
+				if n != tc.want {
+					b.Fatalf("read %d points, want %d", n, tc.want)
+				}
+			}
+		})
+	}
+}
+
+// TestTierEntryDecodesOnlyWhatWasWritten: a packed value one byte short or
+// long, or a count that isn't a number, is an error, not a wrong point.
+func TestTierEntryDecodesOnlyWhatWasWritten(t *testing.T) {
+	p := tier.Point{Topic: "cpu", T: 60_000, Step: tier.Minute, Count: 60, Fields: map[string]tier.Stat{
+		"total": {Min: 1, Max: 9, Sum: 120, N: 60}, "steal": {N: 60}, "cores.1": {Min: 2, Max: 2, Sum: 40, N: 20}}}
+	values, err := encodePoint(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	entry := func(vs []string) redis.XMessage {
+		m := redis.XMessage{ID: "60000-0", Values: map[string]any{}}
+		for i := 0; i < len(vs); i += 2 {
+			m.Values[vs[i]] = vs[i+1]
+		}
+		return m
+	}
+	var cache pathCache
+	got, err := decodePoint(entry(values), "cpu", tier.Minute, &cache)
+	if err != nil || !reflect.DeepEqual(got, float32ish(p)) {
+		t.Fatalf("decoded %+v, %v\nwant %+v", got, err, float32ish(p))
+	}
+	for name, edit := range map[string]func([]string){
+		"short":         func(vs []string) { vs[3] = vs[3][:len(vs[3])-1] },
+		"long":          func(vs []string) { vs[3] += "\x00" },
+		"empty":         func(vs []string) { vs[3] = "" },
+		"bad count":     func(vs []string) { vs[1] = "sixty" },
+		"one path more": func(vs []string) { vs[2] += "\nuser" },
+	} {
+		vs := slices.Clone(values)
+		edit(vs)
+		if _, err := decodePoint(entry(vs), "cpu", tier.Minute, &cache); err == nil {
+			t.Errorf("%s: no error", name)
+		}
+	}
+	if _, err := encodePoint(tier.Point{Topic: "x", Count: 1, Fields: map[string]tier.Stat{"a\nb": {N: 1}}}); err == nil {
+		t.Error("a path with a newline: no error")
 	}
 }

@@ -438,7 +438,7 @@ func renderRedis(p func(string, ...any), r *redisReport) {
 			r.hourEntries, r.hourUsage, mib(r.hourUsage))
 	}
 	p("\nPer host-hour = bytes ÷ the history actually retained: for each host, its stream's last entry's sample time − its first's + one interval (from XINFO STREAM), summed over hosts. ")
-	p("used_memory growth also counts what does not grow with history (the `vitals:hosts` hash, %d client connections and their buffers), so over a short run it overstates the per-hour cost; MEMORY USAGE counts the streams alone. ", len(r.hosts)+len(r.serving)*len(r.hosts))
+	p("used_memory growth also counts what does not grow with history (the host records and `vitals:hostnames`, %d client connections and their buffers), so over a short run it overstates the per-hour cost; MEMORY USAGE counts the streams alone. ", len(r.hosts)+len(r.serving)*len(r.hosts))
 	p("A full hour at 1 s is %d entries per host (`MAXLEN ~`).\n\n", int(time.Hour/redisInterval)*5)
 	p("Targets (none beyond exactness for scale-out; the 10,000-stream fan-out targets shown for reference): 0 missed ids %s (%d); instances agree on every id %s (%d); p99 <= 50 ms %s (%.1f ms).\n\n",
 		verdict(res.Check.Missed == 0 && res.Check.Unknown == 0 && res.Check.OutOfOrder == 0), res.Check.Missed,

@@ -28,6 +28,13 @@
 // HostsKey, holds names only and is written rarely. The Backend takes a
 // redis.UniversalClient: a *redis.Client or a *redis.ClusterClient.
 //
+// # Tiers
+//
+// A [TierStore] keeps one host's rollup tiers (package tier) in Redis: a
+// stream per step and topic ([TierKey]), one entry per bucket keyed by the
+// bucket's start, trimmed by retention; [Backend.TierStore] gives any
+// host's. It starts no goroutine.
+//
 // # Reading
 //
 // A [Hub] serves any host: [Hub.Source] starts (on first use) one [Feed]

@@ -46,17 +46,6 @@ func nextAfterHello(t *testing.T, s *ssetest.Stream, timeout time.Duration) sset
 	}
 }
 
-func testRedisClient(t *testing.T, srv *redistest.Server) *redis.Client {
-	t.Helper()
-	opts, err := redis.ParseURL(srv.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := redis.NewClient(opts)
-	t.Cleanup(func() { c.Close() })
-	return c
-}
-
 // streamIDs are the ids of topic's entries in host's stream after
 // (exclusive) through (inclusive), straight from Redis.
 func streamIDs(t *testing.T, c redis.UniversalClient, host, topic, after, through string) []string {
@@ -79,7 +68,7 @@ func streamIDs(t *testing.T, c redis.UniversalClient, host, topic, after, throug
 // instance 2 with its last id and gets exactly what it missed.
 func TestRedisFailoverResumesExactlyOnAnotherInstance(t *testing.T) {
 	srv := redistest.Start(t)
-	checkFailover(t, srv.URL, srv.URL, testRedisClient(t, srv), "a", "b")
+	checkFailover(t, srv.URL, srv.URL, srv.Client(t), "a", "b")
 }
 
 // TestRedisClusterFailoverResumesExactly: the same on a real three-master
@@ -88,12 +77,7 @@ func TestRedisFailoverResumesExactlyOnAnotherInstance(t *testing.T) {
 // host is in the host's slot.
 func TestRedisClusterFailoverResumesExactly(t *testing.T) {
 	c := redistest.StartCluster(t)
-	opts, err := redis.ParseClusterURL(c.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rc := redis.NewClusterClient(opts)
-	t.Cleanup(func() { rc.Close() })
+	rc := c.Client(t)
 	hosts := []string{"a", "b", "c"}
 	checkFailover(t, c.URL, "redis://"+c.Nodes[2].Addr, rc, hosts...)
 
@@ -197,7 +181,7 @@ func checkFailover(t *testing.T, url, url2 string, rc redis.UniversalClient, hos
 // complete:false.
 func TestRedisResumeFromTrimmedID(t *testing.T) {
 	srv := redistest.Start(t)
-	rc := testRedisClient(t, srv)
+	rc := srv.Client(t)
 	// 1 s of history at 100 ms: MAXLEN 50. Redis trims whole nodes of 100
 	// entries, so the first id goes after about 150 entries (3 s).
 	p := startVitals(t, t.TempDir(), "--redis", srv.URL, "--name", "a", "--interval", "100ms", "--history", "1s")

@@ -66,28 +66,14 @@ func waitFor(t *testing.T, what string, timeout time.Duration, cond func() bool)
 // leader dies: the other takes over within a lease and reports nothing
 // again. The host comes back: its resolution is reported once.
 func TestOneOfflineNotificationAcrossALeaderDeath(t *testing.T) {
-	srv := redistest.Start(t)
-	opts, err := redis.ParseURL(srv.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := redis.NewClient(opts)
-	defer c.Close()
-	checkOneOfflineNotification(t, c)
+	checkOneOfflineNotification(t, redistest.Start(t).Client(t))
 }
 
 // TestOneOfflineNotificationOnACluster: the same on a real three-master
 // Redis Cluster, where the lease and the state must share a slot for the
 // script that checks one and writes the other.
 func TestOneOfflineNotificationOnACluster(t *testing.T) {
-	cl := redistest.StartCluster(t)
-	opts, err := redis.ParseClusterURL(cl.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := redis.NewClusterClient(opts)
-	defer c.Close()
-	checkOneOfflineNotification(t, c)
+	checkOneOfflineNotification(t, redistest.StartCluster(t).Client(t))
 }
 
 func checkOneOfflineNotification(t *testing.T, c redis.UniversalClient) {

@@ -239,13 +239,7 @@ func tierMemory(t testing.TB, c redis.UniversalClient, host string) (bytes int64
 // Redis-mode defaults, and with the history file's retention (90 days,
 // 2 years) for comparison. Figures in bench/cluster.md.
 func BenchmarkTierStoreMemory(b *testing.B) {
-	srv := redistest.Start(b)
-	opts, err := redis.ParseURL(srv.URL)
-	if err != nil {
-		b.Fatal(err)
-	}
-	c := redis.NewClient(opts)
-	defer c.Close()
+	c := redistest.Start(b).Client(b)
 	end := time.UnixMilli(1_795_598_940_000)
 	for _, tc := range []struct {
 		name string
@@ -284,16 +278,7 @@ func BenchmarkTierStoreMemory(b *testing.B) {
 // of a host is in the slot of its event stream.
 func TestTierStoreOnCluster(t *testing.T) {
 	cl := redistest.StartCluster(t)
-	client := func() redis.UniversalClient {
-		opts, err := redis.ParseClusterURL(cl.URL)
-		if err != nil {
-			t.Fatal(err)
-		}
-		c := redis.NewClusterClient(opts)
-		t.Cleanup(func() { c.Close() })
-		return c
-	}
-	writer, reader := client(), client()
+	writer, reader := cl.Client(t), cl.Client(t)
 	end := time.UnixMilli(1_795_598_940_000).Truncate(time.Hour)
 	from := end.Add(-30 * 24 * time.Hour)
 	const minuteDays = 2
@@ -338,13 +323,7 @@ func TestTierStoreOnCluster(t *testing.T) {
 // Redis: a year of hours, and a day of minutes, of the busiest topic
 // (disk: 24 fields). Figures in bench/cluster.md.
 func BenchmarkTierStorePoints(b *testing.B) {
-	srv := redistest.Start(b)
-	opts, err := redis.ParseURL(srv.URL)
-	if err != nil {
-		b.Fatal(err)
-	}
-	c := redis.NewClient(opts)
-	defer c.Close()
+	c := redistest.Start(b).Client(b)
 	end := time.UnixMilli(1_795_598_940_000).Truncate(time.Hour)
 	s := NewTierStore(c, "h", TierOptions{})
 	rng := rand.New(rand.NewPCG(1, 2))

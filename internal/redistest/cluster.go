@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"vitals/internal/proctest"
 	"vitals/internal/tooltest"
 )
@@ -130,4 +132,17 @@ func (s *Server) info(args ...string) (string, error) {
 		return "", err
 	}
 	return string(body), nil
+}
+
+// Client is a go-redis cluster client seeded by every node, for the test,
+// closed at cleanup.
+func (c *Cluster) Client(t testing.TB) *redis.ClusterClient {
+	t.Helper()
+	opts, err := redis.ParseClusterURL(c.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc := redis.NewClusterClient(opts)
+	t.Cleanup(func() { rc.Close() })
+	return rc
 }

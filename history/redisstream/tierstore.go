@@ -114,9 +114,9 @@ func (s *TierStore) retention(step time.Duration) (time.Duration, error) {
 	return 0, fmt.Errorf("tier step %v: want a minute or an hour", step)
 }
 
-// tierWriteTimeout bounds one Write: a pipeline of a day's hours of every
-// topic is a few hundred kilobytes.
-const tierWriteTimeout = 10 * time.Second
+// tierTimeout bounds one Write or Points: a write of a day's hours of
+// every topic, or a read of a year of hours, moves a few megabytes at most.
+const tierTimeout = 10 * time.Second
 
 // Write stores points in one MULTI/EXEC (every key is in the host's
 // slot). See TierStore for replacing a bucket and for trimming.
@@ -124,7 +124,7 @@ func (s *TierStore) Write(points []tier.Point) error {
 	if len(points) == 0 {
 		return nil
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), tierWriteTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), tierTimeout)
 	defer cancel()
 	pipe := s.c.TxPipeline()
 	adds := make([]*redis.StringCmd, len(points))
@@ -190,8 +190,9 @@ func (s *TierStore) Write(points []tier.Point) error {
 	return nil
 }
 
-// tierReadBatch is one XRANGE page: about 700 KB of a busy topic's
-// minutes, a few round trips for a week.
+// tierReadBatch is one XRANGE page: a few hundred kilobytes of the widest
+// topic's buckets (each entry's paths come with it), nine pages for a
+// year of hours.
 const tierReadBatch = 1000
 
 // Points calls fn with each stored point of topic at step whose T is in
@@ -204,7 +205,7 @@ func (s *TierStore) Points(step time.Duration, topic string, from, to time.Time,
 	if hi < lo {
 		return nil
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), tierWriteTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), tierTimeout)
 	defer cancel()
 	key := TierKey(s.host, step, topic)
 	start := strconv.FormatInt(lo, 10)

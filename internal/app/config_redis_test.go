@@ -3,12 +3,14 @@ package app
 import (
 	"context"
 	"io"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 
+	"vitals/hostinfo"
 	"vitals/internal/redistest"
 )
 
@@ -126,5 +128,11 @@ func TestDialRedisFindsTheCluster(t *testing.T) {
 	}
 	if _, err := dialRedis(context.Background(), "redis://"+cl.Nodes[0].Addr+"/3"); err == nil || !strings.Contains(err.Error(), "db 0") {
 		t.Errorf("db 3 on a cluster: %v", err)
+	}
+	cfg := Config{HistoryBytes: 1 << 20, ScaleOut: ScaleOut{Redis: single.URL + "?addr=" + single.Addr, RedisBuffer: time.Minute}}
+	host := hostinfo.Info{Hostname: "a", Interval: time.Second, Retention: time.Hour}
+	_, err := openRedis(context.Background(), cfg, host, []string{"cpu"}, slog.New(slog.DiscardHandler))
+	if err == nil || !strings.Contains(err.Error(), "single server") || strings.Contains(err.Error(), "\n") {
+		t.Errorf("addr= on a single server: %v, want one line saying so", err)
 	}
 }

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/url"
@@ -38,6 +39,9 @@ func openRedis(ctx context.Context, cfg Config, host hostinfo.Info, topics []str
 		Buffer:    cfg.RedisBuffer,
 		Logger:    log,
 	})
+	if err != nil && strings.Contains(err.Error(), "cluster support disabled") {
+		return nil, errors.New("--redis: addr= names the nodes of a Redis Cluster, but this is a single server: give its address alone")
+	}
 	if err != nil {
 		return nil, fmt.Errorf("--redis: %v", redactURL(err.Error(), cfg.Redis))
 	}

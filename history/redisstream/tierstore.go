@@ -32,6 +32,15 @@ const (
 	DefaultHourRetention   = 400 * 24 * time.Hour
 )
 
+// The Redis-mode byte caps of the tiers, per host: 16 MiB together, the
+// bound vitals promises whatever a host's shape. The 2-core host above
+// stays under both by its retention (3.8 and 8.4 MiB); a host with many
+// cores, filesystems or interfaces reaches them and keeps less time.
+const (
+	DefaultMinuteBytes = 5 << 20
+	DefaultHourBytes   = 11 << 20
+)
+
 // TierKey is the Redis stream holding host's rollup points of one topic
 // at one step: "vitals:{<host>}:tier:1m:<topic>" or "...:1h:<topic>". A
 // stream per topic lets a chart read its topic alone.
@@ -54,6 +63,10 @@ func stepName(step time.Duration) string {
 type TierOptions struct {
 	MinuteRetention time.Duration // default DefaultMinuteRetention
 	HourRetention   time.Duration // default DefaultHourRetention
+	// MinuteBytes and HourBytes cap what each tier of the host takes in
+	// Redis, every topic together, as MEMORY USAGE counts it. Default
+	// DefaultMinuteBytes and DefaultHourBytes. See TierStore.
+	MinuteBytes, HourBytes int64
 }
 
 func (o TierOptions) withDefaults() TierOptions {
@@ -62,6 +75,12 @@ func (o TierOptions) withDefaults() TierOptions {
 	}
 	if o.HourRetention <= 0 {
 		o.HourRetention = DefaultHourRetention
+	}
+	if o.MinuteBytes <= 0 {
+		o.MinuteBytes = DefaultMinuteBytes
+	}
+	if o.HourBytes <= 0 {
+		o.HourBytes = DefaultHourBytes
 	}
 	return o
 }
@@ -84,11 +103,21 @@ func (o TierOptions) withDefaults() TierOptions {
 // MAXLEN ~ (retention / step) caps the length whatever the clocks did.
 // Redis trims whole listpack nodes ("~"), so a stream keeps up to about a
 // hundred entries beyond its retention, never fewer.
+//
+// Byte caps: after a Write that reaches an hour of buckets past the last
+// check of a tier, the tier's streams are measured (MEMORY USAGE, every
+// node counted); past the tier's cap, every topic's stream of the tier is
+// cut to the same share of its length (XTRIM MAXLEN, exact), oldest
+// buckets first, to 95% of the cap. Between checks a tier may pass its cap
+// by an hour of buckets.
 type TierStore struct {
 	c       redis.UniversalClient
 	host    string
 	o       TierOptions
 	skipped atomic.Uint64
+	// checked is, per tier (minutes, hours), the newest bucket's T at
+	// the last byte-cap check.
+	checked [2]atomic.Int64
 }
 
 // NewTierStore returns host's tier store on c (for a Backend, its Client;
@@ -103,6 +132,89 @@ var _ tier.Store = (*TierStore)(nil)
 // Skipped is how many points Write could not place because their stream
 // already held a newer bucket.
 func (s *TierStore) Skipped() uint64 { return s.skipped.Load() }
+
+// tierIndex is step's place in checked, and its byte cap.
+func (s *TierStore) tierIndex(step time.Duration) (int, int64) {
+	if step == tier.Minute {
+		return 0, s.o.MinuteBytes
+	}
+	return 1, s.o.HourBytes
+}
+
+// capCheckEvery is how much newer a tier's newest bucket must be than at
+// its last byte-cap check before the next: MEMORY USAGE of a few days of
+// minutes walks about a thousand listpack nodes, too much for every
+// minute, cheap once an hour.
+const capCheckEvery = time.Hour
+
+// capMargin is the share of its cap a tier is cut to, so an hour's growth
+// doesn't put it straight back over.
+const capMargin = 0.95
+
+// enforceCaps checks the byte cap of each tier points wrote to, when it is
+// due.
+func (s *TierStore) enforceCaps(ctx context.Context, points []tier.Point) error {
+	newest := map[time.Duration]int64{}
+	topics := map[time.Duration][]string{}
+	for _, p := range points {
+		newest[p.Step] = max(newest[p.Step], p.T)
+		if !slices.Contains(topics[p.Step], p.Topic) {
+			topics[p.Step] = append(topics[p.Step], p.Topic)
+		}
+	}
+	for step, t := range newest {
+		i, limit := s.tierIndex(step)
+		last := s.checked[i].Load()
+		if t-last < capCheckEvery.Milliseconds() || !s.checked[i].CompareAndSwap(last, t) {
+			continue
+		}
+		if err := s.capTier(ctx, step, topics[step], limit); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// capTier cuts step's streams of topics to the same share of their
+// lengths when together they take more than limit bytes. Memory doesn't
+// shrink quite in proportion (a cut listpack node keeps its deleted
+// entries' bytes until all of it goes), so it measures again after a cut,
+// a few rounds at most.
+func (s *TierStore) capTier(ctx context.Context, step time.Duration, topics []string, limit int64) error {
+	for range capRounds {
+		pipe := s.c.Pipeline()
+		usage := make([]*redis.IntCmd, len(topics))
+		lens := make([]*redis.IntCmd, len(topics))
+		for i, topic := range topics {
+			key := TierKey(s.host, step, topic)
+			usage[i] = pipe.MemoryUsage(ctx, key, 0)
+			lens[i] = pipe.XLen(ctx, key)
+		}
+		if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+			return fmt.Errorf("measure tier %s of %s: %w", stepName(step), s.host, err)
+		}
+		var total int64
+		for _, u := range usage {
+			total += u.Val()
+		}
+		if total <= limit {
+			return nil
+		}
+		share := float64(limit) / float64(total) * capMargin
+		pipe = s.c.TxPipeline()
+		for i, topic := range topics {
+			pipe.XTrimMaxLen(ctx, TierKey(s.host, step, topic), int64(float64(lens[i].Val())*share))
+		}
+		if _, err := pipe.Exec(ctx); err != nil {
+			return fmt.Errorf("cap tier %s of %s at %d bytes: %w", stepName(step), s.host, limit, err)
+		}
+	}
+	return nil
+}
+
+// capRounds bounds capTier's measure-and-cut rounds: the first cut lands
+// within a few percent, the second under the cap.
+const capRounds = 3
 
 func (s *TierStore) retention(step time.Duration) (time.Duration, error) {
 	switch step {
@@ -187,7 +299,7 @@ func (s *TierStore) Write(points []tier.Point) error {
 			return fmt.Errorf("delete replaced tier entries of %s: %w", s.host, err)
 		}
 	}
-	return nil
+	return s.enforceCaps(ctx, points)
 }
 
 // tierReadBatch is one XRANGE page: a few hundred kilobytes of the widest

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"reflect"
 	"slices"
+	"strconv"
 	"testing"
 	"time"
 
@@ -15,13 +16,16 @@ import (
 	"vitals/internal/redistest"
 )
 
-// hostShape is a realistic 2-core host with a few disks and interfaces:
-// what bench/cluster.md measures and the tests write.
-var hostShape = map[string][]struct {
+// fieldShape is one numeric field of a simulated host.
+type fieldShape struct {
 	path  string
 	base  float64 // typical value
 	swing float64 // how far it moves within a bucket; 0: constant
-}{
+}
+
+// hostShape is a realistic 2-core host with a few disks and interfaces:
+// what bench/cluster.md measures and the tests write.
+var hostShape = map[string][]fieldShape{
 	"cpu": {{"total", 12, 30}, {"user", 8, 20}, {"system", 3, 8}, {"iowait", 0.5, 2}, {"steal", 0, 0}, {"idle", 88, 30},
 		{"cores.0", 13, 40}, {"cores.1", 11, 40}},
 	"memory": {{"total", 4_100_000_000, 0}, {"used", 1_300_000_000, 60_000_000}, {"available", 2_600_000_000, 60_000_000},
@@ -48,14 +52,48 @@ var hostShape = map[string][]struct {
 
 var shapeTopics = []string{"cpu", "memory", "load", "disk", "network"}
 
+// wideShape is a big host: 16 cores, 4 disks, 10 filesystems and 10
+// interfaces (about 150 fields), for the byte caps.
+func wideShape() map[string][]fieldShape {
+	w := map[string][]fieldShape{"memory": hostShape["memory"], "load": hostShape["load"]}
+	w["cpu"] = slices.Clone(hostShape["cpu"][:6])
+	for i := range 16 {
+		w["cpu"] = append(w["cpu"], fieldShape{"cores." + strconv.Itoa(i), 13, 40})
+	}
+	w["disk"] = slices.Clone(hostShape["disk"][:4])
+	for i := range 4 {
+		for _, f := range []string{"read_bps", "write_bps", "read_iops", "write_iops"} {
+			w["disk"] = append(w["disk"], fieldShape{"devices.sd" + string(rune('a'+i)) + "." + f, 30_000, 500_000})
+		}
+	}
+	for i := range 10 {
+		m := "filesystems./srv/vol" + strconv.Itoa(i) + "."
+		w["disk"] = append(w["disk"], fieldShape{m + "total", 100_000_000_000, 0}, fieldShape{m + "used", 40_000_000_000, 10_000_000},
+			fieldShape{m + "avail", 60_000_000_000, 10_000_000}, fieldShape{m + "percent", 40.1, 0.01})
+	}
+	w["network"] = slices.Clone(hostShape["network"][:4])
+	for i := range 10 {
+		n := "interfaces.veth" + strconv.Itoa(i) + "."
+		for _, f := range []string{"rx_bps", "tx_bps", "rx_pps", "tx_pps"} {
+			w["network"] = append(w["network"], fieldShape{n + f, 20_000, 400_000})
+		}
+	}
+	return w
+}
+
 // hostBucket is every topic's point of one bucket of hostShape, made of
 // ticks samples, with values drawn from rng (rounded as the collectors
 // round them: two decimals, whole bytes).
 func hostBucket(rng *rand.Rand, t int64, step time.Duration, ticks uint32) []tier.Point {
+	return shapeBucket(hostShape, rng, t, step, ticks)
+}
+
+// shapeBucket is hostBucket for any shape.
+func shapeBucket(shape map[string][]fieldShape, rng *rand.Rand, t int64, step time.Duration, ticks uint32) []tier.Point {
 	out := make([]tier.Point, 0, len(shapeTopics))
 	for _, topic := range shapeTopics {
 		p := tier.Point{Topic: topic, T: t, Step: step, Count: ticks, Fields: map[string]tier.Stat{}}
-		for _, f := range hostShape[topic] {
+		for _, f := range shape[topic] {
 			round := func(v float64) float64 {
 				if f.base >= 1000 {
 					return math.Round(v)
@@ -81,13 +119,18 @@ func hostBucket(rng *rand.Rand, t int64, step time.Duration, ticks uint32) []tie
 // day's worth per Write.
 func fillTiers(t testing.TB, s *TierStore, rng *rand.Rand, end time.Time, step time.Duration, n int) {
 	t.Helper()
+	fillShape(t, hostShape, s, rng, end, step, n)
+}
+
+func fillShape(t testing.TB, shape map[string][]fieldShape, s *TierStore, rng *rand.Rand, end time.Time, step time.Duration, n int) {
+	t.Helper()
 	ticks := uint32(step / time.Second)
 	first := end.Truncate(step).Add(-time.Duration(n) * step)
 	perWrite := max(int(24*time.Hour/step), 1)
 	for i := 0; i < n; i += perWrite {
 		var batch []tier.Point
 		for j := i; j < min(i+perWrite, n); j++ {
-			batch = append(batch, hostBucket(rng, first.Add(time.Duration(j)*step).UnixMilli(), step, ticks)...)
+			batch = append(batch, shapeBucket(shape, rng, first.Add(time.Duration(j)*step).UnixMilli(), step, ticks)...)
 		}
 		if err := s.Write(batch); err != nil {
 			t.Fatal(err)
@@ -242,11 +285,14 @@ func BenchmarkTierStoreMemory(b *testing.B) {
 	c := redistest.Start(b).Client(b)
 	end := time.UnixMilli(1_795_598_940_000)
 	for _, tc := range []struct {
-		name string
-		o    TierOptions
+		name  string
+		shape map[string][]fieldShape
+		o     TierOptions
 	}{
-		{"defaults", TierOptions{}},
-		{"90d-2y", TierOptions{MinuteRetention: 90 * 24 * time.Hour, HourRetention: 2 * 365 * 24 * time.Hour}},
+		{"defaults", hostShape, TierOptions{}},
+		{"90d-2y-uncapped", hostShape, TierOptions{MinuteRetention: 90 * 24 * time.Hour, HourRetention: 2 * 365 * 24 * time.Hour,
+			MinuteBytes: 1 << 40, HourBytes: 1 << 40}},
+		{"wide-host-defaults", wideShape(), TierOptions{}},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
 			host := "h-" + tc.name
@@ -254,8 +300,8 @@ func BenchmarkTierStoreMemory(b *testing.B) {
 				c.FlushAll(context.Background())
 				s := NewTierStore(c, host, tc.o)
 				rng := rand.New(rand.NewPCG(1, 2))
-				fillTiers(b, s, rng, end, tier.Minute, 90*24*60)
-				fillTiers(b, s, rng, end, tier.Hour, 2*365*24)
+				fillShape(b, tc.shape, s, rng, end, tier.Minute, 90*24*60)
+				fillShape(b, tc.shape, s, rng, end, tier.Hour, 2*365*24)
 			}
 			total := tierMemory(b, c, host)
 			var mins, hours int64
@@ -385,5 +431,47 @@ func TestTierEntryDecodesOnlyWhatWasWritten(t *testing.T) {
 	}
 	if _, err := encodePoint(tier.Point{Topic: "x", Count: 1, Fields: map[string]tier.Stat{"a\nb": {N: 1}}}); err == nil {
 		t.Error("a path with a newline: no error")
+	}
+}
+
+// TestTierStoreCapsBytes: a tier past its byte cap loses its oldest
+// buckets, every topic alike, and keeps its newest; the other tier,
+// under its own cap, keeps its retention.
+func TestTierStoreCapsBytes(t *testing.T) {
+	c := redistest.Start(t).Client(t)
+	const limit = 256 << 10
+	s := NewTierStore(c, "h1", TierOptions{MinuteBytes: limit})
+	end := time.UnixMilli(1_795_598_940_000)
+	rng := rand.New(rand.NewPCG(5, 6))
+	fillTiers(t, s, rng, end, tier.Minute, 2*24*60) // about 2.6 MB uncapped
+	fillTiers(t, s, rng, end, tier.Hour, 48)
+	var used int64
+	var oldest []int64
+	for _, topic := range shapeTopics {
+		n, err := c.MemoryUsage(context.Background(), TierKey("h1", tier.Minute, topic), 0).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		used += n
+		got := readPoints(t, s, tier.Minute, topic, time.UnixMilli(0), end)
+		if got[len(got)-1].T != end.Add(-time.Minute).UnixMilli() {
+			t.Errorf("%s: newest bucket %d, want the last written", topic, got[len(got)-1].T)
+		}
+		oldest = append(oldest, got[0].T)
+	}
+	if used > limit {
+		t.Errorf("minutes take %d bytes, cap %d", used, limit)
+	}
+	if used < limit/2 {
+		t.Errorf("minutes take %d bytes: cut far below the cap %d", used, limit)
+	}
+	for i := range oldest {
+		if oldest[i] != oldest[0] {
+			t.Errorf("oldest minute per topic %v: want one time for all", oldest)
+			break
+		}
+	}
+	if got := readPoints(t, s, tier.Hour, "disk", time.UnixMilli(0), end); len(got) != 48 {
+		t.Errorf("hours: %d kept, want all 48", len(got))
 	}
 }

@@ -54,6 +54,7 @@ type Backend struct {
 	self   string
 	topics []string
 	tiers  TierOptions
+	own    *TierStore // this machine's, kept so its byte-cap checks stay hourly
 }
 
 // connectTimeout bounds the start-up check: a wrong host should fail the
@@ -111,7 +112,8 @@ func Open(ctx context.Context, o Options) (*Backend, error) {
 		client.Close()
 		return nil, err
 	}
-	return &Backend{client: client, pub: pub, hub: hub, self: h.Hostname, topics: all, tiers: o.Tiers}, nil
+	return &Backend{client: client, pub: pub, hub: hub, self: h.Hostname, topics: all, tiers: o.Tiers,
+		own: NewTierStore(client, h.Hostname, o.Tiers)}, nil
 }
 
 // newRecord is h's record. Interval and retention are kept beside the
@@ -172,11 +174,12 @@ func (b *Backend) Hosts(ctx context.Context) ([]hostinfo.Status, error) {
 
 // TierStore is host's rollup tiers in this Redis ("" is this machine):
 // the store this process's roller writes its own host's minutes and hours
-// to, and the one a range query reads any host's from. It shares the
-// backend's connection pool: stop using it before Close.
+// to (always the same one), and the one a range query reads any host's
+// from. It shares the backend's connection pool: stop using it before
+// Close.
 func (b *Backend) TierStore(host string) *TierStore {
-	if host == "" {
-		host = b.self
+	if host == "" || host == b.self {
+		return b.own
 	}
 	return NewTierStore(b.client, host, b.tiers)
 }

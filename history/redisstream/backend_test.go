@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"vitals/history"
+	"vitals/history/tier"
 	"vitals/hostinfo"
 )
 
@@ -69,5 +70,28 @@ func TestBackendDescribesHosts(t *testing.T) {
 
 	if _, info, err := b.Source(context.Background(), ""); err != nil || info != self {
 		t.Errorf("Source(\"\") = %+v, %v; want %+v", info, err, self)
+	}
+}
+
+// TestBackendTierStores: this machine's tier store is one store whatever
+// it is asked as, and reads back what it wrote through any host's.
+func TestBackendTierStores(t *testing.T) {
+	self := hostinfo.Info{Hostname: "a", Interval: time.Second, Retention: time.Hour}
+	b, _ := openTestBackend(t, Options{Host: self, Topics: testTopics, MaxBytes: 1 << 20, Buffer: time.Minute})
+	if b.TierStore("") != b.TierStore("a") {
+		t.Error("two stores for this machine")
+	}
+	p := tier.Point{Topic: "cpu", T: 1_795_598_940_000, Step: tier.Minute, Count: 60,
+		Fields: map[string]tier.Stat{"total": {Min: 1, Max: 3, Sum: 120, N: 60}}}
+	if err := b.TierStore("").Write([]tier.Point{p}); err != nil {
+		t.Fatal(err)
+	}
+	var got []tier.Point
+	b.TierStore("a").Points(tier.Minute, "cpu", time.UnixMilli(p.T), time.UnixMilli(p.T+60_000), func(p tier.Point) bool {
+		got = append(got, p)
+		return true
+	})
+	if len(got) != 1 || got[0].Fields["total"] != p.Fields["total"] {
+		t.Errorf("read %+v, want %+v", got, p)
 	}
 }

@@ -47,7 +47,7 @@ func (p *page) fleetSnap() fleetSnap {
 func TestRedisBrowserHostPickerAndFleet(t *testing.T) {
 	chromiumPath(t) // skip before starting anything when there is no browser
 	srv := redistest.Start(t)
-	rc := testRedisClient(t, srv)
+	rc := srv.Client(t)
 	// Different intervals tell the hosts apart on the page: a's samples are
 	// 200 ms apart, b's 300 ms, and hello carries each host's interval.
 	a := startVitals(t, t.TempDir(), "--redis", srv.URL, "--name", "a", "--interval", "200ms")

@@ -46,20 +46,9 @@ func nextAfterHello(t *testing.T, s *ssetest.Stream, timeout time.Duration) sset
 	}
 }
 
-func testRedisClient(t *testing.T, srv *redistest.Server) *redis.Client {
-	t.Helper()
-	opts, err := redis.ParseURL(srv.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := redis.NewClient(opts)
-	t.Cleanup(func() { c.Close() })
-	return c
-}
-
 // streamIDs are the ids of topic's entries in host's stream after
 // (exclusive) through (inclusive), straight from Redis.
-func streamIDs(t *testing.T, c *redis.Client, host, topic, after, through string) []string {
+func streamIDs(t *testing.T, c redis.UniversalClient, host, topic, after, through string) []string {
 	t.Helper()
 	msgs, err := c.XRange(context.Background(), redisstream.StreamKey(host), "("+after, through).Result()
 	if err != nil {
@@ -79,14 +68,48 @@ func streamIDs(t *testing.T, c *redis.Client, host, topic, after, through string
 // instance 2 with its last id and gets exactly what it missed.
 func TestRedisFailoverResumesExactlyOnAnotherInstance(t *testing.T) {
 	srv := redistest.Start(t)
-	rc := testRedisClient(t, srv)
-	url := srv.URL
-	startVitals(t, t.TempDir(), "--redis", url, "--name", "a")
-	startVitals(t, t.TempDir(), "--redis", url, "--name", "b")
-	inst1 := startVitals(t, t.TempDir(), "--redis", url, "--name", "i1")
-	inst2 := startVitals(t, t.TempDir(), "--redis", url, "--name", "i2")
+	checkFailover(t, srv.URL, srv.URL, srv.Client(t), "a", "b")
+}
 
-	s1 := openStream(t, inst1.URL+"/events?host=a&topics=cpu", "")
+// TestRedisClusterFailoverResumesExactly: the same on a real three-master
+// Redis Cluster with three hosts publishing. The second instance is given
+// one node's address only and finds the cluster by itself. Every key of a
+// host is in the host's slot.
+func TestRedisClusterFailoverResumesExactly(t *testing.T) {
+	c := redistest.StartCluster(t)
+	rc := c.Client(t)
+	hosts := []string{"a", "b", "c"}
+	checkFailover(t, c.URL, "redis://"+c.Nodes[2].Addr, rc, hosts...)
+
+	for _, h := range append(hosts, "i1", "i2") {
+		slot := c.KeySlot(t, redisstream.StreamKey(h))
+		for _, key := range []string{redisstream.RecordKey(h), redisstream.TierKey(h, time.Minute, "cpu"), redisstream.TierKey(h, time.Hour, "network")} {
+			if got := c.KeySlot(t, key); got != slot {
+				t.Errorf("%s in slot %d, %s in %d", key, got, redisstream.StreamKey(h), slot)
+			}
+		}
+		for _, key := range []string{redisstream.StreamKey(h), redisstream.RecordKey(h)} {
+			if n, err := rc.Exists(context.Background(), key).Result(); err != nil || n != 1 {
+				t.Errorf("EXISTS %s = %d, %v", key, n, err)
+			}
+		}
+	}
+}
+
+// checkFailover starts hosts publishing to Redis at url and two instances
+// (the second on url2), follows hosts[0] on the first, kills it, and
+// resumes on the second: exactly what Redis holds after the last id seen,
+// no more, no less.
+func checkFailover(t *testing.T, url, url2 string, rc redis.UniversalClient, hosts ...string) {
+	t.Helper()
+	for _, h := range hosts {
+		startVitals(t, t.TempDir(), "--redis", url, "--name", h)
+	}
+	inst1 := startVitals(t, t.TempDir(), "--redis", url, "--name", "i1")
+	inst2 := startVitals(t, t.TempDir(), "--redis", url2, "--name", "i2")
+	a := hosts[0]
+
+	s1 := openStream(t, inst1.URL+"/events?host="+a+"&topics=cpu", "")
 	var last string
 	for range 5 {
 		e := nextAfterHello(t, s1, 10*time.Second)
@@ -98,7 +121,7 @@ func TestRedisFailoverResumesExactlyOnAnotherInstance(t *testing.T) {
 	inst1.Kill9(t)
 	time.Sleep(time.Second) // host a keeps publishing: about 5 ticks missed
 
-	s2 := openStream(t, inst2.URL+"/events?host=a&topics=cpu", last)
+	s2 := openStream(t, inst2.URL+"/events?host="+a+"&topics=cpu", last)
 	start := nextAfterHello(t, s2, 10*time.Second)
 	var cs struct {
 		Count    int
@@ -115,7 +138,7 @@ func TestRedisFailoverResumesExactlyOnAnotherInstance(t *testing.T) {
 		if e.Event == "catchup-end" {
 			var ce struct{ Head string }
 			json.Unmarshal([]byte(e.Data), &ce)
-			want := streamIDs(t, rc, "a", "cpu", last, ce.Head)
+			want := streamIDs(t, rc, a, "cpu", last, ce.Head)
 			if !slices.Equal(replayed, want) {
 				t.Fatalf("replayed %v\nmissed   %v", replayed, want)
 			}
@@ -125,30 +148,32 @@ func TestRedisFailoverResumesExactlyOnAnotherInstance(t *testing.T) {
 	}
 	// Then live, right after the replay.
 	live := nextAfterHello(t, s2, 10*time.Second)
-	want := streamIDs(t, rc, "a", "cpu", replayed[len(replayed)-1], "+")
+	want := streamIDs(t, rc, a, "cpu", replayed[len(replayed)-1], "+")
 	if len(want) == 0 || live.ID != want[0] {
 		t.Errorf("first live %s, want %v", live.ID, want)
 	}
 
-	// Both hosts are listed on the surviving instance.
+	// Every host is listed on the surviving instance.
 	resp, err := http.Get(inst2.URL + "/api/hosts")
 	if err != nil {
 		t.Fatal(err)
 	}
-	var hosts struct {
+	var list struct {
 		Hosts []struct {
 			Name string
 			Live bool
 		}
 	}
-	json.NewDecoder(resp.Body).Decode(&hosts)
+	json.NewDecoder(resp.Body).Decode(&list)
 	resp.Body.Close()
 	live1 := map[string]bool{}
-	for _, h := range hosts.Hosts {
+	for _, h := range list.Hosts {
 		live1[h.Name] = h.Live
 	}
-	if !live1["a"] || !live1["b"] || !live1["i2"] {
-		t.Errorf("/api/hosts: %+v", hosts)
+	for _, h := range append(hosts, "i2") {
+		if !live1[h] {
+			t.Errorf("/api/hosts: %s not live in %+v", h, list)
+		}
 	}
 }
 
@@ -156,7 +181,7 @@ func TestRedisFailoverResumesExactlyOnAnotherInstance(t *testing.T) {
 // complete:false.
 func TestRedisResumeFromTrimmedID(t *testing.T) {
 	srv := redistest.Start(t)
-	rc := testRedisClient(t, srv)
+	rc := srv.Client(t)
 	// 1 s of history at 100 ms: MAXLEN 50. Redis trims whole nodes of 100
 	// entries, so the first id goes after about 150 entries (3 s).
 	p := startVitals(t, t.TempDir(), "--redis", srv.URL, "--name", "a", "--interval", "100ms", "--history", "1s")

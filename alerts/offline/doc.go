@@ -11,7 +11,8 @@
 //
 // Each host's alert state (its last transition) is kept in Redis, in the
 // hash StateKey, and written only while the writer still holds the lease
-// (one script checks and writes). A transition is handed to Emit only
+// (one script checks and writes; the two keys share the hash tag {alerts},
+// so in a Redis Cluster they are in one slot, as a script needs). A transition is handed to Emit only
 // after that write, and its alert id is derived from the host and the
 // time of its last tick, the same on every instance: a new leader finds
 // the host already reported and stays silent. The window for a lost

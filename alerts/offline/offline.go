@@ -17,10 +17,12 @@ import (
 	"vitals/history/redisstream"
 )
 
-// Redis keys of the fleet's offline evaluation.
+// Redis keys of the fleet's offline evaluation. The shared hash tag puts
+// both in one cluster slot: recordScript checks the lease and writes the
+// state in one step, which a Redis Cluster allows only within a slot.
 const (
-	LeaseKey = "vitals:alerts:offline:lease"
-	StateKey = "vitals:alerts:offline:state" // field host -> its last transition (JSON)
+	LeaseKey = "vitals:{alerts}:offline:lease"
+	StateKey = "vitals:{alerts}:offline:state" // field host -> its last transition (JSON)
 )
 
 // Rule is the name the transitions carry.
@@ -28,7 +30,7 @@ const Rule = "host-offline"
 
 // Options configures a Watcher. Client, Instance and Emit are required.
 type Options struct {
-	Client *redis.Client
+	Client redis.UniversalClient
 	// Instance names this process in the lease; unique per process.
 	Instance string
 	// After is how long a host may go without a tick before it is
@@ -165,7 +167,7 @@ func (w *Watcher) hold(ctx context.Context) bool {
 // returns the transitions it recorded.
 func (w *Watcher) evaluate(ctx context.Context) ([]alerts.Transition, error) {
 	c := w.cfg.Client
-	hosts, err := c.HGetAll(ctx, redisstream.HostsKey).Result()
+	hosts, err := redisstream.ReadHosts(ctx, c, w.cfg.Logger)
 	if err != nil {
 		return nil, err
 	}
@@ -175,9 +177,9 @@ func (w *Watcher) evaluate(ctx context.Context) ([]alerts.Transition, error) {
 	}
 	now := w.cfg.Now()
 	var out []alerts.Transition
-	for name, raw := range hosts {
-		var rec redisstream.HostRecord
-		if json.Unmarshal([]byte(raw), &rec) != nil || rec.LastSeen == 0 {
+	for _, rec := range hosts {
+		name := rec.Name
+		if rec.LastSeen == 0 {
 			continue
 		}
 		var last alerts.Transition

@@ -39,10 +39,13 @@ func (e *emitted) snapshot() ([]alerts.Transition, []string) {
 	return append([]alerts.Transition(nil), e.ts...), append([]string(nil), e.by...)
 }
 
-func announce(t *testing.T, c *redis.Client, host string, seen time.Time) {
+func announce(t *testing.T, c redis.UniversalClient, host string, seen time.Time) {
 	t.Helper()
 	data, _ := json.Marshal(redisstream.HostRecord{Name: host, IntervalMS: 100, LastSeen: seen.UnixMilli()})
-	if err := c.HSet(context.Background(), redisstream.HostsKey, host, data).Err(); err != nil {
+	if err := c.Set(context.Background(), redisstream.RecordKey(host), data, 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.SAdd(context.Background(), redisstream.HostsKey, host).Err(); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -63,13 +66,18 @@ func waitFor(t *testing.T, what string, timeout time.Duration, cond func() bool)
 // leader dies: the other takes over within a lease and reports nothing
 // again. The host comes back: its resolution is reported once.
 func TestOneOfflineNotificationAcrossALeaderDeath(t *testing.T) {
-	srv := redistest.Start(t)
-	opts, err := redis.ParseURL(srv.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := redis.NewClient(opts)
-	defer c.Close()
+	checkOneOfflineNotification(t, redistest.Start(t).Client(t))
+}
+
+// TestOneOfflineNotificationOnACluster: the same on a real three-master
+// Redis Cluster, where the lease and the state must share a slot for the
+// script that checks one and writes the other.
+func TestOneOfflineNotificationOnACluster(t *testing.T) {
+	checkOneOfflineNotification(t, redistest.StartCluster(t).Client(t))
+}
+
+func checkOneOfflineNotification(t *testing.T, c redis.UniversalClient) {
+	t.Helper()
 	var out emitted
 	const lease = 600 * time.Millisecond
 	start := func(name string) *Watcher {

@@ -321,10 +321,11 @@ func (rep *report) render() []byte {
 	// figures: the HTTP/2 fan-out, measured by bench/h2fanout (loadgen
 	// speaks HTTP/1.1 only); the per-tick cost of the "what is using it"
 	// collectors against their floor and the idle cost with them on; the
-	// alert evaluation per tick; and the analysis of misses (profiles,
-	// causes, plans). Update them when the figures change.
+	// alert evaluation per tick; the rollup tiers' Redis memory per host;
+	// and the analysis of misses (profiles, causes, plans). Update them
+	// when the figures change.
 	var sections [][]byte
-	for _, name := range []string{"bench/http2.md", "bench/whatsusing.md", "bench/alerts.md", "bench/findings.md"} {
+	for _, name := range []string{"bench/http2.md", "bench/whatsusing.md", "bench/alerts.md", "bench/cluster.md", "bench/findings.md"} {
 		if f, err := os.ReadFile(name); err == nil {
 			sections = append(sections, bytes.TrimRight(f, "\n"))
 		}
@@ -437,7 +438,7 @@ func renderRedis(p func(string, ...any), r *redisReport) {
 			r.hourEntries, r.hourUsage, mib(r.hourUsage))
 	}
 	p("\nPer host-hour = bytes ÷ the history actually retained: for each host, its stream's last entry's sample time − its first's + one interval (from XINFO STREAM), summed over hosts. ")
-	p("used_memory growth also counts what does not grow with history (the `vitals:hosts` hash, %d client connections and their buffers), so over a short run it overstates the per-hour cost; MEMORY USAGE counts the streams alone. ", len(r.hosts)+len(r.serving)*len(r.hosts))
+	p("used_memory growth also counts what does not grow with history (the host records and `vitals:hostnames`, %d client connections and their buffers), so over a short run it overstates the per-hour cost; MEMORY USAGE counts the streams alone. ", len(r.hosts)+len(r.serving)*len(r.hosts))
 	p("A full hour at 1 s is %d entries per host (`MAXLEN ~`).\n\n", int(time.Hour/redisInterval)*5)
 	p("Targets (none beyond exactness for scale-out; the 10,000-stream fan-out targets shown for reference): 0 missed ids %s (%d); instances agree on every id %s (%d); p99 <= 50 ms %s (%.1f ms).\n\n",
 		verdict(res.Check.Missed == 0 && res.Check.Unknown == 0 && res.Check.OutOfOrder == 0), res.Check.Missed,

@@ -16,8 +16,11 @@ import (
 
 // Options configures Open.
 type Options struct {
-	// Redis says where to connect; Open sets its DialTimeout.
-	Redis *redis.Options
+	// Client is the connection to Redis: a *redis.Client for one server,
+	// a *redis.ClusterClient for a Redis Cluster (every key of one host
+	// shares a slot, see HostsKey). The Backend owns it from Open on and
+	// closes it at Close, or when Open fails.
+	Client redis.UniversalClient
 	// Host is this machine, published under Host.Hostname; its Interval
 	// and Retention are this process's sampling interval and history, and
 	// the retention is also how much of a host without a record of it a
@@ -36,6 +39,8 @@ type Options struct {
 	MaxBytes int64
 	// Buffer is how long ticks are held while Redis can't be written.
 	Buffer time.Duration
+	// Tiers is the retention of the rollup tiers in Redis (TierStore).
+	Tiers  TierOptions
 	Logger *slog.Logger
 }
 
@@ -43,11 +48,13 @@ type Options struct {
 // ticks and a Hub that serves every host's history, over one connection
 // pool it owns.
 type Backend struct {
-	client *redis.Client
+	client redis.UniversalClient
 	pub    *Publisher
 	hub    *Hub
 	self   string
 	topics []string
+	tiers  TierOptions
+	own    *TierStore // this machine's, kept so its byte-cap checks stay hourly
 }
 
 // connectTimeout bounds the start-up check: a wrong host should fail the
@@ -60,21 +67,23 @@ const connectTimeout = 5 * time.Second
 // the publisher.
 func Open(ctx context.Context, o Options) (*Backend, error) {
 	h := o.Host
-	if o.Redis == nil || h.Hostname == "" || h.Interval <= 0 || h.Retention <= 0 {
-		return nil, errors.New("redisstream: Redis, Host.Hostname, Host.Interval and Host.Retention are required")
+	if o.Client == nil || h.Hostname == "" || h.Interval <= 0 || h.Retention <= 0 {
+		if o.Client != nil {
+			o.Client.Close()
+		}
+		return nil, errors.New("redisstream: Client, Host.Hostname, Host.Interval and Host.Retention are required")
 	}
+	client := o.Client
 	rec, err := newRecord(h, o.Topics)
 	if err != nil {
+		client.Close()
 		return nil, err
 	}
-	ropts := *o.Redis
-	ropts.DialTimeout = connectTimeout
-	client := redis.NewClient(&ropts)
 	pctx, cancel := context.WithTimeout(ctx, connectTimeout)
 	defer cancel()
 	if err := client.Ping(pctx).Err(); err != nil {
 		client.Close()
-		return nil, fmt.Errorf("connect to %s (db %d): %w", ropts.Addr, ropts.DB, err)
+		return nil, fmt.Errorf("connect: %w", err)
 	}
 	// MaxLen: one entry per topic per tick for the retention. "~" lets
 	// Redis trim whole nodes, so it keeps a little more, never less.
@@ -89,7 +98,7 @@ func Open(ctx context.Context, o Options) (*Backend, error) {
 	})
 	if err != nil {
 		client.Close()
-		return nil, fmt.Errorf("%s: %w", ropts.Addr, err)
+		return nil, err
 	}
 	all := o.AllTopics
 	if len(all) == 0 {
@@ -103,7 +112,8 @@ func Open(ctx context.Context, o Options) (*Backend, error) {
 		client.Close()
 		return nil, err
 	}
-	return &Backend{client: client, pub: pub, hub: hub, self: h.Hostname, topics: all}, nil
+	return &Backend{client: client, pub: pub, hub: hub, self: h.Hostname, topics: all, tiers: o.Tiers,
+		own: NewTierStore(client, h.Hostname, o.Tiers)}, nil
 }
 
 // newRecord is h's record. Interval and retention are kept beside the
@@ -162,13 +172,25 @@ func (b *Backend) Hosts(ctx context.Context) ([]hostinfo.Status, error) {
 	return out, nil
 }
 
+// TierStore is host's rollup tiers in this Redis ("" is this machine):
+// the store this process's roller writes its own host's minutes and hours
+// to (always the same one), and the one a range query reads any host's
+// from. It shares the backend's connection pool: stop using it before
+// Close.
+func (b *Backend) TierStore(host string) *TierStore {
+	if host == "" || host == b.self {
+		return b.own
+	}
+	return NewTierStore(b.client, host, b.tiers)
+}
+
 // Topics is every topic a host may publish, in display order.
 func (b *Backend) Topics() []string { return b.topics }
 
 // Client is the backend's connection pool, for a neighbour that keeps a
 // few keys of its own in the same Redis (the fleet's offline-alert lease).
 // The backend owns it: stop using it before Close.
-func (b *Backend) Client() *redis.Client { return b.client }
+func (b *Backend) Client() redis.UniversalClient { return b.client }
 
 // Degraded reports Redis trouble the backend works around: writes
 // buffered, or a reader waiting for Redis.

@@ -11,13 +11,29 @@
 // # Publishing
 //
 // A [Publisher] writes its host's ticks to the stream
-// "vitals:{<host>}:events" ([StreamKey]; one MULTI/EXEC pipeline per tick,
-// trimmed with MAXLEN ~) and its [HostRecord] to the hash "vitals:hosts"
-// ([HostsKey]). Entry ids are set by the publisher as
+// "vitals:{<host>}:events" ([StreamKey]; trimmed with MAXLEN ~) and its
+// [HostRecord] to "vitals:{<host>}:record" ([RecordKey]), in one MULTI/EXEC
+// per tick; the host's name joins the set "vitals:hostnames" ([HostsKey])
+// when its record is new. Entry ids are set by the publisher as
 // "<sample ms>-<topic index>" and are the wire ids, so every instance names
 // an event alike. While Redis is unreachable, ticks wait in a bounded
 // buffer and are written in order, with their original ids, when it is
 // back.
+//
+// # Redis Cluster
+//
+// Every key of one host carries the hash tag "{<host>}", so it lives in
+// one slot, and no command or transaction vitals sends spans two hosts:
+// each feed reads its own host's stream. The one key shared by the fleet,
+// HostsKey, holds names only and is written rarely. The Backend takes a
+// redis.UniversalClient: a *redis.Client or a *redis.ClusterClient.
+//
+// # Tiers
+//
+// A [TierStore] keeps one host's rollup tiers (package tier) in Redis: a
+// stream per step and topic ([TierKey]), one entry per bucket keyed by the
+// bucket's start, trimmed by retention; [Backend.TierStore] gives any
+// host's. It starts no goroutine.
 //
 // # Reading
 //

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -18,7 +17,7 @@ import (
 
 // HubOptions configures a Hub.
 type HubOptions struct {
-	Client *redis.Client
+	Client redis.UniversalClient
 	Topics []string // every topic a host may publish, in display order
 	// Retention is how much of a host's stream a feed keeps in memory when
 	// the host's record doesn't say (it normally does: its --history).
@@ -103,7 +102,7 @@ func (h *Hub) Source(ctx context.Context, host string) (*Feed, HostRecord, error
 	if err != nil {
 		h.mu.Unlock()
 		if errors.Is(err, redis.Nil) {
-			known, kerr := h.o.Client.HKeys(ctx, HostsKey).Result()
+			known, kerr := h.o.Client.SMembers(ctx, HostsKey).Result()
 			if kerr != nil {
 				return nil, HostRecord{}, fmt.Errorf("%w: list hosts: %v", history.ErrUnavailable, kerr)
 			}
@@ -135,7 +134,7 @@ func (h *Hub) Source(ctx context.Context, host string) (*Feed, HostRecord, error
 
 // record reads one host's record; redis.Nil when there is none.
 func (h *Hub) record(ctx context.Context, host string) (HostRecord, error) {
-	raw, err := h.o.Client.HGet(ctx, HostsKey, host).Bytes()
+	raw, err := h.o.Client.Get(ctx, RecordKey(host)).Bytes()
 	if errors.Is(err, redis.Nil) {
 		return HostRecord{}, err
 	}
@@ -152,21 +151,46 @@ func (h *Hub) record(ctx context.Context, host string) (HostRecord, error) {
 
 // Hosts lists every announced host, by name.
 func (h *Hub) Hosts(ctx context.Context) ([]HostRecord, error) {
-	all, err := h.o.Client.HGetAll(ctx, HostsKey).Result()
+	return ReadHosts(ctx, h.o.Client, h.log)
+}
+
+// ReadHosts reads every host listed in HostsKey with its record, by name:
+// the names first, then the records in one pipeline (which a cluster
+// client splits by node, each record being in its host's slot). A name
+// without a record, or with one that isn't JSON, is skipped (logged).
+// Errors wrap history.ErrUnavailable.
+func ReadHosts(ctx context.Context, c redis.UniversalClient, log *slog.Logger) ([]HostRecord, error) {
+	names, err := c.SMembers(ctx, HostsKey).Result()
 	if err != nil {
 		return nil, fmt.Errorf("%w: list hosts: %v", history.ErrUnavailable, err)
 	}
-	out := make([]HostRecord, 0, len(all))
-	for name, raw := range all {
+	slices.Sort(names)
+	pipe := c.Pipeline()
+	gets := make([]*redis.StringCmd, len(names))
+	for i, name := range names {
+		gets[i] = pipe.Get(ctx, RecordKey(name))
+	}
+	if len(names) > 0 {
+		if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+			return nil, fmt.Errorf("%w: read host records: %v", history.ErrUnavailable, err)
+		}
+	}
+	out := make([]HostRecord, 0, len(names))
+	for i, name := range names {
+		raw, err := gets[i].Bytes()
 		var rec HostRecord
-		if err := json.Unmarshal([]byte(raw), &rec); err != nil {
-			h.log.Warn("skipping a host record that isn't JSON", "host", name, "err", err)
+		if err == nil {
+			err = json.Unmarshal(raw, &rec)
+		}
+		if err != nil {
+			if log != nil {
+				log.Warn("skipping a host without a readable record", "host", name, "err", err)
+			}
 			continue
 		}
 		rec.Name = name
 		out = append(out, rec)
 	}
-	slices.SortFunc(out, func(a, b HostRecord) int { return strings.Compare(a.Name, b.Name) })
 	return out, nil
 }
 

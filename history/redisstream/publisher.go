@@ -16,15 +16,25 @@ import (
 	"vitals/history"
 )
 
-// HostsKey is the Redis hash in which every publishing process announces
-// its host: field = host name, value = a HostRecord as JSON.
-const HostsKey = "vitals:hosts"
+// HostsKey is the Redis set of every host name that publishes: the one
+// key shared by the whole fleet. It holds names only and is written when a
+// host's record is new (its first tick, or after Redis lost its data), so
+// in a cluster its slot sees a write per host now and then, not per tick.
+const HostsKey = "vitals:hostnames"
 
-// StreamKey is the Redis stream holding one host's events. The braces are a
-// cluster hash tag: every key of one host lands in one slot.
-func StreamKey(host string) string { return "vitals:{" + host + "}:events" }
+// Every key of one host carries the hash tag "{<host>}", so in a Redis
+// Cluster all of them land in one slot and one MULTI may touch them all;
+// nothing vitals sends in one command or transaction spans two hosts.
+func hostKey(host, suffix string) string { return "vitals:{" + host + "}:" + suffix }
 
-// HostRecord is what a publisher writes to HostsKey on every tick.
+// StreamKey is the Redis stream holding one host's events.
+func StreamKey(host string) string { return hostKey(host, "events") }
+
+// RecordKey is the Redis string holding one host's HostRecord as JSON,
+// rewritten with every tick.
+func RecordKey(host string) string { return hostKey(host, "record") }
+
+// HostRecord is what a publisher writes to RecordKey on every tick.
 type HostRecord struct {
 	Name string `json:"name"`
 	// Info is the host's hostinfo.Desc (OS, kernel, CPUs, ...) for the
@@ -47,7 +57,7 @@ const (
 
 // PublisherOptions configures a Publisher.
 type PublisherOptions struct {
-	Client *redis.Client
+	Client redis.UniversalClient
 	Record HostRecord // Name is the host published as; LastSeen is set per tick
 	Topics []string
 	// MaxLen is how many entries the host's stream keeps: XADD trims it
@@ -70,9 +80,10 @@ type PublisherOptions struct {
 // so a tick that reached Redis although its reply was lost is refused as
 // "equal or smaller than the top item" on the retry, and skipped.
 type Publisher struct {
-	rdb    *redis.Client
+	rdb    redis.UniversalClient
 	rec    HostRecord
 	key    string
+	recKey string
 	topics map[string]uint64 // topic -> its seq within a tick
 	names  []string
 	maxLen int64
@@ -130,6 +141,7 @@ func NewPublisher(ctx context.Context, o PublisherOptions) (*Publisher, error) {
 		rdb:    o.Client,
 		rec:    o.Record,
 		key:    StreamKey(o.Record.Name),
+		recKey: RecordKey(o.Record.Name),
 		topics: make(map[string]uint64, len(o.Topics)),
 		names:  append([]string(nil), o.Topics...),
 		maxLen: o.MaxLen,
@@ -148,11 +160,24 @@ func NewPublisher(ctx context.Context, o PublisherOptions) (*Publisher, error) {
 	if err != nil {
 		return nil, fmt.Errorf("encode host record: %w", err)
 	}
-	if err := p.rdb.HSet(ctx, HostsKey, rec.Name, data).Err(); err != nil {
-		return nil, fmt.Errorf("announce host %q: %w", rec.Name, err)
+	if err := p.announce(ctx, data); err != nil {
+		return nil, err
 	}
 	go p.run()
 	return p, nil
+}
+
+// announce writes the host's record and adds its name to HostsKey: two
+// slots in a cluster, so two commands, the record first (a listed name
+// always has a record to read).
+func (p *Publisher) announce(ctx context.Context, record []byte) error {
+	if err := p.rdb.Set(ctx, p.recKey, record, 0).Err(); err != nil {
+		return fmt.Errorf("announce host %q: %w", p.rec.Name, err)
+	}
+	if err := p.rdb.SAdd(ctx, HostsKey, p.rec.Name).Err(); err != nil {
+		return fmt.Errorf("announce host %q: %w", p.rec.Name, err)
+	}
+	return nil
 }
 
 // Publish queues one tick. It never blocks on Redis. A full buffer drops
@@ -296,8 +321,10 @@ func (p *Publisher) flush(ctx context.Context) error {
 	}
 }
 
-// write sends ticks in one MULTI/EXEC pipeline: every XADD, then the host
-// record with the newest tick as last seen.
+// write sends ticks in one MULTI/EXEC pipeline on the host's slot: every
+// XADD, then the host record with the newest tick as last seen. When the
+// record was missing (Redis lost its data), the name is added to HostsKey
+// again afterwards.
 func (p *Publisher) write(ctx context.Context, ticks []pendingTick) error {
 	ctx, cancel := context.WithTimeout(ctx, writeTimeout)
 	defer cancel()
@@ -332,11 +359,25 @@ func (p *Publisher) write(ctx context.Context, ticks []pendingTick) error {
 			}))
 		}
 	}
-	pipe.HSet(ctx, HostsKey, rec.Name, data)
-	_, err = pipe.Exec(ctx)
-	if err == nil {
-		return nil
+	existed := pipe.Exists(ctx, p.recKey)
+	pipe.Set(ctx, p.recKey, data, 0)
+	if _, err := pipe.Exec(ctx); err != nil {
+		if err := p.skipStale(adds, len(ticks), err); err != nil {
+			return err
+		}
 	}
+	if existed.Err() == nil && existed.Val() == 0 {
+		if err := p.rdb.SAdd(ctx, HostsKey, rec.Name).Err(); err != nil {
+			return fmt.Errorf("list host %q in %s: %w", rec.Name, HostsKey, err)
+		}
+	}
+	return nil
+}
+
+// skipStale decides a failed transaction: nil when its only failures were
+// XADDs refused as "equal or smaller than the top item" (a retried tick
+// that had reached Redis), else the error to retry on.
+func (p *Publisher) skipStale(adds []*redis.StringCmd, ticks int, err error) error {
 	var stale int
 	for _, c := range adds {
 		switch cerr := c.Err(); {
@@ -350,7 +391,7 @@ func (p *Publisher) write(ctx context.Context, ticks []pendingTick) error {
 	if stale == 0 {
 		return fmt.Errorf("write %s: %w", p.key, err)
 	}
-	if stale < len(adds) || len(ticks) > 1 || p.warnedStale {
+	if stale < len(adds) || ticks > 1 || p.warnedStale {
 		// A retried tick that had reached Redis: expected, not worth a log.
 		return nil
 	}

@@ -45,7 +45,7 @@ func openTestBackend(t *testing.T, o Options) (*Backend, *redistest.Server) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	o.Redis = opts
+	o.Client = redis.NewClient(opts)
 	b, err := Open(context.Background(), o)
 	if err != nil {
 		t.Fatal(err)
@@ -301,6 +301,10 @@ func TestRedisRestartLosesNoTick(t *testing.T) {
 	}
 	if st := pub.Stats(); st.Buffered != 0 || st.WriteErrors == 0 {
 		t.Errorf("stats after recovery: %+v (errors are a running total)", st)
+	}
+	// The emptied Redis lists the host again: its record was new.
+	if hosts, err := hub.Hosts(context.Background()); err != nil || len(hosts) != 1 || hosts[0].Name != "a" {
+		t.Errorf("hosts after the restart: %+v, %v", hosts, err)
 	}
 }
 

@@ -30,7 +30,7 @@ const defaultRedisBuffer = 10 * time.Minute
 
 func (s *ScaleOut) addFlags(fs *flag.FlagSet) {
 	s.RedisBuffer = defaultRedisBuffer
-	fs.StringVar(&s.Redis, "redis", "", "keep history in Redis Streams instead of bbolt: redis://[:password@]host:6379/0 or rediss://... (docs/scale-out.md)")
+	fs.StringVar(&s.Redis, "redis", "", "keep history in Redis Streams instead of bbolt: redis://[:password@]host:6379/0 or rediss://...; a Redis Cluster: any node's address, or several as redis://h1:6379?addr=h2:6379&addr=h3:6379 (docs/scale-out.md)")
 	fs.StringVar(&s.Name, "name", "", "host name to publish this machine as (default: its host name)")
 	fs.Var((*duration)(&s.RedisBuffer), "redis-buffer", "how much sampling to hold while Redis is unreachable (a `duration`)")
 }
@@ -46,6 +46,11 @@ func (s *ScaleOut) finish(interval time.Duration) error {
 	u, err := url.Parse(s.Redis)
 	if err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") || u.Host == "" {
 		return errors.New("--redis must be a URL like redis://host:6379/0 or rediss://host:6380/0")
+	}
+	if u.Query().Has("addr") {
+		if _, err := clusterOptions(u); err != nil {
+			return fmt.Errorf("--redis: %v", redactURL(err.Error(), s.Redis))
+		}
 	}
 	if s.RedisBuffer < interval {
 		return fmt.Errorf("--redis-buffer %v must be at least one --interval (%v)", s.RedisBuffer, interval)

@@ -1,10 +1,17 @@
 package app
 
 import (
+	"context"
 	"io"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"vitals/hostinfo"
+	"vitals/internal/redistest"
 )
 
 func TestScaleOutFlags(t *testing.T) {
@@ -24,6 +31,8 @@ func TestScaleOutFlags(t *testing.T) {
 		{"flag wins over environment", []string{"--name", "a", "--redis-buffer", "1m"},
 			[]string{"VITALS_NAME", "b", "VITALS_REDIS_BUFFER", "2m"}, ScaleOut{Name: "a", RedisBuffer: time.Minute}},
 		{"name without redis", []string{"--name", "solo"}, nil, ScaleOut{Name: "solo", RedisBuffer: 10 * time.Minute}},
+		{"cluster", []string{"--redis", "redis://:pw@h1:7000?addr=h2:7000&addr=h3:7000"}, nil,
+			ScaleOut{Redis: "redis://:pw@h1:7000?addr=h2:7000&addr=h3:7000", RedisBuffer: 10 * time.Minute}},
 		{"buffer of exactly one interval", []string{"--redis", "redis://r:1/0", "--interval", "2s", "--redis-buffer", "2s"}, nil,
 			ScaleOut{Redis: "redis://r:1/0", RedisBuffer: 2 * time.Second}},
 	}
@@ -61,6 +70,9 @@ func TestScaleOutFlagsReject(t *testing.T) {
 		{"buffer garbage from env", nil, []string{"VITALS_REDIS_BUFFER", "big"}, "--redis-buffer (from VITALS_REDIS_BUFFER)"},
 		{"buffer under one interval", []string{"--redis", "redis://r:1/0", "--interval", "5s", "--redis-buffer", "1s"}, nil, "--redis-buffer"},
 		{"buffer zero", []string{"--redis", "redis://r:1/0", "--redis-buffer", "0s"}, nil, "--redis-buffer"},
+		{"cluster with a db", []string{"--redis", "redis://h1:7000/2?addr=h2:7000"}, nil, "--redis"},
+		{"cluster seed without a port", []string{"--redis", "redis://:" + secret + "@h1:7000?addr=h2"}, nil, "--redis"},
+		{"cluster option it lacks", []string{"--redis", "redis://h1:7000?addr=h2:7000&db=1"}, nil, "--redis"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -83,5 +95,44 @@ func TestValidHostName(t *testing.T) {
 		if got := validHostName(name); got != want {
 			t.Errorf("validHostName(%q) = %v", name, got)
 		}
+	}
+}
+
+// TestDialRedisFindsTheCluster: a URL naming one node of a Redis Cluster,
+// or all of them, gives a cluster client; one naming a lone server a plain
+// client; a db other than 0 on a cluster stops the start.
+func TestDialRedisFindsTheCluster(t *testing.T) {
+	single := redistest.Start(t)
+	cl := redistest.StartCluster(t)
+	for _, tc := range []struct {
+		url     string
+		cluster bool
+	}{
+		{single.URL, false},
+		{cl.URL, true},
+		{"redis://" + cl.Nodes[1].Addr, true},
+		{"redis://" + cl.Nodes[1].Addr + "/0", true},
+	} {
+		c, err := dialRedis(context.Background(), tc.url)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.url, err)
+		}
+		_, isCluster := c.(*redis.ClusterClient)
+		if isCluster != tc.cluster {
+			t.Errorf("%s: a %T", tc.url, c)
+		}
+		if err := c.Ping(context.Background()).Err(); err != nil {
+			t.Errorf("%s: PING: %v", tc.url, err)
+		}
+		c.Close()
+	}
+	if _, err := dialRedis(context.Background(), "redis://"+cl.Nodes[0].Addr+"/3"); err == nil || !strings.Contains(err.Error(), "db 0") {
+		t.Errorf("db 3 on a cluster: %v", err)
+	}
+	cfg := Config{HistoryBytes: 1 << 20, ScaleOut: ScaleOut{Redis: single.URL + "?addr=" + single.Addr, RedisBuffer: time.Minute}}
+	host := hostinfo.Info{Hostname: "a", Interval: time.Second, Retention: time.Hour}
+	_, err := openRedis(context.Background(), cfg, host, []string{"cpu"}, slog.New(slog.DiscardHandler))
+	if err == nil || !strings.Contains(err.Error(), "single server") || strings.Contains(err.Error(), "\n") {
+		t.Errorf("addr= on a single server: %v, want one line saying so", err)
 	}
 }

@@ -2,9 +2,12 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"strings"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 
@@ -18,16 +21,16 @@ import (
 // The URL and the go-redis logger are wiring, so they are handled here;
 // no error reaching the log carries the URL's password.
 func openRedis(ctx context.Context, cfg Config, host hostinfo.Info, topics []string, log *slog.Logger) (*redisstream.Backend, error) {
-	opts, err := redis.ParseURL(cfg.Redis)
-	if err != nil {
-		return nil, fmt.Errorf("--redis: %v", redactURL(err.Error(), cfg.Redis))
-	}
 	// go-redis logs pool trouble through a process-wide logger (like gin's
 	// mode switch, only main may set it). Our own warnings say the same
 	// once, so its lines go to debug.
 	redis.SetLogger(slogPrintf{log})
+	client, err := dialRedis(ctx, cfg.Redis)
+	if err != nil {
+		return nil, fmt.Errorf("--redis: %v", redactURL(err.Error(), cfg.Redis))
+	}
 	b, err := redisstream.Open(ctx, redisstream.Options{
-		Redis:     opts,
+		Client:    client,
 		Host:      host,
 		Topics:    topics,
 		AllTopics: logTopics(metrics.AllTopics()),
@@ -36,10 +39,85 @@ func openRedis(ctx context.Context, cfg Config, host hostinfo.Info, topics []str
 		Buffer:    cfg.RedisBuffer,
 		Logger:    log,
 	})
+	if err != nil && strings.Contains(err.Error(), "cluster support disabled") {
+		return nil, errors.New("--redis: addr= names the nodes of a Redis Cluster, but this is a single server: give its address alone")
+	}
 	if err != nil {
 		return nil, fmt.Errorf("--redis: %v", redactURL(err.Error(), cfg.Redis))
 	}
 	return b, nil
+}
+
+// dialTimeout bounds each connection attempt, and so the start-up check:
+// a wrong host should fail the start promptly, yet a Redis on the far side
+// of a slow link must still get through.
+const dialTimeout = 5 * time.Second
+
+// dialRedis connects to the --redis URL: one server, or a Redis Cluster.
+// A URL naming more servers with addr= parameters
+// (redis://h1:7000?addr=h2:7000&addr=h3:7000, go-redis's cluster URL) is a
+// cluster seeded by all of them; a URL naming one server is a cluster when
+// that server says so (INFO cluster), so any one node's address works.
+// A cluster has only db 0.
+func dialRedis(ctx context.Context, raw string) (redis.UniversalClient, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return nil, err
+	}
+	if u.Query().Has("addr") {
+		return dialCluster(u)
+	}
+	opts, err := redis.ParseURL(raw)
+	if err != nil {
+		return nil, err
+	}
+	opts.DialTimeout = dialTimeout
+	// The probe stays on db 0: a cluster node refuses SELECT, which would
+	// hide the clearer message below.
+	probeOpts := *opts
+	probeOpts.DB = 0
+	c := redis.NewClient(&probeOpts)
+	pctx, cancel := context.WithTimeout(ctx, dialTimeout)
+	defer cancel()
+	info, err := c.Info(pctx, "cluster").Result()
+	if err != nil {
+		c.Close()
+		return nil, fmt.Errorf("connect to %s (db %d): %w", opts.Addr, opts.DB, err)
+	}
+	if strings.Contains(info, "cluster_enabled:1") {
+		c.Close()
+		return dialCluster(u)
+	}
+	if opts.DB == 0 {
+		return c, nil
+	}
+	c.Close()
+	return redis.NewClient(opts), nil
+}
+
+// dialCluster is a cluster client seeded by every address in the URL.
+func dialCluster(u *url.URL) (redis.UniversalClient, error) {
+	opts, err := clusterOptions(u)
+	if err != nil {
+		return nil, err
+	}
+	opts.DialTimeout = dialTimeout
+	return redis.NewClusterClient(opts), nil
+}
+
+// clusterOptions reads a cluster URL: go-redis's form, with the db, if
+// any, 0 (a Redis Cluster has no other).
+func clusterOptions(u *url.URL) (*redis.ClusterOptions, error) {
+	if db := strings.Trim(u.Path, "/"); db != "" && db != "0" {
+		return nil, fmt.Errorf("%s is a Redis Cluster, which has only db 0, not %s", u.Host, db)
+	}
+	c := *u
+	c.Path = ""
+	opts, err := redis.ParseClusterURL(c.String())
+	if err != nil {
+		return nil, fmt.Errorf("cluster URL: %w", err)
+	}
+	return opts, nil
 }
 
 // redactURL removes the password of raw from msg, in case a library quotes

@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"vitals/internal/proctest"
 )
 
@@ -156,4 +158,17 @@ func (s *Server) ping() error {
 		return fmt.Errorf("PING answered %q", strings.TrimSpace(line))
 	}
 	return nil
+}
+
+// Client is a go-redis client of the server for the test, closed at
+// cleanup.
+func (s *Server) Client(t testing.TB) *redis.Client {
+	t.Helper()
+	opts, err := redis.ParseURL(s.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := redis.NewClient(opts)
+	t.Cleanup(func() { c.Close() })
+	return c
 }

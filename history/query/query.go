@@ -128,13 +128,21 @@ type Result struct {
 	// RollupAfter is the event id to resume /events?topics=rollup from:
 	// every minute completed after it is not in this answer.
 	RollupAfter string `json:"rollup_after"`
+	// NewestEnd is the end (unix ms) of the newest data in the answer: a
+	// live rollup minute whose t is before it is already counted. 0 when
+	// the answer holds no data.
+	NewestEnd int64 `json:"newest_end"`
 }
 
-// Series is one field's values, one per point.
+// Series is one field's values, one per point. N is how many samples of
+// the field each point holds (it can be less than the point's Count when
+// the field was missing from some ticks): with it a client folds a live
+// minute into a point exactly, by tier.Stat's Merge rule.
 type Series struct {
-	Mean Values `json:"mean"`
-	Min  Values `json:"min"`
-	Max  Values `json:"max"`
+	Mean Values   `json:"mean"`
+	Min  Values   `json:"min"`
+	Max  Values   `json:"max"`
+	N    []uint32 `json:"n"`
 }
 
 // Gap is a span with no samples, [From, To) in unix ms. Kind is
@@ -233,6 +241,7 @@ func (e Engine) Query(src history.Source, store tier.Store, req Request) (*Resul
 		res.Series[f] = acc.series(f)
 	}
 	res.Gaps = e.gaps(acc, from, to, now.UnixMilli(), base.Milliseconds())
+	res.NewestEnd = acc.newestEnd
 	return res, nil
 }
 
@@ -318,6 +327,7 @@ func (e Engine) readRaw(src history.Source, topic string, from, to int64, acc *a
 			continue // a payload that isn't an object has no series
 		}
 		acc.count[i]++
+		acc.newestEnd = max(acc.newestEnd, ev.T+e.Interval.Milliseconds())
 		for _, k := range []string{markRestart, markSkipped, markClock} {
 			if v, ok := marks[k]; ok {
 				acc.marks = append(acc.marks, tier.Mark{T: ev.T, Kind: k, Value: v})

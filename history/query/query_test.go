@@ -218,8 +218,11 @@ func TestRawReductionKeepsSpikes(t *testing.T) {
 	if _, ok := res.Series["cores.2"]; !ok {
 		t.Errorf("cores keyed by position, not CPU number: %v", keys(res.Series))
 	}
-	if len(res.Gaps) != 0 {
-		t.Errorf("gaps %v", res.Gaps)
+	if len(res.Gaps) != 0 || res.NewestEnd != now.UnixMilli() {
+		t.Errorf("gaps %v, newest_end %d", res.Gaps, res.NewestEnd)
+	}
+	if n := tot.N[137/30]; n != 30 {
+		t.Errorf("n %d, want 30", n)
 	}
 }
 
@@ -359,6 +362,9 @@ func TestHoursThenMinutesOfTheHourInProgress(t *testing.T) {
 	last := len(res.T) - 1
 	if res.Tier != TierHour || res.Step != time.Hour.Milliseconds() || res.T[last] != hourNow.UnixMilli() {
 		t.Fatalf("tier %s step %d last %d", res.Tier, res.Step, res.T[last])
+	}
+	if res.NewestEnd != now.UnixMilli() {
+		t.Errorf("newest_end %d, want the end of the newest minute %d", res.NewestEnd, now.UnixMilli())
 	}
 	if res.Count[last] != 42*60 || res.Count[last-1] != 3600 || res.Series["total"].Max[last] != 9 || res.Series["total"].Max[last-1] != 3 {
 		t.Errorf("last hours: count %v max %v", res.Count[last-1:], res.Series["total"].Max[last-1:])

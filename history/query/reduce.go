@@ -17,6 +17,7 @@ type accum struct {
 	stats       map[string][]tier.Stat
 	seen        map[string]bool // every field met, wanted or not
 	marks       []tier.Mark
+	newestEnd   int64 // end of the newest point or tick folded in, unix ms
 }
 
 func newAccum(start, step int64, n int, fields []string) *accum {
@@ -61,6 +62,7 @@ func (a *accum) addPoint(p tier.Point) bool {
 		return true
 	}
 	a.count[i] += p.Count
+	a.newestEnd = max(a.newestEnd, p.T+p.Step.Milliseconds())
 	for f, st := range p.Fields {
 		a.seen[f] = true
 		if a.want != nil && !a.want[f] {
@@ -75,14 +77,14 @@ func (a *accum) addPoint(p tier.Point) bool {
 // series is field's columns: NaN where a bucket has no sample of it.
 func (a *accum) series(field string) Series {
 	n := len(a.count)
-	s := Series{Mean: make(Values, n), Min: make(Values, n), Max: make(Values, n)}
+	s := Series{Mean: make(Values, n), Min: make(Values, n), Max: make(Values, n), N: make([]uint32, n)}
 	col := a.stats[field]
 	for i := range n {
 		if col == nil || col[i].N == 0 {
 			s.Mean[i], s.Min[i], s.Max[i] = math.NaN(), math.NaN(), math.NaN()
 			continue
 		}
-		s.Mean[i], s.Min[i], s.Max[i] = col[i].Mean(), col[i].Min, col[i].Max
+		s.Mean[i], s.Min[i], s.Max[i], s.N[i] = col[i].Mean(), col[i].Min, col[i].Max, col[i].N
 	}
 	return s
 }

@@ -33,6 +33,7 @@ export function envelopePlugin(chart) {
       drawAxes: [
         (u) => {
           const def = chart.def;
+          chart.envelopes = 0; // runs drawn, for the page's test hook
           if (def.heat || !chart.samples.some((s) => s && s.__min)) return;
           const { left, top, width, height } = u.bbox;
           const ctx = u.ctx;
@@ -43,6 +44,7 @@ export function envelopePlugin(chart) {
           def.series.forEach((d) => {
             ctx.fillStyle = (chart.th[d.color] || "#888") + "33";
             for (const run of envelopeRuns(u.data[0], chart.samples, d.get)) {
+              chart.envelopes++;
               ctx.beginPath();
               run.forEach(([x, , hi], k) => {
                 const px = u.valToPos(x, "x", true);

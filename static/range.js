@@ -263,3 +263,21 @@ export function markGaps(marks, intervalMs) {
 export function pointsFor(plotWidth) {
   return Math.max(100, Math.min(10000, Math.round(plotWidth || 1000)));
 }
+
+const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+const pad2 = (n) => String(n).padStart(2, "0");
+
+// dayLabel is an axis label for ticks a day or more apart, in local time:
+// "3 Nov", or "Nov 2026" for ticks a month or more apart.
+export function dayLabel(ms, incrSec) {
+  const d = new Date(ms);
+  if (incrSec >= 28 * 86400) return `${MONTHS[d.getMonth()]} ${d.getFullYear()}`;
+  return `${d.getDate()} ${MONTHS[d.getMonth()]}`;
+}
+
+// dateTime is a point's local date and time in a tooltip of a long range:
+// "3 Nov 2026 14:05".
+export function dateTime(ms) {
+  const d = new Date(ms);
+  return `${d.getDate()} ${MONTHS[d.getMonth()]} ${d.getFullYear()} ${pad2(d.getHours())}:${pad2(d.getMinutes())}`;
+}

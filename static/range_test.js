@@ -143,3 +143,11 @@ test("CSV quotes what needs it and leaves gaps out", () => {
   );
   assert.equal(csvName("web 1", "cpu", 0, 3600000), "web_1-cpu-1970-01-01T00-00Z-1970-01-01T01-00Z.csv");
 });
+
+test("long axes and tooltips say the date", async () => {
+  const { dayLabel, dateTime } = await import("./range.js");
+  const t = new Date(2026, 10, 3, 14, 5).getTime();
+  assert.equal(dayLabel(t, 86400), "3 Nov");
+  assert.equal(dayLabel(t, 30 * 86400), "Nov 2026");
+  assert.equal(dateTime(t), "3 Nov 2026 14:05");
+});

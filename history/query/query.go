@@ -223,11 +223,11 @@ func (e Engine) Query(src history.Source, store tier.Store, req Request) (*Resul
 	if fields == nil {
 		fields = latest
 		if len(fields) == 0 {
-			fields = sortedKeys(acc.seen)
+			fields = acc.seenFields()
 		}
 	}
 	for _, f := range fields {
-		if !acc.seen[f] && !slices.Contains(latest, f) {
+		if !acc.seen(f) && !slices.Contains(latest, f) {
 			return nil, &ParamError{"fields", fmt.Sprintf("unknown field %q of topic %s", f, req.Topic)}
 		}
 	}

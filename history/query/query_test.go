@@ -20,7 +20,7 @@ var topics = []string{"cpu", "memory", "alerts"}
 var t0 = time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
 
 // newBroker is a real history on a temp file whose clocks stand at now.
-func newBroker(t *testing.T, now time.Time) *history.Broker {
+func newBroker(t testing.TB, now time.Time) *history.Broker {
 	t.Helper()
 	b, err := history.Open(history.Options{Dir: t.TempDir(), Topics: topics, Retention: time.Hour, MaxBytes: 64 << 20,
 		Now: func() time.Time { return now }, Elapsed: func() time.Duration { return 0 }})

@@ -13,22 +13,56 @@ import (
 type accum struct {
 	start, step int64
 	count       []uint32
-	want        map[string]bool // nil: every field
-	stats       map[string][]tier.Stat
-	seen        map[string]bool // every field met, wanted or not
+	all         bool                 // every field is wanted (no fields asked)
+	fields      map[string]*fieldAcc // every field met, wanted or not
 	marks       []tier.Mark
 	newestEnd   int64 // end of the newest point or tick folded in, unix ms
 }
 
+// fieldAcc is one field's buckets: col is nil for a field not asked for,
+// which is only noted as met. One map lookup per field and point finds
+// it: the reduction's cost is that lookup on a long range.
+type fieldAcc struct {
+	want bool
+	col  []tier.Stat
+}
+
 func newAccum(start, step int64, n int, fields []string) *accum {
-	a := &accum{start: start, step: step, count: make([]uint32, n), stats: map[string][]tier.Stat{}, seen: map[string]bool{}}
-	if fields != nil {
-		a.want = map[string]bool{}
-		for _, f := range fields {
-			a.want[f] = true
-		}
+	a := &accum{start: start, step: step, count: make([]uint32, n), all: fields == nil, fields: map[string]*fieldAcc{}}
+	for _, f := range fields {
+		a.fields[f] = &fieldAcc{want: true}
 	}
 	return a
+}
+
+// field is f's accumulator, made on first sight.
+func (a *accum) field(f string) *fieldAcc {
+	fa, ok := a.fields[f]
+	if !ok {
+		fa = &fieldAcc{want: a.all}
+		a.fields[f] = fa
+	}
+	if fa.want && fa.col == nil {
+		fa.col = make([]tier.Stat, len(a.count))
+	}
+	return fa
+}
+
+// seen says whether field f was met in the data read.
+func (a *accum) seen(f string) bool {
+	fa, ok := a.fields[f]
+	return ok && (fa.col != nil || !fa.want)
+}
+
+// seenFields lists the fields met, sorted.
+func (a *accum) seenFields() []string {
+	m := map[string]bool{}
+	for f := range a.fields {
+		if a.seen(f) {
+			m[f] = true
+		}
+	}
+	return sortedKeys(m)
 }
 
 // index is the bucket t falls in.
@@ -37,22 +71,11 @@ func (a *accum) index(t int64) (int, bool) {
 	return int(i), i >= 0 && i < int64(len(a.count))
 }
 
-func (a *accum) column(field string) []tier.Stat {
-	col, ok := a.stats[field]
-	if !ok {
-		col = make([]tier.Stat, len(a.count))
-		a.stats[field] = col
-	}
-	return col
-}
-
 // add counts one raw sample of field in bucket i.
 func (a *accum) add(i int, field string, v float64) {
-	a.seen[field] = true
-	if a.want != nil && !a.want[field] {
-		return
+	if fa := a.field(field); fa.want {
+		fa.col[i].Add(v)
 	}
-	a.column(field)[i].Add(v)
 }
 
 // addPoint merges a rollup point into its bucket; it always asks for more.
@@ -64,11 +87,9 @@ func (a *accum) addPoint(p tier.Point) bool {
 	a.count[i] += p.Count
 	a.newestEnd = max(a.newestEnd, p.T+p.Step.Milliseconds())
 	for f, st := range p.Fields {
-		a.seen[f] = true
-		if a.want != nil && !a.want[f] {
-			continue
+		if fa := a.field(f); fa.want {
+			fa.col[i].Merge(st)
 		}
-		a.column(f)[i].Merge(st)
 	}
 	a.marks = append(a.marks, p.Marks...)
 	return true
@@ -78,7 +99,10 @@ func (a *accum) addPoint(p tier.Point) bool {
 func (a *accum) series(field string) Series {
 	n := len(a.count)
 	s := Series{Mean: make(Values, n), Min: make(Values, n), Max: make(Values, n), N: make([]uint32, n)}
-	col := a.stats[field]
+	var col []tier.Stat
+	if fa := a.fields[field]; fa != nil {
+		col = fa.col
+	}
 	for i := range n {
 		if col == nil || col[i].N == 0 {
 			s.Mean[i], s.Min[i], s.Max[i] = math.NaN(), math.NaN(), math.NaN()

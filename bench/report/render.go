@@ -324,7 +324,7 @@ func (rep *report) render() []byte {
 	// alert evaluation per tick; and the analysis of misses (profiles,
 	// causes, plans). Update them when the figures change.
 	var sections [][]byte
-	for _, name := range []string{"bench/http2.md", "bench/whatsusing.md", "bench/alerts.md", "bench/findings.md"} {
+	for _, name := range []string{"bench/http2.md", "bench/whatsusing.md", "bench/alerts.md", "bench/range.md", "bench/findings.md"} {
 		if f, err := os.ReadFile(name); err == nil {
 			sections = append(sections, bytes.TrimRight(f, "\n"))
 		}

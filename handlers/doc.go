@@ -30,7 +30,6 @@
 // from the page's own origin and the full token; HEAD served by the
 // GET route), tokens; then, for /api/* only, gzip. The open-stream count
 // for MaxClients is one atomic counter shared by all requests; everything
-// else the middleware reads is
-// fixed when New returns. A StreamObserver is called from request
+// else the middleware reads is fixed when New returns. A StreamObserver is called from request
 // goroutines concurrently and must be safe for that.
 package handlers

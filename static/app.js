@@ -457,8 +457,10 @@ const long = new LongRange({
   // The charts shown: a topic the host lacks (no GPU) has its card hidden.
   topics: () => [...new Set(charts.filter((c) => !c.card.hidden).map((c) => c.def.topic))],
   width: () => Math.max(0, ...charts.map((c) => c.plotEl.clientWidth)),
-  changed: () => {
-    S.pause.redrawOnce();
+  // A range the user picked is drawn even while paused; live minutes
+  // wait like live samples do.
+  changed: (picked) => {
+    if (picked) S.pause.redrawOnce();
     schedule();
   },
   system: (text) => log.system(text),
@@ -621,6 +623,7 @@ async function switchHost(name, push = true) {
   S.host = host;
   if (push) history.pushState({ host }, "", location.pathname + hostSearch(location.search, host, S.self) + location.hash);
   hub = newHub(intervalMs);
+  if (long.active) long.show(long.view); // the same range of the new host
   // Another host is shown live: a pause held the old host's view.
   S.pause.resume();
   showPause();

@@ -18,7 +18,8 @@ const REFRESH_MS = 60 * 1000;
 
 // LongRange holds the long view's data. opts: url(path, query) (the hub's,
 // carrying host and token), topics() (what the charts draw), width() (the
-// charts' plot width, px), changed() (schedule a frame), system(text).
+// charts' plot width, px), changed(picked) (schedule a frame; picked: the
+// user asked for it), system(text), intervalMs() (the host's).
 export class LongRange {
   constructor(opts) {
     this.o = opts;
@@ -48,7 +49,7 @@ export class LongRange {
     const [from, to] = viewSpan(view, Date.now());
     const q = { from: String(Math.floor(from)), to: view.ms ? "now" : String(Math.ceil(to)), points: String(pointsFor(this.o.width())) };
     this.loading = true;
-    this.o.changed();
+    this.o.changed(true);
     const topics = this.o.topics();
     // The first topic alone: its rollup_after is the oldest of the
     // answers' heads, so resuming there misses no topic's minute (one
@@ -73,7 +74,7 @@ export class LongRange {
       if (this.tier === "raw") this.timer = setTimeout(() => gen === this.gen && this.show(view), REFRESH_MS);
       else this.follow();
     }
-    this.o.changed();
+    this.o.changed(true);
   }
 
   async load(topic, q) {

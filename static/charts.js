@@ -417,12 +417,13 @@ export class Chart {
   }
 
   // onSelect zooms into a span dragged across the chart (a few px at
-  // least: a click is not a zoom).
+  // least: a click is not a zoom). The synced charts see the same
+  // selection: only the one under the pointer zooms.
   onSelect(u) {
     const { left, width } = u.select;
     if (width < 5 || !this.page.zoom) return;
     u.setSelect({ left: 0, top: 0, width: 0, height: 0 }, false);
-    this.page.zoom(u.posToVal(left, "x") * 1000, u.posToVal(left + width, "x") * 1000);
+    if (this.hovered) this.page.zoom(u.posToVal(left, "x") * 1000, u.posToVal(left + width, "x") * 1000);
   }
 
   onCursor(u) {

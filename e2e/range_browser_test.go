@@ -18,6 +18,7 @@ import (
 
 	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/chromedp"
+	"github.com/gin-gonic/gin"
 
 	"vitals/handlers"
 	"vitals/history"
@@ -115,6 +116,7 @@ func startRangeServer(t testing.TB) *rangeServer {
 		t.Fatal(err)
 	}
 	rs.broker = b
+	gin.SetMode(gin.ReleaseMode) // as main sets it: no route listing
 	host := hostinfo.Info{Hostname: "rangehost", OS: "linux", CPUs: 2, BootTime: time.Unix(1_700_000_000, 0),
 		Interval: time.Second, Retention: time.Hour}
 	h, err := handlers.New(handlers.Options{
@@ -345,6 +347,7 @@ func BenchmarkBrowserRangeYear(b *testing.B) {
 	p.do(chromedp.Navigate(rs.URL + "/"))
 	p.waitFor("the live page", allDrawn5, 20*time.Second)
 	year := (365 * 24 * time.Hour).Milliseconds()
+	var paint time.Duration
 	b.ResetTimer()
 	for range b.N {
 		p.do(chromedp.Click(chromedp.CSS(`[data-range-ms="300000"]`)))
@@ -352,6 +355,9 @@ func BenchmarkBrowserRangeYear(b *testing.B) {
 		start := time.Now()
 		p.do(chromedp.Click(chromedp.CSS(`[data-range-key="1y"]`)))
 		p.waitFor("the year drawn", longShown(year), 10*time.Second)
-		b.ReportMetric(float64(time.Since(start).Milliseconds()), "ms/paint")
+		paint += time.Since(start)
 	}
+	// The press to the painted year alone, without the way back to the
+	// live view that each round starts with.
+	b.ReportMetric(float64(paint.Milliseconds())/float64(b.N), "ms/paint")
 }

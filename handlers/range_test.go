@@ -200,3 +200,27 @@ func TestAPICompressed(t *testing.T) {
 		t.Fatalf("/events: %v, first line %q", resp.Header, line)
 	}
 }
+
+// tieredSources is a backend that keeps rollups beside its events, as
+// the bbolt and Redis backends do: /api/range finds them without Tiers.
+type tieredSources struct {
+	Sources
+	oneStore
+}
+
+func TestRangeAPIFindsTheBackendsRollups(t *testing.T) {
+	store := tiertest.NewMem()
+	f := newFixture(t, func(o *Options) {
+		b, err := history.Open(history.Options{Dir: t.TempDir(), Topics: testTopics, Retention: time.Hour, MaxBytes: 1 << 20})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { b.Close() })
+		o.Sources = tieredSources{OneHost(b, o.Host, o.Interval), oneStore{store}}
+	})
+	code, body := getJSON(t, f.srv.URL+"/api/range?topic=cpu&from=-7d")
+	a := decode[query.Result](t, body)
+	if code != 200 || a.Tier != "1m" || len(a.Tiers) != 3 {
+		t.Fatalf("%d %.300s", code, body)
+	}
+}

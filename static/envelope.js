@@ -24,8 +24,8 @@ export function envelopeRuns(xs, samples, get) {
   return runs;
 }
 
-// envelopePlugin draws chart's envelopes under its lines (uPlot's drawAxes
-// hook runs before the series). chart gives def, samples and th (theme);
+// envelopePlugin draws the envelopes of chart's main lines under them
+// (uPlot's drawAxes hook runs before the series). chart gives def, samples and th (theme);
 // a chart of live samples has no __min and draws nothing.
 export function envelopePlugin(chart) {
   return {
@@ -41,7 +41,10 @@ export function envelopePlugin(chart) {
           ctx.beginPath();
           ctx.rect(left, top, width, height);
           ctx.clip();
-          def.series.forEach((d) => {
+          // The chart's main lines only (drawn wider: CPU total, memory
+          // used, load 1 min, read and write, rx and tx): an envelope for
+          // every line would bury them under overlapping shades.
+          def.series.filter((d) => (d.width || 1.5) >= 2).forEach((d) => {
             ctx.fillStyle = (chart.th[d.color] || "#888") + "33";
             for (const run of envelopeRuns(u.data[0], chart.samples, d.get)) {
               chart.envelopes++;

@@ -62,7 +62,7 @@ export class LongRange {
     const gaps = new Map();
     for (const a of answers) {
       this.buckets[a.topic] = Buckets.fromAnswer(a);
-      for (const g of a.gaps || []) gaps.set(`${g.kind}${g.from}-${g.to}`, g);
+      for (const g of a.gaps || []) gaps.set(`${g.kind}${g.from}-${g.to}`, { ...g, dated: true });
     }
     this.gaps = [...gaps.values()].sort((a, b) => a.from - b.from);
     this.tier = answers.length ? answers[0].tier : "";
@@ -125,7 +125,7 @@ export class LongRange {
       const b = this.buckets[topic];
       if (!b || !b.fold(Number(data.t), p, Number(data.step) || 60000)) continue;
       b.trimBefore(from);
-      this.gaps.push(...markGaps(p.marks, this.o.intervalMs()));
+      this.gaps.push(...markGaps(p.marks, this.o.intervalMs()).map((g) => ({ ...g, dated: true })));
       any = true;
     }
     if (any) {

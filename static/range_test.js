@@ -151,3 +151,12 @@ test("long axes and tooltips say the date", async () => {
   assert.equal(dayLabel(t, 30 * 86400), "Nov 2026");
   assert.equal(dateTime(t), "3 Nov 2026 14:05");
 });
+
+test("a long range's bands say their dates", async () => {
+  const { bandLabel } = await import("./series.js");
+  const fmt = await import("./format.js");
+  const from = new Date(2026, 9, 20, 4, 0).getTime();
+  const to = from + 2 * 86400000;
+  assert.equal(bandLabel({ from, to, kind: "restart", dated: true }, fmt), "server restarted 20 Oct 2026 04:00–22 Oct 2026 04:00 (2 d)");
+  assert.match(bandLabel({ from, to, kind: "offline" }, fmt), /^server offline 04:00:00–04:00:00/);
+});

@@ -20,18 +20,7 @@ func TestHistoryAPI(t *testing.T) {
 			Data      map[string]any
 		}
 	}
-	get := func(t *testing.T, q string) (int, string) {
-		resp, err := http.Get(f.srv.URL + "/api/history" + q)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
-			t.Errorf("content type %q", ct)
-		}
-		return resp.StatusCode, string(b)
-	}
+	get := func(t *testing.T, q string) (int, string) { return getJSON(t, f.srv.URL+"/api/history"+q) }
 
 	t.Run("whole window", func(t *testing.T) {
 		code, body := get(t, "")

@@ -9,9 +9,10 @@
 // Where things are: events.go runs one /events request (admission, replay,
 // the live loop, heartbeats); stream.go writes its bytes, over the
 // connection it takes from net/http (HTTP/1.1) or through net/http
-// (HTTP/2); api.go, alerts.go, fleet*.go, hosts.go and snapshot.go answer the JSON
-// API; page.go the pages; ops.go, auth.go, cors.go, limits.go and
-// logging.go are the middleware.
+// (HTTP/2); api.go, range.go, alerts.go, fleet*.go, hosts.go and
+// snapshot.go answer the JSON API; page.go the pages; ops.go, auth.go,
+// cors.go, limits.go and logging.go are the middleware, and compress.go
+// gzips the JSON answers (never /events).
 //
 // # Concurrency
 //
@@ -27,8 +28,8 @@
 // loopback), size limits (414/431), CORS, methods (405 for anything but
 // GET, HEAD, OPTIONS and the two alert POSTs, which also need a JSON body
 // from the page's own origin and the full token; HEAD served by the
-// GET route), tokens. The open-stream count for MaxClients is one atomic
-// counter shared by all requests; everything else the middleware reads is
-// fixed when New returns. A StreamObserver is called from request
+// GET route), tokens; then, for /api/* only, gzip. The open-stream count
+// for MaxClients is one atomic counter shared by all requests; everything
+// else the middleware reads is fixed when New returns. A StreamObserver is called from request
 // goroutines concurrently and must be safe for that.
 package handlers

@@ -45,6 +45,12 @@ type Options struct {
 	Degraded func() error
 	// Alerts serves /api/alerts*; nil leaves those routes out.
 	Alerts Alerts
+	// Tiers finds each host's rollups for /api/range; nil: Sources, if it
+	// implements TierStores, else /api/range reads the raw window only.
+	Tiers TierStores
+	// MinuteRetention and HourRetention are how far back the rollup tiers
+	// reach, which /api/range uses to pick a tier; zero: the defaults.
+	MinuteRetention, HourRetention time.Duration
 }
 
 // New returns the HTTP handler for every route.
@@ -64,18 +70,24 @@ func New(cfg Options) (*Handler, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	s := &server{cfg: cfg, sources: cfg.Sources, topics: cfg.Sources.Topics()}
+	s := &server{cfg: cfg, sources: cfg.Sources, topics: cfg.Sources.Topics(), tiers: tierStores(cfg)}
 	s.ops = newOpsState(&s.cfg)
+	compress, err := newCompressAPI()
+	if err != nil {
+		return nil, err
+	}
 
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
 	r.Use(s.recover)
 	s.useOps(r) // before any route, so every route gets it
+	r.Use(compress)
 	r.NoRoute(func(c *gin.Context) { jsonError(c, http.StatusNotFound, "no such page") })
 	r.NoMethod(func(c *gin.Context) { jsonError(c, http.StatusMethodNotAllowed, "method not allowed") })
 
 	r.GET("/events", s.events)
 	r.GET("/api/history", s.history)
+	r.GET("/api/range", s.rangeQuery)
 	r.GET("/api/hosts", s.hosts)
 	r.GET("/api/fleet", s.fleet)
 	r.GET("/healthz", s.healthz)
@@ -114,6 +126,7 @@ type server struct {
 	cfg     Options
 	sources Sources
 	topics  []string
+	tiers   TierStores // nil: no rollups
 	ops     *opsState
 	streams sync.WaitGroup // running /events handlers
 }

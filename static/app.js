@@ -17,6 +17,8 @@ import { ProcessTable, ContainerTable } from "./tables.js";
 import { AlertsPanel, jumpRange } from "./alertspanel.js";
 import { Pause } from "./pause.js";
 import * as units from "./units.js";
+import { LongRange, setupRangePicker } from "./longrange.js";
+import { parseView } from "./range.js";
 
 // {id, t, instance} of the newest event drawn, one entry per host: ids are
 // per host (each host has its own stream), so switching hosts must not
@@ -235,8 +237,8 @@ function renderFilesystems() {
 
 let gapsKey = "";
 function renderGaps() {
-  const [x0, x1] = xRange();
-  const vis = V().bands.filter((b) => b.to > x0 && b.from < x1);
+  const [x0, x1] = page.xRange();
+  const vis = page.bands().filter((b) => b.to > x0 && b.from < x1);
   const labels = vis.map((b) => (b.kind === "pending" ? null : b)).filter(Boolean);
   const key = labels.map((b) => b.kind + b.from + "-" + b.to).join(",");
   if (key === gapsKey) return;
@@ -280,7 +282,7 @@ function renderPanel() {
 // and the log move.
 function frame() {
   if (S.pause.draws()) {
-    for (const c of charts) c.update(V().series[c.def.topic]);
+    for (const c of charts) c.update(long.active ? long.series(c.def.topic) : V().series[c.def.topic]);
     renderGaps();
     renderFilesystems();
     for (const t of tables) t.render();
@@ -307,7 +309,12 @@ function setupRange() {
     /* storage disabled: the default range */
   }
   const pressed = buttons.find((b) => b.getAttribute("aria-pressed") === "true") || buttons[0];
-  const pick = buttons.find((b) => Number(b.dataset.rangeMs) === stored && !b.disabled) || pressed;
+  // The address's range (a shared link) over the browser's last choice.
+  const asked = parseView(location.search)?.ms;
+  const pick =
+    buttons.find((b) => Number(b.dataset.rangeMs) === asked && !b.disabled) ||
+    buttons.find((b) => Number(b.dataset.rangeMs) === stored && !b.disabled) ||
+    pressed;
   const apply = (btn) => {
     for (const b of buttons) b.setAttribute("aria-pressed", String(b === btn));
     const before = S.rangeMs;
@@ -443,10 +450,30 @@ function setupPanel() {
 
 // ---- charts ---------------------------------------------------------------------
 
-const page = {
+// long is the long view (longrange.js): while it is shown, the charts draw
+// its points, axis and bands instead of the live window's.
+const long = new LongRange({
+  url: (path, q) => hub.url(path, q),
+  // The charts shown: a topic the host lacks (no GPU) has its card hidden.
+  topics: () => [...new Set(charts.filter((c) => !c.card.hidden).map((c) => c.def.topic))],
+  width: () => Math.max(0, ...charts.map((c) => c.plotEl.clientWidth)),
+  // A range the user picked is drawn even while paused; live minutes
+  // wait like live samples do.
+  changed: (picked) => {
+    if (picked) S.pause.redrawOnce();
+    schedule();
+  },
+  system: (text) => log.system(text),
   intervalMs: () => V().intervalMs,
-  xRange,
-  bands: () => V().bands,
+});
+let goRange = () => {};
+
+const page = {
+  intervalMs: () => (long.active ? long.stepMs() : V().intervalMs),
+  xRange: () => (long.active ? long.xRange() : xRange()),
+  bands: () => (long.active ? long.bands() : V().bands),
+  // A drag across a chart shows that span (charts.js).
+  zoom: (from, to) => goRange({ from: Math.floor(from), to: Math.ceil(to) }),
   latest: (topic) => V().latest[topic],
   coreCount: () => V().coreCount() || Number(body.dataset.cpus) || 0,
   alertBands: (def) => alertsPanel.bandsFor(def),
@@ -538,6 +565,8 @@ Object.defineProperty(window, "vitals", {
           rangeMs: S.rangeMs,
           paused: S.pause.paused,
           units: S.units,
+          range: long.snapshot(),
+          envelopes: Object.fromEntries(charts.map((c) => [c.def.id, c.envelopes || 0])),
           waiting: S.pause.waiting,
           states: S.states,
           logSize: log.size(),
@@ -594,6 +623,7 @@ async function switchHost(name, push = true) {
   S.host = host;
   if (push) history.pushState({ host }, "", location.pathname + hostSearch(location.search, host, S.self) + location.hash);
   hub = newHub(intervalMs);
+  if (long.active) long.show(long.view); // the same range of the new host
   // Another host is shown live: a pause held the old host's view.
   S.pause.resume();
   showPause();
@@ -633,6 +663,7 @@ async function start() {
   setupUnits();
   setupTables();
   hub = newHub(Number(body.dataset.intervalMs) || 1000);
+  goRange = setupRangePicker({ long, charts, host: shownHost, changed: schedule });
   rebuildCharts();
   renderHeaderClock();
   if (S.host) resetHeader(); // the server rendered its own host's header

@@ -8,6 +8,8 @@ import * as fmt from "./format.js";
 import { bandLabel, bandShortLabel, columns, coreIDs, coreRows, coresText, fitBandLabel, snapIndex, topCores } from "./series.js";
 import { tempStats, gpuStats, celsius } from "./whatsusing.js";
 import { HEAT_STOPS, heatGradient } from "./palette.js";
+import { envelopePlugin } from "./envelope.js";
+import { dateTime, dayLabel } from "./range.js";
 
 // The y axis gets the same width on every chart (in ems of the axis font,
 // wide enough for "128 MiB/s"), so the plot areas line up and one x
@@ -310,7 +312,7 @@ export class Chart {
       // than half a label from the canvas's edge would be cut ("09:55:!");
       // it is left out instead, and comes back as the axis moves on.
       values: (u, splits, ai, space, incr) => {
-        const labels = splits.map((v) => timeLabel(v * 1000, incr < 60));
+        const labels = splits.map((v) => (incr >= 86400 ? dayLabel(v * 1000, incr) : timeLabel(v * 1000, incr < 60)));
         return labels.map((text, i) => (fitsX(u, splits[i], labelWidth(text)) ? text : null));
       },
     };
@@ -351,7 +353,9 @@ export class Chart {
         // The points mark a series only where the cursor is near a sample.
         dataIdx: (u, si, idx, x) => self.snap(u, idx, x),
         points: { size: 6 },
-        drag: { x: false, y: false, setScale: false },
+        // A drag selects a span to zoom into (page.zoom); the page, not
+        // uPlot, sets the range, so every chart follows.
+        drag: { x: !!page.zoom, y: false, setScale: false },
         y: false,
       },
       scales: {
@@ -362,9 +366,10 @@ export class Chart {
       },
       axes: [xAxis, yAxis],
       series,
-      plugins: [this.bandsPlugin(), this.thresholdsPlugin(), this.tooltipPlugin()],
+      plugins: [this.bandsPlugin(), envelopePlugin(this), this.thresholdsPlugin(), this.tooltipPlugin()],
       hooks: {
         setCursor: [(u) => self.onCursor(u)],
+        setSelect: [(u) => self.onSelect(u)],
         draw: def.heat ? [(u) => self.drawHeat(u)] : [],
       },
     };
@@ -409,6 +414,16 @@ export class Chart {
     const xs = u.data[0];
     const pxSec = u.bbox.width > 0 ? (u.scales.x.max - u.scales.x.min) / (u.bbox.width / (devicePixelRatio || 1)) : 0;
     return snapIndex(xs, idx, x, Math.max((2 * this.page.intervalMs()) / 1000, SNAP_PX * pxSec));
+  }
+
+  // onSelect zooms into a span dragged across the chart (a few px at
+  // least: a click is not a zoom). The synced charts see the same
+  // selection: only the one under the pointer zooms.
+  onSelect(u) {
+    const { left, width } = u.select;
+    if (width < 5 || !this.page.zoom) return;
+    u.setSelect({ left: 0, top: 0, width: 0, height: 0 }, false);
+    if (this.hovered) this.page.zoom(u.posToVal(left, "x") * 1000, u.posToVal(left + width, "x") * 1000);
   }
 
   onCursor(u) {
@@ -464,7 +479,9 @@ export class Chart {
     const s = this.samples[idx];
     const rows = [];
     const t = u.data[0][idx] * 1000;
-    rows.push(["", fmt.clock(t)]);
+    rows.push(["", s && s.__note ? dateTime(t) : fmt.clock(t)]);
+    // On a rollup tier: which one, and how many samples the point holds.
+    if (s && s.__note) rows.push(["", s.__note]);
     if (!s) {
       rows.push(["", "no sample"]);
     } else if (this.def.heat) {

@@ -2,6 +2,8 @@
 // samples per topic, gap detection and the offline bands drawn on every
 // chart. No DOM access, so series_test.js runs it under node.
 
+import { dateTime } from "./range.js";
+
 // A gap is any step between two samples longer than this many intervals.
 // Samples tick on wall-clock multiples of the interval, so a healthy stream
 // steps by exactly one interval; 1.5 tolerates a late tick's jitter without
@@ -176,7 +178,10 @@ export function bandLabel(b, fmt) {
     return `${what}${by} at ${fmt.clock(b.to)}`;
   }
   if (b.kind === KIND_PENDING) return `${what} ${fmt.clock(b.from)} (${fmt.duration(b.to - b.from)})`;
-  return `${what} ${fmt.span(b.from, b.to)} (${fmt.duration(b.to - b.from)})`;
+  // A band of a long range (longrange.js marks them) says its dates: a
+  // time of day alone is ambiguous on a chart of weeks.
+  const span = b.dated ? `${dateTime(b.from)}–${dateTime(b.to)}` : fmt.span(b.from, b.to);
+  return `${what} ${span} (${fmt.duration(b.to - b.from)})`;
 }
 
 // snapIndex is the sample a chart's cursor shows: idx, the index of the

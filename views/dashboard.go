@@ -25,7 +25,10 @@ type Dashboard struct {
 	IntervalMS  int64
 	RetentionMS int64
 	Ranges      []Range
-	Charts      []Chart
+	// LongRanges are the ranges beyond the live window, read from
+	// /api/range (static/longrange.js) rather than the stream.
+	LongRanges []LongRange
+	Charts     []Chart
 	// SelfName is the name this server publishes its own host as ("" when
 	// unknown): the page keys its stored position by host, and a picker
 	// entry for it drops ?host= from the address.
@@ -64,6 +67,27 @@ type Range struct {
 	Title    string // tooltip, explains a disabled range
 }
 
+// LongRange is one button of the long ranges: Key is its name in the
+// address (?range=7d, static/range.js RANGES).
+type LongRange struct {
+	Label, Key string
+	MS         int64
+}
+
+// longRanges are the long ranges of the picker, from 6 h to a year: the
+// server answers each from the tier that covers it.
+func longRanges() []LongRange {
+	const day = 24 * time.Hour
+	return []LongRange{
+		{"6 h", "6h", (6 * time.Hour).Milliseconds()},
+		{"24 h", "24h", day.Milliseconds()},
+		{"7 d", "7d", (7 * day).Milliseconds()},
+		{"30 d", "30d", (30 * day).Milliseconds()},
+		{"90 d", "90d", (90 * day).Milliseconds()},
+		{"1 y", "1y", (365 * day).Milliseconds()},
+	}
+}
+
 // Chart is one chart card.
 type Chart struct {
 	ID          string // matches DEFS in static/charts.js
@@ -91,6 +115,7 @@ func NewDashboard(in Input) Dashboard {
 		IntervalMS:  in.Interval.Milliseconds(),
 		RetentionMS: in.Retention.Milliseconds(),
 		Ranges:      ranges(in.Retention),
+		LongRanges:  longRanges(),
 		Charts:      charts(in.Interval),
 		SelfName:    in.Host.Hostname,
 		Fleet:       newFleet(in.Interval),

@@ -325,7 +325,7 @@ func (rep *report) render() []byte {
 	// and the analysis of misses (profiles, causes, plans). Update them
 	// when the figures change.
 	var sections [][]byte
-	for _, name := range []string{"bench/http2.md", "bench/whatsusing.md", "bench/alerts.md", "bench/cluster.md", "bench/findings.md"} {
+	for _, name := range []string{"bench/http2.md", "bench/whatsusing.md", "bench/alerts.md", "bench/cluster.md", "bench/range.md", "bench/findings.md"} {
 		if f, err := os.ReadFile(name); err == nil {
 			sections = append(sections, bytes.TrimRight(f, "\n"))
 		}

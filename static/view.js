@@ -10,11 +10,6 @@ import * as fmt from "./format.js";
 import { Series, bands, shiftSeries, KIND_CLOCK, KIND_LATE, KIND_LOST, KIND_RESTART, GAP_FACTOR } from "./series.js";
 import * as st from "./stream.js";
 
-// A restart mark covers gaps that start up to this many intervals after the
-// newest sample a page holds when the new instance says hello: the old
-// process's last samples may still arrive in the replay, a few ticks later.
-const RESTART_MARK_INTERVALS = 5;
-
 // The last catch-up summaries kept, for the test hooks and debugging; a
 // page open for days must not grow this.
 const MAX_CATCHUPS = 20;
@@ -149,13 +144,22 @@ export class View {
   }
 
   // serverMarks takes what the server says about the tick at t: ticks it
-  // skipped before it (a "sampler late" band, none for a single tick) and
-  // a step of its wall clock. Every topic of the tick says the same, so each
-  // is taken once per tick.
+  // skipped before it (a "sampler late" band, none for a single tick), a
+  // restart since its previous run's newest tick, and a step of its wall
+  // clock. They are part of the stored event, so history, a replay and the
+  // live stream give the same bands. Every topic of the tick says the same,
+  // so each is taken once per tick.
   serverMarks(t, data) {
     const iv = this.intervalMs;
     const skipped = Number(data.skipped);
-    if (skipped > 0) this.marks.push({ t: t - (skipped + 1) * iv, until: t - iv, kind: KIND_LATE });
+    if (skipped > 0) this.mark({ t: t - (skipped + 1) * iv, until: t - iv, kind: KIND_LATE });
+    const restart = Number(data.restart);
+    if (restart > 0) {
+      // The previous run's newest tick was stamped restart ms before this
+      // one: the band is the gap that starts there.
+      this.mark({ t: t - restart, until: t - iv, kind: KIND_RESTART });
+      this.restartSeen = true;
+    }
     const step = Number(data.clock_step);
     if (!step || this.clockSteps.includes(t)) return;
     // The samples before the step move onto the new clock, so the newest
@@ -167,6 +171,11 @@ export class View {
     this.clockSteps.push(t);
     const before = this.ticks.lastT();
     if (before !== null) this.marks.push({ t: before, until: before, kind: KIND_CLOCK, step });
+  }
+
+  // mark adds a server's mark once: every topic of a tick repeats it.
+  mark(m) {
+    if (!this.marks.some((x) => x.t === m.t && x.kind === m.kind)) this.marks.push(m);
   }
 
   // shift moves everything this view holds in time by ms.
@@ -194,20 +203,15 @@ export class View {
   }
 
   // onHello takes a hello and reports whether the server restarted since
-  // the samples this view holds (a new instance id).
+  // the samples this view holds (a new instance id). That only words the
+  // catch-up line; the "server restarted" band comes from the server's own
+  // mark on the new run's first tick (serverMarks), which history and
+  // every reload carry too.
   onHello(h) {
     this.hello = h;
     if (Number(h.interval_ms) > 0) this.intervalMs = Number(h.interval_ms);
     const inst = String(h.instance ?? "");
-    let restarted = false;
-    if (this.instance && inst && inst !== this.instance) {
-      restarted = true;
-      // The restart lies after the newest sample this page saw from the old
-      // instance (or after the stored position on a reload), and before the
-      // newest one it has now.
-      const from = this.resumeFromT ?? this.newestT;
-      if (from !== null) this.marks.push({ t: from, until: (this.newestT ?? from) + RESTART_MARK_INTERVALS * this.intervalMs, kind: KIND_RESTART });
-    }
+    const restarted = !!(this.instance && inst && inst !== this.instance);
     this.instance = inst || this.instance;
     this.posDirty = true;
     if (restarted) this.restartSeen = true;

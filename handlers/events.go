@@ -95,7 +95,8 @@ func (s *server) events(c *gin.Context) {
 	}
 
 	r := &streamRun{s: s, sub: sub, es: es, info: info, set: topicSet(topics), ctx: c.Request.Context(),
-		st: &stream{w: w, rc: http.NewResponseController(w), timeout: s.cfg.WriteTimeout, restricted: isRestricted(c)}}
+		st:    &stream{w: w, rc: http.NewResponseController(w), timeout: s.cfg.WriteTimeout, restricted: isRestricted(c)},
+		watch: s.newHostWatch(es, info)}
 	if cu := sub.Catchup(); cu != nil {
 		r.log = s.openStreamLog(c, r.set, true, after, cu.Count, cu.Complete)
 	} else {
@@ -141,6 +142,9 @@ type streamRun struct {
 	// written through net/http. A hijacked stream learns it at its next
 	// write (within one tick, or one heartbeat when idle).
 	ctx context.Context
+	// watch tells the stream of another host when that host stops
+	// publishing or comes back (hoststatus.go); nil for the own host.
+	watch *hostWatch
 }
 
 // finish releases everything the stream held and logs why it ended
@@ -176,6 +180,9 @@ func (r *streamRun) begin() bool {
 		}
 		buf = appendJSON(buf, "catchup-end", catchupEnd{Count: cu.Count, Head: cu.Head})
 	}
+	if r.watch != nil {
+		buf = r.watch.check(buf, time.Now()) // a host already silent is offline from the start
+	}
 	return st.write(buf) == nil
 }
 
@@ -185,6 +192,12 @@ func (r *streamRun) live() string {
 	s, st, sub := r.s, r.st, r.sub
 	heartbeat := time.NewTicker(s.cfg.Heartbeat)
 	defer heartbeat.Stop()
+	var watchC <-chan time.Time // nil: never fires
+	if r.watch != nil {
+		wt := time.NewTicker(r.watch.period())
+		defer wt.Stop()
+		watchC = wt.C
+	}
 	var pending []*history.Event
 	for {
 		select {
@@ -201,10 +214,19 @@ func (r *streamRun) live() string {
 			return CloseShutdown
 		case <-sub.Ready():
 			pending = sub.Next(pending[:0])
+			if r.watch != nil {
+				if b := r.watch.seen(nil, pending); len(b) > 0 && st.write(b) != nil {
+					return ""
+				}
+			}
 			// One tick's events: one deadline, one syscall (writev).
 			err := st.writeEvents(pending)
 			clear(pending)
 			if err != nil {
+				return ""
+			}
+		case now := <-watchC:
+			if b := r.watch.check(nil, now); len(b) > 0 && st.write(b) != nil {
 				return ""
 			}
 		case <-heartbeat.C:

@@ -215,7 +215,7 @@ func (r *streamRun) live() string {
 		case <-sub.Ready():
 			pending = sub.Next(pending[:0])
 			if r.watch != nil {
-				if b := r.watch.seen(nil, pending); len(b) > 0 && st.write(b) != nil {
+				if b := r.watch.seen(nil, pending, time.Now()); len(b) > 0 && st.write(b) != nil {
 					return ""
 				}
 			}
@@ -233,7 +233,14 @@ func (r *streamRun) live() string {
 			if time.Since(st.last) < s.cfg.Heartbeat/2 {
 				continue // data went out recently; the connection is alive
 			}
-			if st.write(ping) != nil {
+			beat := ping
+			if r.watch != nil && !r.watch.live {
+				// A browser can't see a comment: while the host is silent it
+				// gets the status again, or it would take the quiet stream
+				// for a dead one and reconnect.
+				beat = r.watch.append(nil, time.Now())
+			}
+			if st.write(beat) != nil {
 				return ""
 			}
 		}

@@ -14,6 +14,7 @@ import (
 // server's word on the stream now, not part of the history, and a new
 // stream (a reload) is told again right after its catch-up.
 type hostStatus struct {
+	T        int64  `json:"t"` // unix ms, the server's clock when it decided: a page moves its axis from it
 	Host     string `json:"host"`
 	Live     bool   `json:"live"`
 	LastSeen int64  `json:"last_seen"` // unix ms of the host's newest tick, 0 when never
@@ -50,7 +51,7 @@ func (w *hostWatch) period() time.Duration {
 
 // seen takes the events the stream is about to write: a host that had
 // been reported offline is live again, and buf gets the status saying so.
-func (w *hostWatch) seen(buf []byte, events []*history.Event) []byte {
+func (w *hostWatch) seen(buf []byte, events []*history.Event, now time.Time) []byte {
 	for _, e := range events {
 		w.lastSeen = max(w.lastSeen, e.T)
 	}
@@ -58,7 +59,7 @@ func (w *hostWatch) seen(buf []byte, events []*history.Event) []byte {
 		return buf
 	}
 	w.live = true
-	return w.append(buf)
+	return w.append(buf, now)
 }
 
 // check appends a status to buf when the host stopped publishing since
@@ -68,9 +69,9 @@ func (w *hostWatch) check(buf []byte, now time.Time) []byte {
 		return buf
 	}
 	w.live = false
-	return w.append(buf)
+	return w.append(buf, now)
 }
 
-func (w *hostWatch) append(buf []byte) []byte {
-	return appendJSON(buf, "status", hostStatus{Host: w.host, Live: w.live, LastSeen: w.lastSeen})
+func (w *hostWatch) append(buf []byte, now time.Time) []byte {
+	return appendJSON(buf, "status", hostStatus{T: now.UnixMilli(), Host: w.host, Live: w.live, LastSeen: w.lastSeen})
 }

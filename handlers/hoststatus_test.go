@@ -17,6 +17,7 @@ import (
 func TestStreamOfAnotherHostSaysWhenItGoesOfflineAndComesBack(t *testing.T) {
 	var f *fixture
 	f = newFixture(t, func(o *Options) {
+		o.Heartbeat = 300 * time.Millisecond
 		// The broker's history, served as host b sampling every 100 ms:
 		// b is offline 3 intervals + 2 s after its newest tick.
 		o.Sources = lazySources{get: func() Sources {
@@ -37,7 +38,12 @@ func TestStreamOfAnotherHostSaysWhenItGoesOfflineAndComesBack(t *testing.T) {
 		if ev.Event != "status" || ev.ID != "" {
 			t.Fatalf("got %+v, want an id-less status event", ev)
 		}
-		return decode[hostStatus](t, ev.Data)
+		st := decode[hostStatus](t, ev.Data)
+		if st.T < st.LastSeen || st.T > time.Now().UnixMilli() {
+			t.Errorf("status %+v: t is not the server's now", st)
+		}
+		st.T = 0
+		return st
 	}
 
 	seen := tickNow()
@@ -48,6 +54,11 @@ func TestStreamOfAnotherHostSaysWhenItGoesOfflineAndComesBack(t *testing.T) {
 	// Generous: the rule's 2.3 s plus a busy machine.
 	if st := status(s, 20*time.Second); st != (hostStatus{Host: "b", Live: false, LastSeen: seen}) {
 		t.Errorf("offline status = %+v, want last seen %d", st, seen)
+	}
+	// While b is silent, the heartbeat is the status again: a browser
+	// sees no comment and would take the quiet stream for a dead one.
+	if st := status(s, ssetest.DefaultTimeout); st.Live {
+		t.Errorf("heartbeat while offline = %+v", st)
 	}
 
 	// A stream opened while b is silent (a reload) is told right after
@@ -64,7 +75,11 @@ func TestStreamOfAnotherHostSaysWhenItGoesOfflineAndComesBack(t *testing.T) {
 
 	back := tickNow()
 	for _, s := range []*ssetest.Stream{s, s2} {
-		if st := status(s, ssetest.DefaultTimeout); st != (hostStatus{Host: "b", Live: true, LastSeen: back}) {
+		st := status(s, ssetest.DefaultTimeout)
+		for !st.Live { // heartbeats sent before the tick
+			st = status(s, ssetest.DefaultTimeout)
+		}
+		if st != (hostStatus{Host: "b", Live: true, LastSeen: back}) {
 			t.Errorf("back: status = %+v, want live at %d", st, back)
 		}
 		if ev := s.NextEvent(t); ev.Event != "cpu" {

@@ -5,7 +5,7 @@
 // never parsed as HTML.
 
 import * as fmt from "./format.js";
-import { badge } from "./view.js";
+import { badge, shownState } from "./view.js";
 import { Chart, DEFS } from "./charts.js";
 import { theme, scheme, onSystemScheme } from "./palette.js";
 import { Hub } from "./hub.js";
@@ -145,7 +145,7 @@ function osLine(os, platform, version, arch) {
   return name ? `${name} (${sys})` : sys;
 }
 
-const badgeText = () => badge(hub.stream, hub.cu);
+const badgeText = () => badge(hub.stream, hub.cu, V().hostDown);
 
 // renderBadge says the stream's state, or while paused that the view holds
 // still and how much waits to be drawn.
@@ -153,7 +153,7 @@ function renderBadge() {
   const held = S.pause.badge();
   const [main, sub] = held || badgeText();
   const badge = $("#badge");
-  badge.dataset.state = held ? "paused" : hub.stream ? hub.stream.state : st.STATE_CONNECTING;
+  badge.dataset.state = held ? "paused" : shownState(hub.stream, V().hostDown);
   setText(badge, main);
   setText("#badge-sub", sub);
 }
@@ -175,7 +175,9 @@ function renderSummary() {
   if (l.disk) parts.push(`disk read ${fmt.rate(l.disk.read_bps)}, write ${fmt.rate(l.disk.write_bps)}`);
   if (l.network) parts.push(`network in ${net(l.network.rx_bps)}, out ${net(l.network.tx_bps)}`);
   const at = V().newestT !== null ? ` (at ${fmt.clock(V().newestT)})` : "";
-  setText("#summary", parts.length ? "Now: " + parts.join(" · ") + at : "Waiting for the first sample…");
+  // A silent host's newest values are not "now": say how old they are.
+  const lead = V().hostDown ? `Offline; last values (${fmt.duration(V().end(true) - V().newestT)} ago): ` : "Now: ";
+  setText("#summary", parts.length ? lead + parts.join(" · ") + at : "Waiting for the first sample…");
 }
 
 // ---- filesystem bars ------------------------------------------------------
@@ -521,6 +523,8 @@ Object.defineProperty(window, "vitals", {
       return JSON.parse(
         JSON.stringify({
           state: stream ? stream.state : "connecting",
+          hostDown: v.hostDown,
+          summary: $("#summary").textContent,
           badge: badgeText().join(" ").trim(),
           lastId: v.lastId,
           instance: v.instance,

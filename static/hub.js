@@ -208,6 +208,7 @@ export class Hub {
           this.schedule();
         },
         onCatchupEnd: (s) => this.onCatchupEnd(s),
+        onStatus: (s) => this.onStatus(s),
         onState: (changed) => {
           if (this.hooks.state) this.hooks.state(changed);
           this.schedule();
@@ -269,6 +270,16 @@ export class Hub {
     const summary = this.view.onCatchupEnd(sum);
     this.note(`caught up ${sum.count} events in ${sum.ms} ms`);
     this.cu.finish(summary, this.view.intervalMs);
+    this.schedule();
+  }
+
+  // onStatus takes the server's word on the host shown: it stopped
+  // publishing, or is back.
+  onStatus(s) {
+    if (!this.view.onStatus(s)) return;
+    const down = this.view.hostDown;
+    this.note(down ? `host ${s.host ?? "?"} stopped publishing (last tick ${new Date(down.since).toISOString()})` : `host ${s.host ?? "?"} publishing again`);
+    if (this.hooks.state) this.hooks.state(true);
     this.schedule();
   }
 

@@ -34,6 +34,7 @@ export function isUp(stream) {
 export class Stream {
   // hooks: onHello(hello), onEvent(topic, id, data, replay),
   // onCatchupStart(info), onCatchupProgress(k, n), onCatchupEnd(summary),
+  // onStatus(status) (the server's word on another host, docs/events.md),
   // onState(), onSystem(text), getLastId(), intervalMs().
   constructor(url, hooks) {
     this.url = url;
@@ -110,6 +111,7 @@ export class Stream {
     es.addEventListener("hello", (e) => this.onHello(es, e));
     es.addEventListener("catchup-start", (e) => this.onCatchupStart(es, e));
     es.addEventListener("catchup-end", (e) => this.onCatchupEnd(es, e));
+    es.addEventListener("status", (e) => this.onStatus(es, e));
     es.addEventListener("error", () => this.onError(es));
     // Topic listeners are added per EventSource when hello names the
     // server's topics: hello always comes first, and its handler runs
@@ -179,6 +181,12 @@ export class Stream {
       ms: Math.round(performance.now() - c.startedAt),
     });
     this.setState(STATE_LIVE);
+  }
+
+  onStatus(es, e) {
+    if (es !== this.es) return;
+    this.lastMessageAt = Date.now();
+    if (this.h.onStatus) this.h.onStatus(parseObject(e.data));
   }
 
   onTopic(es, topic, e) {

@@ -85,6 +85,10 @@ export class View {
     this.catchupMinT = null;
     this.catchupMaxT = null;
     this.restartSeen = false; // a hello since the last catch-up named a new instance
+    // hostDown is the server's word that the host shown stopped publishing
+    // (a "status" event): {since: its newest tick, t: the server's clock
+    // then, wall: this page's clock then}; null while it publishes.
+    this.hostDown = null;
   }
 
   addTopic(topic) {
@@ -212,10 +216,26 @@ export class View {
     if (Number(h.interval_ms) > 0) this.intervalMs = Number(h.interval_ms);
     const inst = String(h.instance ?? "");
     const restarted = !!(this.instance && inst && inst !== this.instance);
+    // A new stream: the server says again, after its catch-up, if the
+    // host is still silent.
+    this.hostDown = null;
     this.instance = inst || this.instance;
     this.posDirty = true;
     if (restarted) this.restartSeen = true;
     return restarted;
+  }
+
+  // onStatus takes a "status" event and reports whether it changed what
+  // the view says about the host.
+  onStatus(s, now = Date.now()) {
+    const was = this.hostDown;
+    if (s.live !== false) {
+      this.hostDown = null;
+      return was !== null;
+    }
+    const since = Number(s.last_seen) > 0 ? Number(s.last_seen) : this.newestT;
+    this.hostDown = { since, t: Number(s.t) > 0 ? Number(s.t) : since, wall: now };
+    return was === null;
   }
 
   // onCatchupStart begins a catch-up's bookkeeping and reports whether it
@@ -253,9 +273,12 @@ export class View {
   // end is the right edge of the time axis in unix ms. While the stream is
   // down it keeps moving with the clock, so the missing time shows as it
   // grows; it is extrapolated from the newest sample's arrival so a skewed
-  // browser clock does not shift the axis.
+  // browser clock does not shift the axis. While the server says the host
+  // is silent it moves from the server's clock in that word, which is right
+  // after a reload too, when the newest sample came from history.
   end(connected, now = Date.now()) {
     if (this.newestT === null) return now;
+    if (this.hostDown) return Math.max(this.newestT, this.hostDown.t + (now - this.hostDown.wall));
     return connected ? this.newestT : this.newestT + (now - this.recvWall);
   }
 
@@ -265,10 +288,11 @@ export class View {
   }
 
   // computeBands refreshes this.bands: the gaps between samples, labelled
-  // by the marks, plus the still-open gap while the stream is down.
+  // by the marks, plus the still-open gap while the stream or the host is
+  // down.
   computeBands(connected, now = Date.now()) {
     let pending = null;
-    if (!connected && this.newestT !== null) {
+    if ((!connected || this.hostDown) && this.newestT !== null) {
       const end = this.end(false, now);
       if (end - this.newestT > this.intervalMs * GAP_FACTOR) pending = { from: this.newestT, to: end };
     }
@@ -407,11 +431,20 @@ export class CatchupLine {
   }
 }
 
+// shownState is the state a badge shows: the stream's, or "offline" while
+// the stream is up but the server says its host stopped publishing.
+export function shownState(stream, hostDown) {
+  if (!stream) return st.STATE_CONNECTING;
+  return hostDown && st.isUp(stream) ? st.STATE_OFFLINE : stream.state;
+}
+
 // badge words a stream's state as [main, detail]: "Live", "Reconnecting
 // (next try in 2 s)", "Offline since 12:00:01" with "next try in 5 s" or
-// "disconnected". A quiet catch-up (see quietCatchup) reads as Live.
-export function badge(stream, line) {
+// "disconnected", or "host not publishing" when the server says so
+// (hostDown, View's). A quiet catch-up (see quietCatchup) reads as Live.
+export function badge(stream, line, hostDown = null) {
   if (!stream) return ["Connecting…", ""];
+  if (hostDown && st.isUp(stream)) return [`Offline since ${fmt.clock(hostDown.since)}`, "host not publishing"];
   const retry = stream.secondsToRetry();
   const next = retry === null ? "trying now" : `next try in ${retry} s`;
   switch (stream.state) {

@@ -11,6 +11,7 @@ import {
   catchupMessage,
   downtime,
   badge,
+  shownState,
   CATCHUP_LINGER_MS,
   CATCHUP_LINGER_WARN_MS,
   CATCHUP_FADE_MS,
@@ -364,6 +365,43 @@ test("badge", () => {
     { name: "connecting", stream: s("connecting"), want: ["Connecting…", ""] },
   ];
   for (const c of cases) assert.deepEqual(badge(c.stream, c.line || line), c.want, c.name);
+});
+
+test("a host the server says is silent: the badge, the axis and the growing band", () => {
+  const v = new View(["cpu"], { intervalMs: 1000 });
+  v.onHello({ instance: "a", interval_ms: 1000 });
+  for (let t = 1000; t <= 5000; t += 1000) v.ingest("cpu", String(t), cpu(t), "live", t + 50);
+  const live = { state: "live", outageSince: null, secondsToRetry: () => null };
+  const line = { quiet: false };
+  assert.equal(shownState(live, v.hostDown), "live");
+
+  // The server's word, 8 s after the newest tick by its clock; this
+  // page's clock is 100 s off, which must not move the axis.
+  assert.equal(v.onStatus({ t: 13000, host: "b", live: false, last_seen: 5000 }, 113000), true);
+  assert.equal(v.onStatus({ t: 28000, host: "b", live: false, last_seen: 5000 }, 128000), false, "a heartbeat repeats it");
+  assert.deepEqual(badge(live, line, v.hostDown), [`Offline since ${fmt.clock(5000)}`, "host not publishing"]);
+  assert.equal(shownState(live, v.hostDown), "offline");
+  assert.equal(v.end(true, 130000), 30000, "the axis moves on from the server's clock");
+  assert.deepEqual(v.computeBands(true, 130000), [{ from: 5000, to: 30000, kind: "pending" }]);
+
+  // Back: the server says so before the next tick, which carries the
+  // restart mark; the band is the server's "restarted" one.
+  assert.equal(v.onStatus({ t: 31000, host: "b", live: true, last_seen: 31000 }, 131000), true);
+  v.ingest("cpu", "31000", { t: 31000, restart: 26000 }, "live", 131000);
+  assert.equal(shownState(live, v.hostDown), "live");
+  assert.deepEqual(badge(live, line, v.hostDown), ["Live", ""]);
+  assert.deepEqual(v.computeBands(true, 131000).map((b) => [b.kind, b.from, b.to]), [["restart", 5000, 31000]]);
+});
+
+test("a new stream forgets the host's state until the server says it again", () => {
+  const v = new View(["cpu"], { intervalMs: 1000 });
+  v.ingest("cpu", "1", cpu(1000), "live");
+  v.onStatus({ t: 9000, live: false, last_seen: 1000 });
+  assert.notEqual(v.hostDown, null);
+  v.onHello({ instance: "a" });
+  assert.equal(v.hostDown, null);
+  const reconnecting = { state: "reconnecting", outageSince: 0, secondsToRetry: () => 2 };
+  assert.equal(shownState(reconnecting, { since: 1 }), "reconnecting", "the stream's own trouble comes first");
 });
 
 // feed ingests one tick of cpu and load at t with extra fields.

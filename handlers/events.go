@@ -61,6 +61,10 @@ func (s *server) events(c *gin.Context) {
 	if !ok {
 		return
 	}
+	fleet, ok := parseFleet(c) // ?fleet=true; see fleet_stream.go
+	if !ok {
+		return
+	}
 	es, info, ok := s.streamSource(c) // ?host=; see fleet.go
 	if !ok {
 		return
@@ -96,7 +100,7 @@ func (s *server) events(c *gin.Context) {
 
 	r := &streamRun{s: s, sub: sub, es: es, info: info, set: topicSet(topics), ctx: c.Request.Context(),
 		st:    &stream{w: w, rc: http.NewResponseController(w), timeout: s.cfg.WriteTimeout, restricted: isRestricted(c)},
-		watch: s.newHostWatch(es, info)}
+		watch: s.newHostWatch(es, info), fleet: fleet}
 	if cu := sub.Catchup(); cu != nil {
 		r.log = s.openStreamLog(c, r.set, true, after, cu.Count, cu.Complete)
 	} else {
@@ -145,6 +149,9 @@ type streamRun struct {
 	// watch tells the stream of another host when that host stops
 	// publishing or comes back (hoststatus.go); nil for the own host.
 	watch *hostWatch
+	// fleet follows every host's row for a stream that asked for them
+	// (fleet_stream.go); nil otherwise.
+	fleet *fleetWatch
 }
 
 // finish releases everything the stream held and logs why it ended
@@ -183,6 +190,9 @@ func (r *streamRun) begin() bool {
 	if r.watch != nil {
 		buf = r.watch.check(buf, time.Now()) // a host already silent is offline from the start
 	}
+	if r.fleet != nil {
+		buf = s.appendFleet(buf, r.fleet)
+	}
 	return st.write(buf) == nil
 }
 
@@ -192,11 +202,16 @@ func (r *streamRun) live() string {
 	s, st, sub := r.s, r.st, r.sub
 	heartbeat := time.NewTicker(s.cfg.Heartbeat)
 	defer heartbeat.Stop()
-	var watchC <-chan time.Time // nil: never fires
+	var watchC, fleetC <-chan time.Time // nil: never fires
 	if r.watch != nil {
 		wt := time.NewTicker(r.watch.period())
 		defer wt.Stop()
 		watchC = wt.C
+	}
+	if r.fleet != nil {
+		ft := time.NewTicker(s.fleetPeriod())
+		defer ft.Stop()
+		fleetC = ft.C
 	}
 	var pending []*history.Event
 	for {
@@ -227,6 +242,10 @@ func (r *streamRun) live() string {
 			}
 		case now := <-watchC:
 			if b := r.watch.check(nil, now); len(b) > 0 && st.write(b) != nil {
+				return ""
+			}
+		case <-fleetC:
+			if b := s.appendFleet(nil, r.fleet); len(b) > 0 && st.write(b) != nil {
 				return ""
 			}
 		case <-heartbeat.C:

@@ -99,3 +99,61 @@ func TestRedisBrowserSilentHostIsOfflineOnItsPage(t *testing.T) {
 		t.Errorf("console errors:\n%s", strings.Join(errs, "\n"))
 	}
 }
+
+// TestRedisBrowserFleetIsLive: the fleet table moves with the stream, the
+// row of the host shown reads what its "Now" line reads, and the columns
+// hold still while the numbers change.
+func TestRedisBrowserFleetIsLive(t *testing.T) {
+	chromiumPath(t)
+	srv := redistest.Start(t)
+	a := startVitals(t, t.TempDir(), "--redis", srv.URL, "--name", "a", "--interval", "200ms")
+	startVitals(t, t.TempDir(), "--redis", srv.URL, "--name", "b", "--interval", "300ms")
+
+	p := newPage(t)
+	p.do(chromedp.Navigate(a.URL + "/"))
+	p.waitFor("the fleet streamed", allDrawn+` && s.fleet.shown && s.fleet.rows.length === 2 && s.fleet.streamed >= 3`, 20*time.Second)
+
+	type look struct {
+		Polls, Streamed int
+		Summary         string
+		Cells           []string // the shown host's CPU, memory, load
+		OtherCPU        string
+		Widths          []float64
+	}
+	read := func() look {
+		l, err := chromedp.Run(p.ctx, chromedp.Evaluate[look](`(() => {
+			const s = window.vitals.snapshot();
+			const row = s.fleet.rows.find((r) => r.current);
+			const other = s.fleet.rows.find((r) => !r.current);
+			const widths = [...document.querySelectorAll("#fleet thead th")].map((th) => th.getBoundingClientRect().width);
+			return {Polls: s.fleet.polls, Streamed: s.fleet.streamed, Summary: s.summary, Cells: [row.cells[1], row.cells[2], row.cells[3]],
+				OtherCPU: other.cells[1], Widths: widths};
+		})()`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return l
+	}
+	first := read()
+	others := map[string]bool{}
+	var last look
+	for i := range 15 {
+		l := read()
+		// One frame draws both, from the same event.
+		if !strings.Contains(l.Summary, "CPU "+l.Cells[0]) || !strings.Contains(l.Summary, "load "+l.Cells[2]) {
+			t.Errorf("read %d: the row says CPU %q, load %q; the Now line %q", i, l.Cells[0], l.Cells[2], l.Summary)
+		}
+		if fmt.Sprint(l.Widths) != fmt.Sprint(first.Widths) {
+			t.Errorf("read %d: column widths moved: %v, first %v", i, l.Widths, first.Widths)
+		}
+		others[l.OtherCPU] = true
+		last = l
+		time.Sleep(300 * time.Millisecond) // a tick of b
+	}
+	if last.Polls != 1 {
+		t.Errorf("%d polls of /api/fleet: the stream should keep the rows after the first", last.Polls)
+	}
+	if last.Streamed <= first.Streamed || len(others) < 2 {
+		t.Errorf("b's row did not move with the stream: %d -> %d fleet events, b's CPU read %v", first.Streamed, last.Streamed, others)
+	}
+}

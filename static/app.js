@@ -55,6 +55,7 @@ function newHub(intervalMs) {
   if (!S.host) keys.push(LEGACY_POS_KEY);
   const h = new Hub({
     params: { host: S.host },
+    streamParams: { fleet: true, points: Number(body.dataset.fleetPoints) || 60 },
     topics: [...new Set([...charts.map((c) => c.def.topic), "processes", "containers"])],
     positionKeys: keys,
     historyFirst: true,
@@ -78,6 +79,7 @@ function newHub(intervalMs) {
       },
       system: (text) => log.system(text),
       record: (topic, id, data) => topic === "alerts" && alertsPanel.take(data),
+      fleet: (rows) => fleet.take(rows),
     },
   });
   return h;
@@ -163,11 +165,27 @@ function renderHeaderClock() {
   if (boot > 0) setText('[data-host="uptime"]', "up " + fmt.duration(Date.now() - boot * 1000));
 }
 
+// netText is a network rate in the unit the network chart shows.
+const netText = (v) => (S.units.network === "bytes" ? fmt.rate(v) : fmt.bitRate(fmt.bytesToBits(v)));
+
+// ownRow is the host shown's newest figures as the page holds them, in
+// the fields of a fleet row, so its row reads what the Now line reads.
+function ownRow() {
+  const l = V().latest;
+  if (!l.cpu && !l.memory) return null;
+  const row = { t: V().newestT };
+  if (l.cpu) row.cpu = l.cpu.total;
+  if (l.memory) Object.assign(row, { memory_percent: l.memory.percent, memory_used: l.memory.used, memory_total: l.memory.total });
+  if (l.load) row.load1 = l.load.load1;
+  if (l.network) Object.assign(row, { rx_bps: l.network.rx_bps, tx_bps: l.network.tx_bps });
+  return row;
+}
+
 // renderSummary is the "Now" line, in the units the charts show.
 function renderSummary() {
   const l = V().latest;
   const parts = [];
-  const net = S.units.network === "bytes" ? fmt.rate : (v) => fmt.bitRate(fmt.bytesToBits(v));
+  const net = netText;
   if (l.cpu) parts.push(`CPU ${fmt.pct(l.cpu.total)}`);
   if (l.memory && S.units.memory === "percent") parts.push(`memory ${fmt.pct(fmt.percentOf(l.memory.used, l.memory.total))} of ${fmt.bytes(l.memory.total)}`);
   else if (l.memory) parts.push(`memory ${fmt.bytes(l.memory.used)} of ${fmt.bytes(l.memory.total)}`);
@@ -287,6 +305,7 @@ function frame() {
     renderFilesystems();
     for (const t of tables) t.render();
     renderSummary();
+    fleet.renderRows(); // the host shown's row reads what the Now line reads
     hub.cu.paint(catchupEls);
   }
   renderBadge();
@@ -624,6 +643,8 @@ const fleet = new Fleet({
   current: shownHost,
   onPick: (name) => switchHost(name),
   points: Number(body.dataset.fleetPoints) || 60,
+  overlay: ownRow,
+  net: netText,
 });
 
 async function start() {

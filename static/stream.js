@@ -35,6 +35,7 @@ export class Stream {
   // hooks: onHello(hello), onEvent(topic, id, data, replay),
   // onCatchupStart(info), onCatchupProgress(k, n), onCatchupEnd(summary),
   // onStatus(status) (the server's word on another host, docs/events.md),
+  // onFleet(rows) (the fleet overview a ?fleet=true stream carries),
   // onState(), onSystem(text), getLastId(), intervalMs().
   constructor(url, hooks) {
     this.url = url;
@@ -112,6 +113,7 @@ export class Stream {
     es.addEventListener("catchup-start", (e) => this.onCatchupStart(es, e));
     es.addEventListener("catchup-end", (e) => this.onCatchupEnd(es, e));
     es.addEventListener("status", (e) => this.onStatus(es, e));
+    es.addEventListener("fleet", (e) => this.onFleet(es, e));
     es.addEventListener("error", () => this.onError(es));
     // Topic listeners are added per EventSource when hello names the
     // server's topics: hello always comes first, and its handler runs
@@ -187,6 +189,12 @@ export class Stream {
     if (es !== this.es) return;
     this.lastMessageAt = Date.now();
     if (this.h.onStatus) this.h.onStatus(parseObject(e.data));
+  }
+
+  onFleet(es, e) {
+    if (es !== this.es) return;
+    this.lastMessageAt = Date.now();
+    if (this.h.onFleet) this.h.onFleet(parseObject(e.data));
   }
 
   onTopic(es, topic, e) {

@@ -6,7 +6,11 @@
 // proxy while the server restarts, and its own retry timer is invisible, so
 // the page could not say when the next try is. Stream therefore closes the
 // EventSource on every error and opens a new one on its own timer, always
-// passing the newest id it has drawn as ?lastEventId=.
+// passing the newest id it has drawn as ?lastEventId=. The EventSource may
+// be the browser's one shared stream (sharedsource.js): the same events,
+// the same errors, one connection for every tab.
+
+import { openEventSource } from "./sharedsource.js";
 
 // Backoff before the next try after a failure, in ms, by failed attempt.
 // Short on purpose: a person restarting the server in the demo should see
@@ -102,7 +106,7 @@ export class Stream {
     this.openedAt = performance.now();
     this.catchup = null;
     this.connectedSince = null;
-    const es = new EventSource(url);
+    const es = openEventSource(url);
     this.es = es;
     this.lastMessageAt = Date.now();
     if (this.everConnected || this.outageSince !== null) {

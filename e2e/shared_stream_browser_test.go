@@ -136,14 +136,7 @@ func exactAfterRestart(t *testing.T, srv *vitalsProc, tab int, s snapshot) {
 		t.Errorf("tab %d: catch-up %+v; the server published %d events after %s up to its head", tab, c, published, c.After)
 	}
 	ticks, _, _ := serverTicks(t, srv)
-	first, last := s.Ticks[0], s.Ticks[len(s.Ticks)-1]
-	var want []int64
-	for _, tick := range ticks {
-		if tick >= first && tick <= last {
-			want = append(want, tick)
-		}
-	}
-	if !slices.Equal(s.Ticks, want) {
+	if want := ticksWithin(ticks, s.Ticks[0], s.Ticks[len(s.Ticks)-1]); !slices.Equal(s.Ticks, want) {
 		t.Errorf("tab %d holds %d ticks, the server published %d in that span", tab, len(s.Ticks), len(want))
 	}
 	restarts := 0

@@ -18,6 +18,7 @@
 import { parseStreamURL, unionURL, covers, EventWindow } from "./share.js";
 import { mergeFleet } from "./fleet.js";
 import { MAX_HISTORY_LIMIT } from "./view.js";
+import { parseObject as parse } from "./stream.js";
 
 // A stream no tab uses is kept this long: a reload reuses it.
 const IDLE_CLOSE_MS = 10000;
@@ -215,15 +216,6 @@ class Sub {
 
   post(type, id, data) {
     this.port.postMessage({ sid: this.sid, type, id, data });
-  }
-}
-
-function parse(text) {
-  try {
-    const v = JSON.parse(text);
-    return v && typeof v === "object" ? v : {};
-  } catch {
-    return {};
   }
 }
 

@@ -286,7 +286,7 @@ export class Stream {
 
 // parseObject reads a JSON object from event data; anything else (bad JSON,
 // null, a number) reads as {} so callers fall back to their defaults.
-function parseObject(text) {
+export function parseObject(text) {
   try {
     const v = JSON.parse(text);
     return v && typeof v === "object" ? v : {};

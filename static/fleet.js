@@ -238,6 +238,7 @@ export class Fleet {
       btn.textContent = h.name;
       btn.setAttribute("aria-pressed", String(h.name === cur));
       tr.dataset.live = String(!!h.live);
+      tr.dataset.t = String(Number(h.t) || 0);
       tr.classList.toggle("current", h.name === cur);
       if (h.name === cur) tr.setAttribute("aria-current", "true");
       else tr.removeAttribute("aria-current");
@@ -312,6 +313,7 @@ export class Fleet {
       rows: [...this.tbody.children].map((tr) => ({
         host: tr.dataset.host,
         live: tr.dataset.live === "true",
+        t: Number(tr.dataset.t || 0),
         current: tr.classList.contains("current"),
         cells: [...tr.children].slice(1, 6).map((td) => td.textContent),
         sparkPoints: Number(tr.querySelector("svg").dataset.points || 0),

@@ -50,8 +50,7 @@ class Group {
   // ensure opens the stream, or reopens it for a tab it does not serve.
   ensure(want, after) {
     clearTimeout(this.idleTimer);
-    const open = this.es && this.es.readyState !== EventSource.CLOSED;
-    if (open && covers(this.have, want)) return;
+    if (this.es && covers(this.have, want)) return;
     const wants = this.wants();
     this.have = parseStreamURL(unionURL(this.key, wants, null));
     if (this.es) this.es.close();
@@ -91,14 +90,17 @@ class Group {
     });
     es.addEventListener("error", () => {
       if (es !== this.es) return;
-      // Every tab hears it and comes back by its own position; the
-      // browser reconnects this stream meanwhile.
+      // Every tab hears it and comes back by its own position, on its own
+      // timer (stream.js), as with a stream of its own; the first to come
+      // back opens this stream again. The browser's own retry is not used:
+      // its timer is invisible and it gives up for good on some answers.
+      es.close();
+      this.es = null;
       this.ready = false;
       for (const s of this.subs.values()) {
         s.live = false;
         s.post("error", "", "");
       }
-      if (es.readyState === EventSource.CLOSED) this.es = null;
     });
     this.listen(es);
   }

@@ -45,12 +45,71 @@ func openStreams(t *testing.T, base string) (open, closed int) {
 // tab opens another tab in p's browser.
 func (p *page) tab(t *testing.T) *page {
 	t.Helper()
+	tab, _ := p.closableTab(t)
+	return tab
+}
+
+// closableTab is tab with the function that closes it.
+func (p *page) closableTab(t *testing.T) (*page, context.CancelFunc) {
+	t.Helper()
 	ctx, cancel := chromedp.NewContext(p.ctx)
 	t.Cleanup(cancel)
 	if err := chromedp.Do(ctx); err != nil {
 		t.Fatalf("open a tab: %v", err)
 	}
-	return &page{t: t, ctx: ctx}
+	return &page{t: t, ctx: ctx}, cancel
+}
+
+// oneStream waits until the server holds exactly one /events stream.
+func oneStream(t *testing.T, base, when string) {
+	t.Helper()
+	eventually(t, "one /events stream "+when, 15*time.Second, func() bool {
+		open, _ := openStreams(t, base)
+		return open == 1
+	})
+}
+
+// TestBrowserTabsShareOneStreamThroughALeader is the fallback where there
+// is no SharedWorker (?share=leader skips it): one tab, elected with a Web
+// Lock, holds the stream for the others over a BroadcastChannel; when it
+// closes, another takes over and every tab resumes exactly.
+func TestBrowserTabsShareOneStreamThroughALeader(t *testing.T) {
+	browser := newPage(t)
+	srv := startVitals(t, t.TempDir())
+	var tabs []*page
+	var closeFirst context.CancelFunc
+	for i := range 4 {
+		p, closeTab := browser.closableTab(t)
+		if i == 0 {
+			closeFirst = closeTab // the first to ask for the lock leads
+		}
+		p.do(chromedp.Navigate(srv.URL + "/?share=leader"))
+		p.waitFor(fmt.Sprintf("tab %d live", i+1), allDrawn, 30*time.Second)
+		tabs = append(tabs, p)
+	}
+	oneStream(t, srv.URL, "for four tabs")
+
+	before := make([]snapshot, len(tabs))
+	for i, p := range tabs {
+		before[i] = p.snap()
+	}
+	closeFirst()
+	tabs = tabs[1:]
+	for i, p := range tabs {
+		p.waitFor(fmt.Sprintf("tab %d back through the new leader", i+2),
+			fmt.Sprintf(`s.state === "live" && s.catchups.length > %d && s.live >= %d`, len(before[i+1].Catchups), before[i+1].Live+5), 30*time.Second)
+		c := p.snap().Catchups
+		last := c[len(c)-1]
+		published := 0
+		if last.Head != last.After {
+			published = slices.Index(historyIDsVia(t, srv.Client, srv.URL, last.After), last.Head) + 1
+		}
+		if !last.Complete || last.Count != published {
+			t.Errorf("tab %d: catch-up %+v, the server published %d events after its id", i+2, last, published)
+		}
+		checkNoHoles(t, srv, p.snap())
+	}
+	oneStream(t, srv.URL, "after the leader left")
 }
 
 func TestBrowserTenTabsAndAnEmbedShareOneStream(t *testing.T) {

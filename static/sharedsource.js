@@ -81,7 +81,7 @@ function leaderLink() {
     serve(port, msg);
   });
   navigator.locks.request(LOCK, () => {
-    hub = new ShareHub();
+    hub = new ShareHub({ idleMs: 0 });
     ch.postMessage({ op: "leader", tab });
     // What this tab asked for before was asked of no one, or of the old
     // leader: ask again.

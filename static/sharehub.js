@@ -11,13 +11,15 @@ import { mergeFleet } from "./fleet.js";
 import { MAX_HISTORY_LIMIT } from "./view.js";
 import { parseObject as parse } from "./stream.js";
 
-// A stream no tab uses is kept this long: a reload reuses it.
-const IDLE_CLOSE_MS = 10000;
+// A stream no tab uses is kept this long in a worker: a reload reuses it.
+// (A leader tab closes it at once: a reload of the leader ends it anyway.)
+export const IDLE_CLOSE_MS = 10000;
 
 class Group {
-  constructor(key, groups) {
+  constructor(key, groups, idleMs) {
     this.key = key;
     this.groups = groups; // the hub's, to leave it when idle
+    this.idleMs = idleMs;
     this.subs = new Map(); // "port#sid" -> Sub
     this.es = null;
     this.have = null; // what the open stream asks for
@@ -182,11 +184,13 @@ class Group {
     this.subs.delete(key);
     if (this.subs.size) return;
     clearTimeout(this.idleTimer);
-    this.idleTimer = setTimeout(() => {
+    const end = () => {
       if (this.subs.size) return;
       if (this.es) this.es.close();
       this.groups.delete(this.key);
-    }, IDLE_CLOSE_MS);
+    };
+    if (this.idleMs > 0) this.idleTimer = setTimeout(end, this.idleMs);
+    else end();
   }
 }
 
@@ -212,8 +216,10 @@ class Sub {
 }
 
 export class ShareHub {
-  constructor() {
+  // idleMs: how long a stream no tab uses is kept.
+  constructor({ idleMs = IDLE_CLOSE_MS } = {}) {
     this.groups = new Map(); // key -> Group
+    this.idleMs = idleMs;
   }
 
   // open serves the stream url (absolute, with the tab's lastEventId) to
@@ -221,7 +227,7 @@ export class ShareHub {
   open(port, sid, url) {
     const want = parseStreamURL(url);
     let g = this.groups.get(want.key);
-    if (!g) this.groups.set(want.key, (g = new Group(want.key, this.groups)));
+    if (!g) this.groups.set(want.key, (g = new Group(want.key, this.groups, this.idleMs)));
     const s = new Sub(port, sid, want);
     g.subs.set(s.key, s);
     g.ensure(want, want.after);

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/chromedp/chromedp"
 )
 
 // serverHolds reports whether the server still has every event after id:
@@ -40,7 +42,11 @@ func TestBrowserIncompleteCatchup(t *testing.T) {
 	// window (it is the outage minus the retention, and the window is the
 	// retention), so no band could be seen.
 	srv := startVitals(t, t.TempDir(), "--history", "30s", "--history-bytes", "64KiB")
-	p.openLive(srv.URL, 25)
+	// A stream of this tab's own: the browser's shared stream would keep
+	// running while this tab is disconnected, and its window would bridge
+	// the loss this test is about (the server's incomplete catch-up).
+	p.do(chromedp.Navigate(srv.URL + "/?share=off"))
+	p.waitFor("the page to be live", allDrawn+` && s.live >= 25`, 10*time.Second)
 
 	p.disconnect()
 	before := p.snap()

@@ -306,6 +306,17 @@ func serverTicks(t testing.TB, srv *vitalsProc) (ticks []int64, skippedBefore ma
 	return ticks, skippedBefore, topics
 }
 
+// ticksWithin is the ticks of the sorted ticks in [first, last].
+func ticksWithin(ticks []int64, first, last int64) []int64 {
+	var out []int64
+	for _, tick := range ticks {
+		if tick >= first && tick <= last {
+			out = append(out, tick)
+		}
+	}
+	return out
+}
+
 // checkNoHoles judges the page's samples against what the server says it
 // published, never against the cadence: the page holds exactly the tick
 // times of the server's history between its first and last, so a step
@@ -318,14 +329,7 @@ func checkNoHoles(t testing.TB, srv *vitalsProc, s snapshot) {
 		t.Fatal("the page holds no samples")
 	}
 	published, skippedBefore, topics := serverTicks(t, srv)
-	first, last := s.Ticks[0], s.Ticks[len(s.Ticks)-1]
-	var want []int64
-	for _, tick := range published {
-		if tick >= first && tick <= last {
-			want = append(want, tick)
-		}
-	}
-	if !slices.Equal(s.Ticks, want) {
+	if want := ticksWithin(published, s.Ticks[0], s.Ticks[len(s.Ticks)-1]); !slices.Equal(s.Ticks, want) {
 		t.Errorf("the page holds ticks %v, the server published %v", s.Ticks, want)
 	}
 	skips := 0

@@ -61,6 +61,10 @@ func (s *server) events(c *gin.Context) {
 	if !ok {
 		return
 	}
+	fleet, ok := parseFleet(c) // ?fleet=true; see fleet_stream.go
+	if !ok {
+		return
+	}
 	es, info, ok := s.streamSource(c) // ?host=; see fleet.go
 	if !ok {
 		return
@@ -95,7 +99,8 @@ func (s *server) events(c *gin.Context) {
 	}
 
 	r := &streamRun{s: s, sub: sub, es: es, info: info, set: topicSet(topics), ctx: c.Request.Context(),
-		st: &stream{w: w, rc: http.NewResponseController(w), timeout: s.cfg.WriteTimeout, restricted: isRestricted(c)}}
+		st:    &stream{w: w, rc: http.NewResponseController(w), timeout: s.cfg.WriteTimeout, restricted: isRestricted(c)},
+		watch: s.newHostWatch(es, info), fleet: fleet}
 	if cu := sub.Catchup(); cu != nil {
 		r.log = s.openStreamLog(c, r.set, true, after, cu.Count, cu.Complete)
 	} else {
@@ -141,6 +146,12 @@ type streamRun struct {
 	// written through net/http. A hijacked stream learns it at its next
 	// write (within one tick, or one heartbeat when idle).
 	ctx context.Context
+	// watch tells the stream of another host when that host stops
+	// publishing or comes back (hoststatus.go); nil for the own host.
+	watch *hostWatch
+	// fleet follows every host's row for a stream that asked for them
+	// (fleet_stream.go); nil otherwise.
+	fleet *fleetWatch
 }
 
 // finish releases everything the stream held and logs why it ended
@@ -176,6 +187,12 @@ func (r *streamRun) begin() bool {
 		}
 		buf = appendJSON(buf, "catchup-end", catchupEnd{Count: cu.Count, Head: cu.Head})
 	}
+	if r.watch != nil {
+		buf = r.watch.check(buf, time.Now()) // a host already silent is offline from the start
+	}
+	if r.fleet != nil {
+		buf = s.appendFleet(buf, r.fleet)
+	}
 	return st.write(buf) == nil
 }
 
@@ -185,6 +202,17 @@ func (r *streamRun) live() string {
 	s, st, sub := r.s, r.st, r.sub
 	heartbeat := time.NewTicker(s.cfg.Heartbeat)
 	defer heartbeat.Stop()
+	var watchC, fleetC <-chan time.Time // nil: never fires
+	if r.watch != nil {
+		wt := time.NewTicker(r.watch.period())
+		defer wt.Stop()
+		watchC = wt.C
+	}
+	if r.fleet != nil {
+		ft := time.NewTicker(s.fleetPeriod())
+		defer ft.Stop()
+		fleetC = ft.C
+	}
 	var pending []*history.Event
 	for {
 		select {
@@ -201,17 +229,37 @@ func (r *streamRun) live() string {
 			return CloseShutdown
 		case <-sub.Ready():
 			pending = sub.Next(pending[:0])
+			if r.watch != nil {
+				if b := r.watch.seen(nil, pending, time.Now()); len(b) > 0 && st.write(b) != nil {
+					return ""
+				}
+			}
 			// One tick's events: one deadline, one syscall (writev).
 			err := st.writeEvents(pending)
 			clear(pending)
 			if err != nil {
 				return ""
 			}
+		case now := <-watchC:
+			if b := r.watch.check(nil, now); len(b) > 0 && st.write(b) != nil {
+				return ""
+			}
+		case <-fleetC:
+			if b := s.appendFleet(nil, r.fleet); len(b) > 0 && st.write(b) != nil {
+				return ""
+			}
 		case <-heartbeat.C:
 			if time.Since(st.last) < s.cfg.Heartbeat/2 {
 				continue // data went out recently; the connection is alive
 			}
-			if st.write(ping) != nil {
+			beat := ping
+			if r.watch != nil && !r.watch.live {
+				// A browser can't see a comment: while the host is silent it
+				// gets the status again, or it would take the quiet stream
+				// for a dead one and reconnect.
+				beat = r.watch.append(nil, time.Now())
+			}
+			if st.write(beat) != nil {
 				return ""
 			}
 		}

@@ -120,24 +120,43 @@ func NewFleetRow(st hostinfo.Status, latest []*history.Event, cpu []*history.Eve
 }
 
 // fleet serves GET /api/fleet?points=N: {"self": name, "hosts": [rows]}
-// in the order of /api/hosts.
+// by name. /events?fleet=true streams the same rows (fleet_stream.go).
 func (s *server) fleet(c *gin.Context) {
-	points := defaultSparkPoints
-	if raw, set := c.GetQuery("points"); set {
-		n, err := strconv.Atoi(raw)
-		if err != nil || n < 1 || n > maxSparkPoints {
-			jsonError(c, http.StatusBadRequest, "points must be a whole number from 1 to "+strconv.Itoa(maxSparkPoints))
-			return
-		}
-		points = n
+	points, ok := sparkPoints(c)
+	if !ok {
+		return
 	}
-	list, err := s.sources.Hosts(c.Request.Context())
+	rows, err := s.fleetRows(c.Request.Context(), points)
 	if err != nil {
 		c.Header("Retry-After", "2")
 		jsonError(c, http.StatusServiceUnavailable, "list hosts: "+err.Error())
 		return
 	}
-	ctx := c.Request.Context()
+	c.Header("Cache-Control", "no-store")
+	c.JSON(http.StatusOK, gin.H{"self": s.cfg.Host.Hostname, "hosts": rows})
+}
+
+// sparkPoints reads ?points= (default defaultSparkPoints); a bad value
+// has been answered with a 400 naming it.
+func sparkPoints(c *gin.Context) (int, bool) {
+	raw, set := c.GetQuery("points")
+	if !set {
+		return defaultSparkPoints, true
+	}
+	n, err := strconv.Atoi(raw)
+	if err != nil || n < 1 || n > maxSparkPoints {
+		jsonError(c, http.StatusBadRequest, "points must be a whole number from 1 to "+strconv.Itoa(maxSparkPoints))
+		return 0, false
+	}
+	return n, true
+}
+
+// fleetRows is every known host's row, by name.
+func (s *server) fleetRows(ctx context.Context, points int) ([]FleetRow, error) {
+	list, err := s.sources.Hosts(ctx)
+	if err != nil {
+		return nil, err
+	}
 	rows := make([]FleetRow, len(list))
 	next := make(chan int)
 	var wg sync.WaitGroup // the workers are owned by this request
@@ -154,8 +173,7 @@ func (s *server) fleet(c *gin.Context) {
 	close(next)
 	wg.Wait()
 	slices.SortFunc(rows, func(a, b FleetRow) int { return strings.Compare(a.Name, b.Name) })
-	c.Header("Cache-Control", "no-store")
-	c.JSON(http.StatusOK, gin.H{"self": s.cfg.Host.Hostname, "hosts": rows})
+	return rows, nil
 }
 
 func (s *server) fleetRow(ctx context.Context, st hostinfo.Status, points int) FleetRow {

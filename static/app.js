@@ -5,7 +5,7 @@
 // never parsed as HTML.
 
 import * as fmt from "./format.js";
-import { badge } from "./view.js";
+import { badge, shownState } from "./view.js";
 import { Chart, DEFS } from "./charts.js";
 import { theme, scheme, onSystemScheme } from "./palette.js";
 import { Hub } from "./hub.js";
@@ -57,6 +57,7 @@ function newHub(intervalMs) {
   if (!S.host) keys.push(LEGACY_POS_KEY);
   const h = new Hub({
     params: { host: S.host },
+    streamParams: { fleet: true, points: Number(body.dataset.fleetPoints) || 60 },
     topics: [...new Set([...charts.map((c) => c.def.topic), "processes", "containers"])],
     positionKeys: keys,
     historyFirst: true,
@@ -80,6 +81,7 @@ function newHub(intervalMs) {
       },
       system: (text) => log.system(text),
       record: (topic, id, data) => topic === "alerts" && alertsPanel.take(data),
+      fleet: (rows) => fleet.take(rows),
     },
   });
   return h;
@@ -147,7 +149,7 @@ function osLine(os, platform, version, arch) {
   return name ? `${name} (${sys})` : sys;
 }
 
-const badgeText = () => badge(hub.stream, hub.cu);
+const badgeText = () => badge(hub.stream, hub.cu, V().hostDown);
 
 // renderBadge says the stream's state, or while paused that the view holds
 // still and how much waits to be drawn.
@@ -155,7 +157,7 @@ function renderBadge() {
   const held = S.pause.badge();
   const [main, sub] = held || badgeText();
   const badge = $("#badge");
-  badge.dataset.state = held ? "paused" : hub.stream ? hub.stream.state : st.STATE_CONNECTING;
+  badge.dataset.state = held ? "paused" : shownState(hub.stream, V().hostDown);
   setText(badge, main);
   setText("#badge-sub", sub);
 }
@@ -165,11 +167,27 @@ function renderHeaderClock() {
   if (boot > 0) setText('[data-host="uptime"]', "up " + fmt.duration(Date.now() - boot * 1000));
 }
 
+// netText is a network rate in the unit the network chart shows.
+const netText = (v) => (S.units.network === "bytes" ? fmt.rate(v) : fmt.bitRate(fmt.bytesToBits(v)));
+
+// ownRow is the host shown's newest figures as the page holds them, in
+// the fields of a fleet row, so its row reads what the Now line reads.
+function ownRow() {
+  const l = V().latest;
+  if (!l.cpu && !l.memory) return null;
+  const row = { t: V().newestT };
+  if (l.cpu) row.cpu = l.cpu.total;
+  if (l.memory) Object.assign(row, { memory_percent: l.memory.percent, memory_used: l.memory.used, memory_total: l.memory.total });
+  if (l.load) row.load1 = l.load.load1;
+  if (l.network) Object.assign(row, { rx_bps: l.network.rx_bps, tx_bps: l.network.tx_bps });
+  return row;
+}
+
 // renderSummary is the "Now" line, in the units the charts show.
 function renderSummary() {
   const l = V().latest;
   const parts = [];
-  const net = S.units.network === "bytes" ? fmt.rate : (v) => fmt.bitRate(fmt.bytesToBits(v));
+  const net = netText;
   if (l.cpu) parts.push(`CPU ${fmt.pct(l.cpu.total)}`);
   if (l.memory && S.units.memory === "percent") parts.push(`memory ${fmt.pct(fmt.percentOf(l.memory.used, l.memory.total))} of ${fmt.bytes(l.memory.total)}`);
   else if (l.memory) parts.push(`memory ${fmt.bytes(l.memory.used)} of ${fmt.bytes(l.memory.total)}`);
@@ -177,7 +195,9 @@ function renderSummary() {
   if (l.disk) parts.push(`disk read ${fmt.rate(l.disk.read_bps)}, write ${fmt.rate(l.disk.write_bps)}`);
   if (l.network) parts.push(`network in ${net(l.network.rx_bps)}, out ${net(l.network.tx_bps)}`);
   const at = V().newestT !== null ? ` (at ${fmt.clock(V().newestT)})` : "";
-  setText("#summary", parts.length ? "Now: " + parts.join(" · ") + at : "Waiting for the first sample…");
+  // A silent host's newest values are not "now": say how old they are.
+  const lead = V().hostDown ? `Offline; last values (${fmt.duration(V().end(true) - V().newestT)} ago): ` : "Now: ";
+  setText("#summary", parts.length ? lead + parts.join(" · ") + at : "Waiting for the first sample…");
 }
 
 // ---- filesystem bars ------------------------------------------------------
@@ -287,6 +307,7 @@ function frame() {
     renderFilesystems();
     for (const t of tables) t.render();
     renderSummary();
+    fleet.renderRows(); // the host shown's row reads what the Now line reads
     hub.cu.paint(catchupEls);
   }
   renderBadge();
@@ -548,6 +569,8 @@ Object.defineProperty(window, "vitals", {
       return JSON.parse(
         JSON.stringify({
           state: stream ? stream.state : "connecting",
+          hostDown: v.hostDown,
+          summary: $("#summary").textContent,
           badge: badgeText().join(" ").trim(),
           lastId: v.lastId,
           instance: v.instance,
@@ -650,6 +673,8 @@ const fleet = new Fleet({
   current: shownHost,
   onPick: (name) => switchHost(name),
   points: Number(body.dataset.fleetPoints) || 60,
+  overlay: ownRow,
+  net: netText,
 });
 
 async function start() {

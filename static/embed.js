@@ -24,7 +24,7 @@
 import * as fmt from "./format.js";
 import { Chart, DEFS } from "./charts.js";
 import * as st from "./stream.js";
-import { badge } from "./view.js";
+import { badge, shownState } from "./view.js";
 import { Hub } from "./hub.js";
 import { theme, onSystemScheme } from "./palette.js";
 import { withUnit } from "./units.js";
@@ -162,8 +162,10 @@ class Server {
     const s = this.hub.stream;
     if (!s) return ["connecting", "Connecting…"];
     if (!s.everConnected && this.error) return ["error", "Can't connect"];
-    const [main, sub] = badge(s, this.hub.cu);
-    return [s.state, s.state === st.STATE_OFFLINE ? `${main} (${sub})` : main];
+    const down = this.hub.view.hostDown;
+    const [main, sub] = badge(s, this.hub.cu, down);
+    const state = shownState(s, down);
+    return [state, state === st.STATE_OFFLINE ? `${main} (${sub})` : main];
   }
 
   // detail is the line under the header that says why nothing comes.

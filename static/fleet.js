@@ -1,13 +1,17 @@
-// The host picker and the fleet overview: both are filled from /api/fleet
-// (every known host, its newest figures and a CPU sparkline, in one reply)
-// and stay hidden while the server knows only one host, so the
-// single-machine dashboard looks as it always did.
+// The host picker and the fleet overview: both show the rows of /api/fleet
+// (every known host, its newest figures and a CPU sparkline) and stay
+// hidden while the server knows only one host, so the single-machine
+// dashboard looks as it always did.
 //
-// Why one polled endpoint and not an EventSource per host: browsers allow
-// about six HTTP/1.1 connections per origin and the page's own /events
-// stream holds one; a poll is one short request however many hosts there
-// are. Everything from the server goes on the page as text or as numbers in
-// SVG attributes, never as markup.
+// The rows come live on the page's own /events stream (?fleet=true, the
+// "fleet" event: take), so they move with the ticks like the charts, and
+// the host shown reads exactly what the "Now" line reads (its figures are
+// the page's own, overlay). Browsers allow about six HTTP/1.1 connections
+// per origin: the fleet takes no second one. /api/fleet is read once at
+// start (the picker shows before the stream is up) and, slowly, while
+// there is one host, to notice a second joining. Everything from the
+// server goes on the page as text or as numbers in SVG attributes, never
+// as markup.
 
 import * as fmt from "./format.js";
 
@@ -52,8 +56,25 @@ export function sparkSegments(ts, vs, w = SPARK_W, h = SPARK_H) {
   return out;
 }
 
-// rowText is what one overview row says, as plain strings.
-export function rowText(row) {
+// mergeFleet applies a "fleet" event to the rows held: a whole list, or
+// with append each row's new sparkline samples after those held, keeping
+// the newest points.
+export function mergeFleet(held, ev, points) {
+  const hosts = Array.isArray(ev.hosts) ? ev.hosts.filter((h) => h && typeof h.name === "string") : [];
+  if (!ev.append) return hosts;
+  const before = new Map(held.map((h) => [h.name, h]));
+  return hosts.map((h) => {
+    const old = before.get(h.name);
+    const s = h.spark || {};
+    if (!old || !old.spark) return h;
+    const keep = (a, b) => [...(Array.isArray(a) ? a : []), ...(Array.isArray(b) ? b : [])].slice(-points);
+    return { ...h, spark: { t: keep(old.spark.t, s.t), cpu: keep(old.spark.cpu, s.cpu) } };
+  });
+}
+
+// rowText is what one overview row says, as plain strings; net formats
+// the network rates (the unit the charts show).
+export function rowText(row, net = fmt.rate) {
   const mem =
     fmt.isNum(row.memory_percent) && fmt.isNum(row.memory_total)
       ? `${fmt.pct(row.memory_percent)} of ${fmt.bytes(row.memory_total)}`
@@ -66,8 +87,20 @@ export function rowText(row) {
     cpu: fmt.pct(row.cpu),
     memory: mem,
     load: fmt.num(row.load1),
-    network: `${fmt.rate(row.rx_bps)} / ${fmt.rate(row.tx_bps)}`,
+    network: `${net(row.rx_bps)} / ${net(row.tx_bps)}`,
   };
+}
+
+// setText writes an element's text only when it changed: the table is
+// rendered with every frame of the host shown.
+function setText(el, text) {
+  if (el.textContent !== text) el.textContent = text;
+}
+
+// sparkKey tells whether a row's sparkline changed since it was drawn.
+function sparkKey(h) {
+  const t = h.spark && Array.isArray(h.spark.t) ? h.spark.t : [];
+  return `${t.length}:${t[0]}:${t[t.length - 1]}:${h.live}`;
 }
 
 // hostSearch is the page's query string after picking host: ?host= names
@@ -90,13 +123,16 @@ export function optionLabel(h) {
 // Fleet owns the picker, the overview table and their poll.
 export class Fleet {
   // opts: current() -> the host shown, onPick(name), self (the server's
-  // own host name), points (sparkline samples).
+  // own host name), points (sparkline samples), overlay() -> the shown
+  // host's newest figures as the page holds them (row fields) or null,
+  // net(bytesPerSecond) -> text.
   constructor(opts) {
     this.o = opts;
     this.hosts = []; // the last /api/fleet rows
     this.rows = new Map(); // name -> <tr>
     this.timer = 0;
     this.polls = 0;
+    this.streamed = 0; // "fleet" events taken
     this.box = document.getElementById("fleet");
     this.tbody = document.getElementById("fleet-rows");
     this.pick = document.getElementById("hostpick");
@@ -111,12 +147,23 @@ export class Fleet {
     this.poll();
   }
 
-  // poll fetches /api/fleet and schedules the next one. A hidden tab
+  // take applies a "fleet" event from the stream; from then on the
+  // stream keeps the rows and the poll only stands by.
+  take(ev) {
+    this.streamed++;
+    this.hosts = mergeFleet(this.hosts, ev, this.o.points);
+    this.render();
+  }
+
+  // poll fetches /api/fleet and schedules the next one: until the stream
+  // delivers the rows, and slowly while there is one host (a stream of
+  // one host's server says nothing of a second joining). A hidden tab
   // skips polls (it resumes on visibilitychange); a failed poll keeps the
   // last rows.
   async poll() {
     clearTimeout(this.timer);
     let many = this.hosts.length > 1;
+    if (this.streamed) return; // the stream keeps the rows, a new host included
     if (!document.hidden) {
       try {
         const res = await fetch(`/api/fleet?points=${this.o.points}`, { headers: { Accept: "application/json" } });
@@ -177,28 +224,32 @@ export class Fleet {
   renderRows() {
     const cur = this.o.current();
     const seen = new Set();
-    for (const h of this.hosts) {
+    const own = this.o.overlay ? this.o.overlay() : null;
+    for (const row of this.hosts) {
+      // The host shown reads what its "Now" line reads.
+      const h = row.name === cur && own ? { ...row, ...own } : row;
       seen.add(h.name);
       let tr = this.rows.get(h.name);
       if (!tr) tr = this.newRow(h.name);
       this.tbody.append(tr); // keeps the server's order (by name)
-      const t = rowText(h);
+      const t = rowText(h, this.o.net);
       const [name, status, cpu, mem, load, net, spark] = tr.children;
       const btn = name.firstChild;
       btn.textContent = h.name;
       btn.setAttribute("aria-pressed", String(h.name === cur));
       tr.dataset.live = String(!!h.live);
+      tr.dataset.t = String(Number(h.t) || 0);
       tr.classList.toggle("current", h.name === cur);
       if (h.name === cur) tr.setAttribute("aria-current", "true");
       else tr.removeAttribute("aria-current");
-      status.textContent = t.status;
+      setText(status, t.status);
       if (h.error) status.title = String(h.error);
       else status.removeAttribute("title");
-      cpu.textContent = t.cpu;
-      mem.textContent = t.memory;
-      load.textContent = t.load;
-      net.textContent = t.network;
-      this.drawSpark(spark.firstChild, h);
+      setText(cpu, t.cpu);
+      setText(mem, t.memory);
+      setText(load, t.load);
+      setText(net, t.network);
+      if (spark.firstChild.dataset.key !== sparkKey(h)) this.drawSpark(spark.firstChild, h);
     }
     for (const [name, tr] of this.rows) {
       if (!seen.has(name)) {
@@ -246,6 +297,7 @@ export class Fleet {
     });
     svg.replaceChildren(...lines);
     svg.dataset.points = String(Math.min(ts.length, vs.length));
+    svg.dataset.key = sparkKey(h);
     const last = vs.length ? fmt.pct(vs[vs.length - 1]) : "no data";
     svg.setAttribute("aria-label", `${h.name} CPU over the last ${vs.length} samples, now ${last}`);
   }
@@ -254,12 +306,14 @@ export class Fleet {
   snapshot() {
     return {
       polls: this.polls,
+      streamed: this.streamed,
       shown: !this.box.hidden,
       picker: this.pick.hidden ? [] : [...this.select.options].map((o) => ({ value: o.value, label: o.textContent })),
       selected: this.select.value,
       rows: [...this.tbody.children].map((tr) => ({
         host: tr.dataset.host,
         live: tr.dataset.live === "true",
+        t: Number(tr.dataset.t || 0),
         current: tr.classList.contains("current"),
         cells: [...tr.children].slice(1, 6).map((td) => td.textContent),
         sparkPoints: Number(tr.querySelector("svg").dataset.points || 0),

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { sparkSegments, rowText, hostSearch, optionLabel } from "./fleet.js";
+import { sparkSegments, rowText, hostSearch, optionLabel, mergeFleet } from "./fleet.js";
 
 test("sparkSegments scales 0-100 % into the box, oldest left", () => {
   assert.deepEqual(sparkSegments([0, 1000, 2000], [0, 50, 100], 100, 20), ["0,20 50,10 100,0"]);
@@ -47,4 +47,19 @@ test("hostSearch names other hosts and drops the own one", () => {
 test("optionLabel marks offline hosts", () => {
   assert.equal(optionLabel({ name: "a", live: true }), "a");
   assert.equal(optionLabel({ name: "b", live: false }), "b (offline)");
+});
+
+test("mergeFleet: a whole list, then only the new sparkline samples", () => {
+  const first = { hosts: [{ name: "a", cpu: 1, spark: { t: [1, 2, 3], cpu: [10, 20, 30] } }, { name: "b", cpu: 2, spark: { t: [], cpu: [] } }, null], append: false };
+  let held = mergeFleet([], first, 3);
+  assert.deepEqual(held.map((h) => h.name), ["a", "b"]);
+  held = mergeFleet(held, { hosts: [{ name: "a", cpu: 40, spark: { t: [4], cpu: [40] } }, { name: "c", spark: { t: [9], cpu: [90] } }], append: true }, 3);
+  assert.deepEqual(held, [
+    { name: "a", cpu: 40, spark: { t: [2, 3, 4], cpu: [20, 30, 40] } },
+    { name: "c", spark: { t: [9], cpu: [90] } },
+  ], "the newest 3 points kept; b left the fleet; c is new");
+});
+
+test("rowText: network in the unit the charts show", () => {
+  assert.equal(rowText({ live: true, rx_bps: 1, tx_bps: 2 }, (v) => `${v * 8} b/s`).network, "8 b/s / 16 b/s");
 });

@@ -35,6 +35,8 @@ export class Hub {
   // opts:
   //   base: the server's URL without a trailing slash; "" for this page's.
   //   params: query values every request carries ({host} or {token}).
+  //   streamParams: query values only the /events request carries
+  //     ({fleet: true} for the fleet overview).
   //   topics: the topics drawn so far (addTopic adds more).
   //   subscribe: name the topics in the stream and history URLs; without
   //     it the server sends every topic it has.
@@ -46,12 +48,14 @@ export class Hub {
   //   hooks, all optional: frame() draws (once per animation frame);
   //     hello(h, restarted); taken(topic, id, data, source) for each event
   //     filed; state(changed); system(text) for the stream's notes;
-//     record(topic, id, data, source) for an event of a topic that is not
-//     drawn as a series (alerts), true when it changed something.
+  //     record(topic, id, data, source) for an event of a topic that is not
+  //     drawn as a series (alerts), true when it changed something;
+  //     fleet(rows) for a "fleet" event.
   //   env: storage(), fetch(url, init), raf(fn); the browser's by default.
   constructor(opts) {
     this.base = opts.base || "";
     this.params = opts.params || {};
+    this.streamParams = opts.streamParams || {};
     this.subscribe = !!opts.subscribe;
     this.positionKeys = opts.positionKeys;
     this.historyFirst = !!opts.historyFirst;
@@ -86,7 +90,9 @@ export class Hub {
   }
 
   eventsURL() {
-    return this.url("/events", this.subscribe ? { topics: [...this.topics].sort().join(",") } : {});
+    const q = { ...this.streamParams };
+    if (this.subscribe) q.topics = [...this.topics].sort().join(",");
+    return this.url("/events", q);
   }
 
   note(text) {
@@ -208,6 +214,11 @@ export class Hub {
           this.schedule();
         },
         onCatchupEnd: (s) => this.onCatchupEnd(s),
+        onStatus: (s) => this.onStatus(s),
+        onFleet: (rows) => {
+          if (this.hooks.fleet) this.hooks.fleet(rows);
+          this.schedule();
+        },
         onState: (changed) => {
           if (this.hooks.state) this.hooks.state(changed);
           this.schedule();
@@ -269,6 +280,16 @@ export class Hub {
     const summary = this.view.onCatchupEnd(sum);
     this.note(`caught up ${sum.count} events in ${sum.ms} ms`);
     this.cu.finish(summary, this.view.intervalMs);
+    this.schedule();
+  }
+
+  // onStatus takes the server's word on the host shown: it stopped
+  // publishing, or is back.
+  onStatus(s) {
+    if (!this.view.onStatus(s)) return;
+    const down = this.view.hostDown;
+    this.note(down ? `host ${s.host ?? "?"} stopped publishing (last tick ${new Date(down.since).toISOString()})` : `host ${s.host ?? "?"} publishing again`);
+    if (this.hooks.state) this.hooks.state(true);
     this.schedule();
   }
 

@@ -54,6 +54,12 @@ test("eventsURL names the topics only when subscribing", () => {
   assert.equal(hub({ params: { host: "b" } }).h.eventsURL(), "/events?host=b");
 });
 
+test("streamParams go on the stream only, not on the history", () => {
+  const { h } = hub({ params: { host: "b" }, streamParams: { fleet: true, points: 60 } });
+  assert.equal(h.eventsURL(), "/events?fleet=true&points=60&host=b");
+  assert.equal(h.url("/api/history", { limit: 62 }), "/api/history?limit=62&host=b");
+});
+
 test("position: read from the first key set, written to the first, all forgotten", () => {
   const old = JSON.stringify({ id: "7", t: 7000, instance: "i1" });
   const { h, storage } = hub({}, { storage: memStorage({ "pos.old": old }) });

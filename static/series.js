@@ -136,17 +136,18 @@ export const KIND_LATE = "late";
 export const KIND_CLOCK = "clock";
 
 // bands turns the gaps of the merged tick times into labelled bands.
-// marks are {t, kind} notes taken while streaming: "the server restarted
-// after the sample at t" (hello with a new instance id) or "history after t
-// was not retained" (catch-up with complete=false), optionally bounded by
-// until. The first gap that starts in [t, until] takes the mark's kind. pending, when set, is
-// the still-open gap of a lost connection {from, to}.
+// marks are {t, until, kind}: what the server said about a span (it
+// restarted after its tick at t, it was late, its clock stepped) or what the
+// page found (history after t was not retained, catch-up with
+// complete=false); until may be left out (no bound). The first unlabelled
+// gap that overlaps [t, until] takes the mark's kind. pending, when set, is
+// the still-open gap of a lost connection or a silent host {from, to}.
 export function bands(ticks, intervalMs, marks, pending) {
   const out = findGaps(ticks, intervalMs).map((g) => ({ ...g, kind: KIND_OFFLINE }));
   const sorted = [...(marks || [])].sort((a, b) => a.t - b.t);
   for (const m of sorted) {
     const until = m.until ?? Infinity;
-    const b = out.find((g) => g.from >= m.t && g.from <= until && g.kind === KIND_OFFLINE);
+    const b = out.find((g) => g.to > m.t && g.from <= until && g.kind === KIND_OFFLINE);
     if (b) {
       b.kind = m.kind;
       if (m.step) b.step = m.step;

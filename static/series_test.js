@@ -51,6 +51,8 @@ test("bands label restarts and lost history by their marks", () => {
     { name: "restart marks the first gap after it", marks: [{ t: 2000, until: 7000, kind: "restart" }], want: ["restart", "offline"] },
     { name: "restart mark too early for a later gap", marks: [{ t: 0, until: 1000, kind: "restart" }], want: ["offline", "offline"] },
     { name: "lost history", marks: [{ t: 11000, kind: "lost" }], want: ["offline", "lost"] },
+    { name: "a mark inside a gap labels it", marks: [{ t: 5000, until: 8000, kind: "restart" }], want: ["restart", "offline"] },
+    { name: "late, then a restart, each their own gap", marks: [{ t: 2000, until: 9000, kind: "late" }, { t: 11000, until: 29000, kind: "restart" }], want: ["late", "restart"] },
   ];
   for (const c of cases) {
     assert.deepEqual(bands(ticks, 1000, c.marks, null).map((b) => b.kind), c.want, c.name);

@@ -6,7 +6,11 @@
 // proxy while the server restarts, and its own retry timer is invisible, so
 // the page could not say when the next try is. Stream therefore closes the
 // EventSource on every error and opens a new one on its own timer, always
-// passing the newest id it has drawn as ?lastEventId=.
+// passing the newest id it has drawn as ?lastEventId=. The EventSource may
+// be the browser's one shared stream (sharedsource.js): the same events,
+// the same errors, one connection for every tab.
+
+import { openEventSource } from "./sharedsource.js";
 
 // Backoff before the next try after a failure, in ms, by failed attempt.
 // Short on purpose: a person restarting the server in the demo should see
@@ -34,6 +38,8 @@ export function isUp(stream) {
 export class Stream {
   // hooks: onHello(hello), onEvent(topic, id, data, replay),
   // onCatchupStart(info), onCatchupProgress(k, n), onCatchupEnd(summary),
+  // onStatus(status) (the server's word on another host, docs/events.md),
+  // onFleet(rows) (the fleet overview a ?fleet=true stream carries),
   // onState(), onSystem(text), getLastId(), intervalMs().
   constructor(url, hooks) {
     this.url = url;
@@ -100,7 +106,7 @@ export class Stream {
     this.openedAt = performance.now();
     this.catchup = null;
     this.connectedSince = null;
-    const es = new EventSource(url);
+    const es = openEventSource(url);
     this.es = es;
     this.lastMessageAt = Date.now();
     if (this.everConnected || this.outageSince !== null) {
@@ -110,6 +116,8 @@ export class Stream {
     es.addEventListener("hello", (e) => this.onHello(es, e));
     es.addEventListener("catchup-start", (e) => this.onCatchupStart(es, e));
     es.addEventListener("catchup-end", (e) => this.onCatchupEnd(es, e));
+    es.addEventListener("status", (e) => this.onStatus(es, e));
+    es.addEventListener("fleet", (e) => this.onFleet(es, e));
     es.addEventListener("error", () => this.onError(es));
     // Topic listeners are added per EventSource when hello names the
     // server's topics: hello always comes first, and its handler runs
@@ -179,6 +187,18 @@ export class Stream {
       ms: Math.round(performance.now() - c.startedAt),
     });
     this.setState(STATE_LIVE);
+  }
+
+  onStatus(es, e) {
+    if (es !== this.es) return;
+    this.lastMessageAt = Date.now();
+    if (this.h.onStatus) this.h.onStatus(parseObject(e.data));
+  }
+
+  onFleet(es, e) {
+    if (es !== this.es) return;
+    this.lastMessageAt = Date.now();
+    if (this.h.onFleet) this.h.onFleet(parseObject(e.data));
   }
 
   onTopic(es, topic, e) {
@@ -266,7 +286,7 @@ export class Stream {
 
 // parseObject reads a JSON object from event data; anything else (bad JSON,
 // null, a number) reads as {} so callers fall back to their defaults.
-function parseObject(text) {
+export function parseObject(text) {
   try {
     const v = JSON.parse(text);
     return v && typeof v === "object" ? v : {};

@@ -10,11 +10,6 @@ import * as fmt from "./format.js";
 import { Series, bands, shiftSeries, KIND_CLOCK, KIND_LATE, KIND_LOST, KIND_RESTART, GAP_FACTOR } from "./series.js";
 import * as st from "./stream.js";
 
-// A restart mark covers gaps that start up to this many intervals after the
-// newest sample a page holds when the new instance says hello: the old
-// process's last samples may still arrive in the replay, a few ticks later.
-const RESTART_MARK_INTERVALS = 5;
-
 // The last catch-up summaries kept, for the test hooks and debugging; a
 // page open for days must not grow this.
 const MAX_CATCHUPS = 20;
@@ -90,6 +85,10 @@ export class View {
     this.catchupMinT = null;
     this.catchupMaxT = null;
     this.restartSeen = false; // a hello since the last catch-up named a new instance
+    // hostDown is the server's word that the host shown stopped publishing
+    // (a "status" event): {since: its newest tick, t: the server's clock
+    // then, wall: this page's clock then}; null while it publishes.
+    this.hostDown = null;
   }
 
   addTopic(topic) {
@@ -149,13 +148,22 @@ export class View {
   }
 
   // serverMarks takes what the server says about the tick at t: ticks it
-  // skipped before it (a "sampler late" band, none for a single tick) and
-  // a step of its wall clock. Every topic of the tick says the same, so each
-  // is taken once per tick.
+  // skipped before it (a "sampler late" band, none for a single tick), a
+  // restart since its previous run's newest tick, and a step of its wall
+  // clock. They are part of the stored event, so history, a replay and the
+  // live stream give the same bands. Every topic of the tick says the same,
+  // so each is taken once per tick.
   serverMarks(t, data) {
     const iv = this.intervalMs;
     const skipped = Number(data.skipped);
-    if (skipped > 0) this.marks.push({ t: t - (skipped + 1) * iv, until: t - iv, kind: KIND_LATE });
+    if (skipped > 0) this.mark({ t: t - (skipped + 1) * iv, until: t - iv, kind: KIND_LATE });
+    const restart = Number(data.restart);
+    if (restart > 0) {
+      // The previous run's newest tick was stamped restart ms before this
+      // one: the band is the gap that starts there.
+      this.mark({ t: t - restart, until: t - iv, kind: KIND_RESTART });
+      this.restartSeen = true;
+    }
     const step = Number(data.clock_step);
     if (!step || this.clockSteps.includes(t)) return;
     // The samples before the step move onto the new clock, so the newest
@@ -167,6 +175,11 @@ export class View {
     this.clockSteps.push(t);
     const before = this.ticks.lastT();
     if (before !== null) this.marks.push({ t: before, until: before, kind: KIND_CLOCK, step });
+  }
+
+  // mark adds a server's mark once: every topic of a tick repeats it.
+  mark(m) {
+    if (!this.marks.some((x) => x.t === m.t && x.kind === m.kind)) this.marks.push(m);
   }
 
   // shift moves everything this view holds in time by ms.
@@ -194,24 +207,35 @@ export class View {
   }
 
   // onHello takes a hello and reports whether the server restarted since
-  // the samples this view holds (a new instance id).
+  // the samples this view holds (a new instance id). That only words the
+  // catch-up line; the "server restarted" band comes from the server's own
+  // mark on the new run's first tick (serverMarks), which history and
+  // every reload carry too.
   onHello(h) {
     this.hello = h;
     if (Number(h.interval_ms) > 0) this.intervalMs = Number(h.interval_ms);
     const inst = String(h.instance ?? "");
-    let restarted = false;
-    if (this.instance && inst && inst !== this.instance) {
-      restarted = true;
-      // The restart lies after the newest sample this page saw from the old
-      // instance (or after the stored position on a reload), and before the
-      // newest one it has now.
-      const from = this.resumeFromT ?? this.newestT;
-      if (from !== null) this.marks.push({ t: from, until: (this.newestT ?? from) + RESTART_MARK_INTERVALS * this.intervalMs, kind: KIND_RESTART });
-    }
+    const restarted = !!(this.instance && inst && inst !== this.instance);
+    // A new stream: the server says again, after its catch-up, if the
+    // host is still silent.
+    this.hostDown = null;
     this.instance = inst || this.instance;
     this.posDirty = true;
     if (restarted) this.restartSeen = true;
     return restarted;
+  }
+
+  // onStatus takes a "status" event and reports whether it changed what
+  // the view says about the host.
+  onStatus(s, now = Date.now()) {
+    const was = this.hostDown;
+    if (s.live !== false) {
+      this.hostDown = null;
+      return was !== null;
+    }
+    const since = Number(s.last_seen) > 0 ? Number(s.last_seen) : this.newestT;
+    this.hostDown = { since, t: Number(s.t) > 0 ? Number(s.t) : since, wall: now };
+    return was === null;
   }
 
   // onCatchupStart begins a catch-up's bookkeeping and reports whether it
@@ -249,9 +273,12 @@ export class View {
   // end is the right edge of the time axis in unix ms. While the stream is
   // down it keeps moving with the clock, so the missing time shows as it
   // grows; it is extrapolated from the newest sample's arrival so a skewed
-  // browser clock does not shift the axis.
+  // browser clock does not shift the axis. While the server says the host
+  // is silent it moves from the server's clock in that word, which is right
+  // after a reload too, when the newest sample came from history.
   end(connected, now = Date.now()) {
     if (this.newestT === null) return now;
+    if (this.hostDown) return Math.max(this.newestT, this.hostDown.t + (now - this.hostDown.wall));
     return connected ? this.newestT : this.newestT + (now - this.recvWall);
   }
 
@@ -261,10 +288,11 @@ export class View {
   }
 
   // computeBands refreshes this.bands: the gaps between samples, labelled
-  // by the marks, plus the still-open gap while the stream is down.
+  // by the marks, plus the still-open gap while the stream or the host is
+  // down.
   computeBands(connected, now = Date.now()) {
     let pending = null;
-    if (!connected && this.newestT !== null) {
+    if ((!connected || this.hostDown) && this.newestT !== null) {
       const end = this.end(false, now);
       if (end - this.newestT > this.intervalMs * GAP_FACTOR) pending = { from: this.newestT, to: end };
     }
@@ -403,11 +431,20 @@ export class CatchupLine {
   }
 }
 
+// shownState is the state a badge shows: the stream's, or "offline" while
+// the stream is up but the server says its host stopped publishing.
+export function shownState(stream, hostDown) {
+  if (!stream) return st.STATE_CONNECTING;
+  return hostDown && st.isUp(stream) ? st.STATE_OFFLINE : stream.state;
+}
+
 // badge words a stream's state as [main, detail]: "Live", "Reconnecting
 // (next try in 2 s)", "Offline since 12:00:01" with "next try in 5 s" or
-// "disconnected". A quiet catch-up (see quietCatchup) reads as Live.
-export function badge(stream, line) {
+// "disconnected", or "host not publishing" when the server says so
+// (hostDown, View's). A quiet catch-up (see quietCatchup) reads as Live.
+export function badge(stream, line, hostDown = null) {
   if (!stream) return ["Connecting…", ""];
+  if (hostDown && st.isUp(stream)) return [`Offline since ${fmt.clock(hostDown.since)}`, "host not publishing"];
   const retry = stream.secondsToRetry();
   const next = retry === null ? "trying now" : `next try in ${retry} s`;
   switch (stream.state) {

@@ -11,6 +11,7 @@ import {
   catchupMessage,
   downtime,
   badge,
+  shownState,
   CATCHUP_LINGER_MS,
   CATCHUP_LINGER_WARN_MS,
   CATCHUP_FADE_MS,
@@ -105,26 +106,69 @@ test("trim keeps the window plus two intervals", () => {
   assert.deepEqual(v.marks.map((m) => m.t), [9000]); // a mark is kept one window longer
 });
 
-test("hello: a new instance marks a restart after the newest sample", () => {
+test("hello: a new instance is a restart, but draws no band by itself", () => {
   const v = new View(["cpu"], { intervalMs: 1000 });
   assert.equal(v.onHello({ instance: "a", interval_ms: 200 }), false);
   assert.equal(v.intervalMs, 200);
   v.ingest("cpu", "1", cpu(5000), "live");
   assert.equal(v.onHello({ instance: "a" }), false, "same instance: a reconnect");
   assert.equal(v.onHello({ instance: "b" }), true);
-  assert.deepEqual(v.marks, [{ t: 5000, until: 6000, kind: "restart" }]);
+  assert.deepEqual(v.marks, [], "the band comes from the server's restart mark");
   assert.equal(v.instance, "b");
 });
 
-test("hello after a reload: the stored position bounds the restart", () => {
+test("hello after a reload: the stored position is where the catch-up resumes", () => {
   const v = new View(["cpu"], { intervalMs: 1000 });
   v.resume({ id: "9", t: 3000, instance: "a" });
   assert.equal(v.lastId, "9");
   v.ingest("cpu", "h", cpu(8000), "history");
   assert.equal(v.onHello({ instance: "b" }), true);
-  assert.deepEqual(v.marks, [{ t: 3000, until: 13000, kind: "restart" }]);
   assert.equal(v.onCatchupStart(), true, "resumed");
   assert.equal(v.onCatchupStart(), false, "only once");
+});
+
+// restartRun is a stream of two restarts, as the server stores it: ticks
+// every second, a run that stops at 5 s and one that stops at 12 s, each
+// next run's first tick carrying "restart" (ms since the previous run's
+// newest tick) on every topic, and a plain outage between 20 s and 25 s.
+function restartRun() {
+  const out = [];
+  const add = (t, extra = {}) => {
+    for (const topic of ["cpu", "memory"]) out.push([topic, `${t}-${topic}`, { t, ...extra }]);
+  };
+  for (let t = 1000; t <= 5000; t += 1000) add(t);
+  add(9000, { restart: 4000 });
+  for (let t = 10000; t <= 12000; t += 1000) add(t);
+  add(16000, { restart: 4000 });
+  for (let t = 17000; t <= 20000; t += 1000) add(t);
+  for (let t = 25000; t <= 26000; t += 1000) add(t);
+  return out;
+}
+
+test("restart bands are the server's: the same live, from history and on replay", () => {
+  const shown = (source, split = 0) => {
+    const v = new View(["cpu", "memory"], { intervalMs: 1000 });
+    const events = restartRun();
+    // A reload: history up to split, the rest replayed after the stored
+    // position; live: everything as it came.
+    events.forEach(([topic, id, data], i) => v.ingest(topic, id, data, i < split ? "history" : source));
+    return v.computeBands(true).map((b) => ({ kind: b.kind, from: b.from, to: b.to }));
+  };
+  const live = shown("live");
+  assert.deepEqual(live, [
+    { kind: "restart", from: 5000, to: 9000 },
+    { kind: "restart", from: 12000, to: 16000 },
+    { kind: "offline", from: 20000, to: 25000 },
+  ]);
+  assert.deepEqual(shown("history"), live, "after a reload, from /api/history");
+  assert.deepEqual(shown("replay", 11), live, "a reload resumed in the middle");
+  assert.deepEqual(shown("replay", 30), live, "a reload resumed after both restarts");
+});
+
+test("a restart mark is taken once per tick, however many topics carry it", () => {
+  const v = new View(["cpu", "memory"], { intervalMs: 1000 });
+  for (const [topic, id, data] of restartRun()) v.ingest(topic, id, data, "live");
+  assert.deepEqual(v.marks.map((m) => [m.kind, m.t]), [["restart", 5000], ["restart", 12000]]);
 });
 
 test("catch-up: span, summary and the lost-history mark", () => {
@@ -321,6 +365,43 @@ test("badge", () => {
     { name: "connecting", stream: s("connecting"), want: ["Connecting…", ""] },
   ];
   for (const c of cases) assert.deepEqual(badge(c.stream, c.line || line), c.want, c.name);
+});
+
+test("a host the server says is silent: the badge, the axis and the growing band", () => {
+  const v = new View(["cpu"], { intervalMs: 1000 });
+  v.onHello({ instance: "a", interval_ms: 1000 });
+  for (let t = 1000; t <= 5000; t += 1000) v.ingest("cpu", String(t), cpu(t), "live", t + 50);
+  const live = { state: "live", outageSince: null, secondsToRetry: () => null };
+  const line = { quiet: false };
+  assert.equal(shownState(live, v.hostDown), "live");
+
+  // The server's word, 8 s after the newest tick by its clock; this
+  // page's clock is 100 s off, which must not move the axis.
+  assert.equal(v.onStatus({ t: 13000, host: "b", live: false, last_seen: 5000 }, 113000), true);
+  assert.equal(v.onStatus({ t: 28000, host: "b", live: false, last_seen: 5000 }, 128000), false, "a heartbeat repeats it");
+  assert.deepEqual(badge(live, line, v.hostDown), [`Offline since ${fmt.clock(5000)}`, "host not publishing"]);
+  assert.equal(shownState(live, v.hostDown), "offline");
+  assert.equal(v.end(true, 130000), 30000, "the axis moves on from the server's clock");
+  assert.deepEqual(v.computeBands(true, 130000), [{ from: 5000, to: 30000, kind: "pending" }]);
+
+  // Back: the server says so before the next tick, which carries the
+  // restart mark; the band is the server's "restarted" one.
+  assert.equal(v.onStatus({ t: 31000, host: "b", live: true, last_seen: 31000 }, 131000), true);
+  v.ingest("cpu", "31000", { t: 31000, restart: 26000 }, "live", 131000);
+  assert.equal(shownState(live, v.hostDown), "live");
+  assert.deepEqual(badge(live, line, v.hostDown), ["Live", ""]);
+  assert.deepEqual(v.computeBands(true, 131000).map((b) => [b.kind, b.from, b.to]), [["restart", 5000, 31000]]);
+});
+
+test("a new stream forgets the host's state until the server says it again", () => {
+  const v = new View(["cpu"], { intervalMs: 1000 });
+  v.ingest("cpu", "1", cpu(1000), "live");
+  v.onStatus({ t: 9000, live: false, last_seen: 1000 });
+  assert.notEqual(v.hostDown, null);
+  v.onHello({ instance: "a" });
+  assert.equal(v.hostDown, null);
+  const reconnecting = { state: "reconnecting", outageSince: 0, secondsToRetry: () => 2 };
+  assert.equal(shownState(reconnecting, { since: 1 }), "reconnecting", "the stream's own trouble comes first");
 });
 
 // feed ingests one tick of cpu and load at t with extra fields.

@@ -1,0 +1,93 @@
+package handlers
+
+import (
+	"fmt"
+	"net/http"
+	"testing"
+	"time"
+
+	"vitals/history"
+	"vitals/internal/ssetest"
+)
+
+// TestEventsFleetStreamsTheRows asks /events for the fleet: its rows come
+// right after hello, then with each tick, with only the new sparkline
+// samples and the same figures as the tick's events.
+func TestEventsFleetStreamsTheRows(t *testing.T) {
+	f := newFixture(t, func(o *Options) { o.Interval = 100 * time.Millisecond })
+	publish := func(cpu float64) int64 {
+		t.Helper()
+		f.mu.Lock()
+		ts := f.now
+		f.now = f.now.Add(time.Second)
+		f.mu.Unlock()
+		ms := ts.UnixMilli()
+		err := f.broker.Publish(ts, []history.Sample{
+			{Topic: "cpu", Data: fmt.Appendf(nil, `{"t":%d,"total":%g}`, ms, cpu)},
+			{Topic: "memory", Data: fmt.Appendf(nil, `{"t":%d,"total":8000,"used":2000,"percent":25}`, ms)},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ms
+	}
+	fleet := func(s *ssetest.Stream) fleetEvent {
+		t.Helper()
+		for {
+			ev := s.NextEvent(t)
+			if ev.Event == "fleet" {
+				if ev.ID != "" {
+					t.Fatalf("fleet event with an id: %+v", ev)
+				}
+				return decode[fleetEvent](t, ev.Data)
+			}
+		}
+	}
+	for _, cpu := range []float64{10, 20, 30, 40} {
+		publish(cpu)
+	}
+
+	s := ssetest.Open(t, f.srv.URL+"/events?fleet=true&points=3")
+	first := fleet(s)
+	if first.Append || first.Self != "testhost" || len(first.Hosts) != 1 {
+		t.Fatalf("first fleet event = %+v", first)
+	}
+	if r := first.Hosts[0]; len(r.Spark.CPU) != 3 || r.Spark.CPU[2] != 40 || r.CPU == nil || *r.CPU != 40 || !r.Live {
+		t.Errorf("first row = %+v, want the last 3 samples and cpu 40", r)
+	}
+
+	ms := publish(55.5)
+	next := fleet(s)
+	if !next.Append || len(next.Hosts) != 1 {
+		t.Fatalf("next fleet event = %+v", next)
+	}
+	r := next.Hosts[0]
+	if r.T != ms || r.CPU == nil || *r.CPU != 55.5 || len(r.Spark.T) != 1 || r.Spark.T[0] != ms || r.Spark.CPU[0] != 55.5 {
+		t.Errorf("row after the tick at %d = %+v, want only that sample", ms, r)
+	}
+
+	// Nothing changes for several periods: no fleet event until the next
+	// tick. (Waiting cannot make this pass wrongly, only give a wrong
+	// server the time to send.)
+	time.Sleep(5 * 100 * time.Millisecond)
+	ms = publish(60)
+	for {
+		ev := s.NextEvent(t)
+		if ev.Event == "fleet" {
+			if got := decode[fleetEvent](t, ev.Data); got.Hosts[0].T != ms {
+				t.Errorf("a fleet event with nothing new: %+v", got)
+			}
+			break
+		}
+	}
+}
+
+func TestEventsFleetBadValueIs400(t *testing.T) {
+	f := newFixture(t, nil)
+	for _, q := range []string{"fleet=maybe", "fleet=true&points=0"} {
+		resp, body := ssetest.Do(t, http.MethodGet, f.srv.URL+"/events?"+q)
+		if resp.StatusCode != http.StatusBadRequest {
+			t.Errorf("%s: %d %s", q, resp.StatusCode, body)
+		}
+	}
+}

@@ -1,0 +1,105 @@
+// The pure parts of sharing one /events stream between the tabs and
+// <vitals-chart> elements of a browser (shareworker.js runs the stream,
+// sharedsource.js is a tab's end): which streams can be shared, the URL of
+// the one stream that serves them all, and the window of recent events a
+// tab that joins late resumes from. No DOM and no worker API here, so
+// share_test.js runs it under node.
+
+// Query parameters a shared stream merges across its tabs: the rest
+// (host, token) must be equal for two tabs to share, so a stream never
+// carries one token's events to a tab that holds another.
+const MERGED = new Set(["topics", "fleet", "points", "lastEventId"]);
+
+// WINDOW_EVENTS bounds the recent events the worker keeps for tabs that
+// join or come back: 20,000 is about half an hour of every topic at 1 s,
+// enough for a tab that was hidden or reconnecting; one that is further
+// behind resumes from /api/history.
+export const WINDOW_EVENTS = 20000;
+
+// parseStreamURL reads an /events URL: the group it can share with (key:
+// the URL without the merged parameters) and what it asks for.
+export function parseStreamURL(href) {
+  const u = new URL(href);
+  const q = u.searchParams;
+  const topics = q.get("topics");
+  const want = {
+    topics: topics ? new Set(topics.split(",").filter(Boolean)) : null, // null: every topic
+    fleet: q.get("fleet") === "true",
+    points: Number(q.get("points")) || 0,
+    after: q.get("lastEventId") || null,
+  };
+  const rest = new URL(u.origin + u.pathname);
+  for (const [k, v] of [...q].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) if (!MERGED.has(k)) rest.searchParams.append(k, v);
+  return { key: rest.href, ...want };
+}
+
+// unionURL is the one stream that serves every want: all topics when one
+// asks for all, the fleet when one asks for it (with the most points), and
+// resumed after `after` when given.
+export function unionURL(key, wants, after) {
+  const u = new URL(key);
+  let all = wants.length === 0;
+  const topics = new Set();
+  let fleet = false;
+  let points = 0;
+  for (const w of wants) {
+    if (!w.topics) all = true;
+    else for (const t of w.topics) topics.add(t);
+    fleet ||= w.fleet;
+    points = Math.max(points, w.points);
+  }
+  if (!all && topics.size) u.searchParams.set("topics", [...topics].sort().join(","));
+  if (fleet) {
+    u.searchParams.set("fleet", "true");
+    if (points) u.searchParams.set("points", String(points));
+  }
+  if (after) u.searchParams.set("lastEventId", after);
+  return u.href;
+}
+
+// covers says whether a stream opened for `have` serves `want` too.
+export function covers(have, want) {
+  if (want.fleet && (!have.fleet || have.points < want.points)) return false;
+  if (!have.topics) return true;
+  if (!want.topics) return false;
+  for (const t of want.topics) if (!have.topics.has(t)) return false;
+  return true;
+}
+
+// EventWindow is the newest events of a shared stream, in stream order:
+// {id, type, data} with data the raw text.
+export class EventWindow {
+  constructor(max = WINDOW_EVENTS) {
+    this.max = max;
+    this.events = [];
+    this.index = new Map(); // id -> its sequence number
+    this.seq = 0; // sequence number of events[0]
+  }
+
+  push(e) {
+    this.events.push(e);
+    this.index.set(e.id, this.seq + this.events.length - 1);
+    if (this.events.length > this.max) {
+      // Drop a chunk at once: shifting one at a time is quadratic.
+      const drop = Math.max(1, this.max >> 4);
+      for (const old of this.events.splice(0, drop)) this.index.delete(old.id);
+      this.seq += drop;
+    }
+  }
+
+  // mark is the sequence number of the next event pushed.
+  mark() {
+    return this.seq + this.events.length;
+  }
+
+  // since lists the events from sequence number m on (m from mark()).
+  since(m) {
+    return this.events.slice(Math.max(0, m - this.seq));
+  }
+
+  // after lists the events after id, or null when id is not held.
+  after(id) {
+    const n = this.index.get(id);
+    return n === undefined ? null : this.events.slice(n - this.seq + 1);
+  }
+}

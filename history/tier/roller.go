@@ -83,6 +83,17 @@ func NewRoller(o RollerOptions) *Roller {
 // publish with the tick; otherwise it returns nil. A store failure is
 // logged and the points are written again with the next ones.
 func (r *Roller) Tick(t time.Time, samples []Sample) []byte {
+	if minutes := r.TickWeighted(t, samples, 1); len(minutes) > 0 {
+		return RollupPayload(minutes[0].T, minutes)
+	}
+	return nil
+}
+
+// TickWeighted is Tick with the tick counted as weight ticks of the same
+// values: a simulated fill feeds one tick in weight (say every 20 s at a
+// 1 s interval) and the points still hold the counts a real run gives.
+// It returns the points of the minute the tick completed, if any.
+func (r *Roller) TickWeighted(t time.Time, samples []Sample, weight uint32) []Point {
 	ms := t.UnixMilli()
 	var done []Point
 	if start := floor(ms, Minute); r.minute.start != 0 && start > r.minute.start {
@@ -92,7 +103,7 @@ func (r *Roller) Tick(t time.Time, samples []Sample) []byte {
 		r.minute.start = floor(ms, Minute)
 	}
 	for _, s := range samples {
-		r.add(ms, s)
+		r.add(ms, s, weight)
 	}
 	if done == nil {
 		return nil
@@ -104,10 +115,7 @@ func (r *Roller) Tick(t time.Time, samples []Sample) []byte {
 			minutes = append(minutes, p)
 		}
 	}
-	if len(minutes) == 0 {
-		return nil
-	}
-	return RollupPayload(minutes[0].T, minutes)
+	return minutes
 }
 
 func floor(ms int64, step time.Duration) int64 {
@@ -116,7 +124,7 @@ func floor(ms int64, step time.Duration) int64 {
 }
 
 // add counts one sample in the minute in progress.
-func (r *Roller) add(ms int64, s Sample) {
+func (r *Roller) add(ms int64, s Sample, weight uint32) {
 	if !Rolls(s.Topic) {
 		return
 	}
@@ -131,7 +139,7 @@ func (r *Roller) add(ms int64, s Sample) {
 			st = &Stat{}
 			a.fields[string(path)] = st
 		}
-		st.Add(v)
+		st.addN(v, weight)
 	}, func(kind string, v int64) {
 		a.marks = append(a.marks, Mark{T: ms, Kind: kind, Value: v})
 	})
@@ -141,7 +149,7 @@ func (r *Roller) add(ms int64, s Sample) {
 		r.log.Warn("tier: payload not rolled up", "topic", s.Topic, "err", err)
 		return
 	}
-	a.count++
+	a.count += weight
 }
 
 // complete closes the minute in progress (the next one starts at next),
@@ -216,6 +224,22 @@ func (b *bucket) points() []Point {
 		out = append(out, p)
 	}
 	return out
+}
+
+// Flush completes the minute and the hour in progress as they are and
+// writes them, and the store too if it is a [Batch]: the end of a
+// simulated fill. A live server never calls it (its partial minute is
+// rebuilt from the raw window at the next start).
+func (r *Roller) Flush() error {
+	if r.minute.start != 0 {
+		r.write(r.complete(r.minute.start + Hour.Milliseconds()))
+	} else if r.hour.start != 0 {
+		r.write(r.complete(r.hour.start + Hour.Milliseconds()))
+	}
+	if b, ok := r.store.(*Batch); ok {
+		return b.Flush()
+	}
+	return nil
 }
 
 // write hands points (and any the store refused before) to the store.

@@ -1,0 +1,293 @@
+package tier
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"strconv"
+	"time"
+)
+
+// SimHost is the shape of a simulated host: how many CPU cores, disks,
+// mounted filesystems and network interfaces its payloads carry.
+type SimHost struct {
+	Cores, Disks, Mounts, Interfaces int
+}
+
+// Simulation describes a simulated host's history: ticks from From over
+// Span, one every Every, each standing for Every/Interval real ticks of
+// the same values (see [Roller.TickWeighted]), so a fill of years takes
+// seconds yet stores the counts a real --interval gives.
+//
+// The values follow what servers show: a daily cycle (busy in the working
+// day), quieter weekends, noise, short spikes (each a tick at several
+// times the usual), disks filling slowly and being cleaned up. Every 45
+// days or so the server restarts (down a few minutes; the first tick after
+// carries "restart"), about twice a year it is offline for hours, and once
+// the wall clock steps forward an hour ("clock_step").
+type Simulation struct {
+	From     time.Time
+	Span     time.Duration
+	Every    time.Duration // time between simulated ticks (default 20s)
+	Interval time.Duration // the interval the counts stand for (default 1s)
+	Host     SimHost       // default 2 cores, 2 disks, 3 mounts, 3 interfaces
+	Seed     uint64
+}
+
+// Run calls tick with each simulated tick's time, payloads (the topics
+// cpu, memory, load, disk, network, processes, as the collectors write
+// them) and weight, oldest first, until the span ends or tick fails. The
+// samples' Data is reused by the next tick.
+func (s Simulation) Run(tick func(t time.Time, samples []Sample, weight uint32) error) error {
+	if s.Every <= 0 {
+		s.Every = 20 * time.Second
+	}
+	if s.Interval <= 0 {
+		s.Interval = time.Second
+	}
+	if s.Every < s.Interval || s.Every%s.Interval != 0 {
+		return fmt.Errorf("tier: simulation cadence %v is not a whole number of intervals (%v)", s.Every, s.Interval)
+	}
+	if s.Host == (SimHost{}) {
+		s.Host = SimHost{Cores: 2, Disks: 2, Mounts: 3, Interfaces: 3}
+	}
+	weight := uint32(s.Every / s.Interval)
+	rng := rand.New(rand.NewPCG(s.Seed, 0x5eed))
+	g := simGen{host: s.Host, rng: rng, bufs: make([][]byte, 6)}
+	samples := make([]Sample, 6)
+	end := s.From.Add(s.Span)
+	var (
+		skew    time.Duration // the clock step, once it happened
+		stepped bool
+		restart int64 // ms since the last tick, for the first tick after downtime
+		last    time.Time
+	)
+	for at := s.From.Truncate(s.Every); at.Before(end); at = at.Add(s.Every) {
+		// Downtime: a restart every ~45 days (2 to 10 minutes down),
+		// an outage of 2 to 12 hours ~twice a year.
+		switch r := rng.Float64(); {
+		case r < float64(s.Every)/float64(45*24*time.Hour):
+			at = at.Add(time.Duration(2+rng.IntN(9)) * time.Minute).Truncate(s.Every)
+			restart = -1
+		case r < float64(s.Every)/float64(45*24*time.Hour)+float64(s.Every)/float64(180*24*time.Hour):
+			at = at.Add(time.Duration(2+rng.IntN(11)) * time.Hour).Truncate(s.Every)
+			restart = -1
+		}
+		marks := simMarks{}
+		if restart < 0 && !last.IsZero() {
+			marks.restart = at.Add(skew).Sub(last).Milliseconds()
+		}
+		restart = 0
+		if !stepped && at.Sub(s.From) > s.Span/3 {
+			stepped, skew = true, time.Hour
+			marks.clockStep = skew.Milliseconds() // earlier ticks move forward
+		}
+		wall := at.Add(skew)
+		g.fill(samples, wall, marks)
+		if err := tick(wall, samples, weight); err != nil {
+			return err
+		}
+		last = wall
+	}
+	return nil
+}
+
+type simMarks struct{ restart, clockStep int64 }
+
+// simGen writes one tick's payloads into reused buffers.
+type simGen struct {
+	host SimHost
+	rng  *rand.Rand
+	bufs [][]byte
+	b    []byte
+}
+
+// busy is the load shape in [0, 1] at t: a working-day hump, lower on
+// weekends, plus noise; now and then a spike.
+func (g *simGen) busy(t time.Time, phase float64) float64 {
+	h := float64(t.Hour()) + float64(t.Minute())/60
+	day := 0.5 + 0.5*math.Sin((h-9)/24*2*math.Pi+phase)
+	if wd := t.Weekday(); wd == time.Saturday || wd == time.Sunday {
+		day *= 0.4
+	}
+	v := 0.1 + 0.5*day + 0.08*g.rng.NormFloat64()
+	if g.rng.IntN(2000) == 0 {
+		v = 0.9 + 0.1*g.rng.Float64()
+	}
+	return math.Min(1, math.Max(0, v))
+}
+
+func (g *simGen) num(v float64, prec int) {
+	g.b = strconv.AppendFloat(g.b, v, 'f', prec, 64)
+}
+
+func (g *simGen) key(k string) {
+	if g.b[len(g.b)-1] != '{' {
+		g.b = append(g.b, ',')
+	}
+	g.b = append(g.b, '"')
+	g.b = append(g.b, k...)
+	g.b = append(g.b, '"', ':')
+}
+
+func (g *simGen) start(t time.Time, m simMarks) {
+	g.b = append(g.b[:0], `{"t":`...)
+	g.b = strconv.AppendInt(g.b, t.UnixMilli(), 10)
+	if m.restart != 0 {
+		g.b = append(g.b, `,"restart":`...)
+		g.b = strconv.AppendInt(g.b, m.restart, 10)
+	}
+	if m.clockStep != 0 {
+		g.b = append(g.b, `,"clock_step":`...)
+		g.b = strconv.AppendInt(g.b, m.clockStep, 10)
+	}
+}
+
+func (g *simGen) end(samples []Sample, i int, topic string) {
+	g.b = append(g.b, '}')
+	g.bufs[i] = append(g.bufs[i][:0], g.b...)
+	samples[i] = Sample{Topic: topic, Data: g.bufs[i]}
+}
+
+func (g *simGen) fill(samples []Sample, t time.Time, m simMarks) {
+	load := g.busy(t, 0)
+	days := float64(t.Unix()) / 86400
+
+	g.start(t, m)
+	total := 100 * load
+	for _, f := range []struct {
+		k string
+		v float64
+	}{{"total", total}, {"user", total * 0.7}, {"system", total * 0.25}, {"iowait", 2 * g.rng.Float64()}, {"steal", 0}, {"idle", 100 - total}} {
+		g.key(f.k)
+		g.num(f.v, 1)
+	}
+	g.key("cores")
+	g.b = append(g.b, '[')
+	for c := range g.host.Cores {
+		if c > 0 {
+			g.b = append(g.b, ',')
+		}
+		g.num(math.Min(100, math.Max(0, total+10*g.rng.NormFloat64())), 1)
+	}
+	g.b = append(g.b, ']')
+	g.end(samples, 0, "cpu")
+
+	g.start(t, m)
+	const memTotal = 8 << 30
+	used := memTotal * (0.3 + 0.3*load)
+	for _, f := range []struct {
+		k string
+		v float64
+	}{{"total", memTotal}, {"used", used}, {"available", memTotal - used}, {"cached", memTotal * 0.3},
+		{"buffers", 200 << 20}, {"percent", 100 * used / memTotal}, {"swap_total", 2 << 30}, {"swap_used", 64 << 20}} {
+		g.key(f.k)
+		g.num(math.Round(f.v), 0)
+	}
+	g.end(samples, 1, "memory")
+
+	g.start(t, m)
+	l := load * float64(g.host.Cores) * 1.2
+	g.key("load1")
+	g.num(l, 2)
+	g.key("load5")
+	g.num(l*0.9, 2)
+	g.key("load15")
+	g.num(l*0.8, 2)
+	g.key("cpus")
+	g.num(float64(g.host.Cores), 0)
+	g.end(samples, 2, "load")
+
+	g.start(t, m)
+	rd, wr := 4e6*load*g.rng.ExpFloat64(), 2e6*load*g.rng.ExpFloat64()
+	for _, f := range []struct {
+		k string
+		v float64
+	}{{"read_bps", rd}, {"write_bps", wr}, {"read_iops", rd / 16384}, {"write_iops", wr / 8192}} {
+		g.key(f.k)
+		g.num(math.Round(f.v), 0)
+	}
+	g.key("devices")
+	g.b = append(g.b, '{')
+	for d := range g.host.Disks {
+		g.key("sd" + string(rune('a'+d)))
+		share := 1 / float64(g.host.Disks)
+		g.b = append(g.b, `{"read_bps":`...)
+		g.num(math.Round(rd*share), 0)
+		g.b = append(g.b, `,"write_bps":`...)
+		g.num(math.Round(wr*share), 0)
+		g.b = append(g.b, `,"read_iops":`...)
+		g.num(math.Round(rd*share/16384), 0)
+		g.b = append(g.b, `,"write_iops":`...)
+		g.num(math.Round(wr*share/8192), 0)
+		g.b = append(g.b, '}')
+	}
+	g.b = append(g.b, '}')
+	g.key("filesystems")
+	g.b = append(g.b, '[')
+	for i := range g.host.Mounts {
+		if i > 0 {
+			g.b = append(g.b, ',')
+		}
+		mount := "/"
+		if i > 0 {
+			mount = "/data" + strconv.Itoa(i)
+		}
+		size := float64(int64(100<<30) << i)
+		// Fills over weeks, cleaned up now and then: a sawtooth.
+		frac := 0.3 + 0.5*math.Mod(days/(20+7*float64(i)), 1)
+		usedB := math.Round(size * frac)
+		g.b = append(g.b, `{"mount":"`...)
+		g.b = append(g.b, mount...)
+		g.b = append(g.b, `","fstype":"ext4","total":`...)
+		g.num(size, 0)
+		g.b = append(g.b, `,"used":`...)
+		g.num(usedB, 0)
+		g.b = append(g.b, `,"avail":`...)
+		g.num(size*0.95-usedB, 0)
+		g.b = append(g.b, `,"percent":`...)
+		g.num(100*usedB/(size*0.95), 1)
+		g.b = append(g.b, '}')
+	}
+	g.b = append(g.b, ']')
+	g.end(samples, 3, "disk")
+
+	g.start(t, m)
+	rx, tx := 5e6*load*g.rng.ExpFloat64(), 1e6*load*g.rng.ExpFloat64()
+	for _, f := range []struct {
+		k string
+		v float64
+	}{{"rx_bps", rx}, {"tx_bps", tx}, {"rx_pps", rx / 1000}, {"tx_pps", tx / 600}} {
+		g.key(f.k)
+		g.num(math.Round(f.v), 0)
+	}
+	g.key("interfaces")
+	g.b = append(g.b, '{')
+	for i := range g.host.Interfaces {
+		g.key("eth" + strconv.Itoa(i))
+		share := 1 / float64(g.host.Interfaces)
+		g.b = append(g.b, `{"kind":"physical","rx_bps":`...)
+		g.num(math.Round(rx*share), 0)
+		g.b = append(g.b, `,"tx_bps":`...)
+		g.num(math.Round(tx*share), 0)
+		g.b = append(g.b, `,"rx_pps":`...)
+		g.num(math.Round(rx*share/1000), 0)
+		g.b = append(g.b, `,"tx_pps":`...)
+		g.num(math.Round(tx*share/600), 0)
+		g.b = append(g.b, '}')
+	}
+	g.b = append(g.b, '}')
+	g.end(samples, 4, "network")
+
+	g.start(t, m)
+	procs := 200 + 40*load + 3*g.rng.NormFloat64()
+	for _, f := range []struct {
+		k string
+		v float64
+	}{{"processes", procs}, {"threads", procs * 2.1}, {"running", 1 + 3*load}, {"blocked", 0}, {"forks_per_s", 5 * load}} {
+		g.key(f.k)
+		g.num(math.Round(f.v), 0)
+	}
+	g.b = append(g.b, `,"top_cpu":[],"top_rss":[]`...)
+	g.end(samples, 5, "processes")
+}

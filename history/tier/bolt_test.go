@@ -1,7 +1,6 @@
 package tier
 
 import (
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -138,18 +137,4 @@ func TestBoltByteCap(t *testing.T) {
 	if s2.Bytes(Minute) != s.Bytes(Minute) || s2.Bytes(Hour) != s.Bytes(Hour) {
 		t.Errorf("reopen counts %d/%d bytes, the store said %d/%d", s2.Bytes(Minute), s2.Bytes(Hour), s.Bytes(Minute), s.Bytes(Hour))
 	}
-}
-
-func TestFileSizeAfterTwoYears(t *testing.T) {
-	if testing.Short() {
-		t.Skip("fills two simulated years")
-	}
-	db, path := openTestDB(t)
-	s, err := OpenBolt(db, defaultKeep)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fillEvery(t, s, t0, 730*24*Hour, 20*time.Second)
-	fi, _ := os.Stat(path)
-	t.Logf("file %d MiB; minutes %d MiB, hours %d MiB", fi.Size()>>20, s.Bytes(Minute)>>20, s.Bytes(Hour)>>20)
 }

@@ -28,7 +28,7 @@ type SimHost struct {
 type Simulation struct {
 	From     time.Time
 	Span     time.Duration
-	Every    time.Duration // time between simulated ticks (default 20s)
+	Every    time.Duration // time between simulated ticks (default 30s)
 	Interval time.Duration // the interval the counts stand for (default 1s)
 	Host     SimHost       // default 2 cores, 2 disks, 3 mounts, 3 interfaces
 	Seed     uint64
@@ -40,7 +40,7 @@ type Simulation struct {
 // samples' Data is reused by the next tick.
 func (s Simulation) Run(tick func(t time.Time, samples []Sample, weight uint32) error) error {
 	if s.Every <= 0 {
-		s.Every = 20 * time.Second
+		s.Every = 30 * time.Second
 	}
 	if s.Interval <= 0 {
 		s.Interval = time.Second

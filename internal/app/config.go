@@ -82,6 +82,7 @@ func parseConfig(args []string, getenv func(string) string, usage io.Writer) (Co
 		if errors.Is(err, flag.ErrHelp) {
 			fmt.Fprintln(usage, "Usage: vitals [flags]  (each flag also reads VITALS_<NAME>)")
 			fmt.Fprintln(usage, "       vitals alerts check FILE | vitals alerts test URL  (docs/alerts.md)")
+			fmt.Fprintln(usage, "       vitals history fill --years N --data-dir DIR  (docs/history.md)")
 			fs.SetOutput(usage)
 			fs.PrintDefaults()
 			return c, ErrHelp

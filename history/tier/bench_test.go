@@ -1,0 +1,102 @@
+package tier
+
+import (
+	"os"
+	"testing"
+	"time"
+)
+
+// simTicks returns n consecutive simulated ticks of the default host.
+func simTicks(b *testing.B, n int) (ts []time.Time, ticks [][]Sample) {
+	b.Helper()
+	err := Simulation{From: t0, Span: time.Duration(n) * time.Second, Every: time.Second, Seed: 1}.Run(func(t time.Time, s []Sample, _ uint32) error {
+		cp := make([]Sample, len(s))
+		for i, x := range s {
+			cp[i] = Sample{Topic: x.Topic, Data: append([]byte(nil), x.Data...)}
+		}
+		ts, ticks = append(ts, t), append(ticks, cp)
+		return nil
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return ts, ticks
+}
+
+// BenchmarkRollupTick is the per-tick cost of rolling up every topic of
+// a 2-core host with 2 disks, 3 mounts and 3 interfaces, including the
+// store write (to an in-memory store) each minute.
+func BenchmarkRollupTick(b *testing.B) {
+	ts, ticks := simTicks(b, 3600)
+	r := NewRoller(RollerOptions{Store: newMemStore()})
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		k := i % len(ticks)
+		r.Tick(ts[k].Add(time.Duration(i/len(ticks))*Hour), ticks[k])
+		i++
+	}
+}
+
+// BenchmarkFlatten is the scanner alone, over one tick's payloads.
+func BenchmarkFlatten(b *testing.B) {
+	_, ticks := simTicks(b, 1)
+	var f Flattener
+	b.ReportAllocs()
+	for b.Loop() {
+		for _, s := range ticks[0] {
+			f.Flatten(s.Data, func([]byte, float64) {}, nil)
+		}
+	}
+}
+
+// BenchmarkFill is a simulated day, one tick every 20 s, through the
+// roller into a bbolt store.
+func BenchmarkFill(b *testing.B) {
+	for b.Loop() {
+		db, _ := openTestDB(b)
+		s, err := OpenBolt(db, defaultKeep)
+		if err != nil {
+			b.Fatal(err)
+		}
+		fillEvery(b, s, t0, 24*Hour, 20*time.Second)
+	}
+}
+
+// twoYears fills a store with two simulated years once per benchmark.
+func twoYears(b *testing.B) (*BoltStore, string) {
+	b.Helper()
+	db, path := openTestDB(b)
+	s, err := OpenBolt(db, defaultKeep)
+	if err != nil {
+		b.Fatal(err)
+	}
+	fillEvery(b, s, t0, 730*24*Hour, 30*time.Second)
+	return s, path
+}
+
+// BenchmarkTwoYears reports the file size after two simulated years with
+// the default retention, and the read times of the long ranges.
+func BenchmarkTwoYears(b *testing.B) {
+	s, path := twoYears(b)
+	fi, err := os.Stat(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	newest, _, _ := s.Newest(Hour, "cpu")
+	end := time.UnixMilli(newest + 1)
+	b.Run("year-of-hours", func(b *testing.B) {
+		for b.Loop() {
+			n := 0
+			s.Points(Hour, "disk", end.Add(-365*24*Hour), end, func(Point) bool { n++; return true })
+		}
+	})
+	b.Run("90d-of-minutes", func(b *testing.B) {
+		for b.Loop() {
+			s.Points(Minute, "cpu", end.Add(-90*24*Hour), end, func(Point) bool { return true })
+		}
+	})
+	b.ReportMetric(float64(fi.Size())/(1<<20), "file-MiB")
+	b.ReportMetric(float64(s.Bytes(Minute))/(1<<20), "minutes-MiB")
+	b.ReportMetric(float64(s.Bytes(Hour))/(1<<20), "hours-MiB")
+}

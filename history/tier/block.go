@@ -239,14 +239,10 @@ func (d *decoder) uvarint() uint64 {
 	return v
 }
 
+// varint reads a zig-zag signed varint, as binary.AppendVarint writes.
 func (d *decoder) varint() int64 {
-	v, n := binary.Varint(d.b[min(d.i, len(d.b)):])
-	if n <= 0 {
-		d.bad = true
-		return 0
-	}
-	d.i += n
-	return v
+	u := d.uvarint()
+	return int64(u>>1) ^ -int64(u&1)
 }
 
 func (d *decoder) byte() byte {

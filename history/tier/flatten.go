@@ -59,65 +59,36 @@ type Flattener struct {
 func (f *Flattener) Flatten(data []byte, field func(path []byte, v float64), mark func(kind string, v int64)) error {
 	s := scanner{b: data}
 	s.ws()
-	if !s.eat('{') {
-		return errSyntax
-	}
 	f.cores, f.nulls, f.ids = f.cores[:0], f.nulls[:0], f.ids[:0]
 	haveCores := false
-	for first := true; ; first = false {
-		s.ws()
-		if s.eat('}') {
-			break
-		}
-		if !first && !s.eat(',') {
-			return errSyntax
-		}
-		s.ws()
-		key, ok := s.str()
-		if !ok {
-			return errSyntax
-		}
-		s.ws()
-		if !s.eat(':') {
-			return errSyntax
-		}
-		s.ws()
-		k := string(key) // no allocation: only compared and looked up
-		switch {
+	ok := s.object(func(key []byte) bool {
+		switch k := string(key); { // no allocation: only compared and looked up
 		case k == MarkRestart || k == MarkSkipped || k == MarkClockStep:
 			num, ok := s.num()
 			if !ok {
-				return errSyntax
+				return false
 			}
 			v, err := strconv.ParseInt(string(num), 10, 64)
 			if err != nil {
-				return errSyntax
+				return false
 			}
 			if mark != nil {
 				mark(markKind(k), v)
 			}
-			continue
+			return true
 		case k == "cores":
 			haveCores = true
-			if !f.numbers(&s, func(v float64, null bool) { f.cores = append(f.cores, v); f.nulls = append(f.nulls, null) }) {
-				return errSyntax
-			}
-			continue
+			return f.numbers(&s, func(v float64, null bool) { f.cores = append(f.cores, v); f.nulls = append(f.nulls, null) })
 		case k == "core_ids":
-			if !f.numbers(&s, func(v float64, _ bool) { f.ids = append(f.ids, int64(v)) }) {
-				return errSyntax
-			}
-			continue
+			return f.numbers(&s, func(v float64, _ bool) { f.ids = append(f.ids, int64(v)) })
 		case skippedKeys[k]:
-			if !s.skip() {
-				return errSyntax
-			}
-			continue
+			return s.skip()
 		}
 		f.path = append(f.path[:0], key...)
-		if !f.value(&s, field) {
-			return errSyntax
-		}
+		return f.value(&s, field)
+	})
+	if !ok {
+		return errSyntax
 	}
 	if haveCores {
 		useIDs := len(f.ids) == len(f.cores)
@@ -188,31 +159,13 @@ func (f *Flattener) value(s *scanner, field func([]byte, float64)) bool {
 	}
 	switch c := s.b[s.i]; {
 	case c == '{':
-		s.i++
 		base := len(f.path)
-		for first := true; ; first = false {
-			s.ws()
-			if s.eat('}') {
-				f.path = f.path[:base]
-				return true
-			}
-			if !first && !s.eat(',') {
-				return false
-			}
-			s.ws()
-			key, ok := s.str()
-			if !ok {
-				return false
-			}
-			s.ws()
-			if !s.eat(':') {
-				return false
-			}
+		ok := s.object(func(key []byte) bool {
 			f.path = append(append(f.path[:base], '.'), key...)
-			if !f.value(s, field) {
-				return false
-			}
-		}
+			return f.value(s, field)
+		})
+		f.path = f.path[:base]
+		return ok
 	case c == '[':
 		return f.array(s, field)
 	case c == '-' || (c >= '0' && c <= '9'):
@@ -275,30 +228,10 @@ func (f *Flattener) item(s *scanner, field func([]byte, float64), base int) bool
 	}
 	f.path = append(append(append(f.path[:base], '.'), name...), '.')
 	prefix := len(f.path)
-	obj.i = 1
-	for first := true; ; first = false {
-		obj.ws()
-		if obj.eat('}') {
-			return true
-		}
-		if !first && !obj.eat(',') {
-			return false
-		}
-		obj.ws()
-		key, ok := obj.str()
-		if !ok {
-			return false
-		}
-		obj.ws()
-		if !obj.eat(':') {
-			return false
-		}
-		obj.ws()
+	obj.i = 0
+	return obj.object(func(key []byte) bool {
 		if constantLeaves[string(key)] || obj.i >= len(obj.b) || !isNumStart(obj.b[obj.i]) {
-			if !obj.skip() {
-				return false
-			}
-			continue
+			return obj.skip()
 		}
 		num, ok := obj.num()
 		if !ok {
@@ -310,7 +243,8 @@ func (f *Flattener) item(s *scanner, field func([]byte, float64), base int) bool
 		}
 		f.path = append(f.path[:prefix], key...)
 		field(f.path, v)
-	}
+		return true
+	})
 }
 
 func isNumStart(c byte) bool { return c == '-' || (c >= '0' && c <= '9') }
@@ -340,6 +274,37 @@ func (s *scanner) eat(c byte) bool {
 		return true
 	}
 	return false
+}
+
+// object reads an object at s.i, calling member for each key with s
+// just before the key's value, which member must consume; it stops at the
+// first member that returns false.
+func (s *scanner) object(member func(key []byte) bool) bool {
+	if !s.eat('{') {
+		return false
+	}
+	for first := true; ; first = false {
+		s.ws()
+		if s.eat('}') {
+			return true
+		}
+		if !first && !s.eat(',') {
+			return false
+		}
+		s.ws()
+		key, ok := s.str()
+		if !ok {
+			return false
+		}
+		s.ws()
+		if !s.eat(':') {
+			return false
+		}
+		s.ws()
+		if !member(key) {
+			return false
+		}
+	}
 }
 
 func (s *scanner) null() bool {
@@ -437,42 +402,19 @@ func (s *scanner) word(w string) bool {
 // first of itemName present, as a string or a number.
 func (s *scanner) nameOf() ([]byte, bool) {
 	var found [3][]byte
-	s.i = 1
-	for first := true; ; first = false {
-		s.ws()
-		if s.eat('}') {
-			break
-		}
-		if !first && !s.eat(',') {
-			return nil, false
-		}
-		s.ws()
-		key, ok := s.str()
-		if !ok {
-			return nil, false
-		}
-		s.ws()
-		if !s.eat(':') {
-			return nil, false
-		}
-		s.ws()
-		slot := -1
+	s.i = 0
+	ok := s.object(func(key []byte) bool {
 		for j, n := range itemName {
-			if string(key) == n {
-				slot = j
+			if string(key) == n && s.i < len(s.b) && s.b[s.i] == '"' {
+				v, ok := s.str()
+				found[j] = v
+				return ok
 			}
 		}
-		if slot >= 0 && s.i < len(s.b) && s.b[s.i] == '"' {
-			v, ok := s.str()
-			if !ok {
-				return nil, false
-			}
-			found[slot] = v
-			continue
-		}
-		if !s.skip() {
-			return nil, false
-		}
+		return s.skip()
+	})
+	if !ok {
+		return nil, false
 	}
 	for _, v := range found {
 		if v != nil {

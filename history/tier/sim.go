@@ -130,6 +130,23 @@ func (g *simGen) key(k string) {
 	g.b = append(g.b, '"', ':')
 }
 
+type kv struct {
+	k string
+	v float64
+}
+
+// fields writes "k":v members, v rounded to prec decimals.
+func (g *simGen) fields(prec int, kvs ...kv) {
+	for _, f := range kvs {
+		g.key(f.k)
+		if prec == 0 {
+			g.num(math.Round(f.v), 0)
+		} else {
+			g.num(f.v, prec)
+		}
+	}
+}
+
 func (g *simGen) start(t time.Time, m simMarks) {
 	g.b = append(g.b[:0], `{"t":`...)
 	g.b = strconv.AppendInt(g.b, t.UnixMilli(), 10)
@@ -155,13 +172,7 @@ func (g *simGen) fill(samples []Sample, t time.Time, m simMarks) {
 
 	g.start(t, m)
 	total := 100 * load
-	for _, f := range []struct {
-		k string
-		v float64
-	}{{"total", total}, {"user", total * 0.7}, {"system", total * 0.25}, {"iowait", 2 * g.rng.Float64()}, {"steal", 0}, {"idle", 100 - total}} {
-		g.key(f.k)
-		g.num(f.v, 1)
-	}
+	g.fields(1, kv{"total", total}, kv{"user", total * 0.7}, kv{"system", total * 0.25}, kv{"iowait", 2 * g.rng.Float64()}, kv{"steal", 0}, kv{"idle", 100 - total})
 	g.key("cores")
 	g.b = append(g.b, '[')
 	for c := range g.host.Cores {
@@ -176,50 +187,25 @@ func (g *simGen) fill(samples []Sample, t time.Time, m simMarks) {
 	g.start(t, m)
 	const memTotal = 8 << 30
 	used := memTotal * (0.3 + 0.3*load)
-	for _, f := range []struct {
-		k string
-		v float64
-	}{{"total", memTotal}, {"used", used}, {"available", memTotal - used}, {"cached", memTotal * 0.3},
-		{"buffers", 200 << 20}, {"percent", 100 * used / memTotal}, {"swap_total", 2 << 30}, {"swap_used", 64 << 20}} {
-		g.key(f.k)
-		g.num(math.Round(f.v), 0)
-	}
+	g.fields(0, kv{"total", memTotal}, kv{"used", used}, kv{"available", memTotal - used}, kv{"cached", memTotal * 0.3}, kv{"buffers", 200 << 20}, kv{"percent", 100 * used / memTotal}, kv{"swap_total", 2 << 30}, kv{"swap_used", 64 << 20})
 	g.end(samples, 1, "memory")
 
 	g.start(t, m)
 	l := load * float64(g.host.Cores) * 1.2
-	g.key("load1")
-	g.num(l, 2)
-	g.key("load5")
-	g.num(l*0.9, 2)
-	g.key("load15")
-	g.num(l*0.8, 2)
-	g.key("cpus")
-	g.num(float64(g.host.Cores), 0)
+	g.fields(2, kv{"load1", l}, kv{"load5", l * 0.9}, kv{"load15", l * 0.8})
+	g.fields(0, kv{"cpus", float64(g.host.Cores)})
 	g.end(samples, 2, "load")
 
 	g.start(t, m)
 	rd, wr := 4e6*load*g.rng.ExpFloat64(), 2e6*load*g.rng.ExpFloat64()
-	for _, f := range []struct {
-		k string
-		v float64
-	}{{"read_bps", rd}, {"write_bps", wr}, {"read_iops", rd / 16384}, {"write_iops", wr / 8192}} {
-		g.key(f.k)
-		g.num(math.Round(f.v), 0)
-	}
+	g.fields(0, kv{"read_bps", rd}, kv{"write_bps", wr}, kv{"read_iops", rd / 16384}, kv{"write_iops", wr / 8192})
 	g.key("devices")
 	g.b = append(g.b, '{')
 	for d := range g.host.Disks {
 		g.key("sd" + string(rune('a'+d)))
 		share := 1 / float64(g.host.Disks)
-		g.b = append(g.b, `{"read_bps":`...)
-		g.num(math.Round(rd*share), 0)
-		g.b = append(g.b, `,"write_bps":`...)
-		g.num(math.Round(wr*share), 0)
-		g.b = append(g.b, `,"read_iops":`...)
-		g.num(math.Round(rd*share/16384), 0)
-		g.b = append(g.b, `,"write_iops":`...)
-		g.num(math.Round(wr*share/8192), 0)
+		g.b = append(g.b, '{')
+		g.fields(0, kv{"read_bps", rd * share}, kv{"write_bps", wr * share}, kv{"read_iops", rd * share / 16384}, kv{"write_iops", wr * share / 8192})
 		g.b = append(g.b, '}')
 	}
 	g.b = append(g.b, '}')
@@ -254,26 +240,14 @@ func (g *simGen) fill(samples []Sample, t time.Time, m simMarks) {
 
 	g.start(t, m)
 	rx, tx := 5e6*load*g.rng.ExpFloat64(), 1e6*load*g.rng.ExpFloat64()
-	for _, f := range []struct {
-		k string
-		v float64
-	}{{"rx_bps", rx}, {"tx_bps", tx}, {"rx_pps", rx / 1000}, {"tx_pps", tx / 600}} {
-		g.key(f.k)
-		g.num(math.Round(f.v), 0)
-	}
+	g.fields(0, kv{"rx_bps", rx}, kv{"tx_bps", tx}, kv{"rx_pps", rx / 1000}, kv{"tx_pps", tx / 600})
 	g.key("interfaces")
 	g.b = append(g.b, '{')
 	for i := range g.host.Interfaces {
 		g.key("eth" + strconv.Itoa(i))
 		share := 1 / float64(g.host.Interfaces)
-		g.b = append(g.b, `{"kind":"physical","rx_bps":`...)
-		g.num(math.Round(rx*share), 0)
-		g.b = append(g.b, `,"tx_bps":`...)
-		g.num(math.Round(tx*share), 0)
-		g.b = append(g.b, `,"rx_pps":`...)
-		g.num(math.Round(rx*share/1000), 0)
-		g.b = append(g.b, `,"tx_pps":`...)
-		g.num(math.Round(tx*share/600), 0)
+		g.b = append(g.b, `{"kind":"physical"`...)
+		g.fields(0, kv{"rx_bps", rx * share}, kv{"tx_bps", tx * share}, kv{"rx_pps", rx * share / 1000}, kv{"tx_pps", tx * share / 600})
 		g.b = append(g.b, '}')
 	}
 	g.b = append(g.b, '}')
@@ -281,13 +255,7 @@ func (g *simGen) fill(samples []Sample, t time.Time, m simMarks) {
 
 	g.start(t, m)
 	procs := 200 + 40*load + 3*g.rng.NormFloat64()
-	for _, f := range []struct {
-		k string
-		v float64
-	}{{"processes", procs}, {"threads", procs * 2.1}, {"running", 1 + 3*load}, {"blocked", 0}, {"forks_per_s", 5 * load}} {
-		g.key(f.k)
-		g.num(math.Round(f.v), 0)
-	}
+	g.fields(0, kv{"processes", procs}, kv{"threads", procs * 2.1}, kv{"running", 1 + 3*load}, kv{"blocked", 0}, kv{"forks_per_s", 5 * load})
 	g.b = append(g.b, `,"top_cpu":[],"top_rss":[]`...)
 	g.end(samples, 5, "processes")
 }

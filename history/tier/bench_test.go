@@ -4,6 +4,8 @@ import (
 	"os"
 	"testing"
 	"time"
+
+	bolt "go.etcd.io/bbolt"
 )
 
 // simTicks returns n consecutive simulated ticks of the default host.
@@ -63,9 +65,24 @@ func BenchmarkFill(b *testing.B) {
 	}
 }
 
-// twoYears fills a store with two simulated years once per benchmark.
+// twoYears fills a store with two simulated years once per benchmark,
+// or opens the history file VITALS_BENCH_HISTORY names (one that
+// "vitals history fill --years 2" filled), which saves the minutes the
+// fill takes on a busy machine.
 func twoYears(b *testing.B) (*BoltStore, string) {
 	b.Helper()
+	if path := os.Getenv("VITALS_BENCH_HISTORY"); path != "" {
+		db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 5 * time.Second})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { db.Close() })
+		s, err := OpenBolt(db, defaultKeep)
+		if err != nil {
+			b.Fatal(err)
+		}
+		return s, path
+	}
 	db, path := openTestDB(b)
 	s, err := OpenBolt(db, defaultKeep)
 	if err != nil {

@@ -16,6 +16,10 @@ import (
 // under it, keyed by block start.
 var rootBucket = []byte("tiers")
 
+// sizeKey, in each step's bucket, holds the bytes its blocks take
+// (uint64, big endian), kept up to date by every Write.
+var sizeKey = []byte("size")
+
 // Keep is one tier's retention: points older than Age (behind the newest
 // point written at that step) are dropped, and the oldest go first while
 // the tier's stored bytes exceed MaxBytes.
@@ -86,11 +90,18 @@ func OpenBolt(db *bolt.DB, o BoltOptions) (*BoltStore, error) {
 			if err != nil {
 				return err
 			}
+			// The byte count is kept in the file, so opening reads one
+			// block per topic instead of paging the whole file in.
+			v := b.Get(sizeKey)
+			if v != nil {
+				s.bytes[step] = int64(binary.BigEndian.Uint64(v))
+			}
 			err = b.ForEachBucket(func(topic []byte) error {
-				tb := b.Bucket(topic)
-				c := tb.Cursor()
-				for k, v := c.First(); k != nil; k, v = c.Next() {
-					s.bytes[step] += int64(len(k) + len(v))
+				c := b.Bucket(topic).Cursor()
+				if v == nil {
+					for k, v := c.First(); k != nil; k, v = c.Next() {
+						s.bytes[step] += int64(len(k) + len(v))
+					}
 				}
 				if k, v := c.Last(); k != nil {
 					ps, err := decodeBlock(string(topic), int64(binary.BigEndian.Uint64(k)), step, v)
@@ -191,6 +202,10 @@ func (s *BoltStore) Write(points []Point) error {
 				return err
 			}
 			newBytes[step] -= freed
+			size := binary.BigEndian.AppendUint64(nil, uint64(s.bytes[step]+newBytes[step]))
+			if err := root.Bucket(stepName(step)).Put(sizeKey, size); err != nil {
+				return err
+			}
 		}
 		return nil
 	})

@@ -113,6 +113,12 @@ func BenchmarkTwoYears(b *testing.B) {
 			s.Points(Minute, "cpu", end.Add(-90*24*Hour), end, func(Point) bool { return true })
 		}
 	})
+	b.Run("90d-of-minutes-series", func(b *testing.B) {
+		for b.Loop() {
+			s.Series(Minute, "cpu", []string{"total", "user", "system", "iowait"}, end.Add(-90*24*Hour), end,
+				func(int64, uint32, []Stat, []Mark) bool { return true })
+		}
+	})
 	b.ReportMetric(float64(fi.Size())/(1<<20), "file-MiB")
 	b.ReportMetric(float64(s.Bytes(Minute))/(1<<20), "minutes-MiB")
 	b.ReportMetric(float64(s.Bytes(Hour))/(1<<20), "hours-MiB")

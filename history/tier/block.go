@@ -9,6 +9,7 @@ import (
 	"io"
 	"math"
 	"slices"
+	"sync"
 	"time"
 )
 
@@ -145,9 +146,64 @@ func markCode(kind string) byte {
 	return byte(len(markKinds)) // unknown kinds are not produced by Flatten
 }
 
+// inflater is a reusable decompressor and its output buffer: a long read
+// decodes hundreds of blocks, and a fresh flate reader is tens of KiB.
+type inflater struct {
+	src bytes.Reader
+	r   io.ReadCloser
+	out bytes.Buffer
+}
+
+var inflaters = sync.Pool{New: func() any { return new(inflater) }}
+
+// inflate decompresses data into a buffer that is valid until release.
+func inflate(data []byte) (*inflater, []byte, error) {
+	in := inflaters.Get().(*inflater)
+	in.src.Reset(data)
+	if in.r == nil {
+		in.r = flate.NewReader(&in.src)
+	} else if err := in.r.(flate.Resetter).Reset(&in.src, nil); err != nil {
+		return in, nil, err
+	}
+	in.out.Reset()
+	_, err := in.out.ReadFrom(in.r)
+	return in, in.out.Bytes(), err
+}
+
+// columns is a decoded block as it is stored: per point its time, count
+// and marks; per field (names) one Stat per point (N = 0: absent).
+type columns struct {
+	ts     []int64
+	counts []uint32
+	marks  [][]Mark
+	names  []string
+	stats  []Stat // field fi's point pi at fi*len(ts)+pi
+}
+
 // decodeBlock is encodeBlock's inverse. topic is set on every point.
 func decodeBlock(topic string, start int64, step time.Duration, data []byte) ([]Point, error) {
-	plain, err := io.ReadAll(flate.NewReader(bytes.NewReader(data)))
+	c, err := decodeColumns(start, step, data)
+	if err != nil {
+		return nil, err
+	}
+	np := len(c.ts)
+	points := make([]Point, np)
+	for i := range points {
+		points[i] = Point{Topic: topic, Step: step, T: c.ts[i], Count: c.counts[i], Marks: c.marks[i], Fields: make(map[string]Stat, len(c.names))}
+	}
+	for fi, name := range c.names {
+		for pi := range points {
+			if st := c.stats[fi*np+pi]; st.N > 0 {
+				points[pi].Fields[name] = st
+			}
+		}
+	}
+	return points, nil
+}
+
+func decodeColumns(start int64, step time.Duration, data []byte) (*columns, error) {
+	in, plain, err := inflate(data)
+	defer inflaters.Put(in)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", errBlock, err)
 	}
@@ -160,22 +216,22 @@ func decodeBlock(topic string, start int64, step time.Duration, data []byte) ([]
 	if d.bad || np > 1<<20 || nf > 1<<20 {
 		return nil, errBlock
 	}
-	names := make([]string, nf)
-	for i := range names {
+	c := &columns{ts: make([]int64, np), counts: make([]uint32, np), marks: make([][]Mark, np),
+		names: make([]string, nf), stats: make([]Stat, nf*np)}
+	for i := range c.names {
 		n := int(d.uvarint())
 		if d.bad || d.i+n > len(d.b) {
 			return nil, errBlock
 		}
-		names[i] = string(d.b[d.i : d.i+n])
+		c.names[i] = string(d.b[d.i : d.i+n])
 		d.i += n
 	}
-	points := make([]Point, np)
 	stepMs := step.Milliseconds()
-	for i := range points {
-		points[i] = Point{Topic: topic, Step: step, T: start + int64(d.uvarint())*stepMs, Fields: make(map[string]Stat, nf)}
+	for i := range c.ts {
+		c.ts[i] = start + int64(d.uvarint())*stepMs
 	}
-	for i := range points {
-		points[i].Count = uint32(d.uvarint())
+	for i := range c.counts {
+		c.counts[i] = uint32(d.uvarint())
 	}
 	nm := int(d.uvarint())
 	for range nm {
@@ -190,13 +246,12 @@ func decodeBlock(topic string, start int64, step time.Duration, data []byte) ([]
 		if int(code) < len(markKinds) {
 			kind = markKinds[code]
 		}
-		points[i].Marks = append(points[i].Marks, Mark{T: points[i].T + dt, Kind: kind, Value: v})
+		c.marks[i] = append(c.marks[i], Mark{T: c.ts[i] + dt, Kind: kind, Value: v})
 	}
-	ns := make([]uint32, nf*np)
 	nfloats := 0
-	for i := range ns {
-		ns[i] = uint32(d.uvarint())
-		if ns[i] > 0 {
+	for i := range c.stats {
+		c.stats[i].N = uint32(d.uvarint())
+		if c.stats[i].N > 0 {
 			nfloats += 3
 		}
 	}
@@ -209,18 +264,13 @@ func decodeBlock(topic string, start int64, step time.Duration, data []byte) ([]
 			uint32(fl[2*nfloats+k])<<16 | uint32(fl[3*nfloats+k])<<24))
 	}
 	k := 0
-	for fi, name := range names {
-		for pi := range points {
-			n := ns[fi*np+pi]
-			if n == 0 {
-				continue
-			}
-			mean := f(k + 2)
-			points[pi].Fields[name] = Stat{Min: f(k), Max: f(k + 1), Sum: mean * float64(n), N: n}
+	for i := range c.stats {
+		if st := &c.stats[i]; st.N > 0 {
+			st.Min, st.Max, st.Sum = f(k), f(k+1), f(k+2)*float64(st.N)
 			k += 3
 		}
 	}
-	return points, nil
+	return c, nil
 }
 
 type decoder struct {

@@ -330,6 +330,58 @@ func (s *BoltStore) Points(step time.Duration, topic string, from, to time.Time,
 	})
 }
 
+// Series is Points for a chart: it calls fn with each point of topic at
+// step in [from, to), oldest first, until fn returns false, giving only
+// the fields asked for: stats[i] is fields[i]'s Stat (N = 0 where the
+// point lacks it). It builds no map per point, so 90 days of minutes read
+// several times faster than through Points. stats and marks are valid
+// only during the call.
+func (s *BoltStore) Series(step time.Duration, topic string, fields []string, from, to time.Time,
+	fn func(t int64, count uint32, stats []Stat, marks []Mark) bool) error {
+	if _, ok := s.keep[step]; !ok {
+		return fmt.Errorf("tier: no tier with step %v", step)
+	}
+	f, t := from.UnixMilli(), to.UnixMilli()
+	stats := make([]Stat, len(fields))
+	idx := make([]int, len(fields))
+	return s.db.View(func(tx *bolt.Tx) error {
+		tb := tx.Bucket(rootBucket).Bucket(stepName(step)).Bucket([]byte(topic))
+		if tb == nil {
+			return nil
+		}
+		c := tb.Cursor()
+		for k, v := c.Seek(blockKeyBytes(floor(f, blockSpan(step)))); k != nil; k, v = c.Next() {
+			start := int64(binary.BigEndian.Uint64(k))
+			if start >= t {
+				return nil
+			}
+			cols, err := decodeColumns(start, step, v)
+			if err != nil {
+				return fmt.Errorf("read history tier %s %s: %w", stepName(step), topic, err)
+			}
+			for i, name := range fields {
+				idx[i] = slices.Index(cols.names, name)
+			}
+			np := len(cols.ts)
+			for pi, pt := range cols.ts {
+				if pt < f || pt >= t {
+					continue
+				}
+				for i, fi := range idx {
+					stats[i] = Stat{}
+					if fi >= 0 {
+						stats[i] = cols.stats[fi*np+pi]
+					}
+				}
+				if !fn(pt, cols.counts[pi], stats, cols.marks[pi]) {
+					return nil
+				}
+			}
+		}
+		return nil
+	})
+}
+
 // Newest returns the T of topic's newest point at step.
 func (s *BoltStore) Newest(step time.Duration, topic string) (int64, bool, error) {
 	var t int64

@@ -138,3 +138,33 @@ func TestBoltByteCap(t *testing.T) {
 		t.Errorf("reopen counts %d/%d bytes, the store said %d/%d", s2.Bytes(Minute), s2.Bytes(Hour), s.Bytes(Minute), s.Bytes(Hour))
 	}
 }
+
+// Series gives the same values as Points, for the fields asked.
+func TestBoltSeriesMatchesPoints(t *testing.T) {
+	db, _ := openTestDB(t)
+	s, err := OpenBolt(db, defaultKeep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fill(t, s, t0, 2*24*Hour)
+	var want []Point
+	s.Points(Minute, "disk", t0, t0.Add(48*Hour), func(p Point) bool { want = append(want, p); return true })
+	fields := []string{"read_bps", "filesystems./.used", "no.such.field"}
+	i := 0
+	err = s.Series(Minute, "disk", fields, t0, t0.Add(48*Hour), func(at int64, count uint32, stats []Stat, marks []Mark) bool {
+		p := want[i]
+		if at != p.T || count != p.Count || len(marks) != len(p.Marks) {
+			t.Fatalf("point %d: t %d count %d marks %v, Points says %+v", i, at, count, marks, p)
+		}
+		for j, f := range fields {
+			if stats[j] != p.Fields[f] {
+				t.Fatalf("point %d %s: %+v, Points says %+v", i, f, stats[j], p.Fields[f])
+			}
+		}
+		i++
+		return true
+	})
+	if err != nil || i != len(want) || i == 0 {
+		t.Fatalf("Series gave %d points of %d (%v)", i, len(want), err)
+	}
+}

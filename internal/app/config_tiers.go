@@ -17,14 +17,14 @@ type Tiers struct {
 
 // The defaults keep what the tools people compare vitals with keep (a
 // minute for 90 days, an hour for two years). The byte caps are a safety
-// net, about twice what a host of 2 cores, 2 disks, 3 mounts and 3
-// interfaces needs (27 MiB and 3 MiB measured, BENCHMARKS.md), so the
-// history file stays under 128 MiB with the raw window's usual few MiB.
+// net: a host of 2 cores, 2 disks, 3 mounts and 3 interfaces needs 26 MiB
+// and 4 MiB (BENCHMARKS.md), and the caps hold about three times as many
+// series (docs/history.md) before the oldest points go early.
 const (
 	defaultTierMinutes      = 90 * 24 * time.Hour
 	defaultTierHours        = 730 * 24 * time.Hour
 	defaultTierMinutesBytes = 64 << 20
-	defaultTierHoursBytes   = 8 << 20
+	defaultTierHoursBytes   = 16 << 20
 )
 
 func (t *Tiers) addFlags(fs *flag.FlagSet) {

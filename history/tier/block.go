@@ -186,6 +186,11 @@ func decodeBlock(topic string, start int64, step time.Duration, data []byte) ([]
 	if err != nil {
 		return nil, err
 	}
+	return c.points(topic, step), nil
+}
+
+// points are c's points, each with its map of fields.
+func (c *columns) points(topic string, step time.Duration) []Point {
 	np := len(c.ts)
 	points := make([]Point, np)
 	for i := range points {
@@ -198,7 +203,7 @@ func decodeBlock(topic string, start int64, step time.Duration, data []byte) ([]
 			}
 		}
 	}
-	return points, nil
+	return points
 }
 
 func decodeColumns(start int64, step time.Duration, data []byte) (*columns, error) {

@@ -301,32 +301,14 @@ func trim(sb *bolt.Bucket, step time.Duration, newest int64, keep Keep, bytes in
 // Points calls fn with topic's points at step in [from, to), oldest first
 // (see [Store.Points]).
 func (s *BoltStore) Points(step time.Duration, topic string, from, to time.Time, fn func(Point) bool) error {
-	if _, ok := s.keep[step]; !ok {
-		return fmt.Errorf("tier: no tier with step %v", step)
-	}
 	f, t := from.UnixMilli(), to.UnixMilli()
-	return s.db.View(func(tx *bolt.Tx) error {
-		tb := tx.Bucket(rootBucket).Bucket(stepName(step)).Bucket([]byte(topic))
-		if tb == nil {
-			return nil
-		}
-		c := tb.Cursor()
-		for k, v := c.Seek(blockKeyBytes(floor(f, blockSpan(step)))); k != nil; k, v = c.Next() {
-			start := int64(binary.BigEndian.Uint64(k))
-			if start >= t {
-				return nil
-			}
-			ps, err := decodeBlock(topic, start, step, v)
-			if err != nil {
-				return fmt.Errorf("read history tier %s %s: %w", stepName(step), topic, err)
-			}
-			for _, p := range ps {
-				if p.T >= f && p.T < t && !fn(p) {
-					return nil
-				}
+	return s.blocks(step, topic, f, t, func(c *columns) bool {
+		for _, p := range c.points(topic, step) {
+			if p.T >= f && p.T < t && !fn(p) {
+				return false
 			}
 		}
-		return nil
+		return true
 	})
 }
 
@@ -334,48 +316,59 @@ func (s *BoltStore) Points(step time.Duration, topic string, from, to time.Time,
 // step in [from, to), oldest first, until fn returns false, giving only
 // the fields asked for: stats[i] is fields[i]'s Stat (N = 0 where the
 // point lacks it). It builds no map per point, so 90 days of minutes read
-// several times faster than through Points. stats and marks are valid
-// only during the call.
+// about twice as fast as through Points. stats and marks are valid only
+// during the call.
 func (s *BoltStore) Series(step time.Duration, topic string, fields []string, from, to time.Time,
 	fn func(t int64, count uint32, stats []Stat, marks []Mark) bool) error {
-	if _, ok := s.keep[step]; !ok {
-		return fmt.Errorf("tier: no tier with step %v", step)
-	}
 	f, t := from.UnixMilli(), to.UnixMilli()
 	stats := make([]Stat, len(fields))
 	idx := make([]int, len(fields))
+	return s.blocks(step, topic, f, t, func(c *columns) bool {
+		for i, name := range fields {
+			idx[i] = slices.Index(c.names, name)
+		}
+		np := len(c.ts)
+		for pi, pt := range c.ts {
+			if pt < f || pt >= t {
+				continue
+			}
+			for i, fi := range idx {
+				stats[i] = Stat{}
+				if fi >= 0 {
+					stats[i] = c.stats[fi*np+pi]
+				}
+			}
+			if !fn(pt, c.counts[pi], stats, c.marks[pi]) {
+				return false
+			}
+		}
+		return true
+	})
+}
+
+// blocks calls fn with each decoded block of topic at step that may hold
+// points in [from, to) (unix ms), oldest first, until fn returns false.
+func (s *BoltStore) blocks(step time.Duration, topic string, from, to int64, fn func(*columns) bool) error {
+	if _, ok := s.keep[step]; !ok {
+		return fmt.Errorf("tier: no tier with step %v", step)
+	}
 	return s.db.View(func(tx *bolt.Tx) error {
 		tb := tx.Bucket(rootBucket).Bucket(stepName(step)).Bucket([]byte(topic))
 		if tb == nil {
 			return nil
 		}
 		c := tb.Cursor()
-		for k, v := c.Seek(blockKeyBytes(floor(f, blockSpan(step)))); k != nil; k, v = c.Next() {
+		for k, v := c.Seek(blockKeyBytes(floor(from, blockSpan(step)))); k != nil; k, v = c.Next() {
 			start := int64(binary.BigEndian.Uint64(k))
-			if start >= t {
+			if start >= to {
 				return nil
 			}
 			cols, err := decodeColumns(start, step, v)
 			if err != nil {
 				return fmt.Errorf("read history tier %s %s: %w", stepName(step), topic, err)
 			}
-			for i, name := range fields {
-				idx[i] = slices.Index(cols.names, name)
-			}
-			np := len(cols.ts)
-			for pi, pt := range cols.ts {
-				if pt < f || pt >= t {
-					continue
-				}
-				for i, fi := range idx {
-					stats[i] = Stat{}
-					if fi >= 0 {
-						stats[i] = cols.stats[fi*np+pi]
-					}
-				}
-				if !fn(pt, cols.counts[pi], stats, cols.marks[pi]) {
-					return nil
-				}
+			if !fn(cols) {
+				return nil
 			}
 		}
 		return nil

@@ -123,21 +123,10 @@ func (f *Flattener) numbers(s *scanner, add func(v float64, null bool)) bool {
 	if s.null() {
 		return true
 	}
-	if !s.eat('[') {
-		return false
-	}
-	for first := true; ; first = false {
-		s.ws()
-		if s.eat(']') {
-			return true
-		}
-		if !first && !s.eat(',') {
-			return false
-		}
-		s.ws()
+	return s.array(func(int) bool {
 		if s.null() {
 			add(0, true)
-			continue
+			return true
 		}
 		num, ok := s.num()
 		if !ok {
@@ -148,7 +137,8 @@ func (f *Flattener) numbers(s *scanner, add func(v float64, null bool)) bool {
 			return false
 		}
 		add(v, false)
-	}
+		return true
+	})
 }
 
 // value reads the value at f.path, reporting its numbers.
@@ -188,29 +178,16 @@ func (f *Flattener) value(s *scanner, field func([]byte, float64)) bool {
 // name field (itemName); an object with no name is skipped, since its
 // position says nothing stable about what it is.
 func (f *Flattener) array(s *scanner, field func([]byte, float64)) bool {
-	s.i++ // '['
 	base := len(f.path)
-	for i, first := 0, true; ; i, first = i+1, false {
-		s.ws()
-		if s.eat(']') {
-			f.path = f.path[:base]
-			return true
-		}
-		if !first && !s.eat(',') {
-			return false
-		}
-		s.ws()
+	ok := s.array(func(i int) bool {
 		if s.i < len(s.b) && s.b[s.i] == '{' {
-			if !f.item(s, field, base) {
-				return false
-			}
-			continue
+			return f.item(s, field, base)
 		}
 		f.path = strconv.AppendInt(append(f.path[:base], '.'), int64(i), 10)
-		if !f.value(s, field) {
-			return false
-		}
-	}
+		return f.value(s, field)
+	})
+	f.path = f.path[:base]
+	return ok
 }
 
 // item reads one object of an array: its name is found first (a second
@@ -302,6 +279,27 @@ func (s *scanner) object(member func(key []byte) bool) bool {
 		}
 		s.ws()
 		if !member(key) {
+			return false
+		}
+	}
+}
+
+// array reads an array at s.i, calling elem with each element's index
+// and s at the element, which elem must consume.
+func (s *scanner) array(elem func(i int) bool) bool {
+	if !s.eat('[') {
+		return false
+	}
+	for i := 0; ; i++ {
+		s.ws()
+		if s.eat(']') {
+			return true
+		}
+		if i > 0 && !s.eat(',') {
+			return false
+		}
+		s.ws()
+		if !elem(i) {
 			return false
 		}
 	}

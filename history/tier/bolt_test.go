@@ -90,14 +90,21 @@ func near(a, b float64) bool {
 	return d <= 1e-4*max(1, a, -a, b, -b)
 }
 
-func TestBoltRetention(t *testing.T) {
+// filledStore is a store with keep, filled with span of a simulated host.
+func filledStore(t *testing.T, keep BoltOptions, span time.Duration) (*BoltStore, *bolt.DB) {
+	t.Helper()
 	db, _ := openTestDB(t)
-	keep := BoltOptions{Minutes: Keep{Age: 2 * 24 * Hour, MaxBytes: 1 << 30}, Hours: Keep{Age: 30 * 24 * Hour, MaxBytes: 1 << 30}}
 	s, err := OpenBolt(db, keep)
 	if err != nil {
 		t.Fatal(err)
 	}
-	fill(t, s, t0, 5*24*Hour)
+	fill(t, s, t0, span)
+	return s, db
+}
+
+func TestBoltRetention(t *testing.T) {
+	keep := BoltOptions{Minutes: Keep{Age: 2 * 24 * Hour, MaxBytes: 1 << 30}, Hours: Keep{Age: 30 * 24 * Hour, MaxBytes: 1 << 30}}
+	s, _ := filledStore(t, keep, 5*24*Hour)
 	newest, _, _ := s.Newest(Minute, "cpu")
 	var oldest int64 = -1
 	s.Points(Minute, "cpu", time.UnixMilli(0), time.UnixMilli(newest+1), func(p Point) bool { oldest = p.T; return false })
@@ -111,13 +118,8 @@ func TestBoltRetention(t *testing.T) {
 }
 
 func TestBoltByteCap(t *testing.T) {
-	db, _ := openTestDB(t)
 	keep := BoltOptions{Minutes: Keep{Age: 90 * 24 * Hour, MaxBytes: 48 << 10}, Hours: Keep{Age: 730 * 24 * Hour, MaxBytes: 16 << 10}}
-	s, err := OpenBolt(db, keep)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fill(t, s, t0, 12*24*Hour)
+	s, db := filledStore(t, keep, 12*24*Hour)
 	for step, k := range map[time.Duration]Keep{Minute: keep.Minutes, Hour: keep.Hours} {
 		// The block being filled is never dropped, even past the cap.
 		if b := s.Bytes(step); step == Minute && (b > k.MaxBytes || b < k.MaxBytes/4) {
@@ -141,17 +143,12 @@ func TestBoltByteCap(t *testing.T) {
 
 // Series gives the same values as Points, for the fields asked.
 func TestBoltSeriesMatchesPoints(t *testing.T) {
-	db, _ := openTestDB(t)
-	s, err := OpenBolt(db, defaultKeep)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fill(t, s, t0, 2*24*Hour)
+	s, _ := filledStore(t, defaultKeep, 2*24*Hour)
 	var want []Point
 	s.Points(Minute, "disk", t0, t0.Add(48*Hour), func(p Point) bool { want = append(want, p); return true })
 	fields := []string{"read_bps", "filesystems./.used", "no.such.field"}
 	i := 0
-	err = s.Series(Minute, "disk", fields, t0, t0.Add(48*Hour), func(at int64, count uint32, stats []Stat, marks []Mark) bool {
+	err := s.Series(Minute, "disk", fields, t0, t0.Add(48*Hour), func(at int64, count uint32, stats []Stat, marks []Mark) bool {
 		p := want[i]
 		if at != p.T || count != p.Count || len(marks) != len(p.Marks) {
 			t.Fatalf("point %d: t %d count %d marks %v, Points says %+v", i, at, count, marks, p)

@@ -128,12 +128,8 @@ func (f *Flattener) numbers(s *scanner, add func(v float64, null bool)) bool {
 			add(0, true)
 			return true
 		}
-		num, ok := s.num()
+		v, ok := s.float()
 		if !ok {
-			return false
-		}
-		v, err := strconv.ParseFloat(string(num), 64)
-		if err != nil {
 			return false
 		}
 		add(v, false)
@@ -159,12 +155,8 @@ func (f *Flattener) value(s *scanner, field func([]byte, float64)) bool {
 	case c == '[':
 		return f.array(s, field)
 	case c == '-' || (c >= '0' && c <= '9'):
-		num, ok := s.num()
+		v, ok := s.float()
 		if !ok {
-			return false
-		}
-		v, err := strconv.ParseFloat(string(num), 64)
-		if err != nil {
 			return false
 		}
 		field(f.path, v)
@@ -210,12 +202,8 @@ func (f *Flattener) item(s *scanner, field func([]byte, float64), base int) bool
 		if constantLeaves[string(key)] || obj.i >= len(obj.b) || !isNumStart(obj.b[obj.i]) {
 			return obj.skip()
 		}
-		num, ok := obj.num()
+		v, ok := obj.float()
 		if !ok {
-			return false
-		}
-		v, err := strconv.ParseFloat(string(num), 64)
-		if err != nil {
 			return false
 		}
 		f.path = append(f.path[:prefix], key...)
@@ -344,6 +332,16 @@ func (s *scanner) num() ([]byte, bool) {
 		break
 	}
 	return s.b[start:s.i], s.i > start
+}
+
+// float reads a number.
+func (s *scanner) float() (float64, bool) {
+	num, ok := s.num()
+	if !ok {
+		return 0, false
+	}
+	v, err := strconv.ParseFloat(string(num), 64)
+	return v, err == nil
 }
 
 // skip passes over one value of any kind.

@@ -147,6 +147,25 @@ func (g *simGen) fields(prec int, kvs ...kv) {
 	}
 }
 
+// items writes "key":{name: {"kind"?, fields}} for n devices sharing the
+// totals equally.
+func (g *simGen) items(key string, n int, name func(int) string, kind string, fields func(share float64) []kv) {
+	g.key(key)
+	g.b = append(g.b, '{')
+	for i := range n {
+		g.key(name(i))
+		g.b = append(g.b, '{')
+		if kind != "" {
+			g.b = append(g.b, `"kind":"`...)
+			g.b = append(g.b, kind...)
+			g.b = append(g.b, '"')
+		}
+		g.fields(0, fields(1/float64(n))...)
+		g.b = append(g.b, '}')
+	}
+	g.b = append(g.b, '}')
+}
+
 func (g *simGen) start(t time.Time, m simMarks) {
 	g.b = append(g.b[:0], `{"t":`...)
 	g.b = strconv.AppendInt(g.b, t.UnixMilli(), 10)
@@ -198,17 +217,11 @@ func (g *simGen) fill(samples []Sample, t time.Time, m simMarks) {
 
 	g.start(t, m)
 	rd, wr := 4e6*load*g.rng.ExpFloat64(), 2e6*load*g.rng.ExpFloat64()
-	g.fields(0, kv{"read_bps", rd}, kv{"write_bps", wr}, kv{"read_iops", rd / 16384}, kv{"write_iops", wr / 8192})
-	g.key("devices")
-	g.b = append(g.b, '{')
-	for d := range g.host.Disks {
-		g.key("sd" + string(rune('a'+d)))
-		share := 1 / float64(g.host.Disks)
-		g.b = append(g.b, '{')
-		g.fields(0, kv{"read_bps", rd * share}, kv{"write_bps", wr * share}, kv{"read_iops", rd * share / 16384}, kv{"write_iops", wr * share / 8192})
-		g.b = append(g.b, '}')
+	disk := func(share float64) []kv {
+		return []kv{{"read_bps", rd * share}, {"write_bps", wr * share}, {"read_iops", rd * share / 16384}, {"write_iops", wr * share / 8192}}
 	}
-	g.b = append(g.b, '}')
+	g.fields(0, disk(1)...)
+	g.items("devices", g.host.Disks, func(i int) string { return "sd" + string(rune('a'+i)) }, "", disk)
 	g.key("filesystems")
 	g.b = append(g.b, '[')
 	for i := range g.host.Mounts {
@@ -240,17 +253,11 @@ func (g *simGen) fill(samples []Sample, t time.Time, m simMarks) {
 
 	g.start(t, m)
 	rx, tx := 5e6*load*g.rng.ExpFloat64(), 1e6*load*g.rng.ExpFloat64()
-	g.fields(0, kv{"rx_bps", rx}, kv{"tx_bps", tx}, kv{"rx_pps", rx / 1000}, kv{"tx_pps", tx / 600})
-	g.key("interfaces")
-	g.b = append(g.b, '{')
-	for i := range g.host.Interfaces {
-		g.key("eth" + strconv.Itoa(i))
-		share := 1 / float64(g.host.Interfaces)
-		g.b = append(g.b, `{"kind":"physical"`...)
-		g.fields(0, kv{"rx_bps", rx * share}, kv{"tx_bps", tx * share}, kv{"rx_pps", rx * share / 1000}, kv{"tx_pps", tx * share / 600})
-		g.b = append(g.b, '}')
+	net := func(share float64) []kv {
+		return []kv{{"rx_bps", rx * share}, {"tx_bps", tx * share}, {"rx_pps", rx * share / 1000}, {"tx_pps", tx * share / 600}}
 	}
-	g.b = append(g.b, '}')
+	g.fields(0, net(1)...)
+	g.items("interfaces", g.host.Interfaces, func(i int) string { return "eth" + strconv.Itoa(i) }, "physical", net)
 	g.end(samples, 4, "network")
 
 	g.start(t, m)

@@ -242,3 +242,16 @@ func TestRestoreRebuildsTheMinuteAndHour(t *testing.T) {
 		t.Errorf("hour points %+v, want 10:00 with %d ticks", h, 60*60-30)
 	}
 }
+
+func TestRollupPayload(t *testing.T) {
+	p := RollupPayload(60000, []Point{
+		{Topic: "cpu", T: 60000, Step: Minute, Count: 2, Fields: map[string]Stat{"total": {Min: 1, Max: 3, Sum: 4, N: 2}},
+			Marks: []Mark{{T: 61000, Kind: MarkRestart, Value: 5000}}},
+		{Topic: "load", T: 60000, Step: Minute, Count: 2, Fields: map[string]Stat{"load1": {Min: 0.5, Max: 0.5, Sum: 1, N: 2}}},
+	})
+	want := `{"t":60000,"step":60000,"points":{"cpu":{"count":2,"fields":{"total":[1,3,4,2]},"marks":[{"t":61000,"kind":"restart","value":5000}]},` +
+		`"load":{"count":2,"fields":{"load1":[0.5,0.5,1,2]}}}}`
+	if string(p) != want {
+		t.Errorf("payload\n got %s\nwant %s", p, want)
+	}
+}

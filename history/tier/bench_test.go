@@ -123,3 +123,33 @@ func BenchmarkTwoYears(b *testing.B) {
 	b.ReportMetric(float64(s.Bytes(Minute))/(1<<20), "minutes-MiB")
 	b.ReportMetric(float64(s.Bytes(Hour))/(1<<20), "hours-MiB")
 }
+
+// BenchmarkMinuteWrite is what the roller pays once a minute: writing
+// every topic's minute into blocks that are nearly full (the worst case,
+// each block rewritten whole), in one bbolt transaction.
+func BenchmarkMinuteWrite(b *testing.B) {
+	db, _ := openTestDB(b)
+	s, err := OpenBolt(db, defaultKeep)
+	if err != nil {
+		b.Fatal(err)
+	}
+	start := time.UnixMilli(floor(t0.UnixMilli(), blockSpan(Minute)))
+	fillEvery(b, s, start, blockSpan(Minute)-2*Minute, 20*time.Second)
+	last := start.Add(blockSpan(Minute) - 3*Minute).UnixMilli()
+	var minute []Point
+	for _, topic := range []string{"cpu", "memory", "load", "disk", "network", "processes"} {
+		s.Points(Minute, topic, time.UnixMilli(last), time.UnixMilli(last+1), func(p Point) bool {
+			p.T += 2 * Minute.Milliseconds()
+			minute = append(minute, p)
+			return true
+		})
+	}
+	if len(minute) != 6 {
+		b.Fatalf("%d points to write, want 6", len(minute))
+	}
+	for b.Loop() {
+		if err := s.Write(minute); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -144,8 +144,9 @@ func (r *Roller) add(ms int64, s Sample, weight uint32) {
 		a.marks = append(a.marks, Mark{T: ms, Kind: kind, Value: v})
 	})
 	if err != nil {
-		// The collectors write these payloads: a bad one is a bug, and
-		// one tick's loss from the tiers is all it costs.
+		// The collectors write these payloads: a bad one is a bug. The
+		// fields read before the error stay counted (their n), the tick
+		// is not (the count): the point stays consistent, only smaller.
 		r.log.Warn("tier: payload not rolled up", "topic", s.Topic, "err", err)
 		return
 	}

@@ -107,7 +107,7 @@ func runHistoryCommand(args []string, getenv func(string) string, stdout io.Writ
 // fillTiers pushes sim through a real roller into store (in batches, see
 // tier.Batch) and returns how many ticks it fed.
 func fillTiers(store tier.Store, sim tier.Simulation) (int, error) {
-	batch := &tier.Batch{Store: store, Size: 1 << 16}
+	batch := &tier.Batch{Store: store, Size: 1 << 14} // about two days of minutes: few blocks split, little memory
 	roller := tier.NewRoller(tier.RollerOptions{Store: batch})
 	n := 0
 	err := sim.Run(func(t time.Time, samples []tier.Sample, weight uint32) error {

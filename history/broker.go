@@ -33,6 +33,8 @@ type Options struct {
 	Elapsed func() time.Duration
 	// Redact: see [WindowOptions.Redact].
 	Redact map[string]func(data []byte) ([]byte, error)
+	// OptIn: see [WindowOptions.OptIn].
+	OptIn []string
 }
 
 // Reasons a catch-up is incomplete, as sent in catchup-start.
@@ -120,7 +122,7 @@ func Open(opts Options) (*Broker, error) {
 		storeOK: true,
 	}
 	w, _, err := NewWindow(WindowOptions{Topics: opts.Topics, Retention: opts.Retention, MaxBytes: opts.MaxBytes,
-		QueueBytes: opts.QueueBytes, Now: opts.Now, Elapsed: opts.Elapsed, Position: b.position, Redact: opts.Redact})
+		QueueBytes: opts.QueueBytes, Now: opts.Now, Elapsed: opts.Elapsed, Position: b.position, Redact: opts.Redact, OptIn: opts.OptIn})
 	if err != nil {
 		return nil, err
 	}

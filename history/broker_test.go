@@ -184,6 +184,36 @@ func TestTopicFilter(t *testing.T) {
 	}
 }
 
+// An opt-in topic goes only to those who name it: the stream and Range
+// without a topic list leave it out.
+func TestOptInTopic(t *testing.T) {
+	c := newClock()
+	b := openTest(t, t.TempDir(), c, func(o *Options) { o.OptIn = []string{"memory"} })
+	all, err := b.Subscribe(SubscribeOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer all.Close()
+	named, err := b.Subscribe(SubscribeOptions{Topics: []string{"memory"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer named.Close()
+	tick(t, b, c)
+	for _, e := range all.Next(nil) {
+		if e.Topic == "memory" {
+			t.Error("a stream without topics got the opt-in topic")
+		}
+	}
+	if got := named.Next(nil); len(got) != 1 || got[0].Topic != "memory" {
+		t.Errorf("a stream naming it got %v", got)
+	}
+	p, _ := b.Range("", nil, 0)
+	if len(p.Events) != len(testTopics)-1 {
+		t.Errorf("Range without topics: %d events, want %d", len(p.Events), len(testTopics)-1)
+	}
+}
+
 func TestIncompleteCatchups(t *testing.T) {
 	c := newClock()
 	dir := t.TempDir()

@@ -27,6 +27,7 @@ import (
 type Window struct {
 	topics     []string
 	topicBit   map[string]uint64
+	optIn      uint64 // bits of the topics sent only to those who name them
 	queueBytes int64
 	keep       retention
 	now        func() time.Time
@@ -78,6 +79,10 @@ type WindowOptions struct {
 	// ([Event.Redacted]) once, as it enters the window, so streams and
 	// replays write ready-made bytes either way.
 	Redact map[string]func(data []byte) ([]byte, error)
+	// OptIn lists topics (among Topics) that a subscriber or a Range
+	// gets only when it names them: the minute rollups, which a page
+	// showing the live view has no use for.
+	OptIn []string
 }
 
 // NewWindow returns an empty window and the Writer through which its one
@@ -118,6 +123,13 @@ func NewWindow(o WindowOptions) (*Window, *Writer, error) {
 			return nil, nil, fmt.Errorf("history: bad topic name %q", t)
 		}
 		w.topicBit[t] = 1 << i
+	}
+	for _, t := range o.OptIn {
+		bit, ok := w.topicBit[t]
+		if !ok {
+			return nil, nil, fmt.Errorf("history: opt-in topic %q is not among the topics", t)
+		}
+		w.optIn |= bit
 	}
 	return w, &Writer{w: w}, nil
 }
@@ -475,7 +487,7 @@ func (w *Window) unsubscribe(s *Subscription) {
 
 func (w *Window) mask(topics []string) (uint64, error) {
 	if len(topics) == 0 {
-		return w.allMask(), nil
+		return w.allMask() &^ w.optIn, nil
 	}
 	var m uint64
 	for _, t := range topics {

@@ -11,8 +11,19 @@
 // marks (restart, skipped ticks, clock steps) are carried into the buckets
 // they fall in, so a long range draws the same bands as the live view.
 //
+// The pieces: [Flattener] turns a topic's JSON payload into numeric fields
+// by path; [Roller] keeps the minute and hour in progress in memory, hands
+// completed points to a [Store] and returns each completed minute as the
+// payload of a "rollup" event; [BoltStore] keeps the points in the bbolt
+// history file as compressed columnar blocks, with a retention and a byte
+// cap per step; [Simulation] makes a realistic host's ticks for the
+// simulated fill, the tests and the benchmarks.
+//
 // # Concurrency
 //
 // Point and Stat are plain values with no locking: a Point belongs to
 // whoever built it until it is handed on, and is not changed after that.
+// A Roller and a Flattener belong to one goroutine (the caller serialises
+// ticks). A BoltStore is safe for one writer and many readers at once. No
+// type here starts a goroutine.
 package tier

@@ -31,6 +31,18 @@ func (s *Stat) Add(v float64) {
 	s.N++
 }
 
+// addN counts n samples of value v.
+func (s *Stat) addN(v float64, n uint32) {
+	if s.N == 0 || v < s.Min {
+		s.Min = v
+	}
+	if s.N == 0 || v > s.Max {
+		s.Max = v
+	}
+	s.Sum += v * float64(n)
+	s.N += n
+}
+
 // Merge folds o into s: the rollup of both buckets' samples together.
 func (s *Stat) Merge(o Stat) {
 	if o.N == 0 {

@@ -10,6 +10,7 @@ import (
 
 	"vitals/handlers"
 	"vitals/history"
+	"vitals/history/tier"
 	"vitals/hostinfo"
 	"vitals/internal/telemetry"
 	"vitals/metrics/procs"
@@ -57,8 +58,11 @@ func openBackend(ctx context.Context, cfg Config, host hostinfo.Info, topics []s
 		return nil, nil, err
 	}
 	broker, err := history.Open(history.Options{
-		Dir:               cfg.DataDir,
-		Topics:            logTopics(topics),
+		Dir: cfg.DataDir,
+		// The minute rollups are in the log too, so a long chart resumes
+		// like any stream; only those who ask for them get them.
+		Topics:            append(logTopics(topics), tier.Topic),
+		OptIn:             []string{tier.Topic},
 		Redact:            redactors(),
 		Retention:         cfg.History,
 		MaxBytes:          cfg.HistoryBytes,
@@ -68,9 +72,14 @@ func openBackend(ctx context.Context, cfg Config, host hostinfo.Info, topics []s
 	if err != nil {
 		return nil, nil, err
 	}
+	tiers, err := openRollups(cfg.Tiers, broker, log)
+	if err != nil {
+		broker.Close()
+		return nil, nil, err
+	}
 	tel.WatchBroker(broker.Stats)
 	tel.WatchWhatsUsing(broker.Latest)
-	return &brokerBackend{Sources: handlers.OneHost(broker, host, cfg.Interval), broker: broker},
+	return &brokerBackend{Sources: handlers.OneHost(broker, host, cfg.Interval), broker: broker, tiers: tiers},
 		[]any{"data_dir", cfg.DataDir, "interval", cfg.Interval.String(),
 			"history", cfg.History.String(), "epoch", broker.Epoch()}, nil
 }
@@ -85,12 +94,21 @@ func redactors() map[string]func([]byte) ([]byte, error) {
 type brokerBackend struct {
 	handlers.Sources
 	broker *history.Broker
+	tiers  *rollups
 }
 
-// Publish ignores the broker's error: store errors are logged by the
-// broker and reported by Failing, and the tick still went out to viewers
-// from memory.
-func (b *brokerBackend) Publish(t time.Time, s []history.Sample) { b.broker.Publish(t, s) }
+// Publish rolls the tick up into the tiers, then publishes it (with the
+// minute's rollup event when the tick completed a minute). It ignores the
+// broker's error: store errors are logged by the broker and reported by
+// Failing, and the tick still went out to viewers from memory.
+func (b *brokerBackend) Publish(t time.Time, s []history.Sample) {
+	b.tiers.mu.Lock()
+	defer b.tiers.mu.Unlock()
+	b.broker.Publish(t, b.tiers.tick(t, s))
+}
+
+// Tiers is the long history's store, for the range API.
+func (b *brokerBackend) Tiers() tier.Store { return b.tiers.store }
 
 func (b *brokerBackend) Failing() error  { return b.broker.Stats().LastBackendError }
 func (b *brokerBackend) Degraded() error { return nil }

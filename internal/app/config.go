@@ -33,6 +33,7 @@ type Config struct {
 	ScaleOut                          // --redis, --name: config_redis.go
 	Processes                         // --process-cmdline, --top-processes: config_processes.go
 	Alerting                          // --alerts, --notify: config_alerts.go
+	Tiers                             // --history-minutes, --history-hours: config_tiers.go
 }
 
 // minInterval keeps the sampler from eating the machine it watches: a full
@@ -75,11 +76,13 @@ func parseConfig(args []string, getenv func(string) string, usage io.Writer) (Co
 	c.ScaleOut.addFlags(fs)
 	c.Processes.addFlags(fs)
 	c.Alerting.addFlags(fs)
+	c.Tiers.addFlags(fs)
 
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fmt.Fprintln(usage, "Usage: vitals [flags]  (each flag also reads VITALS_<NAME>)")
 			fmt.Fprintln(usage, "       vitals alerts check FILE | vitals alerts test URL  (docs/alerts.md)")
+			fmt.Fprintln(usage, "       vitals history fill --years N --data-dir DIR  (docs/history.md)")
 			fs.SetOutput(usage)
 			fs.PrintDefaults()
 			return c, ErrHelp
@@ -118,6 +121,9 @@ func parseConfig(args []string, getenv func(string) string, usage io.Writer) (Co
 		return c, err
 	}
 	if err := c.Processes.finish(); err != nil {
+		return c, err
+	}
+	if err := c.Tiers.finish(); err != nil {
 		return c, err
 	}
 	return c, c.Operations.finish(c.Addr)

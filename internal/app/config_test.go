@@ -25,22 +25,25 @@ func TestParseConfigDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	if c.Addr != "127.0.0.1:8080" || c.DataDir != "./data" || c.Interval != time.Second || c.History != time.Hour ||
-		c.HistoryBytes != 64<<20 || c.Retry != 2*time.Second || c.Heartbeat != 15*time.Second {
+		c.HistoryBytes != 64<<20 || c.Retry != 2*time.Second || c.Heartbeat != 15*time.Second ||
+		c.Tiers.Minutes != 90*24*time.Hour || c.Tiers.Hours != 730*24*time.Hour {
 		t.Fatalf("defaults = %+v", c)
 	}
 }
 
 func TestParseConfigFlagsAndEnv(t *testing.T) {
 	c, err := parseConfig(
-		[]string{"--interval", "250ms", "--history-bytes", "8MiB", "--retry=1500"},
-		env("VITALS_INTERVAL", "5s", "VITALS_DATA_DIR", "/tmp/x", "VITALS_HISTORY", "10m", "VITALS_HISTORY_BYTES", "1GiB"),
+		[]string{"--interval", "250ms", "--history-bytes", "8MiB", "--retry=1500", "--history-hours", "1y"},
+		env("VITALS_INTERVAL", "5s", "VITALS_DATA_DIR", "/tmp/x", "VITALS_HISTORY", "10m", "VITALS_HISTORY_BYTES", "1GiB",
+			"VITALS_HISTORY_MINUTES", "30d", "VITALS_HISTORY_MINUTES_BYTES", "16MiB"),
 		io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
 	// The flag wins over the variable; variables fill the rest.
 	if c.Interval != 250*time.Millisecond || c.HistoryBytes != 8<<20 || c.DataDir != "/tmp/x" || c.History != 10*time.Minute ||
-		c.Retry != 1500*time.Millisecond {
+		c.Retry != 1500*time.Millisecond || c.Tiers.Hours != 365*24*time.Hour || c.Tiers.Minutes != 30*24*time.Hour ||
+		c.Tiers.MinutesBytes != 16<<20 {
 		t.Fatalf("config = %+v", c)
 	}
 }
@@ -57,6 +60,11 @@ func TestParseConfigRejects(t *testing.T) {
 		{"history shorter than interval", []string{"--interval", "2s", "--history", "1s"}, nil, "--history"},
 		{"history bytes garbage", []string{"--history-bytes", "lots"}, nil, "--history-bytes"},
 		{"history bytes tiny", []string{"--history-bytes", "1KiB"}, nil, "--history-bytes"},
+		{"minutes garbage", []string{"--history-minutes", "3 months"}, nil, "--history-minutes"},
+		{"minutes too short", []string{"--history-minutes", "10m"}, nil, "--history-minutes"},
+		{"hours garbage from env", nil, []string{"VITALS_HISTORY_HOURS", "2yy"}, "--history-hours"},
+		{"minutes bytes tiny", []string{"--history-minutes-bytes", "1KiB"}, nil, "--history-minutes-bytes"},
+		{"hours bytes garbage", []string{"--history-hours-bytes", "big"}, nil, "--history-hours-bytes"},
 		{"retry negative", []string{"--retry", "-5"}, nil, "--retry"},
 		{"heartbeat zero", []string{"--heartbeat", "0s"}, nil, "--heartbeat"},
 		{"unknown flag", []string{"--colour", "red"}, nil, "-colour"},

@@ -1,5 +1,6 @@
 // Package app is the vitals program behind main (and its "vitals alerts
-// check|test" subcommands, alertscmd.go): it turns flags and
+// check|test" subcommands, alertscmd.go, and "vitals history fill",
+// historycmd.go): it turns flags and
 // VITALS_* variables into one [Config] (config*.go), builds the logger,
 // picks the history backend (the bbolt broker, or with --redis the Redis
 // Streams backend), wires the sampler, the handlers and /metrics together,
@@ -26,6 +27,11 @@
 // topic "alerts", and queued for notification after it. The HTTP handlers
 // read and silence through the same alerting value; the engine and the
 // alerting's own mutex make that safe.
+//
+// The tiers (tiers.go) are rolled up inside the bbolt backend's Publish,
+// under one mutex (the sampler and its watchdog both publish): the tick
+// and, when it completed a minute, that minute's "rollup" event go out
+// together. With --redis nothing is rolled up here.
 //
 // SIGHUP: Run keeps one list of reload funcs (reloaders) and one
 // goroutine calling them in order on each SIGHUP; a part that can reload

@@ -20,7 +20,7 @@ type duration time.Duration
 func (d *duration) String() string { return formatDuration(time.Duration(*d)) }
 
 func (d *duration) Set(s string) error {
-	v, err := time.ParseDuration(strings.TrimSpace(s))
+	v, err := parseDuration(strings.TrimSpace(s))
 	if err != nil {
 		return errors.New("want a duration like 500ms, 2s or 1m")
 	}
@@ -28,9 +28,41 @@ func (d *duration) Set(s string) error {
 	return nil
 }
 
+// Days and years, which time.ParseDuration lacks and retention needs. A
+// year is 365 days: retention is counted in days, not calendar years.
+const (
+	day  = 24 * time.Hour
+	year = 365 * day
+)
+
+// parseDuration is time.ParseDuration plus whole "d" (days) and "y"
+// (years) alone: 90d, 2y.
+func parseDuration(s string) (time.Duration, error) {
+	for _, u := range []struct {
+		suffix string
+		unit   time.Duration
+	}{{"d", day}, {"y", year}} {
+		if num, ok := strings.CutSuffix(s, u.suffix); ok {
+			n, err := strconv.ParseInt(num, 10, 64)
+			if err != nil || n < 0 || n > int64(time.Duration(1<<62)/u.unit) {
+				return 0, errors.New("bad duration")
+			}
+			return time.Duration(n) * u.unit, nil
+		}
+	}
+	return time.ParseDuration(s)
+}
+
 // formatDuration drops the zero minutes and seconds time.Duration.String
-// adds after whole hours and minutes: 1h, 10m, 1m30s, 1.5s, 500ms.
+// adds after whole hours and minutes: 1h, 10m, 1m30s, 1.5s, 500ms; whole
+// years and days are written so: 2y, 90d.
 func formatDuration(d time.Duration) string {
+	switch {
+	case d > 0 && d%year == 0:
+		return strconv.FormatInt(int64(d/year), 10) + "y"
+	case d > 0 && d%day == 0:
+		return strconv.FormatInt(int64(d/day), 10) + "d"
+	}
 	s := d.String()
 	if strings.HasSuffix(s, "m0s") {
 		s = strings.TrimSuffix(s, "0s")

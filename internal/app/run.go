@@ -35,10 +35,13 @@ const shutdownGrace = 4 * time.Second
 // returns [ErrHelp].
 //
 // "vitals alerts check FILE" and "vitals alerts test URL" are subcommands
-// (alertscmd.go).
+// (alertscmd.go), and so is "vitals history fill" (historycmd.go).
 func Run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if len(args) > 0 && args[0] == "alerts" {
 		return runAlertsCommand(ctx, args[1:], getenv, stdout)
+	}
+	if len(args) > 0 && args[0] == "history" {
+		return runHistoryCommand(args[1:], getenv, stdout)
 	}
 	cfg, err := parseConfig(args, getenv, stdout)
 	if err != nil {

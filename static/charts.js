@@ -8,6 +8,7 @@ import * as fmt from "./format.js";
 import { bandLabel, bandShortLabel, columns, coreIDs, coreRows, coresText, fitBandLabel, snapIndex, topCores } from "./series.js";
 import { tempStats, gpuStats, celsius } from "./whatsusing.js";
 import { HEAT_STOPS, heatGradient } from "./palette.js";
+import { spreadLabels } from "./labels.js";
 
 // The y axis gets the same width on every chart (in ems of the axis font,
 // wide enough for "128 MiB/s"), so the plot areas line up and one x
@@ -522,18 +523,33 @@ export class Chart {
             ctx.textBaseline = "bottom";
             ctx.setLineDash([6 * dpr, 4 * dpr]);
             ctx.lineWidth = dpr;
+            const shown = [];
             for (const l of lines) {
               const value = self.def.toShown ? self.def.toShown(l.value) : l.value;
               if (value === null) continue;
               const y = u.valToPos(value, "y", true);
               if (!(y >= top && y <= top + height)) continue;
-              ctx.strokeStyle = ctx.fillStyle = self.th[l.level === "crit" ? "--crit" : "--warn"];
+              const color = self.th[l.level === "crit" ? "--crit" : "--warn"];
+              ctx.strokeStyle = color;
               ctx.beginPath();
               ctx.moveTo(left, y);
               ctx.lineTo(left + width, y);
               ctx.stroke();
-              ctx.fillText(`${l.rule} ${l.level} ${self.def.fmt ? self.def.fmt(value) : value}`, left + width - 4 * dpr, y - 2 * dpr);
+              shown.push({ y, color, text: `${l.rule} ${l.level} ${self.def.fmt ? self.def.fmt(value) : value}` });
             }
+            // Each label sits just above its line, unless another label is
+            // there: then the nearest free line of text (labels.js).
+            const at = spreadLabels(
+              shown.map((l) => l.y - 2 * dpr),
+              Math.round(12 * dpr),
+              top,
+              top + height,
+            );
+            shown.forEach((l, i) => {
+              if (at[i] === null) return;
+              ctx.fillStyle = l.color;
+              ctx.fillText(l.text, left + width - 4 * dpr, at[i]);
+            });
             ctx.restore();
           },
         ],

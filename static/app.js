@@ -280,7 +280,8 @@ function renderPanel() {
 // and the log move.
 function frame() {
   if (S.pause.draws()) {
-    for (const c of charts) c.update(V().series[c.def.topic]);
+    // A hidden card (a topic the host lacks) costs nothing.
+    for (const c of charts) if (!c.card.hidden) c.update(V().series[c.def.topic]);
     renderGaps();
     renderFilesystems();
     for (const t of tables) t.render();
@@ -289,12 +290,10 @@ function frame() {
   }
   renderBadge();
   renderPanel();
+  renderHeaderClock();
   alertsPanel.render();
   log.flush();
 }
-
-// The uptime ticks whether or not a stream is open.
-setInterval(renderHeaderClock, 1000);
 
 // ---- controls ---------------------------------------------------------------------
 
@@ -544,6 +543,13 @@ Object.defineProperty(window, "vitals", {
           // Charts of topics the host lacks (sensors, gpu) are hidden
           // and left out.
           drawn: Object.fromEntries(charts.filter((c) => !c.card.hidden).map((c) => [c.def.id, c.u ? c.u.data[0].length : 0])),
+          // How often each chart was given data, and frames drawn: a chart
+          // whose topic got nothing new is not redrawn.
+          redraws: Object.fromEntries(charts.map((c) => [c.def.id, c.draws])),
+          frames: hub.frames,
+          // The newest time each chart has drawn (unix ms), null if none.
+          drawnNewest: Object.fromEntries(charts.map((c) => [c.def.id, c.u && c.u.data[0].length ? Math.round(c.u.data[0][c.u.data[0].length - 1] * 1000) : null])),
+          visibility: document.visibilityState,
           catchupText: hub.cu.line(),
           host: shownHost(),
           helloHost: v.hello ? v.hello.host : null,

@@ -5,10 +5,11 @@
 
 import uPlot from "./vendor/uPlot.esm.js";
 import * as fmt from "./format.js";
-import { bandLabel, bandShortLabel, columns, coreIDs, coreRows, coresText, fitBandLabel, snapIndex, topCores } from "./series.js";
+import { bandLabel, bandShortLabel, coreIDs, coreRows, coresText, fitBandLabel, snapIndex, topCores } from "./series.js";
 import { tempStats, gpuStats, celsius } from "./whatsusing.js";
 import { HEAT_STOPS, heatGradient } from "./palette.js";
 import { spreadLabels } from "./labels.js";
+import { Columns } from "./columns.js";
 
 // The y axis gets the same width on every chart (in ems of the axis font,
 // wide enough for "128 MiB/s"), so the plot areas line up and one x
@@ -241,6 +242,9 @@ export class Chart {
     this.hovered = false;
     this.cursorIdx = null;
     this.u = null;
+    this.cols = null;
+    this.drawnKey = null; // what the last setData drew, besides the data
+    this.draws = 0; // setData calls, for the test hooks
     this.valueNodes = [];
     this.buildValues();
   }
@@ -369,6 +373,9 @@ export class Chart {
         draw: def.heat ? [(u) => self.drawHeat(u)] : [],
       },
     };
+    // The columns follow the def's getters: a new unit starts them over.
+    this.cols = new Columns(def.heat ? [() => null] : def.series.map((s) => s.get));
+    this.drawnKey = null;
     this.u = new uPlot(opts, this.emptyData(), this.plotEl);
     this.u.over.addEventListener("mouseenter", () => (this.hovered = true));
     this.u.over.addEventListener("mouseleave", () => {
@@ -389,14 +396,32 @@ export class Chart {
     return [[], ...Array.from({ length: n }, () => [])];
   }
 
-  // update redraws the chart from the topic's window.
+  // update redraws the chart from the topic's window, and only when
+  // something it shows moved: new samples, the time axis, the bands or
+  // the threshold lines. A frame for another topic's event, or the
+  // once-a-second frame for the badge, costs a comparison.
   update(series) {
-    if (!this.u) return;
-    const getters = this.def.heat ? [() => null] : this.def.series.map((s) => s.get);
-    const { data, samples } = columns(series, this.page.intervalMs(), getters);
-    this.samples = samples;
-    this.u.setData(data);
+    if (!this.u || !series) return;
+    const changed = this.cols.sync(series, this.page.intervalMs());
+    const key = this.drawKey();
+    if (!changed && key === this.drawnKey) return;
+    this.drawnKey = key;
+    this.samples = this.cols.samples;
+    this.u.setData(this.cols.data);
+    this.draws++;
     this.updateValues();
+  }
+
+  // drawKey sums up what a chart draws besides its data, so an unchanged
+  // one is not redrawn.
+  drawKey() {
+    const [x0, x1] = this.page.xRange();
+    const parts = [x0, x1];
+    for (const b of this.page.bands()) if (b.to > x0 && b.from < x1) parts.push(b.kind, b.from, b.to, b.label || "");
+    const page = this.page;
+    for (const b of page.alertBands ? page.alertBands(this.def) : []) if (b.to > x0 && b.from < x1) parts.push(b.severity, b.from, b.to, b.label || "");
+    for (const l of page.thresholds ? page.thresholds(this.def) : []) parts.push(l.rule, l.level, l.value);
+    return parts.join(",");
   }
 
   resize(width) {
@@ -657,14 +682,21 @@ export class Chart {
       hc.height = cores;
     }
     const hctx = hc.getContext("2d");
-    const img = hctx.createImageData(W, cores);
+    // One image and one row of maxima, kept while the size holds: a
+    // redraw each tick must not allocate width x cores x 4 bytes.
+    if (!this.heatImg || this.heatImg.width !== W || this.heatImg.height !== cores) {
+      this.heatImg = hctx.createImageData(W, cores);
+      this.heatMax = new Float32Array(cores);
+    }
+    const img = this.heatImg;
     const px = img.data;
+    px.fill(0);
     const lut = this.heatLUT();
     const xs = u.data[0];
     const interval = this.page.intervalMs() / 1000;
     const [x0, x1] = u.scales.x.min !== undefined ? [u.scales.x.min, u.scales.x.max] : [xs[0], xs[xs.length - 1]];
     const perPx = (x1 - x0) / W;
-    const maxv = new Float32Array(cores);
+    const maxv = this.heatMax;
     let j = 0;
     for (let c = 0; c < W; c++) {
       const a = x0 + c * perPx;

@@ -15,6 +15,11 @@ export class Series {
   constructor() {
     this.t = [];
     this.v = [];
+    // rev counts the changes other than appending at the end and dropping
+    // from the start (a sample inserted or replaced in the middle, a clock
+    // shift, a clear): a reader that follows appends (columns.js) must
+    // start over when it moves.
+    this.rev = 0;
   }
 
   get length() {
@@ -31,6 +36,7 @@ export class Series {
       return true;
     }
     const i = lowerBound(ts, t);
+    this.rev++;
     if (ts[i] === t) {
       this.v[i] = sample;
       return false;
@@ -59,6 +65,7 @@ export class Series {
   }
 
   clear() {
+    this.rev++;
     this.t.length = 0;
     this.v.length = 0;
   }
@@ -67,6 +74,7 @@ export class Series {
 // shiftSeries moves every sample of s by ms: the samples before a step of
 // the wall clock, moved onto the new clock.
 export function shiftSeries(s, ms) {
+  s.rev++;
   for (let i = 0; i < s.t.length; i++) s.t[i] += ms;
 }
 

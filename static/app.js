@@ -547,6 +547,8 @@ Object.defineProperty(window, "vitals", {
           // whose topic got nothing new is not redrawn.
           redraws: Object.fromEntries(charts.map((c) => [c.def.id, c.draws])),
           frames: hub.frames,
+          // The sample index each chart's cursor shows, null when none.
+          cursors: Object.fromEntries(charts.map((c) => [c.def.id, c.cursorIdx])),
           // The newest time each chart has drawn (unix ms), null if none.
           drawnNewest: Object.fromEntries(charts.map((c) => [c.def.id, c.u && c.u.data[0].length ? Math.round(c.u.data[0][c.u.data[0].length - 1] * 1000) : null])),
           visibility: document.visibilityState,

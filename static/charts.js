@@ -5,11 +5,12 @@
 
 import uPlot from "./vendor/uPlot.esm.js";
 import * as fmt from "./format.js";
-import { bandLabel, bandShortLabel, coreIDs, coreRows, coresText, fitBandLabel, snapIndex, topCores } from "./series.js";
+import { bandLabel, bandShortLabel, coreIDs, coreRows, coresText, fitBandLabel, lowerBound, snapIndex, topCores } from "./series.js";
 import { tempStats, gpuStats, celsius } from "./whatsusing.js";
 import { HEAT_STOPS, heatGradient } from "./palette.js";
 import { spreadLabels } from "./labels.js";
 import { Columns } from "./columns.js";
+import { cursorKey, Announcer } from "./keyboard.js";
 
 // The y axis gets the same width on every chart (in ems of the axis font,
 // wide enough for "128 MiB/s"), so the plot areas line up and one x
@@ -31,6 +32,13 @@ const PAD_RIGHT_PX = 12;
 // SNAP_PX is how near, in CSS px, the cursor must be to a sample to show it
 // when two intervals are narrower than that: about a finger's slip.
 const SNAP_PX = 6;
+
+// The keyboard cursor's announcements: at most one per KEY_ANNOUNCE_MS
+// while keys move it, and one per LIVE_ANNOUNCE_MS while it follows the
+// newest sample of a live stream (a reader reading every tick would never
+// stop talking).
+const KEY_ANNOUNCE_MS = 400;
+const LIVE_ANNOUNCE_MS = 10000;
 
 const KIB = 1024;
 // Binary steps for byte axes, so ticks read "256 MiB", "1 GiB" rather than
@@ -247,6 +255,91 @@ export class Chart {
     this.draws = 0; // setData calls, for the test hooks
     this.valueNodes = [];
     this.buildValues();
+    this.setupKeyboard();
+  }
+
+  // setupKeyboard makes the plot a focusable chart whose cursor the keys
+  // move (keyboard.js), with a polite live region of its own saying the
+  // values under it.
+  setupKeyboard() {
+    const el = this.plotEl;
+    this.focused = false;
+    this.keyT = null; // the time (s) the keyboard cursor is on
+    this.keyFollow = false; // the cursor is on the newest sample and follows it
+    el.tabIndex = 0;
+    // "application" so a screen reader hands the arrow keys to the chart
+    // instead of reading the page with them.
+    el.setAttribute("role", "application");
+    el.setAttribute("aria-roledescription", "chart");
+    const what = el.getAttribute("aria-label") || this.def.title;
+    el.setAttribute("aria-label", `${what}. Arrow keys move the cursor by one sample, Page Up and Page Down by a tenth of the window, Home and End to the oldest and newest; Escape leaves it.`);
+    this.liveEl = document.createElement("div");
+    this.liveEl.className = "sr-only";
+    this.liveEl.setAttribute("aria-live", "polite");
+    this.liveEl.dataset.announce = this.def.id;
+    this.card.append(this.liveEl);
+    // Key repeat is ~30 a second; a reader could not keep up with more
+    // than a few texts a second.
+    this.announcer = new Announcer(
+      {
+        say: (text) => (this.liveEl.textContent = text),
+        now: () => performance.now(),
+        setTimer: (fn, ms) => setTimeout(fn, ms),
+        clearTimer: (id) => clearTimeout(id),
+      },
+      KEY_ANNOUNCE_MS,
+    );
+    el.addEventListener("focus", () => (this.focused = true));
+    el.addEventListener("blur", () => {
+      this.focused = false;
+      this.keyT = null;
+      this.keyFollow = false;
+      this.announcer.stop();
+      if (this.u) this.u.setCursor({ left: -10, top: -10 });
+    });
+    el.addEventListener("keydown", (e) => {
+      if (!this.u || e.altKey || e.ctrlKey || e.metaKey) return;
+      const xs = this.u.data[0];
+      const idx = this.keyT === null ? null : lowerBound(xs, this.keyT);
+      const to = cursorKey(e.key, idx, xs.length, (i) => !!this.samples[i]);
+      if (to === undefined) return;
+      e.preventDefault();
+      if (to === null) {
+        this.keyT = null;
+        this.keyFollow = false;
+        this.announcer.stop();
+        this.u.setCursor({ left: -10, top: -10 });
+        return;
+      }
+      this.keyT = xs[to];
+      this.keyFollow = to === xs.length - 1;
+      this.placeKeyCursor();
+      this.announcer.announce(this.valuesText());
+    });
+  }
+
+  // placeKeyCursor puts the cursor on the keyboard's sample, as a pointer
+  // there would (the other charts follow through the cursor sync).
+  placeKeyCursor() {
+    const u = this.u;
+    const xs = u.data[0];
+    if (this.keyFollow) this.keyT = xs.length ? xs[xs.length - 1] : null;
+    if (this.keyT === null) return;
+    u.setCursor({ left: u.valToPos(this.keyT, "x"), top: u.bbox.height / (devicePixelRatio || 1) / 2 });
+  }
+
+  // valuesText is what the cursor shows, in words: "CPU at 10:42:13:
+  // total 12 %, user 8 %".
+  valuesText() {
+    const s = this.sampleAt();
+    const idx = this.cursorIdx;
+    const t = idx !== null && this.u ? this.u.data[0][idx] * 1000 : null;
+    const at = t !== null ? ` at ${fmt.clock(t)}` : "";
+    if (!s) return `${this.def.title}${at}: no sample`;
+    if (this.def.heat) return `${this.def.title}${at}: ${coresText(s, fmt)}`;
+    const parts = this.def.series.map((d) => `${d.label} ${this.def.fmt(d.get(s))}`);
+    for (const x of this.def.extras || []) parts.push(`${x.label} ${x.fmt(x.get(s))}`);
+    return `${this.def.title}${at}: ${parts.join(", ")}`;
   }
 
   // buildValues creates the text line of current values once; updates only
@@ -409,6 +502,11 @@ export class Chart {
     this.samples = this.cols.samples;
     this.u.setData(this.cols.data);
     this.draws++;
+    if (this.focused && this.keyT !== null) {
+      this.placeKeyCursor();
+      // Following the newest sample: the live values, now and then.
+      if (this.keyFollow) this.announcer.announce(this.valuesText(), LIVE_ANNOUNCE_MS);
+    }
     this.updateValues();
   }
 
@@ -483,7 +581,7 @@ export class Chart {
     const tip = this.tip;
     if (!tip) return;
     const idx = this.cursorIdx;
-    if (!this.hovered || idx === null) {
+    if (!(this.hovered || (this.focused && this.keyT !== null)) || idx === null) {
       tip.hidden = true;
       return;
     }
@@ -774,6 +872,7 @@ export class Chart {
   }
 
   destroy() {
+    if (this.announcer) this.announcer.stop();
     if (this.u) {
       this.u.destroy();
       this.u = null;

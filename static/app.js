@@ -116,6 +116,10 @@ function showHost(h) {
   if (Number(h.interval_ms) > 0) setText('[data-foot="interval"]', fmt.duration(Number(h.interval_ms)));
   if (Number(h.retention_ms) > 0) setText('[data-foot="retention"]', fmt.duration(Number(h.retention_ms)));
   renderHeaderClock();
+  // A phone shows the host line cut short (style.css); the whole of it is
+  // the title.
+  const meta = $(".top .meta");
+  meta.title = [...meta.children].map((e) => e.textContent).filter(Boolean).join(" · ");
 }
 
 // showTopics shows the sections of the topics the host provides and
@@ -547,6 +551,8 @@ Object.defineProperty(window, "vitals", {
           // whose topic got nothing new is not redrawn.
           redraws: Object.fromEntries(charts.map((c) => [c.def.id, c.draws])),
           frames: hub.frames,
+          // How many time labels each chart's x axis shows.
+          xLabels: Object.fromEntries(charts.map((c) => [c.def.id, c.xLabels || 0])),
           // The sample index each chart's cursor shows, null when none.
           cursors: Object.fromEntries(charts.map((c) => [c.def.id, c.cursorIdx])),
           // The newest time each chart has drawn (unix ms), null if none.

@@ -23,6 +23,9 @@ const Y_AXIS_EMS = 6.5;
 const X_TICK_PX = 4;
 const X_GAP_PX = 3;
 const X_LINE_EMS = 1.4;
+// A plot narrower than this (a phone's) packs its time ticks closer.
+const X_NARROW_PX = 420;
+const X_LABEL_GAP_PX = 12;
 
 // Padding around the plot, in px: room above for the top y label's upper
 // half, and on the right for a little air after the newest sample.
@@ -402,14 +405,19 @@ export class Chart {
       gap: X_GAP_PX,
       size: X_TICK_PX + X_GAP_PX + Math.ceil(X_LINE_EMS * axisPx),
       font: axisFont,
-      space: 70,
+      // Ticks at least a label and a gap apart: 70 px on a wide plot, less
+      // on a phone's, where 70 px left one label on a 5-minute chart (a
+      // minute is 50 px of a 250 px plot).
+      space: (u, ai, min, max, dim) => (dim < X_NARROW_PX ? Math.ceil(labelWidth("00:00")) + X_LABEL_GAP_PX : 70),
       // Local wall-clock time, seconds only when the ticks are seconds
       // apart. A label is centred on its tick, so one whose tick is less
       // than half a label from the canvas's edge would be cut ("09:55:!");
       // it is left out instead, and comes back as the axis moves on.
       values: (u, splits, ai, space, incr) => {
         const labels = splits.map((v) => timeLabel(v * 1000, incr < 60));
-        return labels.map((text, i) => (fitsX(u, splits[i], labelWidth(text)) ? text : null));
+        const shown = labels.map((text, i) => (fitsX(u, splits[i], labelWidth(text)) ? text : null));
+        this.xLabels = shown.filter((x) => x !== null).length;
+        return shown;
       },
     };
     const yAxis = {

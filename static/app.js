@@ -17,6 +17,8 @@ import { ProcessTable, ContainerTable } from "./tables.js";
 import { AlertsPanel, jumpRange } from "./alertspanel.js";
 import { Pause } from "./pause.js";
 import * as units from "./units.js";
+import { BREAKDOWNS, openDetails, detailSearch } from "./breakdown.js";
+import { BreakdownCard } from "./breakdowncard.js";
 
 // {id, t, instance} of the newest event drawn, one entry per host: ids are
 // per host (each host has its own stream), so switching hosts must not
@@ -43,6 +45,7 @@ const S = {
 const log = new Log($("#log"), 200);
 const charts = [];
 let tables = []; // the process and container tables (setupTables)
+let breakdowns = []; // per-interface and per-device charts (setupBreakdowns)
 
 // shownHost names the host on screen.
 const shownHost = () => S.host || S.self;
@@ -286,6 +289,7 @@ function frame() {
   if (S.pause.draws()) {
     // A hidden card (a topic the host lacks) costs nothing.
     for (const c of charts) if (!c.card.hidden) c.update(V().series[c.def.topic]);
+    for (const b of breakdowns) b.update(V().series[b.b.topic]);
     renderGaps();
     renderFilesystems();
     for (const t of tables) t.render();
@@ -477,9 +481,34 @@ function showChartAt(chartId, t) {
 function rebuildCharts() {
   const th = theme();
   for (const c of charts) c.build(c.plotEl.clientWidth, th);
+  for (const b of breakdowns) b.rebuild();
   // A rebuilt chart is empty: draw it again even while paused.
   S.pause.redrawOnce();
   schedule();
+}
+
+// setupBreakdowns gives the network and disk charts their per-interface
+// and per-device breakdowns, open as the address says (?detail=).
+function setupBreakdowns() {
+  const open = openDetails(location.search);
+  for (const b of BREAKDOWNS) {
+    const anchor = document.querySelector(`[data-chart="${b.of}"]`);
+    if (!anchor) continue;
+    const card = new BreakdownCard(b, anchor, page, {
+      open: open.has(b.of),
+      bits: () => b.of === "network" && S.units.network === "bits",
+      theme,
+      onToggle: (isOpen) => {
+        const now = openDetails(location.search);
+        if (isOpen) now.add(b.of);
+        else now.delete(b.of);
+        history.replaceState(history.state, "", location.pathname + detailSearch(location.search, now) + location.hash);
+        S.pause.redrawOnce();
+        schedule();
+      },
+    });
+    breakdowns.push(card);
+  }
 }
 
 function setupTables() {
@@ -562,6 +591,7 @@ Object.defineProperty(window, "vitals", {
           host: shownHost(),
           helloHost: v.hello ? v.hello.host : null,
           fleet: fleet.snapshot(),
+          breakdowns: Object.fromEntries(breakdowns.map((b) => [b.b.of, b.snapshot()])),
           processes: tables[0].snapshot(),
           containers: tables[1].snapshot(),
           alerts: {
@@ -645,6 +675,7 @@ async function start() {
   setupPanel();
   setupCharts();
   setupUnits();
+  setupBreakdowns();
   setupTables();
   hub = newHub(Number(body.dataset.intervalMs) || 1000);
   rebuildCharts();

@@ -13,7 +13,7 @@ func TestFSServesPageFilesOnly(t *testing.T) {
 			t.Errorf("%s: %v", name, err)
 		}
 	}
-	for _, name := range []string{"static.go", "doc.go", "static_test.go", "series_test.js", "format_test.js", "hub_test.js", "palette_test.js", "pause_test.js", "units_test.js", "view_test.js", "labels_test.js", "columns_test.js", "keyboard_test.js"} {
+	for _, name := range []string{"static.go", "doc.go", "static_test.go", "series_test.js", "format_test.js", "hub_test.js", "palette_test.js", "pause_test.js", "units_test.js", "view_test.js", "labels_test.js", "columns_test.js", "keyboard_test.js", "breakdown_test.js"} {
 		if _, err := fsys.Open(name); err == nil {
 			t.Errorf("%s is served; it is not part of the page", name)
 		}

@@ -63,7 +63,7 @@ func getAlerts(t *testing.T, base string) alertsState {
 	return getJSON[alertsState](t, base+"/api/alerts")
 }
 
-func eventually(t *testing.T, what string, timeout time.Duration, cond func() bool) {
+func eventually(t testing.TB, what string, timeout time.Duration, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for !cond() {

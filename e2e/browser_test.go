@@ -32,7 +32,7 @@ var replayedLine = regexp.MustCompile(`^Back after [0-9.]+ (ms|s|min) away( \(se
 var updateScreenshots = flag.Bool("update", false, "refresh docs/screenshot.png and docs/screenshot-dark.png from the browser test")
 
 // chromiumPath finds the browser, or skips (locally) or fails (CI=true).
-func chromiumPath(t *testing.T) string {
+func chromiumPath(t testing.TB) string {
 	t.Helper()
 	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
 		if p, err := exec.LookPath(name); err == nil {
@@ -88,20 +88,20 @@ type band struct {
 
 // page is one Chromium tab with its console recorded.
 type page struct {
-	t   *testing.T
+	t   testing.TB
 	ctx context.Context
 
 	mu      sync.Mutex
 	console []chromedp.ConsoleMessage // guarded by mu
 }
 
-func newPage(t *testing.T) *page {
+func newPage(t testing.TB) *page {
 	t.Helper()
 	return newPageWith(t)
 }
 
 // newPageWith is newPage with extra Chromium options.
-func newPageWith(t *testing.T, extra ...chromedp.ExecAllocatorOption) *page {
+func newPageWith(t testing.TB, extra ...chromedp.ExecAllocatorOption) *page {
 	t.Helper()
 	exe := chromiumPath(t)
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
@@ -241,7 +241,7 @@ func historyIDs(t *testing.T, base, after string) []string {
 
 // historyIDsVia is historyIDs through client (HTTPS with a test
 // certificate).
-func historyIDsVia(t *testing.T, client *http.Client, base, after string) []string {
+func historyIDsVia(t testing.TB, client *http.Client, base, after string) []string {
 	t.Helper()
 	url := base + "/api/history"
 	if after != "" {
@@ -271,7 +271,7 @@ func historyIDsVia(t *testing.T, client *http.Client, base, after string) []stri
 // in order, for each tick that followed skipped ticks how many it skipped
 // (the "skipped" field the sampler puts on that tick's events), and the
 // topics it published.
-func serverTicks(t *testing.T, srv *vitalsProc) (ticks []int64, skippedBefore map[int64]int64, topics map[string]bool) {
+func serverTicks(t testing.TB, srv *vitalsProc) (ticks []int64, skippedBefore map[int64]int64, topics map[string]bool) {
 	t.Helper()
 	resp, err := srv.Client.Get(srv.URL + "/api/history")
 	if err != nil {
@@ -312,7 +312,7 @@ func serverTicks(t *testing.T, srv *vitalsProc) (ticks []int64, skippedBefore ma
 // longer than 1.5 intervals is allowed only where the server marked the
 // next tick "skipped" (it was late: a busy machine); and the only band
 // allowed is a "sampler late" one over such a step, never "offline".
-func checkNoHoles(t *testing.T, srv *vitalsProc, s snapshot) {
+func checkNoHoles(t testing.TB, srv *vitalsProc, s snapshot) {
 	t.Helper()
 	if len(s.Ticks) == 0 {
 		t.Fatal("the page holds no samples")

@@ -302,6 +302,8 @@ export class Chart {
     });
     el.addEventListener("keydown", (e) => {
       if (!this.u || e.altKey || e.ctrlKey || e.metaKey) return;
+      // The cursor moves over what uPlot holds: give it every point first.
+      if (this.stale && this.cols) this.drawNow();
       const xs = this.u.data[0];
       const idx = this.keyT === null ? null : lowerBound(xs, this.keyT);
       const to = cursorKey(e.key, idx, xs.length, (i) => !!this.samples[i]);
@@ -477,6 +479,8 @@ export class Chart {
     // The columns follow the def's getters: a new unit starts them over.
     this.cols = new Columns(def.heat ? [() => null] : def.series.map((s) => s.get));
     this.drawnKey = null;
+    this.drawnX0 = null;
+    this.drawnX1 = null;
     this.u = new uPlot(opts, this.emptyData(), this.plotEl);
     this.u.over.addEventListener("mouseenter", () => (this.hovered = true));
     this.u.over.addEventListener("mouseleave", () => {
@@ -504,12 +508,23 @@ export class Chart {
   update(series) {
     if (!this.u || !series) return;
     const changed = this.cols.sync(series, this.page.intervalMs());
-    const key = this.drawKey();
-    if (!changed && key === this.drawnKey) return;
+    const [x0, x1] = this.page.xRange();
+    const key = this.drawKey(x0, x1);
+    if (!changed && key === this.drawnKey && x0 === this.drawnX0 && x1 === this.drawnX1) return;
+    // On a long range a tick moves the lines by less than a pixel: they
+    // are redrawn once the axis has moved a whole pixel (an hour on 560 px
+    // is 6.4 s a pixel), the values line at every tick. The columns grew
+    // in place, so what is drawn next is all of it.
+    const msPerPx = (x1 - x0) / Math.max(1, this.u.bbox.width / (devicePixelRatio || 1));
+    if (!this.cols.rebuilt && key === this.drawnKey && x1 >= this.drawnX1 && x1 - this.drawnX1 < msPerPx && !(this.focused && this.keyT !== null)) {
+      this.stale = true; // uPlot has not seen the newest points yet
+      this.updateValues();
+      return;
+    }
     this.drawnKey = key;
-    this.samples = this.cols.samples;
-    this.u.setData(this.cols.data);
-    this.draws++;
+    this.drawnX0 = x0;
+    this.drawnX1 = x1;
+    this.drawNow();
     if (this.focused && this.keyT !== null) {
       this.placeKeyCursor();
       // Following the newest sample: the live values, now and then.
@@ -518,11 +533,18 @@ export class Chart {
     this.updateValues();
   }
 
-  // drawKey sums up what a chart draws besides its data, so an unchanged
-  // one is not redrawn.
-  drawKey() {
-    const [x0, x1] = this.page.xRange();
-    const parts = [x0, x1];
+  // drawNow hands uPlot the columns as they are and redraws.
+  drawNow() {
+    this.samples = this.cols.samples;
+    this.u.setData(this.cols.data);
+    this.stale = false;
+    this.draws++;
+  }
+
+  // drawKey sums up what a chart draws besides its data and its time axis
+  // (x0..x1, the visible window), so an unchanged one is not redrawn.
+  drawKey(x0, x1) {
+    const parts = [];
     for (const b of this.page.bands()) if (b.to > x0 && b.from < x1) parts.push(b.kind, b.from, b.to, b.label || "");
     const page = this.page;
     for (const b of page.alertBands ? page.alertBands(this.def) : []) if (b.to > x0 && b.from < x1) parts.push(b.severity, b.from, b.to, b.label || "");

@@ -28,6 +28,7 @@ export class Columns {
   // sync brings the columns up to date with series and says whether they
   // changed. data and samples are then what series.columns would return.
   sync(series, intervalMs) {
+    this.rebuilt = false;
     if (!series) return false;
     if (series !== this.series || series.rev !== this.rev || intervalMs !== this.intervalMs) return this.rebuild(series, intervalMs);
     const ts = series.t;
@@ -66,6 +67,7 @@ export class Columns {
     this.rev = series.rev;
     this.intervalMs = intervalMs;
     this.lastT = series.lastT();
+    this.rebuilt = true; // not only appended: redraw whatever the scale
     return true;
   }
 

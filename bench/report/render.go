@@ -321,10 +321,11 @@ func (rep *report) render() []byte {
 	// figures: the HTTP/2 fan-out, measured by bench/h2fanout (loadgen
 	// speaks HTTP/1.1 only); the per-tick cost of the "what is using it"
 	// collectors against their floor and the idle cost with them on; the
-	// alert evaluation per tick; and the analysis of misses (profiles,
-	// causes, plans). Update them when the figures change.
+	// alert evaluation per tick; the dashboard's own cost in a browser,
+	// beside Netdata's (BenchmarkPageCPU in e2e/); and the analysis of
+	// misses (profiles, causes, plans). Update them when the figures change.
 	var sections [][]byte
-	for _, name := range []string{"bench/http2.md", "bench/whatsusing.md", "bench/alerts.md", "bench/findings.md"} {
+	for _, name := range []string{"bench/http2.md", "bench/whatsusing.md", "bench/alerts.md", "bench/page.md", "bench/findings.md"} {
 		if f, err := os.ReadFile(name); err == nil {
 			sections = append(sections, bytes.TrimRight(f, "\n"))
 		}

@@ -28,7 +28,7 @@ type chartA11y struct {
 
 func (p *page) chartA11y(id string) chartA11y {
 	p.t.Helper()
-	c, err := chromedp.Run(p.ctx, chromedp.Evaluate[chartA11y](fmt.Sprintf(`(() => {
+	return pageEval[chartA11y](p, fmt.Sprintf(`(() => {
 		const card = document.querySelector('[data-chart=%q]');
 		const plot = card.querySelector("[data-plot]");
 		const region = card.querySelector("[data-announce]");
@@ -41,11 +41,7 @@ func (p *page) chartA11y(id string) chartA11y {
 			points: window.vitals.snapshot().drawn[%q] || 0,
 			cursor: window.vitals.snapshot().cursors[%q],
 		};
-	})()`, id, id, id)))
-	if err != nil {
-		p.t.Fatal(err)
-	}
-	return c
+	})()`, id, id, id))
 }
 
 // TestBrowserChartKeyboard checks item by item what a keyboard and a screen

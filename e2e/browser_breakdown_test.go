@@ -22,15 +22,11 @@ type breakdownSnap struct {
 
 func (p *page) breakdownSnap() breakdownSnap {
 	p.t.Helper()
-	b, err := chromedp.Run(p.ctx, chromedp.Evaluate[breakdownSnap](`(() => ({
+	return pageEval[breakdownSnap](p, `(() => ({
 		...window.vitals.snapshot(), search: location.search,
 		note: (document.querySelector('[data-chart="network-interfaces"] .breakdown-note') || {}).textContent || "",
 		labels: [...document.querySelectorAll('[data-chart="network-interfaces"] [data-values] .lbl')].map((e) => e.textContent),
-	}))()`))
-	if err != nil {
-		p.t.Fatal(err)
-	}
-	return b
+	}))()`)
 }
 
 // TestBrowserBreakdowns opens the network totals by interface and the disk

@@ -33,7 +33,7 @@ type viewState struct {
 
 func (p *page) viewState() viewState {
 	p.t.Helper()
-	v, err := chromedp.Run(p.ctx, chromedp.Evaluate[viewState](`(() => {
+	return pageEval[viewState](p, `(() => {
 		const s = window.vitals.snapshot();
 		const text = (sel) => (document.querySelector(sel) || {}).textContent || "";
 		return { ...s,
@@ -43,11 +43,7 @@ func (p *page) viewState() viewState {
 			Values: Object.fromEntries(["network", "memory"].map((id) => [id, text('[data-chart="' + id + '"] [data-values]')])),
 			Search: location.search,
 		};
-	})()`))
-	if err != nil {
-		p.t.Fatal(err)
-	}
-	return v
+	})()`)
 }
 
 // TestBrowserPauseHoldsTheView checks Pause: the whole view holds still

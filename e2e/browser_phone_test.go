@@ -20,7 +20,7 @@ type phoneLayout struct {
 
 func (p *page) phoneLayout() phoneLayout {
 	p.t.Helper()
-	l, err := chromedp.Run(p.ctx, chromedp.Evaluate[phoneLayout](`(() => {
+	return pageEval[phoneLayout](p, `(() => {
 		const w = document.documentElement.clientWidth;
 		// Elements reaching past the right edge of the screen (hidden ones
 		// have no boxes and are skipped).
@@ -32,11 +32,7 @@ func (p *page) phoneLayout() phoneLayout {
 			scrollWidth: document.documentElement.scrollWidth, width: w,
 			xLabels: window.vitals.snapshot().xLabels, overflowing,
 		};
-	})()`))
-	if err != nil {
-		p.t.Fatal(err)
-	}
-	return l
+	})()`)
 }
 
 // TestBrowserPhoneLayout opens the dashboard on a 390 x 844 screen (an

@@ -162,11 +162,18 @@ func (p *page) snap() snapshot {
 // part of it a test looks at.
 func pageSnapshot[T any](p *page) T {
 	p.t.Helper()
-	s, err := chromedp.Run(p.ctx, chromedp.Evaluate[T](`window.vitals.snapshot()`))
+	return pageEval[T](p, `window.vitals.snapshot()`)
+}
+
+// pageEval evaluates a JavaScript expression in the page into T, failing
+// the test on an error.
+func pageEval[T any](p *page, expr string) T {
+	p.t.Helper()
+	v, err := chromedp.Run(p.ctx, chromedp.Evaluate[T](expr))
 	if err != nil {
-		p.t.Fatalf("read window.vitals: %v", err)
+		p.t.Fatalf("evaluate in the page: %v", err)
 	}
-	return s
+	return v
 }
 
 // waitFor polls a JavaScript condition about the snapshot `s` until it is

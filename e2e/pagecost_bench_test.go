@@ -3,7 +3,6 @@ package e2e
 import (
 	"context"
 	"flag"
-	"fmt"
 	"net/http"
 	"os"
 	"os/exec"
@@ -135,17 +134,7 @@ func startNetdata(b *testing.B) string {
 	base := "http://" + addr
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if err := proc.WaitReady(ctx, 30*time.Second, func() error {
-		res, err := http.Get(base + "/")
-		if err != nil {
-			return err
-		}
-		res.Body.Close()
-		if res.StatusCode != http.StatusOK {
-			return fmt.Errorf("netdata answered %s", res.Status)
-		}
-		return nil
-	}); err != nil {
+	if err := proc.WaitReady(ctx, 30*time.Second, proctest.Answers(http.DefaultClient, base+"/")); err != nil {
 		b.Fatalf("netdata did not come up: %v", err)
 	}
 	time.Sleep(*netdataWarm)

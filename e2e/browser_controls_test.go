@@ -67,7 +67,9 @@ func TestBrowserPauseHoldsTheView(t *testing.T) {
 			t.Errorf("%s chart moved while paused: %d points to %d, newest %d to %d", id, n, v.Drawn[id], held.DrawnNewest[id], v.DrawnNewest[id])
 		}
 	}
-	if v.Badge != "Paused" || v.BadgeSub != fmt.Sprintf("%d events waiting", v.Waiting) {
+	// The badge is as of the last frame: a count at most the newest.
+	var shown int
+	if _, err := fmt.Sscanf(v.BadgeSub, "%d events waiting", &shown); v.Badge != "Paused" || err != nil || shown < 1 || shown > v.Waiting {
 		t.Errorf("badge %q / %q with %d waiting", v.Badge, v.BadgeSub, v.Waiting)
 	}
 	// The count is what the stream delivered since the pause, read in the

@@ -259,6 +259,17 @@ export class Chart {
     this.valueNodes = [];
     this.buildValues();
     this.setupKeyboard();
+    // A chart scrolled out of sight keeps its columns current but is not
+    // redrawn; it draws what it holds when it comes back into view.
+    this.onScreen = true;
+    this.behind = false;
+    if (typeof IntersectionObserver !== "undefined") {
+      this.io = new IntersectionObserver((entries) => {
+        for (const e of entries) this.onScreen = e.isIntersecting;
+        if (this.onScreen && this.behind && this.u && this.cols) this.drawNow();
+      });
+      this.io.observe(this.card);
+    }
   }
 
   // setupKeyboard makes the plot a focusable chart whose cursor the keys
@@ -303,7 +314,7 @@ export class Chart {
     el.addEventListener("keydown", (e) => {
       if (!this.u || e.altKey || e.ctrlKey || e.metaKey) return;
       // The cursor moves over what uPlot holds: give it every point first.
-      if (this.stale && this.cols) this.drawNow();
+      if (this.behind && this.cols) this.drawNow();
       const xs = this.u.data[0];
       const idx = this.keyT === null ? null : lowerBound(xs, this.keyT);
       const to = cursorKey(e.key, idx, xs.length, (i) => !!this.samples[i]);
@@ -511,13 +522,17 @@ export class Chart {
     const [x0, x1] = this.page.xRange();
     const key = this.drawKey(x0, x1);
     if (!changed && key === this.drawnKey && x0 === this.drawnX0 && x1 === this.drawnX1) return;
+    if (!this.onScreen && this.drawnKey !== null && !this.cols.rebuilt) {
+      this.behind = true;
+      return;
+    }
     // On a long range a tick moves the lines by less than a pixel: they
     // are redrawn once the axis has moved a whole pixel (an hour on 560 px
     // is 6.4 s a pixel), the values line at every tick. The columns grew
     // in place, so what is drawn next is all of it.
     const msPerPx = (x1 - x0) / Math.max(1, this.u.bbox.width / (devicePixelRatio || 1));
     if (!this.cols.rebuilt && key === this.drawnKey && x1 >= this.drawnX1 && x1 - this.drawnX1 < msPerPx && !(this.focused && this.keyT !== null)) {
-      this.stale = true; // uPlot has not seen the newest points yet
+      this.behind = true; // uPlot has not drawn the newest points yet
       this.updateValues();
       return;
     }
@@ -537,7 +552,7 @@ export class Chart {
   drawNow() {
     this.samples = this.cols.samples;
     this.u.setData(this.cols.data);
-    this.stale = false;
+    this.behind = false;
     this.draws++;
   }
 

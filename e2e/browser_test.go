@@ -95,7 +95,7 @@ type page struct {
 	console []chromedp.ConsoleMessage // guarded by mu
 }
 
-func newPage(t *testing.T) *page {
+func newPage(t testing.TB) *page {
 	t.Helper()
 	return newPageWith(t)
 }
@@ -162,11 +162,18 @@ func (p *page) snap() snapshot {
 // part of it a test looks at.
 func pageSnapshot[T any](p *page) T {
 	p.t.Helper()
-	s, err := chromedp.Run(p.ctx, chromedp.Evaluate[T](`window.vitals.snapshot()`))
+	return pageEval[T](p, `window.vitals.snapshot()`)
+}
+
+// pageEval evaluates a JavaScript expression in the page into T, failing
+// the test on an error.
+func pageEval[T any](p *page, expr string) T {
+	p.t.Helper()
+	v, err := chromedp.Run(p.ctx, chromedp.Evaluate[T](expr))
 	if err != nil {
-		p.t.Fatalf("read window.vitals: %v", err)
+		p.t.Fatalf("evaluate in the page: %v", err)
 	}
-	return s
+	return v
 }
 
 // waitFor polls a JavaScript condition about the snapshot `s` until it is
@@ -560,13 +567,14 @@ func TestBrowserKillRestart(t *testing.T) {
 // dir and, with -update, to docs/ at the module root.
 func screenshots(t *testing.T, p *page) {
 	t.Helper()
-	// 1280 px is the README's picture; 360 px (a small phone) only goes to
-	// the output dir, to look at.
+	// 1280 px is the README's picture in both schemes; 390 px (a phone)
+	// in light is docs/screenshot-phone.png, in dark only goes to the
+	// output dir, to look at.
 	for _, scheme := range []string{"light", "dark"} {
-		for _, width := range []int64{1280, 360} {
+		for _, width := range []int64{1280, 390} {
 			name := "screenshot"
 			if width != 1280 {
-				name += fmt.Sprintf("-%d", width)
+				name += "-phone"
 			}
 			if scheme == "dark" {
 				name += "-dark"
@@ -574,7 +582,7 @@ func screenshots(t *testing.T, p *page) {
 			png := shoot(t, p, scheme, width)
 			path := savePNG(t, testOutDir(t), name+".png", png)
 			t.Logf("%s screenshot at %d px: %s", scheme, width, path)
-			if *updateScreenshots && width == 1280 {
+			if *updateScreenshots && (width == 1280 || scheme == "light") {
 				savePNG(t, filepath.Join(moduleRoot, "docs"), name+".png", png)
 			}
 		}
@@ -627,6 +635,12 @@ func shoot(t *testing.T, p *page, scheme string, width int64) []byte {
 	}); err != nil {
 		t.Fatal(err)
 	}
+	// The whole page on screen at once: a chart out of sight is not
+	// redrawn, and a full-page capture of a short window would show it as
+	// it was when it left the screen.
+	p.do(chromedp.Evaluate[chromedp.Void](`window.scrollTo(0, 0)`))
+	height := pageEval[int64](p, `document.documentElement.scrollHeight`)
+	p.do(chromedp.EmulateViewport(width, height))
 	// Charts rebuild on the change; give them two frames.
 	p.do(chromedp.Sleep(300 * time.Millisecond))
 	png, err := chromedp.Run(p.ctx, chromedp.FullScreenshot(100))

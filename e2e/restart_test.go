@@ -19,13 +19,13 @@ type historyPage struct {
 	Events       []struct{ ID, Event string }
 }
 
-func getHistory(t *testing.T, base, query string) historyPage {
+func getHistory(t testing.TB, base, query string) historyPage {
 	t.Helper()
 	return getJSON[historyPage](t, base+"/api/history"+query)
 }
 
 // getJSON GETs url and decodes its JSON answer.
-func getJSON[T any](t *testing.T, url string) T {
+func getJSON[T any](t testing.TB, url string) T {
 	t.Helper()
 	resp, err := http.Get(url)
 	if err != nil {
@@ -130,7 +130,7 @@ func TestBadFlagStopsStartupWithOneLine(t *testing.T) {
 	}
 }
 
-func waitHistory(t *testing.T, base string, n int) {
+func waitHistory(t testing.TB, base string, n int) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for len(getHistory(t, base, "").Events) < n {

@@ -17,7 +17,8 @@ func checkWhatsUsing(t *testing.T, p *page) {
 	p.waitFor("process rows", `s.processes.rows > 0 && s.live >= 3`, 10*time.Second)
 	type state struct {
 		ProcHidden, CtrHidden bool
-		Rows, Sparks          int
+		CtrTableShown         bool
+		Rows, Sparks, CtrRows int
 		CtrText               string
 		Hidden                []string
 	}
@@ -28,6 +29,8 @@ func checkWhatsUsing(t *testing.T, p *page) {
 			Rows: document.querySelectorAll("#proc-rows tr[data-key]").length,
 			Sparks: [...document.querySelectorAll("#proc-rows path")].filter((e) => (e.getAttribute("d") || "").startsWith("M")).length,
 			CtrText: document.querySelector("[data-ctr-totals]").textContent,
+			CtrRows: document.querySelectorAll("#ctr-rows tr").length,
+			CtrTableShown: document.querySelector("#containers .table-scroll").getClientRects().length > 0,
 			Hidden: [...document.querySelectorAll("[data-topic]")].filter((e) => e.hidden).map((e) => e.dataset.topic),
 		})`))
 		if err != nil {
@@ -38,6 +41,11 @@ func checkWhatsUsing(t *testing.T, p *page) {
 	st := read()
 	if st.ProcHidden || st.CtrHidden || st.Rows == 0 || st.Sparks == 0 || st.CtrText == "" {
 		t.Fatalf("tables not live: %+v", st)
+	}
+	// No containers: the line says so, and no column headings stand over
+	// an empty table.
+	if st.CtrTableShown != (st.CtrRows > 0) {
+		t.Errorf("container table shown=%v with %d rows (%q)", st.CtrTableShown, st.CtrRows, st.CtrText)
 	}
 	for _, topic := range st.Hidden {
 		if topic == "processes" || topic == "containers" {

@@ -19,6 +19,8 @@ import { Pause } from "./pause.js";
 import * as units from "./units.js";
 import { LongRange, setupRangePicker } from "./longrange.js";
 import { parseView } from "./range.js";
+import { BREAKDOWNS, openDetails, detailSearch } from "./breakdown.js";
+import { BreakdownCard } from "./breakdowncard.js";
 
 // {id, t, instance} of the newest event drawn, one entry per host: ids are
 // per host (each host has its own stream), so switching hosts must not
@@ -45,6 +47,7 @@ const S = {
 const log = new Log($("#log"), 200);
 const charts = [];
 let tables = []; // the process and container tables (setupTables)
+let breakdowns = []; // per-interface and per-device charts (setupBreakdowns)
 
 // shownHost names the host on screen.
 const shownHost = () => S.host || S.self;
@@ -120,6 +123,10 @@ function showHost(h) {
   if (Number(h.interval_ms) > 0) setText('[data-foot="interval"]', fmt.duration(Number(h.interval_ms)));
   if (Number(h.retention_ms) > 0) setText('[data-foot="retention"]', fmt.duration(Number(h.retention_ms)));
   renderHeaderClock();
+  // A phone shows the host line cut short (style.css); the whole of it is
+  // the title.
+  const meta = $(".top .meta");
+  meta.title = [...meta.children].map((e) => e.textContent).filter(Boolean).join(" · ");
 }
 
 // showTopics shows the sections of the topics the host provides and
@@ -302,7 +309,9 @@ function renderPanel() {
 // and the log move.
 function frame() {
   if (S.pause.draws()) {
-    for (const c of charts) c.update(long.active ? long.series(c.def.topic) : V().series[c.def.topic]);
+    // A hidden card (a topic the host lacks) costs nothing.
+    for (const c of charts) if (!c.card.hidden) c.update(long.active ? long.series(c.def.topic) : V().series[c.def.topic]);
+    for (const b of breakdowns) b.update(V().series[b.b.topic]);
     renderGaps();
     renderFilesystems();
     for (const t of tables) t.render();
@@ -312,12 +321,10 @@ function frame() {
   }
   renderBadge();
   renderPanel();
+  renderHeaderClock();
   alertsPanel.render();
   log.flush();
 }
-
-// The uptime ticks whether or not a stream is open.
-setInterval(renderHeaderClock, 1000);
 
 // ---- controls ---------------------------------------------------------------------
 
@@ -522,9 +529,34 @@ function showChartAt(chartId, t) {
 function rebuildCharts() {
   const th = theme();
   for (const c of charts) c.build(c.plotEl.clientWidth, th);
+  for (const b of breakdowns) b.rebuild();
   // A rebuilt chart is empty: draw it again even while paused.
   S.pause.redrawOnce();
   schedule();
+}
+
+// setupBreakdowns gives the network and disk charts their per-interface
+// and per-device breakdowns, open as the address says (?detail=).
+function setupBreakdowns() {
+  const open = openDetails(location.search);
+  for (const b of BREAKDOWNS) {
+    const anchor = document.querySelector(`[data-chart="${b.of}"]`);
+    if (!anchor) continue;
+    const card = new BreakdownCard(b, anchor, page, {
+      open: open.has(b.of),
+      bits: () => b.of === "network" && S.units.network === "bits",
+      theme,
+      onToggle: (isOpen) => {
+        const now = openDetails(location.search);
+        if (isOpen) now.add(b.of);
+        else now.delete(b.of);
+        history.replaceState(history.state, "", location.pathname + detailSearch(location.search, now) + location.hash);
+        S.pause.redrawOnce();
+        schedule();
+      },
+    });
+    breakdowns.push(card);
+  }
 }
 
 function setupTables() {
@@ -596,10 +628,22 @@ Object.defineProperty(window, "vitals", {
           // Charts of topics the host lacks (sensors, gpu) are hidden
           // and left out.
           drawn: Object.fromEntries(charts.filter((c) => !c.card.hidden).map((c) => [c.def.id, c.u ? c.u.data[0].length : 0])),
+          // How often each chart was given data, and frames drawn: a chart
+          // whose topic got nothing new is not redrawn.
+          redraws: Object.fromEntries(charts.map((c) => [c.def.id, c.draws])),
+          frames: hub.frames,
+          // How many time labels each chart's x axis shows.
+          xLabels: Object.fromEntries(charts.map((c) => [c.def.id, c.xLabels || 0])),
+          // The sample index each chart's cursor shows, null when none.
+          cursors: Object.fromEntries(charts.map((c) => [c.def.id, c.cursorIdx])),
+          // The newest time each chart has drawn (unix ms), null if none.
+          drawnNewest: Object.fromEntries(charts.map((c) => [c.def.id, c.u && c.u.data[0].length ? Math.round(c.u.data[0][c.u.data[0].length - 1] * 1000) : null])),
+          visibility: document.visibilityState,
           catchupText: hub.cu.line(),
           host: shownHost(),
           helloHost: v.hello ? v.hello.host : null,
           fleet: fleet.snapshot(),
+          breakdowns: Object.fromEntries(breakdowns.map((b) => [b.b.of, b.snapshot()])),
           processes: tables[0].snapshot(),
           containers: tables[1].snapshot(),
           alerts: {
@@ -686,6 +730,7 @@ async function start() {
   setupPanel();
   setupCharts();
   setupUnits();
+  setupBreakdowns();
   setupTables();
   hub = newHub(Number(body.dataset.intervalMs) || 1000);
   goRange = setupRangePicker({ long, charts, host: shownHost, changed: schedule });

@@ -5,11 +5,14 @@
 
 import uPlot from "./vendor/uPlot.esm.js";
 import * as fmt from "./format.js";
-import { bandLabel, bandShortLabel, columns, coreIDs, coreRows, coresText, fitBandLabel, snapIndex, topCores } from "./series.js";
+import { bandLabel, bandShortLabel, coreIDs, coreRows, coresText, fitBandLabel, lowerBound, snapIndex, topCores } from "./series.js";
 import { tempStats, gpuStats, celsius } from "./whatsusing.js";
 import { HEAT_STOPS, heatGradient } from "./palette.js";
 import { envelopePlugin } from "./envelope.js";
 import { dateTime, dayLabel } from "./range.js";
+import { spreadLabels } from "./labels.js";
+import { Columns } from "./columns.js";
+import { cursorKey, Announcer } from "./keyboard.js";
 
 // The y axis gets the same width on every chart (in ems of the axis font,
 // wide enough for "128 MiB/s"), so the plot areas line up and one x
@@ -22,6 +25,9 @@ const Y_AXIS_EMS = 6.5;
 const X_TICK_PX = 4;
 const X_GAP_PX = 3;
 const X_LINE_EMS = 1.4;
+// A plot narrower than this (a phone's) packs its time ticks closer.
+const X_NARROW_PX = 420;
+const X_LABEL_GAP_PX = 12;
 
 // Padding around the plot, in px: room above for the top y label's upper
 // half, and on the right for a little air after the newest sample.
@@ -31,6 +37,13 @@ const PAD_RIGHT_PX = 12;
 // SNAP_PX is how near, in CSS px, the cursor must be to a sample to show it
 // when two intervals are narrower than that: about a finger's slip.
 const SNAP_PX = 6;
+
+// The keyboard cursor's announcements: at most one per KEY_ANNOUNCE_MS
+// while keys move it, and one per LIVE_ANNOUNCE_MS while it follows the
+// newest sample of a live stream (a reader reading every tick would never
+// stop talking).
+const KEY_ANNOUNCE_MS = 400;
+const LIVE_ANNOUNCE_MS = 10000;
 
 const KIB = 1024;
 // Binary steps for byte axes, so ticks read "256 MiB", "1 GiB" rather than
@@ -242,8 +255,109 @@ export class Chart {
     this.hovered = false;
     this.cursorIdx = null;
     this.u = null;
+    this.cols = null;
+    this.drawnKey = null; // what the last setData drew, besides the data
+    this.draws = 0; // setData calls, for the test hooks
     this.valueNodes = [];
     this.buildValues();
+    this.setupKeyboard();
+    // A chart scrolled out of sight keeps its columns current but is not
+    // redrawn; it draws what it holds when it comes back into view.
+    this.onScreen = true;
+    this.behind = false;
+    if (typeof IntersectionObserver !== "undefined") {
+      this.io = new IntersectionObserver((entries) => {
+        for (const e of entries) this.onScreen = e.isIntersecting;
+        if (this.onScreen && this.behind && this.u && this.cols) this.drawNow();
+      });
+      this.io.observe(this.card);
+    }
+  }
+
+  // setupKeyboard makes the plot a focusable chart whose cursor the keys
+  // move (keyboard.js), with a polite live region of its own saying the
+  // values under it.
+  setupKeyboard() {
+    const el = this.plotEl;
+    this.focused = false;
+    this.keyT = null; // the time (s) the keyboard cursor is on
+    this.keyFollow = false; // the cursor is on the newest sample and follows it
+    el.tabIndex = 0;
+    // "application" so a screen reader hands the arrow keys to the chart
+    // instead of reading the page with them.
+    el.setAttribute("role", "application");
+    el.setAttribute("aria-roledescription", "chart");
+    const what = el.getAttribute("aria-label") || this.def.title;
+    el.setAttribute("aria-label", `${what}. Arrow keys move the cursor by one sample, Page Up and Page Down by a tenth of the window, Home and End to the oldest and newest; Escape leaves it.`);
+    this.liveEl = document.createElement("div");
+    this.liveEl.className = "sr-only";
+    this.liveEl.setAttribute("aria-live", "polite");
+    this.liveEl.dataset.announce = this.def.id;
+    this.card.append(this.liveEl);
+    // Key repeat is ~30 a second; a reader could not keep up with more
+    // than a few texts a second.
+    this.announcer = new Announcer(
+      {
+        say: (text) => (this.liveEl.textContent = text),
+        now: () => performance.now(),
+        setTimer: (fn, ms) => setTimeout(fn, ms),
+        clearTimer: (id) => clearTimeout(id),
+      },
+      KEY_ANNOUNCE_MS,
+    );
+    el.addEventListener("focus", () => (this.focused = true));
+    el.addEventListener("blur", () => {
+      this.focused = false;
+      this.keyT = null;
+      this.keyFollow = false;
+      this.announcer.stop();
+      if (this.u) this.u.setCursor({ left: -10, top: -10 });
+    });
+    el.addEventListener("keydown", (e) => {
+      if (!this.u || e.altKey || e.ctrlKey || e.metaKey) return;
+      // The cursor moves over what uPlot holds: give it every point first.
+      if (this.behind && this.cols) this.drawNow();
+      const xs = this.u.data[0];
+      const idx = this.keyT === null ? null : lowerBound(xs, this.keyT);
+      const to = cursorKey(e.key, idx, xs.length, (i) => !!this.samples[i]);
+      if (to === undefined) return;
+      e.preventDefault();
+      if (to === null) {
+        this.keyT = null;
+        this.keyFollow = false;
+        this.announcer.stop();
+        this.u.setCursor({ left: -10, top: -10 });
+        return;
+      }
+      this.keyT = xs[to];
+      this.keyFollow = to === xs.length - 1;
+      this.placeKeyCursor();
+      this.announcer.announce(this.valuesText());
+    });
+  }
+
+  // placeKeyCursor puts the cursor on the keyboard's sample, as a pointer
+  // there would (the other charts follow through the cursor sync).
+  placeKeyCursor() {
+    const u = this.u;
+    const xs = u.data[0];
+    if (this.keyFollow) this.keyT = xs.length ? xs[xs.length - 1] : null;
+    if (this.keyT === null) return;
+    u.setCursor({ left: u.valToPos(this.keyT, "x"), top: u.bbox.height / (devicePixelRatio || 1) / 2 });
+  }
+
+  // valuesText is what the cursor shows, in words: "CPU at 10:42:13:
+  // total 12 %, user 8 %".
+  valuesText() {
+    const s = this.sampleAt();
+    const idx = this.cursorIdx;
+    const t = idx !== null && this.u ? this.u.data[0][idx] * 1000 : null;
+    const at = t !== null ? ` at ${fmt.clock(t)}` : "";
+    if (!s) return `${this.def.title}${at}: no sample`;
+    if (this.def.heat) return `${this.def.title}${at}: ${coresText(s, fmt)}`;
+    const parts = this.def.series.map((d) => `${d.label} ${this.def.fmt(d.get(s))}`);
+    for (const x of this.def.extras || []) parts.push(`${x.label} ${x.fmt(x.get(s))}`);
+    return `${this.def.title}${at}: ${parts.join(", ")}`;
   }
 
   // buildValues creates the text line of current values once; updates only
@@ -306,14 +420,19 @@ export class Chart {
       gap: X_GAP_PX,
       size: X_TICK_PX + X_GAP_PX + Math.ceil(X_LINE_EMS * axisPx),
       font: axisFont,
-      space: 70,
+      // Ticks at least a label and a gap apart: 70 px on a wide plot, less
+      // on a phone's, where 70 px left one label on a 5-minute chart (a
+      // minute is 50 px of a 250 px plot).
+      space: (u, ai, min, max, dim) => (dim < X_NARROW_PX ? Math.ceil(labelWidth("00:00")) + X_LABEL_GAP_PX : 70),
       // Local wall-clock time, seconds only when the ticks are seconds
       // apart. A label is centred on its tick, so one whose tick is less
       // than half a label from the canvas's edge would be cut ("09:55:!");
       // it is left out instead, and comes back as the axis moves on.
       values: (u, splits, ai, space, incr) => {
         const labels = splits.map((v) => (incr >= 86400 ? dayLabel(v * 1000, incr) : timeLabel(v * 1000, incr < 60)));
-        return labels.map((text, i) => (fitsX(u, splits[i], labelWidth(text)) ? text : null));
+        const shown = labels.map((text, i) => (fitsX(u, splits[i], labelWidth(text)) ? text : null));
+        this.xLabels = shown.filter((x) => x !== null).length;
+        return shown;
       },
     };
     const yAxis = {
@@ -373,6 +492,11 @@ export class Chart {
         draw: def.heat ? [(u) => self.drawHeat(u)] : [],
       },
     };
+    // The columns follow the def's getters: a new unit starts them over.
+    this.cols = new Columns(def.heat ? [() => null] : def.series.map((s) => s.get));
+    this.drawnKey = null;
+    this.drawnX0 = null;
+    this.drawnX1 = null;
     this.u = new uPlot(opts, this.emptyData(), this.plotEl);
     this.u.over.addEventListener("mouseenter", () => (this.hovered = true));
     this.u.over.addEventListener("mouseleave", () => {
@@ -393,14 +517,59 @@ export class Chart {
     return [[], ...Array.from({ length: n }, () => [])];
   }
 
-  // update redraws the chart from the topic's window.
+  // update redraws the chart from the topic's window, and only when
+  // something it shows moved: new samples, the time axis, the bands or
+  // the threshold lines. A frame for another topic's event, or the
+  // once-a-second frame for the badge, costs a comparison.
   update(series) {
-    if (!this.u) return;
-    const getters = this.def.heat ? [() => null] : this.def.series.map((s) => s.get);
-    const { data, samples } = columns(series, this.page.intervalMs(), getters);
-    this.samples = samples;
-    this.u.setData(data);
+    if (!this.u || !series) return;
+    const changed = this.cols.sync(series, this.page.intervalMs());
+    const [x0, x1] = this.page.xRange();
+    const key = this.drawKey(x0, x1);
+    if (!changed && key === this.drawnKey && x0 === this.drawnX0 && x1 === this.drawnX1) return;
+    if (!this.onScreen && this.drawnKey !== null && !this.cols.rebuilt) {
+      this.behind = true;
+      return;
+    }
+    // On a long range a tick moves the lines by less than a pixel: they
+    // are redrawn once the axis has moved a whole pixel (an hour on 560 px
+    // is 6.4 s a pixel), the values line at every tick. The columns grew
+    // in place, so what is drawn next is all of it.
+    const msPerPx = (x1 - x0) / Math.max(1, this.u.bbox.width / (devicePixelRatio || 1));
+    if (!this.cols.rebuilt && key === this.drawnKey && x1 >= this.drawnX1 && x1 - this.drawnX1 < msPerPx && !(this.focused && this.keyT !== null)) {
+      this.behind = true; // uPlot has not drawn the newest points yet
+      this.updateValues();
+      return;
+    }
+    this.drawnKey = key;
+    this.drawnX0 = x0;
+    this.drawnX1 = x1;
+    this.drawNow();
+    if (this.focused && this.keyT !== null) {
+      this.placeKeyCursor();
+      // Following the newest sample: the live values, now and then.
+      if (this.keyFollow) this.announcer.announce(this.valuesText(), LIVE_ANNOUNCE_MS);
+    }
     this.updateValues();
+  }
+
+  // drawNow hands uPlot the columns as they are and redraws.
+  drawNow() {
+    this.samples = this.cols.samples;
+    this.u.setData(this.cols.data);
+    this.behind = false;
+    this.draws++;
+  }
+
+  // drawKey sums up what a chart draws besides its data and its time axis
+  // (x0..x1, the visible window), so an unchanged one is not redrawn.
+  drawKey(x0, x1) {
+    const parts = [];
+    for (const b of this.page.bands()) if (b.to > x0 && b.from < x1) parts.push(b.kind, b.from, b.to, b.label || "");
+    const page = this.page;
+    for (const b of page.alertBands ? page.alertBands(this.def) : []) if (b.to > x0 && b.from < x1) parts.push(b.severity, b.from, b.to, b.label || "");
+    for (const l of page.thresholds ? page.thresholds(this.def) : []) parts.push(l.rule, l.level, l.value);
+    return parts.join(",");
   }
 
   resize(width) {
@@ -472,7 +641,7 @@ export class Chart {
     const tip = this.tip;
     if (!tip) return;
     const idx = this.cursorIdx;
-    if (!this.hovered || idx === null) {
+    if (!(this.hovered || (this.focused && this.keyT !== null)) || idx === null) {
       tip.hidden = true;
       return;
     }
@@ -539,18 +708,33 @@ export class Chart {
             ctx.textBaseline = "bottom";
             ctx.setLineDash([6 * dpr, 4 * dpr]);
             ctx.lineWidth = dpr;
+            const shown = [];
             for (const l of lines) {
               const value = self.def.toShown ? self.def.toShown(l.value) : l.value;
               if (value === null) continue;
               const y = u.valToPos(value, "y", true);
               if (!(y >= top && y <= top + height)) continue;
-              ctx.strokeStyle = ctx.fillStyle = self.th[l.level === "crit" ? "--crit" : "--warn"];
+              const color = self.th[l.level === "crit" ? "--crit" : "--warn"];
+              ctx.strokeStyle = color;
               ctx.beginPath();
               ctx.moveTo(left, y);
               ctx.lineTo(left + width, y);
               ctx.stroke();
-              ctx.fillText(`${l.rule} ${l.level} ${self.def.fmt ? self.def.fmt(value) : value}`, left + width - 4 * dpr, y - 2 * dpr);
+              shown.push({ y, color, text: `${l.rule} ${l.level} ${self.def.fmt ? self.def.fmt(value) : value}` });
             }
+            // Each label sits just above its line, unless another label is
+            // there: then the nearest free line of text (labels.js).
+            const at = spreadLabels(
+              shown.map((l) => l.y - 2 * dpr),
+              Math.round(12 * dpr),
+              top,
+              top + height,
+            );
+            shown.forEach((l, i) => {
+              if (at[i] === null) return;
+              ctx.fillStyle = l.color;
+              ctx.fillText(l.text, left + width - 4 * dpr, at[i]);
+            });
             ctx.restore();
           },
         ],
@@ -658,14 +842,21 @@ export class Chart {
       hc.height = cores;
     }
     const hctx = hc.getContext("2d");
-    const img = hctx.createImageData(W, cores);
+    // One image and one row of maxima, kept while the size holds: a
+    // redraw each tick must not allocate width x cores x 4 bytes.
+    if (!this.heatImg || this.heatImg.width !== W || this.heatImg.height !== cores) {
+      this.heatImg = hctx.createImageData(W, cores);
+      this.heatMax = new Float32Array(cores);
+    }
+    const img = this.heatImg;
     const px = img.data;
+    px.fill(0);
     const lut = this.heatLUT();
     const xs = u.data[0];
     const interval = this.page.intervalMs() / 1000;
     const [x0, x1] = u.scales.x.min !== undefined ? [u.scales.x.min, u.scales.x.max] : [xs[0], xs[xs.length - 1]];
     const perPx = (x1 - x0) / W;
-    const maxv = new Float32Array(cores);
+    const maxv = this.heatMax;
     let j = 0;
     for (let c = 0; c < W; c++) {
       const a = x0 + c * perPx;
@@ -743,6 +934,7 @@ export class Chart {
   }
 
   destroy() {
+    if (this.announcer) this.announcer.stop();
     if (this.u) {
       this.u.destroy();
       this.u = null;

@@ -29,6 +29,16 @@ const browserEnv = {
   storage: () => localStorage,
   fetch: (url, init) => fetch(url, init),
   raf: (fn) => requestAnimationFrame(fn),
+  // Outside a page (the node tests) there is no document: always shown.
+  hidden: () => typeof document !== "undefined" && document.visibilityState === "hidden",
+  // onVisible calls fn each time the page is shown again; it returns the
+  // function that stops that.
+  onVisible: (fn) => {
+    if (typeof document === "undefined") return () => {};
+    const h = () => document.visibilityState === "visible" && fn();
+    document.addEventListener("visibilitychange", h);
+    return () => document.removeEventListener("visibilitychange", h);
+  },
 };
 
 export class Hub {
@@ -51,7 +61,8 @@ export class Hub {
   //     record(topic, id, data, source) for an event of a topic that is not
   //     drawn as a series (alerts), true when it changed something;
   //     fleet(rows) for a "fleet" event.
-  //   env: storage(), fetch(url, init), raf(fn); the browser's by default.
+  //   env: storage(), fetch(url, init), raf(fn), hidden(), onVisible(fn);
+  //     the browser's by default.
   constructor(opts) {
     this.base = opts.base || "";
     this.params = opts.params || {};
@@ -73,7 +84,12 @@ export class Hub {
     this.notes = [];
     this.ticker = 0;
     this.framePending = false;
+    this.heldWhileHidden = false; // a frame was due while the page was hidden
+    this.frames = 0; // frames drawn, for the test hooks
     this.destroyed = false;
+    // A hidden page draws nothing (events are still filed and the position
+    // still saved); shown again, it draws once, at once, what it holds.
+    this.stopVisible = this.env.onVisible ? this.env.onVisible(() => this.shown()) : () => {};
   }
 
   addTopic(topic) {
@@ -227,8 +243,9 @@ export class Hub {
         getLastId: () => this.view.lastId,
         intervalMs: () => this.view.intervalMs,
       });
-      // Once a second: the badge's countdown, and while offline the moving
-      // right edge of the axis.
+      // The page's one timer, once a second: the stream's own checks, the
+      // badge's countdown, and while offline the moving right edge of the
+      // axis.
       this.ticker = setInterval(() => this.tick(), 1000);
     }
     this.opened++;
@@ -303,8 +320,22 @@ export class Hub {
 
   schedule() {
     if (this.framePending || this.destroyed) return;
+    if (this.env.hidden && this.env.hidden()) {
+      this.heldWhileHidden = true;
+      this.savePosition();
+      return;
+    }
     this.framePending = true;
     this.env.raf(() => this.frame());
+  }
+
+  // shown draws what arrived while the page was hidden, without waiting for
+  // an animation frame (the browser may not give one to a page it has just
+  // shown until it paints, which is what this frame is for).
+  shown() {
+    if (!this.heldWhileHidden || this.destroyed) return;
+    this.heldWhileHidden = false;
+    this.frame();
   }
 
   // frame does all DOM and chart work, at most once per animation frame
@@ -312,6 +343,7 @@ export class Hub {
   frame() {
     this.framePending = false;
     if (this.destroyed) return;
+    this.frames++;
     this.view.computeBands(this.connected());
     if (this.hooks.frame) this.hooks.frame();
     this.savePosition();
@@ -320,6 +352,7 @@ export class Hub {
   // destroy stores the position and closes the stream for good.
   destroy() {
     this.destroyed = true;
+    this.stopVisible();
     clearInterval(this.ticker);
     this.cu.hide();
     this.savePosition();

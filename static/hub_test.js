@@ -32,7 +32,7 @@ function hub(opts = {}, env = {}) {
     intervalMs: 1000,
     rangeMs: () => 60000,
     ...opts,
-    env: { storage: () => storage, fetch: env.fetch, raf: (fn) => frames.push(fn) },
+    env: { storage: () => storage, fetch: env.fetch, raf: (fn) => frames.push(fn), ...env.page },
   });
   return { h, storage, frames };
 }
@@ -187,4 +187,25 @@ test("events of a topic that is no series go to hooks.record, and a frame follow
   assert.equal(frames.length, 0, "nothing new, no frame");
   h.ingest("cpu", "e3", { t: 1000, total: 5 }, "live");
   assert.equal(got.length, 2, "a series is not a record");
+});
+
+test("a hidden page draws nothing, keeps the position, and draws once when shown", () => {
+  let hidden = false;
+  let show = null;
+  const page = { hidden: () => hidden, onVisible: (fn) => ((show = fn), () => (show = null)) };
+  const drawn = [];
+  const { h, storage, frames } = hub({ hooks: { frame: () => drawn.push(h.view.lastId) } }, { page });
+  hidden = true;
+  for (let i = 1; i <= 5; i++) h.ingest("cpu", String(i), { t: i * 1000 }, "live");
+  h.tick();
+  assert.equal(frames.length, 0, "no animation frame asked for while hidden");
+  assert.deepEqual(drawn, []);
+  assert.equal(JSON.parse(storage.getItem("pos.a")).id, "5", "the position is still saved");
+  hidden = false;
+  show();
+  assert.deepEqual(drawn, ["5"], "shown: one frame with everything that arrived");
+  show();
+  assert.deepEqual(drawn, ["5"], "shown again with nothing new: no frame");
+  h.destroy();
+  assert.equal(show, null, "destroy stops listening");
 });

@@ -10,6 +10,11 @@ export class Log {
     this.ol = ol;
     this.max = max;
     this.pending = [];
+    // Inside a closed panel nobody sees the log: entries wait (at most
+    // 2 x max of them) and are written when the panel opens, so a page
+    // left open does no layout and no JSON for it each tick.
+    this.panel = ol.closest("details");
+    if (this.panel) this.panel.addEventListener("toggle", () => this.flush());
   }
 
   add(kind, id, topic, data) {
@@ -32,12 +37,14 @@ export class Log {
     this.ol.replaceChildren();
   }
 
+  // size is how many entries the log holds, shown or waiting for the
+  // panel to open.
   size() {
-    return this.ol.childElementCount;
+    return Math.min(this.max, this.ol.childElementCount + this.pending.length);
   }
 
   flush() {
-    if (!this.pending.length) return;
+    if (!this.pending.length || (this.panel && !this.panel.open)) return;
     const batch = this.pending.length > this.max ? this.pending.slice(-this.max) : this.pending;
     this.pending = [];
     const stick = this.ol.scrollHeight - this.ol.scrollTop - this.ol.clientHeight < 24;

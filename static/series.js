@@ -17,6 +17,11 @@ export class Series {
   constructor() {
     this.t = [];
     this.v = [];
+    // rev counts the changes other than appending at the end and dropping
+    // from the start (a sample inserted or replaced in the middle, a clock
+    // shift, a clear): a reader that follows appends (columns.js) must
+    // start over when it moves.
+    this.rev = 0;
   }
 
   get length() {
@@ -33,6 +38,7 @@ export class Series {
       return true;
     }
     const i = lowerBound(ts, t);
+    this.rev++;
     if (ts[i] === t) {
       this.v[i] = sample;
       return false;
@@ -61,6 +67,7 @@ export class Series {
   }
 
   clear() {
+    this.rev++;
     this.t.length = 0;
     this.v.length = 0;
   }
@@ -69,6 +76,7 @@ export class Series {
 // shiftSeries moves every sample of s by ms: the samples before a step of
 // the wall clock, moved onto the new clock.
 export function shiftSeries(s, ms) {
+  s.rev++;
   for (let i = 0; i < s.t.length; i++) s.t[i] += ms;
 }
 

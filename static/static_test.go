@@ -8,12 +8,12 @@ import (
 
 func TestFSServesPageFilesOnly(t *testing.T) {
 	fsys := FS()
-	for _, name := range []string{"app.js", "charts.js", "embed.js", "format.js", "hub.js", "log.js", "palette.js", "pause.js", "units.js", "series.js", "stream.js", "share.js", "sharedsource.js", "sharehub.js", "shareworker.js", "theme.js", "view.js", "palette.css", "style.css", "favicon.svg"} {
+	for _, name := range []string{"app.js", "charts.js", "embed.js", "format.js", "hub.js", "log.js", "palette.js", "pause.js", "units.js", "series.js", "stream.js", "share.js", "sharedsource.js", "sharehub.js", "shareworker.js", "theme.js", "view.js", "palette.css", "style.css", "favicon.svg", "labels.js", "columns.js", "keyboard.js", "breakdown.js", "breakdowncard.js"} {
 		if _, err := fs.Stat(fsys, name); err != nil {
 			t.Errorf("%s: %v", name, err)
 		}
 	}
-	for _, name := range []string{"static.go", "doc.go", "static_test.go", "series_test.js", "format_test.js", "hub_test.js", "palette_test.js", "pause_test.js", "units_test.js", "view_test.js", "share_test.js"} {
+	for _, name := range []string{"static.go", "doc.go", "static_test.go", "series_test.js", "format_test.js", "hub_test.js", "palette_test.js", "pause_test.js", "units_test.js", "view_test.js", "share_test.js", "labels_test.js", "columns_test.js", "keyboard_test.js", "breakdown_test.js"} {
 		if _, err := fsys.Open(name); err == nil {
 			t.Errorf("%s is served; it is not part of the page", name)
 		}

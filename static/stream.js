@@ -57,7 +57,6 @@ export class Stream {
     this.lastMessageAt = 0;
     this.catchup = null; // {after, count, complete, reason, received, startedAt}
     this.listening = new Set();
-    this.watchdog = setInterval(() => this.checkStale(), 1000);
     this.onOnline = () => {
       if (this.nextTryAt !== null) this.open();
     };
@@ -71,7 +70,6 @@ export class Stream {
     this.userClosed = true;
     this.closeES();
     this.clearRetry();
-    clearInterval(this.watchdog);
     window.removeEventListener("online", this.onOnline);
   }
 
@@ -248,8 +246,10 @@ export class Stream {
     this.setState(this.outageLong() ? STATE_OFFLINE : STATE_RECONNECTING);
   }
 
-  // tick re-evaluates time-based state (called by the page once a second).
+  // tick re-evaluates time-based state; its owner (hub.js) calls it once
+  // a second from the page's one timer.
   tick() {
+    this.checkStale();
     if ((this.state === STATE_RECONNECTING || this.state === STATE_OFFLINE) && this.nextTryAt !== null) {
       this.setState(this.outageLong() ? STATE_OFFLINE : STATE_RECONNECTING);
     }

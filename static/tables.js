@@ -220,6 +220,7 @@ export class ContainerTable {
     this.page = page;
     this.tbody = section.querySelector("#ctr-rows");
     this.totals = section.querySelector("[data-ctr-totals]");
+    this.scroll = section.querySelector(".table-scroll");
     this.rows = new Map(); // id -> tr
     this.drawnT = null;
   }
@@ -230,6 +231,8 @@ export class ContainerTable {
     this.drawnT = latest.t;
     const list = sortContainers(latest.containers);
     setText(this.totals, list.length ? `${list.length} running` : "none found");
+    // A table of headings over no rows reads as a page still loading.
+    this.scroll.hidden = list.length === 0;
     const want = [];
     const seen = new Set();
     for (const c of list) {

@@ -25,9 +25,27 @@ export const CATCHUP_FADE_MS = 1200;
 // slim keeps what the charts draw over time; per-device maps and the
 // filesystem list matter only for the newest sample (View.latest).
 export function slim(topic, d) {
-  if (topic === "disk") return { t: d.t, read_bps: d.read_bps, write_bps: d.write_bps, read_iops: d.read_iops, write_iops: d.write_iops };
-  if (topic === "network") return { t: d.t, rx_bps: d.rx_bps, tx_bps: d.tx_bps, rx_pps: d.rx_pps, tx_pps: d.tx_pps };
+  if (topic === "disk") {
+    return { t: d.t, read_bps: d.read_bps, write_bps: d.write_bps, read_iops: d.read_iops, write_iops: d.write_iops, devices: perName(d.devices, ["read_bps", "write_bps"]) };
+  }
+  if (topic === "network") {
+    return { t: d.t, rx_bps: d.rx_bps, tx_bps: d.tx_bps, rx_pps: d.rx_pps, tx_pps: d.tx_pps, interfaces: perName(d.interfaces, ["kind", "rx_bps", "tx_bps"]) };
+  }
   return d;
+}
+
+// perName keeps the given fields of each entry of a {name: {...}} map: what
+// the per-interface and per-device charts (breakdown.js) draw.
+function perName(m, fields) {
+  if (!m || typeof m !== "object") return undefined;
+  const out = {};
+  for (const [name, d] of Object.entries(m)) {
+    if (!d || typeof d !== "object") continue;
+    const kept = {};
+    for (const f of fields) if (d[f] !== undefined) kept[f] = d[f];
+    out[name] = kept;
+  }
+  return out;
 }
 
 // parsePosition reads a stored {id, t, instance}; a damaged or empty entry

@@ -23,9 +23,9 @@ const cpu = (t, total = 10) => ({ t, total });
 
 test("slim keeps only what the charts draw", () => {
   const disk = { t: 1, read_bps: 2, write_bps: 3, read_iops: 4, write_iops: 5, devices: { sda: {} }, filesystems: [{}] };
-  assert.deepEqual(slim("disk", disk), { t: 1, read_bps: 2, write_bps: 3, read_iops: 4, write_iops: 5 });
+  assert.deepEqual(slim("disk", disk), { t: 1, read_bps: 2, write_bps: 3, read_iops: 4, write_iops: 5, devices: { sda: {} } });
   const net = { t: 1, rx_bps: 2, tx_bps: 3, rx_pps: 4, tx_pps: 5, interfaces: { eth0: {} } };
-  assert.deepEqual(slim("network", net), { t: 1, rx_bps: 2, tx_bps: 3, rx_pps: 4, tx_pps: 5 });
+  assert.deepEqual(slim("network", net), { t: 1, rx_bps: 2, tx_bps: 3, rx_pps: 4, tx_pps: 5, interfaces: { eth0: {} } });
   const c = cpu(1);
   assert.equal(slim("cpu", c), c);
 });

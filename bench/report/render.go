@@ -323,10 +323,11 @@ func (rep *report) render() []byte {
 	// collectors against their floor and the idle cost with them on; the
 	// alert evaluation per tick; the long history's size and speed; the
 	// query API's and the browser's times for long ranges; the rollup
-	// tiers' Redis memory per host; and the analysis of misses (profiles,
-	// causes, plans). Update them when the figures change.
+	// tiers' Redis memory per host; the dashboard's own cost in a browser,
+	// beside Netdata's (BenchmarkPageCPU in e2e/); and the analysis of
+	// misses (profiles, causes, plans). Update them when the figures change.
 	var sections [][]byte
-	for _, name := range []string{"bench/http2.md", "bench/whatsusing.md", "bench/alerts.md", "bench/history.md", "bench/range.md", "bench/cluster.md", "bench/findings.md"} {
+	for _, name := range []string{"bench/http2.md", "bench/whatsusing.md", "bench/alerts.md", "bench/history.md", "bench/range.md", "bench/cluster.md", "bench/page.md", "bench/findings.md"} {
 		if f, err := os.ReadFile(name); err == nil {
 			sections = append(sections, bytes.TrimRight(f, "\n"))
 		}

@@ -119,16 +119,22 @@ func Healthy(base string) func() error {
 // HealthyVia is Healthy through client (one that trusts a test
 // certificate, for an https base). Each try is bounded to 5 s.
 func HealthyVia(client *http.Client, base string) func() error {
+	return Answers(client, base+"/healthz")
+}
+
+// Answers is a ready check: GET url through client answers 200 (a server
+// that has no /healthz, such as netdata). Each try is bounded to 5 s.
+func Answers(client *http.Client, url string) func() error {
 	// A hung server must not hang the wait: each try has its own bound.
 	client = &http.Client{Transport: client.Transport, Timeout: 5 * time.Second}
 	return func() error {
-		resp, err := client.Get(base + "/healthz")
+		resp, err := client.Get(url)
 		if err != nil {
 			return err
 		}
 		resp.Body.Close()
 		if resp.StatusCode != http.StatusOK {
-			return fmt.Errorf("/healthz: %s", resp.Status)
+			return fmt.Errorf("%s: %s", url, resp.Status)
 		}
 		return nil
 	}

@@ -68,3 +68,62 @@ func CPUPercent(a, b Usage) float64 {
 	}
 	return float64(b.CPUTicks-a.CPUTicks) / clockTicks / el * 100
 }
+
+// ReadTreeUsage is ReadUsage summed over pid and every process below it
+// (a browser and its renderer, GPU and utility processes). A process that
+// exits between two readings takes its CPU time with it, so a tree whose
+// children come and go reads a little low, never high. Procs counts the
+// processes read.
+func ReadTreeUsage(pid int) (Usage, int, error) {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return Usage{}, 0, err
+	}
+	children := map[int][]int{}
+	for _, e := range entries {
+		child, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		if ppid, ok := parentOf(child); ok {
+			children[ppid] = append(children[ppid], child)
+		}
+	}
+	sum, err := ReadUsage(pid)
+	if err != nil {
+		return sum, 0, err
+	}
+	procs := 1
+	queue := append([]int(nil), children[pid]...)
+	for len(queue) > 0 {
+		p := queue[0]
+		queue = append(queue[1:], children[p]...)
+		u, err := ReadUsage(p)
+		if err != nil {
+			continue // gone meanwhile
+		}
+		sum.CPUTicks += u.CPUTicks
+		sum.RSSKiB += u.RSSKiB
+		sum.Threads += u.Threads
+		procs++
+	}
+	return sum, procs, nil
+}
+
+// parentOf reads a process's parent id from /proc/<pid>/stat.
+func parentOf(pid int) (int, bool) {
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, false
+	}
+	i := bytes.LastIndexByte(stat, ')')
+	if i < 0 {
+		return 0, false
+	}
+	f := strings.Fields(string(stat[i+1:]))
+	if len(f) < 2 {
+		return 0, false
+	}
+	ppid, err := strconv.Atoi(f[1])
+	return ppid, err == nil
+}

@@ -392,6 +392,15 @@ const UNIT_CHOICES = units.choicesOf(DEFS);
 // setupUnits reads the chart units (the address over the browser's last
 // choice over the default) and gives each chart with a choice a toggle in
 // its header; a press rebuilds that chart and keeps the choice in both.
+// keepHeaderClear tells the page how tall the sticky header is now (it
+// wraps on narrow screens), so what the keyboard focuses or a link scrolls
+// to is never left under it (style.css: scroll-padding-top).
+function keepHeaderClear() {
+  const header = document.querySelector("header.top");
+  if (!header || typeof ResizeObserver === "undefined") return;
+  new ResizeObserver(() => document.documentElement.style.setProperty("--header-h", `${header.offsetHeight}px`)).observe(header);
+}
+
 function setupUnits() {
   let stored = null;
   try {
@@ -725,6 +734,7 @@ async function start() {
   const asked = new URLSearchParams(location.search).get("host") || "";
   S.host = asked === S.self ? "" : asked;
   setupRange();
+  keepHeaderClear();
   setupPause();
   setupTheme();
   setupPanel();

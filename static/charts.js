@@ -257,6 +257,7 @@ export class Chart {
     this.u = null;
     this.cols = null;
     this.drawnKey = null; // what the last setData drew, besides the data
+    this.drawnLen = 0; // how many samples the last setData drew
     this.draws = 0; // setData calls, for the test hooks
     this.valueNodes = [];
     this.buildValues();
@@ -534,9 +535,12 @@ export class Chart {
     // On a long range a tick moves the lines by less than a pixel: they
     // are redrawn once the axis has moved a whole pixel (an hour on 560 px
     // is 6.4 s a pixel), the values line at every tick. The columns grew
-    // in place, so what is drawn next is all of it.
+    // in place, so what is drawn next is all of it. Only a moving axis
+    // over a drawn picture waits: the first samples of a chart, or new
+    // ones on a fixed range (a zoom, a custom from/to), draw at once.
     const msPerPx = (x1 - x0) / Math.max(1, this.u.bbox.width / (devicePixelRatio || 1));
-    if (!this.cols.rebuilt && key === this.drawnKey && x1 >= this.drawnX1 && x1 - this.drawnX1 < msPerPx && !(this.focused && this.keyT !== null)) {
+    const creeping = this.drawnLen > 0 && x1 > this.drawnX1 && x1 - this.drawnX1 < msPerPx;
+    if (!this.cols.rebuilt && key === this.drawnKey && creeping && !(this.focused && this.keyT !== null)) {
       this.behind = true; // uPlot has not drawn the newest points yet
       this.updateValues();
       return;
@@ -557,6 +561,7 @@ export class Chart {
   drawNow() {
     this.samples = this.cols.samples;
     this.u.setData(this.cols.data);
+    this.drawnLen = this.cols.data[0].length;
     this.behind = false;
     this.draws++;
   }

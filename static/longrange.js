@@ -9,7 +9,7 @@
 // long range or a zoom is shown.
 
 import { Stream } from "./stream.js";
-import { Buckets, markGaps, parseView, pointsFor, viewSearch, viewSpan } from "./range.js";
+import { Buckets, markGaps, parseView, plainSeries, pointsFor, viewSearch, viewSpan } from "./range.js";
 import { chartColumns, csvName, toCSV } from "./csv.js";
 
 // REFRESH_MS re-reads a range ending now from a server without rollups,
@@ -157,7 +157,7 @@ export class LongRange {
 
   // series is a topic's drawn points (series.js columns' input).
   series(topic) {
-    if (!this.cache[topic]) this.cache[topic] = this.buckets[topic] ? this.buckets[topic].series() : { t: [], v: [], length: 0 };
+    if (!this.cache[topic]) this.cache[topic] = this.buckets[topic] ? this.buckets[topic].series() : plainSeries();
     return this.cache[topic];
   }
 

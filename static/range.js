@@ -235,8 +235,15 @@ export class Buckets {
       t.push(this.t[i]);
       v.push(s);
     }
-    return { t, v, length: t.length };
+    return plainSeries(t, v);
   }
+}
+
+// plainSeries is a fixed series as the charts read one (series.js's
+// Series: t, v, length, rev and lastT), for a long range's buckets. A new
+// one is made whenever the buckets change, so rev never moves.
+export function plainSeries(t = [], v = []) {
+  return { t, v, length: t.length, rev: 0, lastT: () => (t.length ? t[t.length - 1] : null) };
 }
 
 // pointNote is the tooltip's line about a point: its tier and how many

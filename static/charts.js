@@ -345,6 +345,14 @@ export class Chart {
     if (this.keyFollow) this.keyT = xs.length ? xs[xs.length - 1] : null;
     if (this.keyT === null) return;
     u.setCursor({ left: u.valToPos(this.keyT, "x"), top: u.bbox.height / (devicePixelRatio || 1) / 2 });
+    // The key chose the sample: what is said names it, whatever index
+    // uPlot's cursor hook settles on from the pixel position.
+    const idx = lowerBound(xs, this.keyT);
+    if (idx !== this.cursorIdx) {
+      this.cursorIdx = idx;
+      this.updateValues();
+      this.updateTip(u);
+    }
   }
 
   // valuesText is what the cursor shows, in words: "CPU at 10:42:13:

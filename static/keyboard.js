@@ -68,6 +68,7 @@ export class Announcer {
     this.lastText = null;
     this.pending = null;
     this.timer = null;
+    this.dueAt = Infinity;
   }
 
   // announce asks for text to be said; minGapMs, when given, is a longer
@@ -81,7 +82,18 @@ export class Announcer {
       return;
     }
     this.pending = text;
-    if (this.timer === null) this.timer = this.env.setTimer(() => this.fire(), Math.max(0, wait));
+    // A text that may be said sooner than the one waiting (a key press
+    // after live values that wait out their longer quiet time) moves the
+    // timer up: the reader hears where the key went, not 10 s later.
+    const dueAt = this.env.now() + Math.max(0, wait);
+    if (this.timer !== null && dueAt < this.dueAt) {
+      this.env.clearTimer(this.timer);
+      this.timer = null;
+    }
+    if (this.timer === null) {
+      this.dueAt = dueAt;
+      this.timer = this.env.setTimer(() => this.fire(), Math.max(0, wait));
+    }
   }
 
   fire() {

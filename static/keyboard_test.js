@@ -91,3 +91,19 @@ test("Announcer says the newest text at most once a gap", () => {
   env.advance(10000);
   assert.deepEqual(env.said.at(-1), [5500, "live 1"]);
 });
+
+test("Announcer: a key press is not held behind live values' longer quiet time", () => {
+  const env = fakeEnv();
+  const a = new Announcer(env, 400);
+  a.announce("live 1");
+  env.advance(100);
+  // Live values following the newest sample wait up to 10 s...
+  a.announce("live 2", 10000);
+  env.advance(100);
+  // ...but a key press moves the cursor: said once the short gap is over.
+  a.announce("key");
+  env.advance(300);
+  assert.deepEqual(env.said.at(-1), [400, "key"]);
+  env.advance(20000);
+  assert.equal(env.said.length, 2, "the live text it replaced is not said later");
+});

@@ -543,11 +543,10 @@ export class Chart {
     // On a long range a tick moves the lines by less than a pixel: they
     // are redrawn once the axis has moved a whole pixel (an hour on 560 px
     // is 6.4 s a pixel), the values line at every tick. The columns grew
-    // in place, so what is drawn next is all of it. Only a moving axis
-    // over a drawn picture waits: the first samples of a chart, or new
-    // ones on a fixed range (a zoom, a custom from/to), draw at once.
+    // in place, so what is drawn next is all of it. Only a drawn picture
+    // waits: a chart's first samples draw at once.
     const msPerPx = (x1 - x0) / Math.max(1, this.u.bbox.width / (devicePixelRatio || 1));
-    const creeping = this.drawnLen > 0 && x1 > this.drawnX1 && x1 - this.drawnX1 < msPerPx;
+    const creeping = this.drawnLen > 0 && x1 >= this.drawnX1 && x1 - this.drawnX1 < msPerPx;
     if (!this.cols.rebuilt && key === this.drawnKey && creeping && !(this.focused && this.keyT !== null)) {
       this.behind = true; // uPlot has not drawn the newest points yet
       this.updateValues();

@@ -69,7 +69,8 @@ type TierOptions struct {
 	MinuteBytes, HourBytes int64
 }
 
-func (o TierOptions) withDefaults() TierOptions {
+// WithDefaults is o with each zero field set to its Redis-mode default.
+func (o TierOptions) WithDefaults() TierOptions {
 	if o.MinuteRetention <= 0 {
 		o.MinuteRetention = DefaultMinuteRetention
 	}
@@ -124,7 +125,7 @@ type TierStore struct {
 // Backend.TierStore does this). Every key it touches is in host's slot,
 // so one Write is one MULTI/EXEC on one cluster node.
 func NewTierStore(c redis.UniversalClient, host string, o TierOptions) *TierStore {
-	return &TierStore{c: c, host: host, o: o.withDefaults()}
+	return &TierStore{c: c, host: host, o: o.WithDefaults()}
 }
 
 var _ tier.Store = (*TierStore)(nil)

@@ -107,9 +107,6 @@ func (b *brokerBackend) Publish(t time.Time, s []history.Sample) {
 	b.broker.Publish(t, b.tiers.tick(t, s))
 }
 
-// Tiers is the long history's store, for the range API.
-func (b *brokerBackend) Tiers() tier.Store { return b.tiers.store }
-
 func (b *brokerBackend) Failing() error  { return b.broker.Stats().LastBackendError }
 func (b *brokerBackend) Degraded() error { return nil }
 func (b *brokerBackend) Shutdown()       { b.broker.Shutdown() }

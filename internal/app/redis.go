@@ -37,6 +37,7 @@ func openRedis(ctx context.Context, cfg Config, host hostinfo.Info, topics []str
 		Redact:    redactors(),
 		MaxBytes:  cfg.HistoryBytes,
 		Buffer:    cfg.RedisBuffer,
+		Tiers:     cfg.Tiers.redis(),
 		Logger:    log,
 	})
 	if err != nil && strings.Contains(err.Error(), "cluster support disabled") {

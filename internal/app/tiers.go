@@ -1,12 +1,15 @@
 package app
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"sync"
 	"time"
 
+	"vitals/handlers"
 	"vitals/history"
+	"vitals/history/redisstream"
 	"vitals/history/tier"
 )
 
@@ -72,4 +75,24 @@ func (r *rollups) tick(t time.Time, samples []history.Sample) []history.Sample {
 		samples = append(samples, history.Sample{Topic: tier.Topic, Data: p})
 	}
 	return samples
+}
+
+// rangeTiers is what the range API reads each host's rollups from: the
+// history file's tiers (one host, which handlers has checked), or the Redis
+// tier stores of any host in that Redis.
+func rangeTiers(b backend) handlers.TierStores {
+	switch b := b.(type) {
+	case *brokerBackend:
+		return tierStoresFunc(func(context.Context, string) (tier.Store, error) { return b.tiers.store, nil })
+	case *redisstream.Backend:
+		return tierStoresFunc(func(_ context.Context, host string) (tier.Store, error) { return b.TierStore(host), nil })
+	}
+	return nil
+}
+
+// tierStoresFunc is a function as a handlers.TierStores.
+type tierStoresFunc func(ctx context.Context, host string) (tier.Store, error)
+
+func (f tierStoresFunc) TierStore(ctx context.Context, host string) (tier.Store, error) {
+	return f(ctx, host)
 }

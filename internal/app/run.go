@@ -17,6 +17,7 @@ import (
 	"vitals/alerts"
 	"vitals/handlers"
 	"vitals/history"
+	"vitals/history/tier"
 	"vitals/internal/buildinfo"
 	"vitals/internal/telemetry"
 	"vitals/metrics"
@@ -164,6 +165,7 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		Metrics:         tel.Handler(),
 		Observer:        tel,
 		Tiers:           rangeTiers(events),
+		OptIn:           []string{tier.Topic},
 		MinuteRetention: minuteKeep,
 		HourRetention:   hourKeep,
 	})

@@ -300,7 +300,8 @@ func (e Engine) latestFields(src history.Source, topic string) []string {
 			continue
 		}
 		seen := map[string]bool{}
-		if _, err := flatten(ev.Data, func(p string, _ float64) { seen[p] = true }); err != nil {
+		var f tier.Flattener
+		if err := f.Flatten(ev.Data, func(p []byte, _ float64) { seen[string(p)] = true }, nil); err != nil {
 			return nil
 		}
 		return sortedKeys(seen)
@@ -314,6 +315,9 @@ func (e Engine) readRaw(src history.Source, topic string, from, to int64, acc *a
 	if err != nil {
 		return err
 	}
+	// The rollups' own flattener, so a field has one path in every tier.
+	var f tier.Flattener
+	var marks []tier.Mark
 	for _, ev := range page.Events {
 		if ev.T < from || ev.T >= to {
 			continue
@@ -322,17 +326,15 @@ func (e Engine) readRaw(src history.Source, topic string, from, to int64, acc *a
 		if !ok {
 			continue
 		}
-		marks, err := flatten(ev.Data, func(p string, v float64) { acc.add(i, p, v) })
+		marks = marks[:0]
+		err := f.Flatten(ev.Data, func(p []byte, v float64) { acc.add(i, p, v) },
+			func(kind string, v int64) { marks = append(marks, tier.Mark{T: ev.T, Kind: kind, Value: v}) })
 		if err != nil {
 			continue // a payload that isn't an object has no series
 		}
 		acc.count[i]++
 		acc.newestEnd = max(acc.newestEnd, ev.T+e.Interval.Milliseconds())
-		for _, k := range []string{markRestart, markSkipped, markClock} {
-			if v, ok := marks[k]; ok {
-				acc.marks = append(acc.marks, tier.Mark{T: ev.T, Kind: k, Value: v})
-			}
-		}
+		acc.marks = append(acc.marks, marks...)
 	}
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"net/url"
+	"slices"
 	"testing"
 	"time"
 
@@ -375,5 +376,30 @@ func TestValuesJSON(t *testing.T) {
 	b, _ := Values{1, math.NaN(), 0.1, 1e21, -2}.MarshalJSON()
 	if string(b) != "[1,null,0.1,1e+21,-2]" {
 		t.Errorf("got %s", b)
+	}
+}
+
+// The raw window and the tiers name a field by one rule (the tier
+// package's flattener), so a chart's series keep their names from 1 h to
+// 1 y: items by their name field, constant leaves left out.
+func TestRawFieldsAreTheTiersFields(t *testing.T) {
+	now := t0.Add(time.Hour)
+	b := newBroker(t, now)
+	payload := `"total":5,"cores":[1,2],"core_ids":[4,6],"sensors":[{"id":"cpu0","temp":50,"crit":95}],"filesystems":[{"mount":"/","name":"vda1","used":3}]`
+	publish(t, b, now.Add(-time.Minute), payload)
+	res, err := engine(now).Query(b, nil, Request{Topic: "cpu", From: now.Add(-2 * time.Minute), To: now, Points: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	var f tier.Flattener
+	if err := f.Flatten([]byte("{"+payload+"}"), func(p []byte, _ float64) { want = append(want, string(p)) }, nil); err != nil {
+		t.Fatal(err)
+	}
+	got := keys(res.Series)
+	slices.Sort(got)
+	slices.Sort(want)
+	if !slices.Equal(got, want) || !slices.Contains(got, "sensors.cpu0.temp") || slices.Contains(got, "sensors.cpu0.crit") {
+		t.Fatalf("raw fields %v, tier fields %v", got, want)
 	}
 }

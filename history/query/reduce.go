@@ -72,8 +72,12 @@ func (a *accum) index(t int64) (int, bool) {
 }
 
 // add counts one raw sample of field in bucket i.
-func (a *accum) add(i int, field string, v float64) {
-	if fa := a.field(field); fa.want {
+func (a *accum) add(i int, field []byte, v float64) {
+	fa, ok := a.fields[string(field)] // a lookup by bytes: no allocation
+	if !ok || (fa.want && fa.col == nil) {
+		fa = a.field(string(field))
+	}
+	if fa.want {
 		fa.col[i].Add(v)
 	}
 }
@@ -125,11 +129,11 @@ func (e Engine) gaps(a *accum, from, to, now, base int64) []Gap {
 	for _, m := range a.marks {
 		var g Gap
 		switch m.Kind {
-		case markRestart:
+		case tier.MarkRestart:
 			g = Gap{From: m.T - m.Value, To: m.T, Kind: GapRestart}
-		case markSkipped:
+		case tier.MarkSkipped:
 			g = Gap{From: m.T - (m.Value+1)*interval, To: m.T, Kind: GapLate}
-		case markClock:
+		case tier.MarkClockStep:
 			g = Gap{From: m.T - interval, To: m.T, Kind: GapClock, Step: m.Value}
 		default:
 			continue

@@ -205,13 +205,19 @@ func (e Engine) Query(src history.Source, store tier.Store, req Request) (*Resul
 	res.Step = step
 
 	latest := e.latestFields(src, req.Topic)
-	acc := newAccum(start, step, int(n), req.Fields)
+	wanted := req.Fields
+	if wanted == nil && len(latest) > 0 {
+		// No fields asked: the answer is the topic's fields now, so only
+		// those are read (and a store can read just them: SeriesReader).
+		wanted = latest
+	}
+	acc := newAccum(start, step, int(n), wanted)
 	var err error
 	switch res.Tier {
 	case TierRaw:
 		err = e.readRaw(src, req.Topic, from, to, acc)
 	case TierMinute:
-		err = store.Points(tier.Minute, req.Topic, req.From, req.To, acc.addPoint)
+		_, err = acc.read(store, tier.Minute, req.Topic, req.From, req.To)
 	case TierHour:
 		err = readHours(store, req.Topic, req.From, req.To, acc)
 	}
@@ -343,17 +349,12 @@ func (e Engine) readRaw(src history.Source, topic string, from, to int64, acc *a
 // the hour in progress (and one completed but not yet written) is in the
 // minute tier only.
 func readHours(store tier.Store, topic string, from, to time.Time, acc *accum) error {
-	tail := from
-	err := store.Points(tier.Hour, topic, from, to, func(p tier.Point) bool {
-		if end := time.UnixMilli(p.T).Add(tier.Hour); end.After(tail) {
-			tail = end
-		}
-		return acc.addPoint(p)
-	})
+	tail, err := acc.read(store, tier.Hour, topic, from, to)
 	if err != nil || !tail.Before(to) {
 		return err
 	}
-	return store.Points(tier.Minute, topic, tail, to, acc.addPoint)
+	_, err = acc.read(store, tier.Minute, topic, tail, to)
+	return err
 }
 
 func sortedKeys(m map[string]bool) []string {

@@ -130,6 +130,34 @@ func NewTierStore(c redis.UniversalClient, host string, o TierOptions) *TierStor
 
 var _ tier.Store = (*TierStore)(nil)
 
+var _ tier.Newester = (*TierStore)(nil)
+
+// Newest is the T of the newest point of topic at step (found false when
+// the stream holds none): an entry's id begins with its bucket's T, so
+// it is the newest entry's (XREVRANGE COUNT 1). A roller's Restore asks it
+// where the raw ticks to replay begin.
+func (s *TierStore) Newest(step time.Duration, topic string) (int64, bool, error) {
+	if _, err := s.retention(step); err != nil {
+		return 0, false, err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), tierTimeout)
+	defer cancel()
+	key := TierKey(s.host, step, topic)
+	msgs, err := s.c.XRevRangeN(ctx, key, "+", "-", 1).Result()
+	if err != nil {
+		return 0, false, fmt.Errorf("read newest of tier %s: %w", key, err)
+	}
+	if len(msgs) == 0 {
+		return 0, false, nil
+	}
+	ms, _, _ := strings.Cut(msgs[0].ID, "-")
+	t, err := strconv.ParseInt(ms, 10, 64)
+	if err != nil {
+		return 0, false, fmt.Errorf("read newest of tier %s: entry id %q", key, msgs[0].ID)
+	}
+	return t, true, nil
+}
+
 // Skipped is how many points Write could not place because their stream
 // already held a newer bucket.
 func (s *TierStore) Skipped() uint64 { return s.skipped.Load() }

@@ -1,9 +1,13 @@
 package e2e
 
 import (
+	"encoding/json"
 	"os/exec"
 	"slices"
 	"testing"
+	"time"
+
+	"vitals/internal/redistest"
 )
 
 // rangeAnswer is the part of a GET /api/range answer these tests read.
@@ -66,5 +70,49 @@ func TestRangeReadsTheFilledTiers(t *testing.T) {
 				t.Errorf("from=%s: gap kinds %v, want %q among them", c.from, kinds, want)
 			}
 		}
+	}
+}
+
+// TestRedisRollsUpAndAnyInstanceReadsTheMinutes: in --redis mode a host
+// rolls its minutes up into its tier streams and publishes each as an
+// opt-in "rollup" event; another instance draws that host's minutes from
+// Redis (/api/range?host=), and answers that name no topic carry none.
+func TestRedisRollsUpAndAnyInstanceReadsTheMinutes(t *testing.T) {
+	srv := redistest.Start(t)
+	startVitals(t, t.TempDir(), "--redis", srv.URL, "--name", "a")
+	other := startVitals(t, t.TempDir(), "--redis", srv.URL, "--name", "i2")
+
+	// The first minute a completes (up to two minute boundaries away on a
+	// busy machine).
+	var minute int64
+	eventually(t, "host a's first rollup event", 150*time.Second, func() bool {
+		for m := range rollupEvents(t, other.URL+"/api/history?host=a&topics=rollup") {
+			minute = m
+			return true
+		}
+		return false
+	})
+	var r rangeAnswer
+	eventually(t, "host a's minute in /api/range", 30*time.Second, func() bool {
+		r = getJSON[rangeAnswer](t, other.URL+"/api/range?host=a&topic=cpu&fields=total&from=-2d&to=now&points=2880")
+		for i, at := range r.T {
+			if at <= minute && minute < at+r.Step && r.Series["total"].Mean[i] != nil {
+				return true
+			}
+		}
+		return false
+	})
+	if r.Tier != "1m" {
+		t.Errorf("tier %q, want 1m", r.Tier)
+	}
+	plain := getJSON[struct{ Events []struct{ Topic string } }](t, other.URL+"/api/history?host=a")
+	snap := getJSON[map[string]json.RawMessage](t, other.URL+"/api/snapshot?host=a")
+	for _, e := range plain.Events {
+		if e.Topic == "rollup" {
+			t.Fatal("/api/history with no topics carries rollup events")
+		}
+	}
+	if _, ok := snap["rollup"]; ok || len(snap) == 0 {
+		t.Errorf("/api/snapshot: %d topics, rollup among them: %v", len(snap), ok)
 	}
 }

@@ -92,9 +92,12 @@ func startRangeServer(t testing.TB, years string, every string) *rangeServer {
 	fillHistory(t, dir, "--years", years, "--every", every, "--seed", "1")
 	rs := &rangeServer{}
 
-	// The rollup topic is not opt-in here (the server makes it so): with
-	// it opt-in, the page's live minute did not arrive in this test,
-	// though /events?topics=rollup resumes it (not yet understood).
+	// The rollup topic is not opt-in here, though the server makes it so:
+	// the page's shared stream (static/share.js, unionURL and covers)
+	// serves the long view's topics=rollup from the main stream's
+	// all-topics one, which the server sends without opt-in topics, so
+	// with the server's setting the live minute never reaches the page.
+	// Make it opt-in here once share.js keeps opt-in topics apart.
 	b, err := history.Open(history.Options{Dir: dir, Topics: rangeTopics,
 		Retention: time.Hour, MaxBytes: 64 << 20})
 	if err != nil {

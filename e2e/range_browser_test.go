@@ -92,13 +92,10 @@ func startRangeServer(t testing.TB, years string, every string) *rangeServer {
 	fillHistory(t, dir, "--years", years, "--every", every, "--seed", "1")
 	rs := &rangeServer{}
 
-	// The rollup topic is not opt-in here, though the server makes it so:
-	// the page's shared stream (static/share.js, unionURL and covers)
-	// serves the long view's topics=rollup from the main stream's
-	// all-topics one, which the server sends without opt-in topics, so
-	// with the server's setting the live minute never reaches the page.
-	// Make it opt-in here once share.js keeps opt-in topics apart.
-	b, err := history.Open(history.Options{Dir: dir, Topics: rangeTopics,
+	// The rollup topic is opt-in, as the server makes it: the page's
+	// shared stream must keep the long view's topics=rollup apart from
+	// its stream of every topic, which comes without it.
+	b, err := history.Open(history.Options{Dir: dir, Topics: rangeTopics, OptIn: []string{tier.Topic},
 		Retention: time.Hour, MaxBytes: 64 << 20})
 	if err != nil {
 		t.Fatal(err)

@@ -1,10 +1,10 @@
 package e2e
 
-// The long ranges in a real browser: a server whose history has a year of
-// rollups, the range picker, the envelope, drag to zoom, the view in the
-// address and CSV. Until the rollups are written by the server itself the
-// test fills an in-memory tier.Store and serves the real handlers from it
-// in-process; the binary's fill command can replace that later.
+// The long ranges in a real browser: a server whose history file was
+// filled by "vitals history fill" (the real roller and tier store), the
+// range picker, the envelope, drag to zoom, the view in the address and
+// CSV. The handlers are served in this process from that file, so the test
+// can publish live ticks and a live minute when it needs them.
 
 import (
 	"context"
@@ -23,7 +23,6 @@ import (
 	"vitals/handlers"
 	"vitals/history"
 	"vitals/history/tier"
-	"vitals/history/tier/tiertest"
 	"vitals/hostinfo"
 	"vitals/static"
 )
@@ -33,13 +32,12 @@ import (
 var rangeTopics = []string{"cpu", "memory", "load", "disk", "network", "processes", "containers", "rollup"}
 
 // rangeServer is a vitals server in this process: a broker with live ticks
-// once a second and a tier store with a year of hours and a week of
-// minutes, ending now.
+// once a second, over a history file whose tiers "vitals history fill"
+// filled up to now.
 type rangeServer struct {
 	URL    string
 	broker *history.Broker
-	store  *tiertest.Mem
-	now    time.Time // when the rollups end: the newest minute's end
+	next   time.Time // the minute after the fill's newest: the next live one
 }
 
 // simulated is a host's figures at t: daily and weekly cycles with a spike
@@ -84,45 +82,45 @@ func rollupPoints(start time.Time, step time.Duration) []tier.Point {
 	return out
 }
 
-func startRangeServer(t testing.TB) *rangeServer {
+// startRangeServer fills a history file with years of a simulated host,
+// one tick every every (a whole number of minutes: each minute and hour
+// then has samples), and serves it.
+func startRangeServer(t testing.TB, years string, every string) *rangeServer {
 	t.Helper()
-	now := time.Now().Truncate(time.Minute)
-	rs := &rangeServer{store: tiertest.NewMem(), now: now}
-	var pts []tier.Point
-	// A year of hours with a two-day outage 40 days ago and a restart
-	// mark after it.
-	outage := now.Add(-40 * 24 * time.Hour).Truncate(time.Hour)
-	for h := now.Add(-365 * 24 * time.Hour).Truncate(time.Hour); h.Before(now.Truncate(time.Hour)); h = h.Add(time.Hour) {
-		if !h.Before(outage) && h.Before(outage.Add(48*time.Hour)) {
-			continue
-		}
-		ps := rollupPoints(h, tier.Hour)
-		if h.Equal(outage.Add(48 * time.Hour)) {
-			for i := range ps {
-				ps[i].Marks = []tier.Mark{{T: h.UnixMilli() + 1000, Kind: "restart", Value: (48*time.Hour + time.Second).Milliseconds()}}
-			}
-		}
-		pts = append(pts, ps...)
-	}
-	for m := now.Add(-7 * 24 * time.Hour); m.Before(now); m = m.Add(time.Minute) {
-		pts = append(pts, rollupPoints(m, tier.Minute)...)
-	}
-	if err := rs.store.Write(pts); err != nil {
-		t.Fatal(err)
-	}
+	dir := t.TempDir()
+	// Seed 1 draws restarts, an outage of hours and the clock step.
+	fillHistory(t, dir, "--years", years, "--every", every, "--seed", "1")
+	rs := &rangeServer{}
 
-	b, err := history.Open(history.Options{Dir: t.TempDir(), Topics: rangeTopics, Retention: time.Hour, MaxBytes: 64 << 20})
+	// The rollup topic is opt-in, as the server makes it: the page's
+	// shared stream must keep the long view's topics=rollup apart from
+	// its stream of every topic, which comes without it.
+	b, err := history.Open(history.Options{Dir: dir, Topics: rangeTopics, OptIn: []string{tier.Topic},
+		Retention: time.Hour, MaxBytes: 64 << 20})
 	if err != nil {
 		t.Fatal(err)
 	}
 	rs.broker = b
+	// The retention the server's defaults keep, as the fill kept them.
+	store, err := tier.OpenBolt(b.DB(), tier.BoltOptions{Minutes: tier.Keep{Age: 90 * 24 * time.Hour, MaxBytes: 64 << 20},
+		Hours: tier.Keep{Age: 730 * 24 * time.Hour, MaxBytes: 16 << 20}})
+	if err != nil {
+		b.Close()
+		t.Fatal(err)
+	}
+	newest, found, err := store.Newest(tier.Minute, "cpu")
+	if err != nil || !found {
+		b.Close()
+		t.Fatalf("the filled minutes: newest found %v, %v", found, err)
+	}
+	rs.next = time.UnixMilli(newest).Add(tier.Minute)
 	gin.SetMode(gin.ReleaseMode) // as main sets it: no route listing
 	host := hostinfo.Info{Hostname: "rangehost", OS: "linux", CPUs: 2, BootTime: time.Unix(1_700_000_000, 0),
 		Interval: time.Second, Retention: time.Hour}
 	h, err := handlers.New(handlers.Options{
 		Sources: handlers.OneHost(b, host, time.Second), Host: host, Instance: "range-test", Version: "test",
 		Interval: time.Second, Retention: time.Hour, Retry: time.Second, Heartbeat: 15 * time.Second,
-		Static: static.FS(), Health: func() error { return nil }, Tiers: rangeTiers{rs.store},
+		Static: static.FS(), Health: func() error { return nil }, Tiers: rangeTiers{store}, OptIn: []string{tier.Topic},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -244,14 +242,17 @@ func longShown(ms int64) string {
 
 func TestBrowserLongRanges(t *testing.T) {
 	p := newPage(t)
-	rs := startRangeServer(t)
+	// Five weeks at a tick a minute: quick to fill, and the week of
+	// minutes has no hole.
+	rs := startRangeServer(t, "0.1", "1m")
 	year := (365 * 24 * time.Hour).Milliseconds()
 	week := (7 * 24 * time.Hour).Milliseconds()
 
 	p.do(chromedp.Navigate(rs.URL + "/"))
 	p.waitFor("the live page", allDrawn5, 10*time.Second)
 
-	// 1 y from the picker: hours, an envelope, the outage and restart.
+	// 1 y from the picker: hours, an envelope, the outage, restarts and
+	// clock step.
 	p.do(chromedp.Click(chromedp.CSS(`[data-range-key="1y"]`)))
 	p.waitFor("the year drawn", longShown(year), 10*time.Second)
 	s := pageSnapshot[rangeSnap](p)
@@ -268,7 +269,7 @@ func TestBrowserLongRanges(t *testing.T) {
 	if s := pageSnapshot[rangeSnap](p); s.Range.Tier != "1m" {
 		t.Errorf("7 d: tier %q, want 1m", s.Range.Tier)
 	}
-	id := rs.publishMinute(t, rs.now)
+	id := rs.publishMinute(t, rs.next)
 	p.waitFor("the live minute folded in", fmt.Sprintf(`s.range.rollupId === %q`, id), 10*time.Second)
 
 	// Drag across the middle of the CPU chart: a fixed range, in the
@@ -343,7 +344,7 @@ func (p *page) location() string {
 // painted chart of a year at hourly points, in Chromium (bench/range.md).
 func BenchmarkBrowserRangeYear(b *testing.B) {
 	p := newPageWith(b)
-	rs := startRangeServer(b)
+	rs := startRangeServer(b, "2", "10m") // two years, as a long-running server holds
 	p.do(chromedp.Navigate(rs.URL + "/"))
 	p.waitFor("the live page", allDrawn5, 20*time.Second)
 	year := (365 * 24 * time.Hour).Milliseconds()

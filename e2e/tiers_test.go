@@ -8,14 +8,15 @@ import (
 	"time"
 )
 
-// rollupEvents reads the minute rollups the server holds, by minute start.
-func rollupEvents(t *testing.T, base string) map[int64]struct {
+// rollupEvents reads the minute rollups an /api/history URL (asking for
+// topics=rollup) answers, by minute start.
+func rollupEvents(t *testing.T, url string) map[int64]struct {
 	Points map[string]struct{ Count int }
 } {
 	t.Helper()
 	page := getJSON[struct {
 		Events []struct{ Data json.RawMessage }
-	}](t, base+"/api/history?topics=rollup")
+	}](t, url)
 	out := map[int64]struct {
 		Points map[string]struct{ Count int }
 	}{}
@@ -72,7 +73,7 @@ func TestKill9MidMinuteLosesNothingFromTheTiers(t *testing.T) {
 
 	var got int
 	eventually(t, "the killed minute's rollup", 150*time.Second, func() bool {
-		r, ok := rollupEvents(t, p2.URL)[minute]
+		r, ok := rollupEvents(t, p2.URL+"/api/history?topics=rollup")[minute]
 		got = r.Points["cpu"].Count
 		return ok
 	})

@@ -48,6 +48,10 @@ type Options struct {
 	// Tiers finds each host's rollups for /api/range; nil: Sources, if it
 	// implements TierStores, else /api/range reads the raw window only.
 	Tiers TierStores
+	// OptIn lists the topics of Sources sent only to clients that name
+	// them (the minute rollups): answers that take no topic list, such as
+	// /api/snapshot, leave them out.
+	OptIn []string
 	// MinuteRetention and HourRetention are how far back the rollup tiers
 	// reach, which /api/range uses to pick a tier; zero: the defaults.
 	MinuteRetention, HourRetention time.Duration

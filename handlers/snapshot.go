@@ -3,6 +3,7 @@ package handlers
 import (
 	"encoding/json"
 	"net/http"
+	"slices"
 
 	"github.com/gin-gonic/gin"
 )
@@ -14,7 +15,8 @@ type snapshotEvent struct {
 
 // snapshot serves GET /api/snapshot: the newest event of every topic that
 // has one, keyed by topic ({"cpu": {"id": ..., "data": {...}}, ...}), for
-// scripts and status bars that want one value now and no stream.
+// scripts and status bars that want one value now and no stream. The
+// opt-in topics (Options.OptIn) are left out: a rollup is no "value now".
 func (s *server) snapshot(c *gin.Context) {
 	es, _, ok := s.source(c) // ?host=, as /api/history
 	if !ok {
@@ -23,6 +25,9 @@ func (s *server) snapshot(c *gin.Context) {
 	out := make(map[string]snapshotEvent, len(s.topics))
 	restricted := isRestricted(c)
 	for _, e := range es.Latest() {
+		if slices.Contains(s.cfg.OptIn, e.Topic) {
+			continue
+		}
 		e = e.For(restricted)
 		out[e.Topic] = snapshotEvent{ID: e.ID, Data: e.Data}
 	}

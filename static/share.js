@@ -10,6 +10,13 @@
 // carries one token's events to a tab that holds another.
 const MERGED = new Set(["topics", "fleet", "points", "lastEventId"]);
 
+// OPT_IN are the topics the server sends only to a stream that names them
+// (the minute rollups, docs/history.md). A stream asking for one can't
+// ride on a stream of every topic, which comes without them, so it gets a
+// group of its own: its key carries them as a fragment, which an
+// EventSource never sends.
+const OPT_IN = new Set(["rollup"]);
+
 // WINDOW_EVENTS bounds the recent events the worker keeps for tabs that
 // join or come back: 20,000 is about half an hour of every topic at 1 s,
 // enough for a tab that was hidden or reconnecting; one that is further
@@ -30,6 +37,8 @@ export function parseStreamURL(href) {
   };
   const rest = new URL(u.origin + u.pathname);
   for (const [k, v] of [...q].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) if (!MERGED.has(k)) rest.searchParams.append(k, v);
+  const optIn = want.topics ? [...want.topics].filter((t) => OPT_IN.has(t)).sort() : [];
+  if (optIn.length) rest.hash = optIn.join(",");
   return { key: rest.href, ...want };
 }
 

@@ -18,6 +18,15 @@ test("parseStreamURL: streams of one host and token share, whatever else they as
   assert.equal(parseStreamURL("http://v/events?token=t&host=b").key, parseStreamURL("http://v/events?host=b&token=t").key, "order does not matter");
 });
 
+test("parseStreamURL: a stream naming an opt-in topic shares only with its like", () => {
+  const all = parseStreamURL("http://v/events?host=b");
+  const rollup = parseStreamURL("http://v/events?host=b&topics=rollup&lastEventId=x.5");
+  const both = parseStreamURL("http://v/events?topics=cpu,rollup&host=b");
+  assert.notEqual(rollup.key, all.key, "every topic comes without the rollups");
+  assert.equal(rollup.key, both.key);
+  assert.equal(unionURL(rollup.key, [rollup, both], "x.5"), "http://v/events?host=b&topics=cpu%2Crollup&lastEventId=x.5#rollup");
+});
+
 test("unionURL asks for what every tab wants", () => {
   const key = "http://v/events?host=b";
   const w = (u) => parseStreamURL("http://v/events?host=b&" + u);

@@ -205,13 +205,19 @@ func (e Engine) Query(src history.Source, store tier.Store, req Request) (*Resul
 	res.Step = step
 
 	latest := e.latestFields(src, req.Topic)
-	acc := newAccum(start, step, int(n), req.Fields)
+	wanted := req.Fields
+	if wanted == nil && len(latest) > 0 {
+		// No fields asked: the answer is the topic's fields now, so only
+		// those are read (and a store can read just them: SeriesReader).
+		wanted = latest
+	}
+	acc := newAccum(start, step, int(n), wanted)
 	var err error
 	switch res.Tier {
 	case TierRaw:
 		err = e.readRaw(src, req.Topic, from, to, acc)
 	case TierMinute:
-		err = store.Points(tier.Minute, req.Topic, req.From, req.To, acc.addPoint)
+		_, err = acc.read(store, tier.Minute, req.Topic, req.From, req.To)
 	case TierHour:
 		err = readHours(store, req.Topic, req.From, req.To, acc)
 	}
@@ -300,7 +306,8 @@ func (e Engine) latestFields(src history.Source, topic string) []string {
 			continue
 		}
 		seen := map[string]bool{}
-		if _, err := flatten(ev.Data, func(p string, _ float64) { seen[p] = true }); err != nil {
+		var f tier.Flattener
+		if err := f.Flatten(ev.Data, func(p []byte, _ float64) { seen[string(p)] = true }, nil); err != nil {
 			return nil
 		}
 		return sortedKeys(seen)
@@ -314,6 +321,9 @@ func (e Engine) readRaw(src history.Source, topic string, from, to int64, acc *a
 	if err != nil {
 		return err
 	}
+	// The rollups' own flattener, so a field has one path in every tier.
+	var f tier.Flattener
+	var marks []tier.Mark
 	for _, ev := range page.Events {
 		if ev.T < from || ev.T >= to {
 			continue
@@ -322,17 +332,15 @@ func (e Engine) readRaw(src history.Source, topic string, from, to int64, acc *a
 		if !ok {
 			continue
 		}
-		marks, err := flatten(ev.Data, func(p string, v float64) { acc.add(i, p, v) })
+		marks = marks[:0]
+		err := f.Flatten(ev.Data, func(p []byte, v float64) { acc.add(i, p, v) },
+			func(kind string, v int64) { marks = append(marks, tier.Mark{T: ev.T, Kind: kind, Value: v}) })
 		if err != nil {
 			continue // a payload that isn't an object has no series
 		}
 		acc.count[i]++
 		acc.newestEnd = max(acc.newestEnd, ev.T+e.Interval.Milliseconds())
-		for _, k := range []string{markRestart, markSkipped, markClock} {
-			if v, ok := marks[k]; ok {
-				acc.marks = append(acc.marks, tier.Mark{T: ev.T, Kind: k, Value: v})
-			}
-		}
+		acc.marks = append(acc.marks, marks...)
 	}
 	return nil
 }
@@ -341,17 +349,12 @@ func (e Engine) readRaw(src history.Source, topic string, from, to int64, acc *a
 // the hour in progress (and one completed but not yet written) is in the
 // minute tier only.
 func readHours(store tier.Store, topic string, from, to time.Time, acc *accum) error {
-	tail := from
-	err := store.Points(tier.Hour, topic, from, to, func(p tier.Point) bool {
-		if end := time.UnixMilli(p.T).Add(tier.Hour); end.After(tail) {
-			tail = end
-		}
-		return acc.addPoint(p)
-	})
+	tail, err := acc.read(store, tier.Hour, topic, from, to)
 	if err != nil || !tail.Before(to) {
 		return err
 	}
-	return store.Points(tier.Minute, topic, tail, to, acc.addPoint)
+	_, err = acc.read(store, tier.Minute, topic, tail, to)
+	return err
 }
 
 func sortedKeys(m map[string]bool) []string {

@@ -1,11 +1,13 @@
 package query
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
 	"net/url"
+	"slices"
 	"testing"
 	"time"
 
@@ -375,5 +377,58 @@ func TestValuesJSON(t *testing.T) {
 	b, _ := Values{1, math.NaN(), 0.1, 1e21, -2}.MarshalJSON()
 	if string(b) != "[1,null,0.1,1e+21,-2]" {
 		t.Errorf("got %s", b)
+	}
+}
+
+// The raw window and the tiers name a field by one rule (the tier
+// package's flattener), so a chart's series keep their names from 1 h to
+// 1 y: items by their name field, constant leaves left out.
+func TestRawFieldsAreTheTiersFields(t *testing.T) {
+	now := t0.Add(time.Hour)
+	b := newBroker(t, now)
+	payload := `"total":5,"cores":[1,2],"core_ids":[4,6],"sensors":[{"id":"cpu0","temp":50,"crit":95}],"filesystems":[{"mount":"/","name":"vda1","used":3}]`
+	publish(t, b, now.Add(-time.Minute), payload)
+	res, err := engine(now).Query(b, nil, Request{Topic: "cpu", From: now.Add(-2 * time.Minute), To: now, Points: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	var f tier.Flattener
+	if err := f.Flatten([]byte("{"+payload+"}"), func(p []byte, _ float64) { want = append(want, string(p)) }, nil); err != nil {
+		t.Fatal(err)
+	}
+	got := keys(res.Series)
+	slices.Sort(got)
+	slices.Sort(want)
+	if !slices.Equal(got, want) || !slices.Contains(got, "sensors.cpu0.temp") || slices.Contains(got, "sensors.cpu0.crit") {
+		t.Fatalf("raw fields %v, tier fields %v", got, want)
+	}
+}
+
+// A store's fast path (tier.SeriesReader: the history file's Series)
+// answers exactly what its Points does: the same columns, counts and gaps.
+func TestSeriesReaderAnswersAsPoints(t *testing.T) {
+	now := t0.Add(30 * 24 * time.Hour)
+	pts := benchPoints(now, tier.Minute, 2*24*time.Hour)
+	pts[100].Marks = []tier.Mark{{T: pts[100].T + 5000, Kind: tier.MarkRestart, Value: 120_000}}
+	pts = slices.Delete(pts, 200, 260) // an hour offline
+	src := newBroker(t, now)
+	bolt := boltStore(t, src, now, tier.Minute, 0)
+	if err := bolt.Write(pts); err != nil {
+		t.Fatal(err)
+	}
+	pointsOnly := struct{ tier.Store }{bolt} // hides Series
+	for _, fields := range [][]string{{"total", "cores.1"}, {"total", "nope"}} {
+		req := Request{Topic: "cpu", Fields: fields, From: now.Add(-2 * 24 * time.Hour), To: now, Points: 300}
+		want, wantErr := engine(now).Query(src, pointsOnly, req)
+		got, gotErr := engine(now).Query(src, bolt, req)
+		w, _ := json.Marshal(want)
+		g, _ := json.Marshal(got)
+		if fmt.Sprint(wantErr) != fmt.Sprint(gotErr) || string(w) != string(g) {
+			t.Errorf("fields %v: Series answered %.300s (%v), Points %.300s (%v)", fields, g, gotErr, w, wantErr)
+		}
+		if wantErr == nil && (len(want.Gaps) != 2 || want.Series["total"].N[0] == 0) {
+			t.Errorf("fields %v: gaps %v, n %v", fields, want.Gaps, want.Series["total"].N[:3])
+		}
 	}
 }

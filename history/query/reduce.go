@@ -5,6 +5,7 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"time"
 
 	"vitals/history/tier"
 )
@@ -14,6 +15,7 @@ type accum struct {
 	start, step int64
 	count       []uint32
 	all         bool                 // every field is wanted (no fields asked)
+	wanted      []string             // the fields asked for, in order
 	fields      map[string]*fieldAcc // every field met, wanted or not
 	marks       []tier.Mark
 	newestEnd   int64 // end of the newest point or tick folded in, unix ms
@@ -28,7 +30,8 @@ type fieldAcc struct {
 }
 
 func newAccum(start, step int64, n int, fields []string) *accum {
-	a := &accum{start: start, step: step, count: make([]uint32, n), all: fields == nil, fields: map[string]*fieldAcc{}}
+	a := &accum{start: start, step: step, count: make([]uint32, n), all: fields == nil, wanted: fields,
+		fields: map[string]*fieldAcc{}}
 	for _, f := range fields {
 		a.fields[f] = &fieldAcc{want: true}
 	}
@@ -72,8 +75,12 @@ func (a *accum) index(t int64) (int, bool) {
 }
 
 // add counts one raw sample of field in bucket i.
-func (a *accum) add(i int, field string, v float64) {
-	if fa := a.field(field); fa.want {
+func (a *accum) add(i int, field []byte, v float64) {
+	fa, ok := a.fields[string(field)] // a lookup by bytes: no allocation
+	if !ok || (fa.want && fa.col == nil) {
+		fa = a.field(string(field))
+	}
+	if fa.want {
 		fa.col[i].Add(v)
 	}
 }
@@ -93,6 +100,44 @@ func (a *accum) addPoint(p tier.Point) bool {
 	}
 	a.marks = append(a.marks, p.Marks...)
 	return true
+}
+
+// addStats merges one point of the fields asked for (stats[i] is
+// a.wanted[i]'s, from a tier.SeriesReader) into its bucket.
+func (a *accum) addStats(t int64, step time.Duration, count uint32, stats []tier.Stat, marks []tier.Mark) {
+	i, ok := a.index(t)
+	if !ok {
+		return
+	}
+	a.count[i] += count
+	a.newestEnd = max(a.newestEnd, t+step.Milliseconds())
+	for j, st := range stats {
+		if st.N > 0 {
+			a.field(a.wanted[j]).col[i].Merge(st)
+		}
+	}
+	a.marks = append(a.marks, marks...)
+}
+
+// read folds store's points of topic at step in [from, to) into a, by the
+// store's SeriesReader when it has one and only some fields are wanted
+// (the fast path: no map per point), else by Points. It returns the end
+// of the newest point read, from when there was none.
+func (a *accum) read(store tier.Store, step time.Duration, topic string, from, to time.Time) (time.Time, error) {
+	end := from.UnixMilli()
+	if sr, ok := store.(tier.SeriesReader); ok && !a.all {
+		err := sr.Series(step, topic, a.wanted, from, to, func(t int64, count uint32, stats []tier.Stat, marks []tier.Mark) bool {
+			a.addStats(t, step, count, stats, marks)
+			end = max(end, t+step.Milliseconds())
+			return true
+		})
+		return time.UnixMilli(end), err
+	}
+	err := store.Points(step, topic, from, to, func(p tier.Point) bool {
+		end = max(end, p.T+p.Step.Milliseconds())
+		return a.addPoint(p)
+	})
+	return time.UnixMilli(end), err
 }
 
 // series is field's columns: NaN where a bucket has no sample of it.
@@ -125,11 +170,11 @@ func (e Engine) gaps(a *accum, from, to, now, base int64) []Gap {
 	for _, m := range a.marks {
 		var g Gap
 		switch m.Kind {
-		case markRestart:
+		case tier.MarkRestart:
 			g = Gap{From: m.T - m.Value, To: m.T, Kind: GapRestart}
-		case markSkipped:
+		case tier.MarkSkipped:
 			g = Gap{From: m.T - (m.Value+1)*interval, To: m.T, Kind: GapLate}
-		case markClock:
+		case tier.MarkClockStep:
 			g = Gap{From: m.T - interval, To: m.T, Kind: GapClock, Step: m.Value}
 		default:
 			continue

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -35,6 +36,8 @@ type Options struct {
 	AllTopics []string
 	// Redact: see history.WindowOptions.Redact.
 	Redact map[string]func(data []byte) ([]byte, error)
+	// OptIn: see history.WindowOptions.OptIn (the minute rollups).
+	OptIn []string
 	// MaxBytes caps the history kept in memory per host being read.
 	MaxBytes int64
 	// Buffer is how long ticks are held while Redis can't be written.
@@ -106,6 +109,7 @@ func Open(ctx context.Context, o Options) (*Backend, error) {
 	}
 	hub, err := NewHub(HubOptions{
 		Client: client, Topics: all, Retention: h.Retention, MaxBytes: o.MaxBytes, Logger: o.Logger, Redact: o.Redact,
+		OptIn: o.OptIn,
 	})
 	if err != nil {
 		pub.Close()
@@ -182,6 +186,49 @@ func (b *Backend) TierStore(host string) *TierStore {
 		return b.own
 	}
 	return NewTierStore(b.client, host, b.tiers)
+}
+
+// replayBatch is one XRANGE page of Replay: a few seconds of ticks.
+const replayBatch = 1000
+
+// Replay calls tick with each of this machine's ticks stored in Redis
+// whose time is after (unix ms), oldest first, every event of one tick
+// together: what a roller's Restore replays to rebuild the minute and
+// hour in progress after a restart. Payloads are as published (not
+// redacted); samples is valid only during the call.
+func (b *Backend) Replay(ctx context.Context, after int64, tick func(t time.Time, samples []history.Sample)) error {
+	key := StreamKey(b.self)
+	start := strconv.FormatInt(max(after+1, 0), 10)
+	var samples []history.Sample
+	var at uint64
+	for {
+		msgs, err := b.client.XRangeN(ctx, key, start, "+", replayBatch).Result()
+		if err != nil {
+			return fmt.Errorf("read %s: %w", key, err)
+		}
+		for _, m := range msgs {
+			ms, _, ok := parseStreamID(m.ID)
+			topic, _ := m.Values[fieldTopic].(string)
+			data, _ := m.Values[fieldData].(string)
+			if !ok || topic == "" {
+				continue // not an entry vitals wrote
+			}
+			if ms != at && len(samples) > 0 {
+				tick(time.UnixMilli(int64(at)), samples)
+				samples = samples[:0]
+			}
+			at = ms
+			samples = append(samples, history.Sample{Topic: topic, Data: []byte(data)})
+		}
+		if len(msgs) < replayBatch {
+			break
+		}
+		start = "(" + msgs[len(msgs)-1].ID
+	}
+	if len(samples) > 0 {
+		tick(time.UnixMilli(int64(at)), samples)
+	}
+	return nil
 }
 
 // Topics is every topic a host may publish, in display order.

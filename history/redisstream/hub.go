@@ -37,6 +37,8 @@ type HubOptions struct {
 	Logger *slog.Logger
 	// Redact: see history.WindowOptions.Redact.
 	Redact map[string]func(data []byte) ([]byte, error)
+	// OptIn: see history.WindowOptions.OptIn.
+	OptIn []string
 }
 
 // Hub serves any host's history from Redis: for each host that is being
@@ -275,5 +277,5 @@ func (h *Hub) retire(f *Feed) bool {
 // keeping events newer than age, ids read as stream entry ids.
 func (h *Hub) window(age time.Duration) (*history.Window, *history.Writer, error) {
 	return history.NewWindow(history.WindowOptions{Topics: h.o.Topics, Retention: age, MaxBytes: h.o.MaxBytes,
-		QueueBytes: h.o.QueueBytes, Position: streamPosition, Redact: h.o.Redact})
+		QueueBytes: h.o.QueueBytes, Position: streamPosition, Redact: h.o.Redact, OptIn: h.o.OptIn})
 }

@@ -69,7 +69,8 @@ type TierOptions struct {
 	MinuteBytes, HourBytes int64
 }
 
-func (o TierOptions) withDefaults() TierOptions {
+// WithDefaults is o with each zero field set to its Redis-mode default.
+func (o TierOptions) WithDefaults() TierOptions {
 	if o.MinuteRetention <= 0 {
 		o.MinuteRetention = DefaultMinuteRetention
 	}
@@ -124,10 +125,38 @@ type TierStore struct {
 // Backend.TierStore does this). Every key it touches is in host's slot,
 // so one Write is one MULTI/EXEC on one cluster node.
 func NewTierStore(c redis.UniversalClient, host string, o TierOptions) *TierStore {
-	return &TierStore{c: c, host: host, o: o.withDefaults()}
+	return &TierStore{c: c, host: host, o: o.WithDefaults()}
 }
 
 var _ tier.Store = (*TierStore)(nil)
+
+var _ tier.Newester = (*TierStore)(nil)
+
+// Newest is the T of the newest point of topic at step (found false when
+// the stream holds none): an entry's id begins with its bucket's T, so
+// it is the newest entry's (XREVRANGE COUNT 1). A roller's Restore asks it
+// where the raw ticks to replay begin.
+func (s *TierStore) Newest(step time.Duration, topic string) (int64, bool, error) {
+	if _, err := s.retention(step); err != nil {
+		return 0, false, err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), tierTimeout)
+	defer cancel()
+	key := TierKey(s.host, step, topic)
+	msgs, err := s.c.XRevRangeN(ctx, key, "+", "-", 1).Result()
+	if err != nil {
+		return 0, false, fmt.Errorf("read newest of tier %s: %w", key, err)
+	}
+	if len(msgs) == 0 {
+		return 0, false, nil
+	}
+	ms, _, _ := strings.Cut(msgs[0].ID, "-")
+	t, err := strconv.ParseInt(ms, 10, 64)
+	if err != nil {
+		return 0, false, fmt.Errorf("read newest of tier %s: entry id %q", key, msgs[0].ID)
+	}
+	return t, true, nil
+}
 
 // Skipped is how many points Write could not place because their stream
 // already held a newer bucket.

@@ -475,3 +475,34 @@ func TestTierStoreCapsBytes(t *testing.T) {
 		t.Errorf("hours: %d kept, want all 48", len(got))
 	}
 }
+
+// TestTierStoreNewest: Newest is the newest bucket's T, per step and
+// topic, and says when a stream holds none (a roller restores from it).
+func TestTierStoreNewest(t *testing.T) {
+	c := newRedisClient(t, redistest.Start(t))
+	s := NewTierStore(c, "h1", TierOptions{})
+	if _, found, err := s.Newest(tier.Minute, "cpu"); found || err != nil {
+		t.Fatalf("empty store: found %v, err %v", found, err)
+	}
+	const t0 = 1_795_598_940_000
+	var pts []tier.Point
+	for i := range int64(3) {
+		pts = append(pts, tier.Point{Topic: "cpu", T: t0 + i*60_000, Step: tier.Minute, Count: 60,
+			Fields: map[string]tier.Stat{"total": {Min: 1, Max: 2, Sum: 90, N: 60}}})
+	}
+	if err := s.Write(pts); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Write(pts[2:]); err != nil { // written again: "<T>-1"
+		t.Fatal(err)
+	}
+	if got, found, err := s.Newest(tier.Minute, "cpu"); got != t0+120_000 || !found || err != nil {
+		t.Errorf("Newest = %d, %v, %v; want %d", got, found, err, int64(t0+120_000))
+	}
+	if _, found, _ := s.Newest(tier.Hour, "cpu"); found {
+		t.Error("the hour tier holds nothing, yet Newest found a point")
+	}
+	if _, _, err := s.Newest(time.Second, "cpu"); err == nil {
+		t.Error("a step that is no tier: no error")
+	}
+}

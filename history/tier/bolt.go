@@ -312,6 +312,8 @@ func (s *BoltStore) Points(step time.Duration, topic string, from, to time.Time,
 	})
 }
 
+var _ SeriesReader = (*BoltStore)(nil)
+
 // Series is Points for a chart: it calls fn with each point of topic at
 // step in [from, to), oldest first, until fn returns false, giving only
 // the fields asked for: stats[i] is fields[i]'s Stat (N = 0 where the

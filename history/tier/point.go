@@ -104,3 +104,14 @@ type Store interface {
 	// no point is a gap.
 	Points(step time.Duration, topic string, from, to time.Time, fn func(Point) bool) error
 }
+
+// SeriesReader is a Store with a faster read for a chart: only the fields
+// asked for, without a map per point. fn gets each point of topic at step
+// whose T is in [from, to), oldest first, until it returns false:
+// stats[i] is fields[i]'s Stat (N = 0 where the point lacks the field).
+// stats and marks are valid only during the call. The query engine uses
+// it when a store offers it, and Points otherwise.
+type SeriesReader interface {
+	Series(step time.Duration, topic string, fields []string, from, to time.Time,
+		fn func(t int64, count uint32, stats []Stat, marks []Mark) bool) error
+}

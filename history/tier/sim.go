@@ -24,7 +24,9 @@ type SimHost struct {
 // times the usual), disks filling slowly and being cleaned up. Every 45
 // days or so the server restarts (down a few minutes; the first tick after
 // carries "restart"), about twice a year it is offline for hours, and once
-// the wall clock steps forward an hour ("clock_step").
+// the wall clock steps forward an hour ("clock_step"): it ran an hour
+// slow until then, so the ticks before the step are stamped an hour early
+// and the last tick is at From + Span, not an hour past it.
 type Simulation struct {
 	From     time.Time
 	Span     time.Duration
@@ -57,7 +59,7 @@ func (s Simulation) Run(tick func(t time.Time, samples []Sample, weight uint32) 
 	samples := make([]Sample, 6)
 	end := s.From.Add(s.Span)
 	var (
-		skew    time.Duration // the clock step, once it happened
+		skew    = -time.Hour // the wall clock's error until the step
 		stepped bool
 		restart int64 // ms since the last tick, for the first tick after downtime
 		last    time.Time
@@ -79,8 +81,8 @@ func (s Simulation) Run(tick func(t time.Time, samples []Sample, weight uint32) 
 		}
 		restart = 0
 		if !stepped && at.Sub(s.From) > s.Span/3 {
-			stepped, skew = true, time.Hour
-			marks.clockStep = skew.Milliseconds() // earlier ticks move forward
+			stepped, skew = true, 0
+			marks.clockStep = time.Hour.Milliseconds() // the clock jumps forward to the true time
 		}
 		wall := at.Add(skew)
 		g.fill(samples, wall, marks)

@@ -18,7 +18,6 @@ import (
 	"vitals/alerts/offline"
 	"vitals/handlers"
 	"vitals/history"
-	"vitals/history/redisstream"
 	"vitals/metrics"
 )
 
@@ -369,7 +368,7 @@ func (a *alerting) SendTest(ctx context.Context) []handlers.TestResult {
 // transitions go into this host's log. The returned stop gives the lease
 // up; it is safe to call twice.
 func watchFleetOffline(events backend, instance string, a *alerting, log *slog.Logger) func() {
-	rb, ok := events.(*redisstream.Backend)
+	rb, ok := events.(*redisBackend)
 	if !ok {
 		return func() {}
 	}

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"slices"
 	"time"
@@ -10,6 +11,7 @@ import (
 
 	"vitals/handlers"
 	"vitals/history"
+	"vitals/history/redisstream"
 	"vitals/history/tier"
 	"vitals/hostinfo"
 	"vitals/internal/telemetry"
@@ -50,8 +52,16 @@ func openBackend(ctx context.Context, cfg Config, host hostinfo.Info, topics []s
 		if err != nil {
 			return nil, nil, err
 		}
+		replay := func(after int64, tick func(time.Time, []history.Sample)) error {
+			return rb.Replay(ctx, after, tick)
+		}
+		tiers, err := openRollups(rb.TierStore(""), rb.Topics(), replay, rb.Publish, log)
+		if err != nil {
+			rb.Close()
+			return nil, nil, fmt.Errorf("--redis: %w", err)
+		}
 		tel.WatchRedis(rb.Stats, rb.Following)
-		return rb, []any{"redis", redactURL(cfg.Redis, cfg.Redis), "name", host.Hostname,
+		return &redisBackend{Backend: rb, tiers: tiers}, []any{"redis", redactURL(cfg.Redis, cfg.Redis), "name", host.Hostname,
 			"interval", cfg.Interval.String(), "history", cfg.History.String()}, nil
 	}
 	if err := checkDataDir(cfg.DataDir); err != nil {
@@ -72,7 +82,13 @@ func openBackend(ctx context.Context, cfg Config, host hostinfo.Info, topics []s
 	if err != nil {
 		return nil, nil, err
 	}
-	tiers, err := openRollups(cfg.Tiers, broker, log)
+	store, err := tier.OpenBolt(broker.DB(), cfg.Tiers.keep())
+	if err != nil {
+		broker.Close()
+		return nil, nil, err
+	}
+	publish := func(t time.Time, s []history.Sample) { broker.Publish(t, s) }
+	tiers, err := openRollups(store, broker.Topics(), brokerReplay(broker), publish, log)
 	if err != nil {
 		broker.Close()
 		return nil, nil, err
@@ -107,8 +123,23 @@ func (b *brokerBackend) Publish(t time.Time, s []history.Sample) {
 	b.broker.Publish(t, b.tiers.tick(t, s))
 }
 
-// Tiers is the long history's store, for the range API.
-func (b *brokerBackend) Tiers() tier.Store { return b.tiers.store }
+// redisBackend is the Redis backend with this host's rollups, which go
+// to its tier streams in the same Redis.
+type redisBackend struct {
+	*redisstream.Backend
+	tiers *rollups
+}
+
+// Publish rolls the tick up, then hands it (with the minute's rollup event
+// when the tick completed a minute) to the publisher, which never blocks.
+// A completed minute is written to the tier streams here, within the
+// tick: a Redis that is away fails that write fast (the roller keeps the
+// points and writes them with the next minute).
+func (b *redisBackend) Publish(t time.Time, s []history.Sample) {
+	b.tiers.mu.Lock()
+	defer b.tiers.mu.Unlock()
+	b.Backend.Publish(t, b.tiers.tick(t, s))
+}
 
 func (b *brokerBackend) Failing() error  { return b.broker.Stats().LastBackendError }
 func (b *brokerBackend) Degraded() error { return nil }

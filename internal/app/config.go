@@ -114,6 +114,7 @@ func parseConfig(args []string, getenv func(string) string, usage io.Writer) (Co
 	if envErr != nil {
 		return c, envErr
 	}
+	c.Tiers.noteGiven(fs)
 	if err := c.validate(); err != nil {
 		return c, err
 	}

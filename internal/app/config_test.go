@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"vitals/history/redisstream"
 )
 
 func env(kv ...string) func(string) string {
@@ -182,5 +184,24 @@ func TestAlertsCommandSaysWhatItWants(t *testing.T) {
 		if err == nil || err.Error() != tt.want {
 			t.Errorf("vitals alerts %q: %v, want %q", tt.args, err, tt.want)
 		}
+	}
+}
+
+// In --redis mode the tiers keep Redis's own defaults (memory, not a
+// file) unless the user set a tier flag, by flag or by variable.
+func TestRedisTiersTakeOnlyTheFlagsGiven(t *testing.T) {
+	c, err := parseConfig([]string{"--history-hours", "1y"}, env("VITALS_HISTORY_MINUTES_BYTES", "2MiB"), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := redisstream.TierOptions{HourRetention: 365 * 24 * time.Hour, MinuteBytes: 2 << 20}
+	if got := c.Tiers.redis(); got != want {
+		t.Fatalf("redis tiers = %+v, want %+v", got, want)
+	}
+	if m, h := c.Tiers.retention(true); m != redisstream.DefaultMinuteRetention || h != 365*24*time.Hour {
+		t.Errorf("redis retention = %v, %v", m, h)
+	}
+	if m, h := c.Tiers.retention(false); m != 90*24*time.Hour || h != 365*24*time.Hour {
+		t.Errorf("file retention = %v, %v", m, h)
 	}
 }

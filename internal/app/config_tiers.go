@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"vitals/history/redisstream"
 	"vitals/history/tier"
 )
 
@@ -13,6 +14,10 @@ import (
 type Tiers struct {
 	Minutes, Hours           time.Duration
 	MinutesBytes, HoursBytes int64
+	// given names the flags the user set (on the command line or in the
+	// environment): --redis mode has defaults of its own (Redis keeps
+	// everything in memory) and takes only these from here.
+	given map[string]bool
 }
 
 // The defaults keep what the tools people compare vitals with keep (a
@@ -49,6 +54,42 @@ func (t *Tiers) finish() error {
 		return fmt.Errorf("--history-hours-bytes %d is too small: at least 64KiB", t.HoursBytes)
 	}
 	return nil
+}
+
+// noteGiven records which of the tier flags the user set; Parse calls
+// it once every flag and VITALS_* variable is in.
+func (t *Tiers) noteGiven(fs *flag.FlagSet) {
+	t.given = map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { t.given[f.Name] = true })
+}
+
+// redis is the settings as the Redis tier stores take them: what the user
+// set, and zero (redisstream's Redis-mode default) for the rest.
+func (t Tiers) redis() redisstream.TierOptions {
+	var o redisstream.TierOptions
+	if t.given["history-minutes"] {
+		o.MinuteRetention = t.Minutes
+	}
+	if t.given["history-hours"] {
+		o.HourRetention = t.Hours
+	}
+	if t.given["history-minutes-bytes"] {
+		o.MinuteBytes = t.MinutesBytes
+	}
+	if t.given["history-hours-bytes"] {
+		o.HourBytes = t.HoursBytes
+	}
+	return o
+}
+
+// retention is how far back the minute and hour tiers reach, in the
+// history file or (redis true) in Redis.
+func (t Tiers) retention(redis bool) (minutes, hours time.Duration) {
+	if !redis {
+		return t.Minutes, t.Hours
+	}
+	o := t.redis().WithDefaults()
+	return o.MinuteRetention, o.HourRetention
 }
 
 // keep is the settings as the tier store takes them.

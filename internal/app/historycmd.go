@@ -41,6 +41,7 @@ func runHistoryCommand(args []string, getenv func(string) string, stdout io.Writ
 	fs.Var(&every, "every", "time between simulated ticks (a `duration`); each counts as every/interval ticks")
 	interval := duration(time.Second)
 	fs.Var(&interval, "interval", "the sampling interval the counts stand for (a `duration`)")
+	seed := fs.Uint64("seed", 0, "seed of the simulation, to draw the same host again (0: a new one each run)")
 	var host tier.SimHost
 	fs.IntVar(&host.Cores, "cores", 2, "simulated CPU cores")
 	fs.IntVar(&host.Disks, "disks", 2, "simulated disks")
@@ -84,9 +85,12 @@ func runHistoryCommand(args []string, getenv func(string) string, stdout io.Writ
 		return err
 	}
 	started := time.Now()
+	if *seed == 0 {
+		*seed = uint64(started.UnixNano())
+	}
 	span := time.Duration(*years * float64(year))
 	n, err := fillTiers(store, tier.Simulation{From: started.Add(-span), Span: span, Every: time.Duration(every),
-		Interval: time.Duration(interval), Host: host, Seed: uint64(started.UnixNano())})
+		Interval: time.Duration(interval), Host: host, Seed: *seed})
 	if err != nil {
 		return err
 	}

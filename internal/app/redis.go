@@ -12,6 +12,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"vitals/history/redisstream"
+	"vitals/history/tier"
 	"vitals/hostinfo"
 	"vitals/metrics"
 )
@@ -30,13 +31,17 @@ func openRedis(ctx context.Context, cfg Config, host hostinfo.Info, topics []str
 		return nil, fmt.Errorf("--redis: %v", redactURL(err.Error(), cfg.Redis))
 	}
 	b, err := redisstream.Open(ctx, redisstream.Options{
-		Client:    client,
-		Host:      host,
-		Topics:    topics,
-		AllTopics: logTopics(metrics.AllTopics()),
+		Client: client,
+		Host:   host,
+		// The minute rollups go into the host's stream too (opt-in, as
+		// in the history file), so a long chart resumes like any stream.
+		Topics:    append(topics, tier.Topic),
+		AllTopics: append(logTopics(metrics.AllTopics()), tier.Topic),
+		OptIn:     []string{tier.Topic},
 		Redact:    redactors(),
 		MaxBytes:  cfg.HistoryBytes,
 		Buffer:    cfg.RedisBuffer,
+		Tiers:     cfg.Tiers.redis(),
 		Logger:    log,
 	})
 	if err != nil && strings.Contains(err.Error(), "cluster support disabled") {

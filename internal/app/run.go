@@ -17,6 +17,7 @@ import (
 	"vitals/alerts"
 	"vitals/handlers"
 	"vitals/history"
+	"vitals/history/tier"
 	"vitals/internal/buildinfo"
 	"vitals/internal/telemetry"
 	"vitals/metrics"
@@ -139,6 +140,7 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	stopOffline := watchFleetOffline(events, instance, alerter, log)
 	defer stopOffline()
 
+	minuteKeep, hourKeep := cfg.Tiers.retention(cfg.Redis != "")
 	started := time.Now()
 	gin.SetMode(gin.ReleaseMode) // gin's only switch for its debug prints is global
 	handler, err := handlers.New(handlers.Options{
@@ -158,10 +160,14 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			Token: cfg.Token, ReadToken: cfg.ReadToken, MetricsPublic: cfg.MetricsPublic,
 			CORSOrigins: cfg.CORSOrigins, LoopbackOnly: isLoopbackAddr(cfg.Addr), AllowedHosts: cfg.AllowedHosts,
 		},
-		Limits:   handlers.Limits{MaxClients: cfg.MaxClients},
-		Alerts:   alerter,
-		Metrics:  tel.Handler(),
-		Observer: tel,
+		Limits:          handlers.Limits{MaxClients: cfg.MaxClients},
+		Alerts:          alerter,
+		Metrics:         tel.Handler(),
+		Observer:        tel,
+		Tiers:           rangeTiers(events),
+		OptIn:           []string{tier.Topic},
+		MinuteRetention: minuteKeep,
+		HourRetention:   hourKeep,
 	})
 	if err != nil {
 		return err

@@ -66,6 +66,7 @@ func New(cfg Options) (*Handler, error) {
 	}
 	s := &server{cfg: cfg, sources: cfg.Sources, topics: cfg.Sources.Topics()}
 	s.ops = newOpsState(&s.cfg)
+	s.writers = newWriters(s)
 
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
@@ -115,7 +116,8 @@ type server struct {
 	sources Sources
 	topics  []string
 	ops     *opsState
-	streams sync.WaitGroup // running /events handlers
+	streams sync.WaitGroup // running /events streams, and the writers' workers
+	writers *writers       // serve the live ticks of idle HTTP/1.1 streams
 }
 
 // recover turns a panic in a handler into a logged 500 (if nothing was

@@ -117,8 +117,8 @@ func (s *server) events(c *gin.Context) {
 	// The connection is ours: hand the live stream over and return, so
 	// net/http lets go of this connection's buffers, its request and its
 	// goroutine. On plain TCP s.writers serve it with the other idle
-	// streams (see writers); otherwise (TLS) a goroutine of its
-	// own, which starts with a small stack and keeps it (hello and the
+	// streams (see writers); otherwise (TLS) a goroutine of its own,
+	// which starts with a small stack and keeps it (hello and the
 	// catch-up, which need a deep one, were written above). Either is
 	// counted in s.streams and waited for by Handler.Wait; the stream ends
 	// when the subscription does (a shutdown ends them all) or a write
@@ -167,8 +167,8 @@ func (r *streamRun) finish(reason string) {
 	r.s.cfg.Observer.StreamClosed(r.set, reason)
 }
 
-// begin writes retry, hello (of es, describing info) and the catch-up. It reports false when a
-// write failed.
+// begin writes retry, hello (of es, describing info) and the catch-up. It
+// reports false when a write failed.
 func (r *streamRun) begin(es history.Source, info hostinfo.Info) bool {
 	s, st, sub := r.s, r.st, r.sub
 	buf := history.AppendRetry(make([]byte, 0, 1024), s.cfg.Retry.Milliseconds())

@@ -16,7 +16,9 @@ import (
 )
 
 // stream writes one /events response. Each write gets a deadline, so a
-// client that stops reading is dropped instead of holding its goroutine.
+// client that stops reading is dropped instead of holding its goroutine;
+// the one exception is the writers' non-blocking write (tryWrite), which
+// never waits and so needs none.
 //
 // Once the response is admitted, the stream takes the connection over from
 // net/http (hijack) and writes the chunked body itself: net/http would keep

@@ -381,3 +381,32 @@ func firstDiff(got, want []string) int {
 	}
 	return -1
 }
+
+// Live streams with different topic sets share the writers' frames only
+// where their events are the same: each gets exactly its own topics, in
+// order, tick after tick.
+func TestLiveStreamsWithDifferentTopicsEachGetTheirOwn(t *testing.T) {
+	f := newFixture(t, nil)
+	sets := []string{"", "cpu,memory", "load,cpu", "network"}
+	streams := make([]*ssetest.Stream, len(sets))
+	for i, set := range sets {
+		url := f.srv.URL + "/events"
+		if set != "" {
+			url += "?topics=" + set
+		}
+		streams[i] = ssetest.Open(t, url)
+		streams[i].NextEvent(t) // hello
+	}
+	waitFor(t, func() bool { return pooledStreams(f) == len(sets) })
+	for range 3 {
+		ids := f.tick(t, 0) // cpu, memory, load, disk, network
+		want := [][]string{ids, {ids[0], ids[1]}, {ids[0], ids[2]}, {ids[4]}}
+		for i, s := range streams {
+			for _, id := range want[i] {
+				if ev := s.NextEvent(t); ev.ID != id {
+					t.Fatalf("topics %q: got %s (%s), want %s", sets[i], ev.ID, ev.Event, id)
+				}
+			}
+		}
+	}
+}

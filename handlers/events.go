@@ -98,7 +98,7 @@ func (s *server) events(c *gin.Context) {
 		return
 	}
 
-	r := &streamRun{s: s, sub: sub, es: es, info: info, set: topicSet(topics), ctx: c.Request.Context(),
+	r := &streamRun{s: s, sub: sub, set: topicSet(topics), ctx: c.Request.Context(),
 		st:    &stream{w: w, rc: http.NewResponseController(w), timeout: s.cfg.WriteTimeout, restricted: isRestricted(c)},
 		watch: s.newHostWatch(es, info), fleet: fleet}
 	if cu := sub.Catchup(); cu != nil {
@@ -108,7 +108,7 @@ func (s *server) events(c *gin.Context) {
 	}
 	s.cfg.Observer.StreamOpened(r.set)
 	s.streams.Add(1)
-	if err := r.st.start(c.Request); err != nil || !r.begin() {
+	if err := r.st.start(c.Request); err != nil || !r.begin(es, info) {
 		defer s.streams.Done()
 		r.finish("")
 		return
@@ -119,14 +119,21 @@ func (s *server) events(c *gin.Context) {
 		r.finish(r.live())
 		return
 	}
-	// The connection is ours: hand the live stream to a goroutine of its
-	// own and return, so net/http lets go of this connection's buffers,
-	// its request and its goroutine. The new goroutine starts with a small
-	// stack and keeps it (hello and the catch-up, which need a deep one,
-	// were written above). It is owned by s.streams and waited for by
-	// Handler.Wait; it ends when the subscription does (a shutdown ends
-	// them all) or a write fails.
+	// The connection is ours: hand the live stream over and return, so
+	// net/http lets go of this connection's buffers, its request and its
+	// goroutine. On plain TCP s.writers serve it with the other idle
+	// streams (see writers); otherwise (TLS) a goroutine of its own,
+	// which starts with a small stack and keeps it (hello and the
+	// catch-up, which need a deep one, were written above). Either is
+	// counted in s.streams and waited for by Handler.Wait; the stream ends
+	// when the subscription does (a shutdown ends them all) or a write
+	// fails.
 	r.st.w, r.st.rc, r.ctx = nil, nil, context.Background()
+	// A stream that also follows another host's status or the fleet's
+	// rows has timers of its own (live below): it keeps its goroutine.
+	if r.st.tcp && r.watch == nil && r.fleet == nil && s.writers.add(r) == nil {
+		return
+	}
 	go func() {
 		defer s.streams.Done()
 		r.finish(r.live())
@@ -135,13 +142,11 @@ func (s *server) events(c *gin.Context) {
 
 // streamRun is one admitted /events stream after its response head.
 type streamRun struct {
-	s    *server
-	sub  *history.Subscription
-	st   *stream
-	es   history.Source
-	info hostinfo.Info
-	set  string // the topic set, for logs and metrics
-	log  *streamLog
+	s   *server
+	sub *history.Subscription
+	st  *stream
+	set string // the topic set, for logs and metrics
+	log *streamLog
 	// ctx ends when net/http sees the client leave; only for streams
 	// written through net/http. A hijacked stream learns it at its next
 	// write (within one tick, or one heartbeat when idle).
@@ -152,6 +157,13 @@ type streamRun struct {
 	// fleet follows every host's row for a stream that asked for them
 	// (fleet_stream.go); nil otherwise.
 	fleet *fleetWatch
+
+	// While the writers serve the stream (guarded by ws.mu):
+	ws     *writers
+	pooled bool // in ws.streams, at idx
+	due    bool // marked: in ws.due, or joins it when released
+	busy   bool // a worker is serving it
+	idx    int
 }
 
 // finish releases everything the stream held and logs why it ended
@@ -168,12 +180,12 @@ func (r *streamRun) finish(reason string) {
 	r.s.cfg.Observer.StreamClosed(r.set, reason)
 }
 
-// begin writes retry, hello and the catch-up. It reports false when a
-// write failed.
-func (r *streamRun) begin() bool {
+// begin writes retry, hello (of es, describing info) and the catch-up. It
+// reports false when a write failed.
+func (r *streamRun) begin(es history.Source, info hostinfo.Info) bool {
 	s, st, sub := r.s, r.st, r.sub
 	buf := history.AppendRetry(make([]byte, 0, 1024), s.cfg.Retry.Milliseconds())
-	buf = s.appendHello(buf, r.es, r.info)
+	buf = s.appendHello(buf, es, info)
 	if cu := sub.Catchup(); cu != nil {
 		buf = appendJSON(buf, "catchup-start", catchupStart{After: cu.After, Count: cu.Count, Complete: cu.Complete, Reason: cu.Reason})
 		for e := range sub.Replay() {

@@ -1,8 +1,10 @@
 package handlers
 
 import (
+	"bufio"
 	"context"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"runtime"
@@ -308,5 +310,103 @@ func TestEventsOverTLSAndHTTP2(t *testing.T) {
 	}
 	if _, err := s2.Read(ssetest.DefaultTimeout); err != io.EOF {
 		t.Fatalf("after the goodbye: %v, want a clean end (io.EOF)", err)
+	}
+}
+
+// A stream whose socket fills leaves the writers for a goroutine of
+// its own, mid-chunk, and still delivers every event once and in order
+// when its client reads again.
+func TestStreamThatFallsBehindMovesToTheSlowPathAndLosesNothing(t *testing.T) {
+	f := newFixture(t, func(c *Options) { c.WriteTimeout = time.Minute })
+	// Not read for now. Its receive buffer keeps the kernel's default: a
+	// tiny one stalls loopback TCP on the persist timer once reading
+	// resumes (the window never opens by a whole 64 KiB segment).
+	c, err := net.Dial("tcp", f.srv.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	io.WriteString(c, "GET /events HTTP/1.1\r\nHost: x\r\n\r\n")
+	waitFor(t, func() bool { return pooledStreams(f) == 1 })
+	var want []string
+	// While the writers serve the stream each tick is written whole, so
+	// its queue stays empty; once the socket's buffers (megabytes on
+	// loopback) are full the rest of a tick goes through the slow path,
+	// and the next tick or two queue well under the 256 KiB budget.
+	for i := 0; pooledStreams(f) == 1; i++ {
+		if i == 2000 {
+			t.Fatal("the stream never left the writers")
+		}
+		want = append(want, f.tick(t, 6000)...)
+	}
+	want = append(want, f.tick(t, 0)...)
+	c.SetReadDeadline(time.Now().Add(time.Minute))
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(resp.Body)
+	var got []string
+	for len(got) < len(want) && sc.Scan() {
+		if id, ok := strings.CutPrefix(sc.Text(), "id: "); ok {
+			got = append(got, id)
+		}
+	}
+	if i := firstDiff(got, want); i >= 0 {
+		buf := make([]byte, 1<<16)
+		t.Fatalf("got %d ids, want %d; first difference at %d (%v); goroutines:\n%s", len(got), len(want), i, sc.Err(), buf[:runtime.Stack(buf, true)])
+	}
+	if st := f.broker.Stats(); st.Dropped != 0 {
+		t.Fatalf("dropped: %+v", st)
+	}
+}
+
+// pooledStreams counts the streams the writers serve.
+func pooledStreams(f *fixture) int {
+	ws := f.srv.Config.Handler.(*Handler).s.writers
+	ws.mu.Lock()
+	defer ws.mu.Unlock()
+	return len(ws.streams)
+}
+
+// firstDiff is the index where got and want first differ, or -1.
+func firstDiff(got, want []string) int {
+	for i := range min(len(got), len(want)) {
+		if got[i] != want[i] {
+			return i
+		}
+	}
+	if len(got) != len(want) {
+		return min(len(got), len(want))
+	}
+	return -1
+}
+
+// Live streams with different topic sets share the writers' frames only
+// where their events are the same: each gets exactly its own topics, in
+// order, tick after tick.
+func TestLiveStreamsWithDifferentTopicsEachGetTheirOwn(t *testing.T) {
+	f := newFixture(t, nil)
+	sets := []string{"", "cpu,memory", "load,cpu", "network"}
+	streams := make([]*ssetest.Stream, len(sets))
+	for i, set := range sets {
+		url := f.srv.URL + "/events"
+		if set != "" {
+			url += "?topics=" + set
+		}
+		streams[i] = ssetest.Open(t, url)
+		streams[i].NextEvent(t) // hello
+	}
+	waitFor(t, func() bool { return pooledStreams(f) == len(sets) })
+	for range 3 {
+		ids := f.tick(t, 0) // cpu, memory, load, disk, network
+		want := [][]string{ids, {ids[0], ids[1]}, {ids[0], ids[2]}, {ids[4]}}
+		for i, s := range streams {
+			for _, id := range want[i] {
+				if ev := s.NextEvent(t); ev.ID != id {
+					t.Fatalf("topics %q: got %s (%s), want %s", sets[i], ev.ID, ev.Event, id)
+				}
+			}
+		}
 	}
 }

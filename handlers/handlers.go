@@ -80,6 +80,7 @@ func New(cfg Options) (*Handler, error) {
 	if err != nil {
 		return nil, err
 	}
+	s.writers = newWriters(s)
 
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
@@ -132,7 +133,8 @@ type server struct {
 	topics  []string
 	tiers   TierStores // nil: no rollups
 	ops     *opsState
-	streams sync.WaitGroup // running /events handlers
+	streams sync.WaitGroup // running /events streams, and the writers' workers
+	writers *writers       // serve the live ticks of idle HTTP/1.1 streams
 }
 
 // recover turns a panic in a handler into a logged 500 (if nothing was

@@ -54,7 +54,11 @@ func redactURL(u *url.URL) string {
 
 // streamLog writes the open and close lines of one /events stream.
 type streamLog struct {
+	// The logger is shared, and the stream's own attributes are added to
+	// each of its two lines: a logger made With them would be a copy of
+	// the handler per stream (about 250 bytes, kept for the stream's life).
 	log      *slog.Logger
+	remote   string
 	start    time.Time
 	topics   string
 	replayed int
@@ -68,9 +72,9 @@ func topicSet(topics []string) string {
 }
 
 func (s *server) openStreamLog(c *gin.Context, topics string, resume bool, after string, replayed int, complete bool) *streamLog {
-	l := &streamLog{log: s.cfg.Logger.With("remote", c.Request.RemoteAddr, "topics", topics),
+	l := &streamLog{log: s.cfg.Logger, remote: c.Request.RemoteAddr,
 		start: time.Now(), topics: topics, replayed: replayed}
-	args := []any{}
+	args := []any{"remote", l.remote, "topics", l.topics}
 	if resume {
 		// Ids are opaque and public (they're in every event); cap the
 		// length so a huge junk header can't bloat the log.
@@ -84,7 +88,8 @@ func (s *server) openStreamLog(c *gin.Context, topics string, resume bool, after
 }
 
 func (l *streamLog) closed(reason string, err error) {
-	args := []any{"reason", reason, "duration_ms", time.Since(l.start).Milliseconds(), "replayed", l.replayed}
+	args := []any{"remote", l.remote, "topics", l.topics, "reason", reason,
+		"duration_ms", time.Since(l.start).Milliseconds(), "replayed", l.replayed}
 	if err != nil {
 		args = append(args, "err", err)
 	}

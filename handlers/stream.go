@@ -7,14 +7,18 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"os"
 	"strconv"
+	"syscall"
 	"time"
 
 	"vitals/history"
 )
 
 // stream writes one /events response. Each write gets a deadline, so a
-// client that stops reading is dropped instead of holding its goroutine.
+// client that stops reading is dropped instead of holding its goroutine;
+// the one exception is the writers' non-blocking write (tryWrite), which
+// never waits and so needs none.
 //
 // Once the response is admitted, the stream takes the connection over from
 // net/http (hijack) and writes the chunked body itself: net/http would keep
@@ -46,6 +50,9 @@ type stream struct {
 	// written part by part would cost seven of each. Reused; nil on TCP.
 	flat []byte
 	tcp  bool // conn is a plain TCP connection: writev works
+	// raw writes to conn without blocking, for the writers;
+	// nil while the stream writes under deadlines.
+	raw syscall.RawConn
 }
 
 // start sends the response head. Nothing may be written to w after it
@@ -110,7 +117,9 @@ func (b *headerBuf) WriteString(s string) (int, error) { *b = append(*b, s...); 
 // write sends p as one chunk of the body.
 func (st *stream) write(p []byte) error {
 	st.bufs = append(st.bufs[:0], p)
-	return st.send()
+	err := st.send()
+	clear(st.bufs) // p may be a catch-up's buffer: don't keep it for the stream's life
+	return err
 }
 
 // writeEvents sends the encoded events as one chunk.
@@ -180,6 +189,56 @@ func (st *stream) send() error {
 }
 
 var crlf = []byte("\r\n")
+
+// rawConn readies a plain TCP stream for non-blocking writes: no deadline
+// (a write that can't finish at once leaves the pool instead of waiting),
+// and its file descriptor.
+func (st *stream) rawConn() (syscall.RawConn, error) {
+	tc, ok := st.conn.(*net.TCPConn)
+	if !ok {
+		return nil, errors.New("handlers: not a TCP connection")
+	}
+	if err := tc.SetWriteDeadline(time.Time{}); err != nil {
+		return nil, err
+	}
+	return tc.SyscallConn()
+}
+
+// tryWrite writes what of b the socket takes now, in one write(2), and
+// never waits: n < len(b) with a nil error means the socket is full.
+func (st *stream) tryWrite(b []byte) (int, error) {
+	var n int
+	var werr error
+	if err := st.raw.Write(func(fd uintptr) bool {
+		n, werr = syscall.Write(int(fd), b)
+		return true // done either way: don't wait for the socket
+	}); err != nil {
+		st.err = err
+		return 0, err
+	}
+	switch {
+	case werr == syscall.EAGAIN:
+		return 0, nil
+	case werr == syscall.EINTR:
+		return 0, nil // the slow path retries
+	case werr != nil:
+		st.err = os.NewSyscallError("write", werr)
+		return 0, st.err
+	}
+	return n, nil
+}
+
+// sendRaw writes b as it is (the rest of a chunk a non-blocking write
+// began) under the stream's deadline.
+func (st *stream) sendRaw(b []byte) error {
+	st.raw = nil
+	st.last = time.Now()
+	if st.err = st.conn.SetWriteDeadline(st.last.Add(st.timeout)); st.err != nil {
+		return st.err
+	}
+	_, st.err = st.conn.Write(b)
+	return st.err
+}
 
 // end finishes the body (the last chunk) so the client sees a clean end of
 // stream, not a cut connection.

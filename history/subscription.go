@@ -6,9 +6,11 @@ import (
 )
 
 // Subscription is one client's view of the broker: an optional replay, then
-// live events. It is used by one goroutine (the client's stream handler);
-// the writer of its window (the broker's publisher or a Redis feed's
-// reader) only queues onto it.
+// live events. It is used by one goroutine at a time (the client's stream
+// handler, or the writer that serves it among many); the writer of its
+// window (the broker's publisher or a Redis feed's reader) only queues onto
+// it. Its owner learns of queued events and of its end through Ready and
+// Done, or through a function set with SetWake.
 type Subscription struct {
 	w       *Window
 	mask    uint64
@@ -21,6 +23,7 @@ type Subscription struct {
 	queued int64 // encoded bytes in queue
 	err    error // why the subscription ended
 	ended  bool
+	wake   func() // replaces the Ready signal when set
 
 	ready chan struct{} // a value waits here while queue is not empty
 	done  chan struct{} // closed when the broker ends the subscription
@@ -54,6 +57,38 @@ func (s *Subscription) Err() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.err
+}
+
+// SetWake makes the window call f, instead of signalling Ready, each time
+// it queues events on the subscription and when it ends it (Done is then
+// closed). f runs on the window's writer with the window's lock held, so it
+// must be quick and must not call into the window or this subscription. If
+// events wait or the subscription has ended already, SetWake signals at
+// once: f is called, or with f nil, Ready fires. Passing nil hands the
+// subscription back to Ready and Done.
+//
+// This lets one goroutine serve many subscriptions: f marks the
+// subscription due and wakes that goroutine, which then calls Next.
+func (s *Subscription) SetWake(f func()) {
+	s.mu.Lock()
+	s.wake = f
+	pending := len(s.queue) > 0 || s.ended
+	s.mu.Unlock()
+	if !pending {
+		return
+	}
+	if f != nil {
+		f()
+		return
+	}
+	s.signalReady()
+}
+
+func (s *Subscription) signalReady() {
+	select {
+	case s.ready <- struct{}{}:
+	default: // already signalled
+	}
 }
 
 // Next appends the queued live events to dst, oldest first, and empties the
@@ -94,15 +129,17 @@ func (s *Subscription) enqueue(evs []*Event, budget int64) bool {
 		}
 	}
 	over := s.queued > budget
+	wake := s.wake
 	s.mu.Unlock()
 	if over {
 		return false
 	}
-	if added {
-		select {
-		case s.ready <- struct{}{}:
-		default: // already signalled
-		}
+	switch {
+	case !added:
+	case wake != nil:
+		wake()
+	default:
+		s.signalReady()
 	}
 	return true
 }
@@ -118,4 +155,7 @@ func (s *Subscription) finish(err error) {
 	clear(s.queue)
 	s.queue = nil
 	close(s.done)
+	if s.wake != nil {
+		s.wake()
+	}
 }

@@ -111,7 +111,7 @@ func run(ctx context.Context, o opts) error {
 	}
 	defer os.RemoveAll(o.workDir)
 	o.binDir = filepath.Join(o.workDir, "bin")
-	for name, pkg := range map[string]string{"vitals": ".", "ginbaseline": "./bench/ginbaseline", "loadgen": "./bench/loadgen"} {
+	for name, pkg := range map[string]string{"vitals": ".", "ginbaseline": "./bench/ginbaseline", "loadgen": "./bench/loadgen", "floor": "./bench/floor"} {
 		logf("building %s", name)
 		if out, err := exec.CommandContext(ctx, "go", "build", "-o", filepath.Join(o.binDir, name), pkg).CombinedOutput(); err != nil {
 			return fmt.Errorf("build %s: %v\n%s", name, err, out)

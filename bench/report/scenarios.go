@@ -26,10 +26,20 @@ func dstr(d time.Duration) string { return d.String() }
 // that differ from host to host.
 const coreTopics = "cpu,memory,load,disk,network"
 
-// fanOut: N streams, every topic, against vitals then the gin baseline.
+// fanOut: N streams, the five core topics, against vitals, the floor
+// (bench/floor: the least a server can do for the same bytes) and the gin
+// baseline, one after the other. A count the open-file limit can't hold
+// (server and load generator each need one descriptor per stream) is
+// skipped and said so.
 func fanOut(ctx context.Context, rep *report) error {
 	hold := rep.o.scale(30*time.Second, 60*time.Second)
+	room := fdRoom()
 	for _, n := range rep.o.fanout {
+		if n > room {
+			rep.fanSkipped = append(rep.fanSkipped, n)
+			logf("fan-out %d skipped: the hard open-file limit holds about %d streams", n, room)
+			continue
+		}
 		h := hold
 		if n <= 1000 && !rep.o.full {
 			h = 20 * time.Second
@@ -38,14 +48,25 @@ func fanOut(ctx context.Context, rep *report) error {
 		if n > 20000 {
 			ramp = "4000"
 		}
-		var pair [2]*loadresult.Result
-		for i, which := range []string{"vitals", "gin"} {
+		f := fanPair{n: n}
+		for _, which := range []string{"vitals", "floor", "gin"} {
 			var srv *server
 			var err error
 			args := []string{"-streams", strconv.Itoa(n), "-ramp", ramp, "-hold", dstr(h), "-topics", coreTopics}
-			if which == "vitals" {
+			switch which {
+			case "vitals":
 				srv, err = rep.startVitals(ctx, rep.dataDir(fmt.Sprintf("fan%d", n)), "")
-			} else {
+				if err == nil && rep.tickBytes == 0 {
+					// The floor writes blocks of vitals' tick size.
+					if rep.tickBytes, err = tickBytes(srv.url, coreTopics); err != nil {
+						srv.stop()
+						return fmt.Errorf("measure vitals' tick: %w", err)
+					}
+				}
+			case "floor":
+				srv, err = rep.startFloor(ctx, rep.tickBytes)
+				args = append(args, "-truth", "ticks")
+			default:
 				srv, err = rep.startGin(ctx)
 				args = append(args, "-truth", "ticks")
 			}
@@ -53,15 +74,45 @@ func fanOut(ctx context.Context, rep *report) error {
 				return err
 			}
 			args = append(args, "-url", srv.url, "-pid", strconv.Itoa(srv.PID()))
+			// The kernel's memory halfway through the window: sockets
+			// are not in any process's RSS.
+			mem := make(chan int64, 1)
+			go func() { // owned here: read below, before the next run
+				base := kernelKiB()
+				if base < 0 {
+					mem <- -1
+					return
+				}
+				t := time.NewTimer(time.Duration(n/2000+2)*time.Second + h/2)
+				defer t.Stop()
+				select {
+				case <-t.C:
+					if now := kernelKiB(); now >= 0 {
+						mem <- now - base
+					} else {
+						mem <- -1
+					}
+				case <-ctx.Done():
+					mem <- -1
+				}
+			}()
 			res, err := rep.loadgen(ctx, fmt.Sprintf("fanout-%d-%s", n, which), args...)
 			srv.stop()
+			kern := <-mem
 			if err != nil {
 				return err
 			}
-			pair[i] = res
+			switch which {
+			case "vitals":
+				f.vitals, f.vitalsKern = res, kern
+			case "floor":
+				f.floor, f.floorKern = res, kern
+			default:
+				f.gin = res
+			}
 			time.Sleep(2 * time.Second) // let sockets of the last run close
 		}
-		rep.fan = append(rep.fan, fanPair{n: n, vitals: pair[0], gin: pair[1]})
+		rep.fan = append(rep.fan, f)
 	}
 	return nil
 }

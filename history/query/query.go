@@ -219,7 +219,7 @@ func (e Engine) Query(src history.Source, store tier.Store, req Request) (*Resul
 	case TierMinute:
 		_, err = acc.read(store, tier.Minute, req.Topic, req.From, req.To)
 	case TierHour:
-		err = readHours(store, req.Topic, req.From, req.To, acc)
+		err = readHours(store, req.Topic, req.From, req.To, now, acc)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read %s tier of %s: %w", res.Tier, req.Topic, err)
@@ -247,6 +247,9 @@ func (e Engine) Query(src history.Source, store tier.Store, req Request) (*Resul
 		res.Series[f] = acc.series(f)
 	}
 	res.Gaps = e.gaps(acc, from, to, now.UnixMilli(), base.Milliseconds())
+	if res.Gaps == nil {
+		res.Gaps = []Gap{} // "gaps": [] for a client that reads its length
+	}
 	res.NewestEnd = acc.newestEnd
 	return res, nil
 }
@@ -348,12 +351,25 @@ func (e Engine) readRaw(src history.Source, topic string, from, to int64, acc *a
 // readHours reads the hour tier, then the minutes after its newest hour:
 // the hour in progress (and one completed but not yet written) is in the
 // minute tier only.
-func readHours(store tier.Store, topic string, from, to time.Time, acc *accum) error {
-	tail, err := acc.read(store, tier.Hour, topic, from, to)
-	if err != nil || !tail.Before(to) {
-		return err
+func readHours(store tier.Store, topic string, from, to, now time.Time, acc *accum) error {
+	// The hour in progress always comes from the minutes: a stored point
+	// for it can only be partial (a simulated fill that ended mid-hour),
+	// and reading it would end the answer's data in the future.
+	cut := to
+	if h := now.Truncate(tier.Hour); h.Before(cut) {
+		cut = h
 	}
-	_, err = acc.read(store, tier.Minute, topic, tail, to)
+	tail := from
+	if from.Before(cut) {
+		var err error
+		if tail, err = acc.read(store, tier.Hour, topic, from, cut); err != nil {
+			return err
+		}
+	}
+	if !tail.Before(to) {
+		return nil
+	}
+	_, err := acc.read(store, tier.Minute, topic, tail, to)
 	return err
 }
 

@@ -72,6 +72,11 @@ func TestParseTime(t *testing.T) {
 		{in: "-1y", want: now.Add(-365 * 24 * time.Hour)},
 		{in: "-2w", want: now.Add(-14 * 24 * time.Hour)},
 		{in: "1795598979000", want: time.UnixMilli(1795598979000)},
+		{in: "1795598979", want: time.Unix(1795598979, 0)}, // unix seconds, as Prometheus gives them
+		{in: "0", want: time.Unix(0, 0)},
+		{in: "-57y", bad: true}, // before 1970
+		{in: "1969-12-31T23:00:00Z", bad: true},
+		{in: "2026-11-01T00:00:00 01:00", bad: true}, // a + the URL turned into a space
 		{in: "2026-11-01T00:00:00Z", want: t0},
 		{in: "-0s", bad: true},
 		{in: "-7x", bad: true},
@@ -348,6 +353,10 @@ func TestHoursThenMinutesOfTheHourInProgress(t *testing.T) {
 		pts = append(pts, tier.Point{Topic: "cpu", T: h.UnixMilli(), Step: tier.Hour, Count: 3600,
 			Fields: map[string]tier.Stat{"total": {Min: 1, Max: 3, Sum: 7200, N: 3600}}})
 	}
+	// A partial point of the hour in progress (a simulated fill that
+	// ended mid-hour): the minutes answer for that hour, not it.
+	pts = append(pts, tier.Point{Topic: "cpu", T: hourNow.UnixMilli(), Step: tier.Hour, Count: 600,
+		Fields: map[string]tier.Stat{"total": {Min: 50, Max: 50, Sum: 30000, N: 600}}})
 	// Minutes of the last stored hour (must not count twice) and of the
 	// hour in progress.
 	for m := hourNow.Add(-time.Hour); m.Before(now); m = m.Add(time.Minute) {

@@ -9,8 +9,9 @@ import (
 
 // ParseTime reads one end of a range: "now"; a duration before now,
 // "-15m", "-7d", "-1y" (units ms, s, m, h, d (24 h), w (7 d), y (365 d),
-// combinable: "-1d12h"); "now-7d"; unix milliseconds ("1795598979000");
-// or RFC 3339 ("2026-11-30T04:00:00Z").
+// combinable: "-1d12h"); "now-7d"; unix seconds ("1795598979", ten
+// digits or fewer) or milliseconds ("1795598979000"); or RFC 3339
+// ("2026-11-30T04:00:00Z"). A time before 1970 is an error.
 func ParseTime(s string, now time.Time) (time.Time, error) {
 	s = strings.TrimSpace(s)
 	switch {
@@ -24,17 +25,40 @@ func ParseTime(s string, now time.Time) (time.Time, error) {
 		if err != nil {
 			return time.Time{}, err
 		}
-		return now.Add(-d), nil
+		return checkEpoch(s, now.Add(-d))
 	}
-	if ms, err := strconv.ParseInt(s, 10, 64); err == nil {
-		if ms < 0 {
-			return time.Time{}, fmt.Errorf("%q: unix milliseconds must not be negative", s)
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+		if n < 0 {
+			return time.Time{}, fmt.Errorf("%q: a unix time must not be negative", s)
 		}
-		return time.UnixMilli(ms), nil
+		// Prometheus and most shells give unix seconds, Grafana and
+		// JavaScript milliseconds. Ten digits or fewer are seconds (up to
+		// the year 2286); milliseconds of any time since March 1973 have
+		// more, so neither is read as the other.
+		if n < maxUnixSeconds {
+			return checkEpoch(s, time.Unix(n, 0))
+		}
+		return checkEpoch(s, time.UnixMilli(n))
 	}
 	t, err := time.Parse(time.RFC3339, s)
 	if err != nil {
-		return time.Time{}, fmt.Errorf("%q is not now, -15m, -7d, unix ms or an RFC 3339 time", s)
+		hint := ""
+		if strings.Contains(s, " ") {
+			hint = " (a + in a URL reads as a space: write it %2B)"
+		}
+		return time.Time{}, fmt.Errorf("%q is not now, -15m, -7d, unix seconds or ms, or an RFC 3339 time%s", s, hint)
+	}
+	return checkEpoch(s, t)
+}
+
+// maxUnixSeconds is the first number read as unix milliseconds.
+const maxUnixSeconds = 1e10
+
+// checkEpoch refuses a time before 1970: no history can hold one, and a
+// relative time that reaches back that far (-57y) is a typo.
+func checkEpoch(s string, t time.Time) (time.Time, error) {
+	if t.Before(time.Unix(0, 0)) {
+		return time.Time{}, fmt.Errorf("%q is before 1970", s)
 	}
 	return t, nil
 }

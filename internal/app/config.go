@@ -144,7 +144,7 @@ func (c Config) validate() error {
 		// Below this not even a minute of one host fits.
 		return fmt.Errorf("--history-bytes %d is too small: at least 64KiB", c.HistoryBytes)
 	case c.Retry <= 0:
-		return errors.New("--retry must be positive")
+		return fmt.Errorf("--retry %v must be positive", c.Retry)
 	case c.Heartbeat < 100*time.Millisecond:
 		return fmt.Errorf("--heartbeat %v is too short: at least 100ms", c.Heartbeat)
 	}

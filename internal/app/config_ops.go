@@ -114,6 +114,9 @@ func (o *Operations) finish(addr string) error {
 			return fmt.Errorf("--allowed-hosts: %q is not a host name (give names like vitals.example.com, without port or scheme)", h)
 		}
 	}
+	if _, port, err := net.SplitHostPort(addr); err != nil || port == "" {
+		return fmt.Errorf("--addr %q is not host:port: give e.g. 127.0.0.1:8080, or :8080 for every interface", addr)
+	}
 	if o.Token == "" && !o.Insecure && !isLoopbackAddr(addr) {
 		return fmt.Errorf("refusing to serve on --addr %s without an access token: anyone who can reach it could read this host's metrics. "+
 			"Set VITALS_TOKEN (or --token-file), or pass --insecure to serve without one", addr)

@@ -68,6 +68,7 @@ func TestParseConfigRejects(t *testing.T) {
 		{"minutes bytes tiny", []string{"--history-minutes-bytes", "1KiB"}, nil, "--history-minutes-bytes"},
 		{"hours bytes garbage", []string{"--history-hours-bytes", "big"}, nil, "--history-hours-bytes"},
 		{"retry negative", []string{"--retry", "-5"}, nil, "--retry"},
+		{"addr not host:port", []string{"--addr", "nonsense"}, nil, `--addr "nonsense" is not host:port`},
 		{"heartbeat zero", []string{"--heartbeat", "0s"}, nil, "--heartbeat"},
 		{"unknown flag", []string{"--colour", "red"}, nil, "-colour"},
 		{"bad env names variable and flag", nil, []string{"VITALS_INTERVAL", "soon"}, "--interval (from VITALS_INTERVAL)"},

@@ -4,8 +4,10 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -87,6 +89,10 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	// start-up with its one "file:line: what" line.
 	if cfg.AlertsFile != "" {
 		if err := alerts.CheckFile(cfg.AlertsFile, alerts.MetricsSchema()); err != nil {
+			var pe *fs.PathError
+			if errors.As(err, &pe) { // unreadable, not wrong: name the flag
+				return fmt.Errorf("--alerts: %w", err)
+			}
 			return err
 		}
 	}

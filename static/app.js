@@ -164,7 +164,9 @@ function renderBadge() {
   const held = S.pause.badge();
   const [main, sub] = held || badgeText();
   const badge = $("#badge");
-  badge.dataset.state = held ? "paused" : shownState(hub.stream, V().hostDown);
+  const state = held ? "paused" : shownState(hub.stream, V().hostDown);
+  // The badge's styles key on its state: an unchanged one is not rewritten.
+  if (badge.dataset.state !== state) badge.dataset.state = state;
   setText(badge, main);
   setText("#badge-sub", sub);
 }
@@ -210,9 +212,14 @@ function renderSummary() {
 // ---- filesystem bars ------------------------------------------------------
 
 const fsRows = new Map();
+let fsDrawn = null; // the disk sample the bars show
 function renderFilesystems() {
   const box = $("[data-fs]");
   const latest = V().latest;
+  // Every frame comes here, the badge's once-a-second one included: the
+  // bars are rewritten only for a new disk sample (another host's too).
+  if (latest.disk === fsDrawn) return;
+  fsDrawn = latest.disk;
   const list = (latest.disk && Array.isArray(latest.disk.filesystems) ? latest.disk.filesystems : [])
     .filter((f) => f && typeof f.mount === "string")
     .slice(0, 12); // a host with dozens of mounts would push the charts away

@@ -13,6 +13,7 @@ import { dateTime, dayLabel } from "./range.js";
 import { spreadLabels } from "./labels.js";
 import { Columns } from "./columns.js";
 import { cursorKey, Announcer } from "./keyboard.js";
+import { watchOnScreen } from "./onscreen.js";
 
 // The y axis gets the same width on every chart (in ems of the axis font,
 // wide enough for "128 MiB/s"), so the plot areas line up and one x
@@ -264,15 +265,13 @@ export class Chart {
     this.setupKeyboard();
     // A chart scrolled out of sight keeps its columns current but is not
     // redrawn; it draws what it holds when it comes back into view.
-    this.onScreen = true;
     this.behind = false;
-    if (typeof IntersectionObserver !== "undefined") {
-      this.io = new IntersectionObserver((entries) => {
-        for (const e of entries) this.onScreen = e.isIntersecting;
-        if (this.onScreen && this.behind && this.u && this.cols) this.drawNow();
-      });
-      this.io.observe(this.card);
-    }
+    this.seen = watchOnScreen(this.card, () => {
+      if (this.behind && this.u && this.cols) {
+        this.drawNow();
+        this.updateValues();
+      }
+    });
   }
 
   // setupKeyboard makes the plot a focusable chart whose cursor the keys
@@ -536,7 +535,7 @@ export class Chart {
     const [x0, x1] = this.page.xRange();
     const key = this.drawKey(x0, x1);
     if (!changed && key === this.drawnKey && x0 === this.drawnX0 && x1 === this.drawnX1) return;
-    if (!this.onScreen && this.drawnKey !== null && !this.cols.rebuilt) {
+    if (!this.seen.on && this.drawnKey !== null && !this.cols.rebuilt) {
       this.behind = true;
       return;
     }
@@ -626,13 +625,18 @@ export class Chart {
 
   updateValues() {
     const s = this.sampleAt();
+    // Text is written only when it changed: an unchanged write still
+    // dirties the line's layout.
+    const put = (i, v) => {
+      if (this.valueNodes[i].textContent !== v) this.valueNodes[i].textContent = v;
+    };
     if (this.def.heat) {
-      this.valueNodes[0].textContent = coresText(s, fmt);
+      put(0, coresText(s, fmt));
       return;
     }
     let i = 0;
-    for (const d of this.def.series) this.valueNodes[i++].textContent = s ? this.def.fmt(d.get(s)) : "—";
-    for (const x of this.def.extras || []) this.valueNodes[i++].textContent = s ? x.fmt(x.get(s)) : "—";
+    for (const d of this.def.series) put(i++, s ? this.def.fmt(d.get(s)) : "—");
+    for (const x of this.def.extras || []) put(i++, s ? x.fmt(x.get(s)) : "—");
   }
 
   tooltipPlugin() {

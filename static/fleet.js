@@ -97,6 +97,13 @@ function setText(el, text) {
   if (el.textContent !== text) el.textContent = text;
 }
 
+// setAttr sets an attribute, or removes it for null, only when it changed.
+function setAttr(el, name, value) {
+  if (el.getAttribute(name) === value) return;
+  if (value === null) el.removeAttribute(name);
+  else el.setAttribute(name, value);
+}
+
 // sparkKey tells whether a row's sparkline changed since it was drawn.
 function sparkKey(h) {
   const t = h.spark && Array.isArray(h.spark.t) ? h.spark.t : [];
@@ -225,26 +232,30 @@ export class Fleet {
     const cur = this.o.current();
     const seen = new Set();
     const own = this.o.overlay ? this.o.overlay() : null;
+    // The page calls this every frame: it moves a row and writes a text or
+    // an attribute only when it changed, so an unchanged frame costs no
+    // style or layout work.
+    let at = this.tbody.firstChild;
     for (const row of this.hosts) {
       // The host shown reads what its "Now" line reads.
       const h = row.name === cur && own ? { ...row, ...own } : row;
       seen.add(h.name);
       let tr = this.rows.get(h.name);
       if (!tr) tr = this.newRow(h.name);
-      this.tbody.append(tr); // keeps the server's order (by name)
+      // The server's order (by name).
+      if (tr === at) at = at.nextSibling;
+      else this.tbody.insertBefore(tr, at);
       const t = rowText(h, this.o.net);
       const [name, status, cpu, mem, load, net, spark] = tr.children;
       const btn = name.firstChild;
-      btn.textContent = h.name;
-      btn.setAttribute("aria-pressed", String(h.name === cur));
-      tr.dataset.live = String(!!h.live);
-      tr.dataset.t = String(Number(h.t) || 0);
+      setText(btn, h.name);
+      setAttr(btn, "aria-pressed", String(h.name === cur));
+      setAttr(tr, "data-live", String(!!h.live));
+      setAttr(tr, "data-t", String(Number(h.t) || 0));
       tr.classList.toggle("current", h.name === cur);
-      if (h.name === cur) tr.setAttribute("aria-current", "true");
-      else tr.removeAttribute("aria-current");
+      setAttr(tr, "aria-current", h.name === cur ? "true" : null);
       setText(status, t.status);
-      if (h.error) status.title = String(h.error);
-      else status.removeAttribute("title");
+      setAttr(status, "title", h.error ? String(h.error) : null);
       setText(cpu, t.cpu);
       setText(mem, t.memory);
       setText(load, t.load);

@@ -6,6 +6,7 @@
 // in whatsusing.js, tested under node.
 
 import * as fmt from "./format.js";
+import { watchOnScreen } from "./onscreen.js";
 import { procKey, procRows, procTrail, procHistory, sparkPath, containerBars, sortContainers } from "./whatsusing.js";
 
 const SVG = "http://www.w3.org/2000/svg";
@@ -83,6 +84,7 @@ export class ProcessTable {
     this.filter = null; // {key, name, pid} while filtered
     this.rows = new Map(); // key -> tr
     this.drawnT = null;
+    this.seen = watchOnScreen(section, () => this.render());
     for (const b of this.sortButtons) {
       b.addEventListener("click", () => {
         this.by = b.dataset.procSort;
@@ -114,10 +116,14 @@ export class ProcessTable {
     this.setFilter(null);
   }
 
-  // render draws the newest sample; a frame without a new one costs nothing.
-  render() {
+  // render draws the newest sample; a frame without a new one costs
+  // nothing, nor does one while the table is out of sight once it has
+  // drawn (the rows' text, sparklines and layout are most of a tick's
+  // work): it draws the newest when it comes into view, or when force.
+  render(force = false) {
     const latest = this.page.latest("processes");
     if (!latest || latest.t === this.drawnT) return;
+    if (!force && !this.seen.on && this.drawnT !== null) return;
     this.drawnT = latest.t;
     const f = (v) => fmt.num(v, 0);
     const forks = typeof latest.forks_per_s === "number" ? ` · ${fmt.num(latest.forks_per_s, 1)} forks/s` : "";
@@ -205,8 +211,10 @@ export class ProcessTable {
     place(this.tbody, this.rows, seen, want);
   }
 
-  // snapshot is what the test hook reports.
+  // snapshot is what the test hook reports: the table as it reads once
+  // scrolled to, so it is brought up to date first.
   snapshot() {
+    this.render(true);
     return { rows: this.rows.size, filtered: !!this.filter, keys: [...this.rows.keys()] };
   }
 }
@@ -223,11 +231,14 @@ export class ContainerTable {
     this.scroll = section.querySelector(".table-scroll");
     this.rows = new Map(); // id -> tr
     this.drawnT = null;
+    this.seen = watchOnScreen(section, () => this.render());
   }
 
-  render() {
+  // render draws the newest sample, as ProcessTable.render does.
+  render(force = false) {
     const latest = this.page.latest("containers");
     if (!latest || latest.t === this.drawnT) return;
+    if (!force && !this.seen.on && this.drawnT !== null) return;
     this.drawnT = latest.t;
     const list = sortContainers(latest.containers);
     setText(this.totals, list.length ? `${list.length} running` : "none found");
@@ -286,6 +297,7 @@ export class ContainerTable {
   }
 
   snapshot() {
+    this.render(true);
     return { rows: this.rows.size, keys: [...this.rows.keys()] };
   }
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"vitals/history/redisstream"
+	"vitals/history/tier"
 	"vitals/internal/redistest"
 	"vitals/internal/ssetest"
 )
@@ -79,7 +80,49 @@ func TestRedisClusterFailoverResumesExactly(t *testing.T) {
 	c := redistest.StartCluster(t)
 	rc := c.Client(t)
 	hosts := []string{"a", "b", "c"}
-	checkFailover(t, c.URL, "redis://"+c.Nodes[2].Addr, rc, hosts...)
+	// Thirty days of host b's hours, written before b starts so its own
+	// roller's newer buckets append after them.
+	now := time.Now()
+	thisHour := now.Truncate(time.Hour).UnixMilli()
+	const days = 30
+	var points []tier.Point
+	for h := int64(days * 24); h >= 1; h-- {
+		v := float64(h % 100)
+		points = append(points, tier.Point{Topic: "cpu", T: thisHour - h*time.Hour.Milliseconds(), Step: tier.Hour, Count: 60,
+			Fields: map[string]tier.Stat{"total": {Min: v, Max: v, Sum: 60 * v, N: 60}}})
+	}
+	if err := redisstream.NewTierStore(rc, "b", redisstream.TierOptions{}).Write(points); err != nil {
+		t.Fatal(err)
+	}
+	inst2 := checkFailover(t, c.URL, "redis://"+c.Nodes[2].Addr, rc, hosts...)
+
+	// The month reads back through the instance that knows one node only.
+	r := getJSON[rangeAnswer](t, inst2.URL+"/api/range?host=b&topic=cpu&fields=total&from=-30d&to=now&points=720")
+	if r.Tier != "1h" {
+		t.Errorf("30 d of b: tier %q, want 1h", r.Tier)
+	}
+	// Each point the answer draws is the mean of the written hours it
+	// covers (the step may be a few hours).
+	matched := 0
+	for i, at := range r.T {
+		var sum float64
+		var n uint32
+		hours := 0
+		for _, p := range points {
+			if at <= p.T && p.T < at+r.Step {
+				sum, n, hours = sum+p.Fields["total"].Sum, n+p.Fields["total"].N, hours+1
+			}
+		}
+		if mean := r.Series["total"].Mean[i]; n > 0 && mean != nil {
+			if *mean != sum/float64(n) {
+				t.Errorf("30 d of b: mean at %d = %v, want %v", at, *mean, sum/float64(n))
+			}
+			matched += hours
+		}
+	}
+	if matched < days*24-2 {
+		t.Errorf("30 d of b: %d of %d written hours read back (%d points of %d ms)", matched, days*24, len(r.T), r.Step)
+	}
 
 	for _, h := range append(hosts, "i1", "i2") {
 		slot := c.KeySlot(t, redisstream.StreamKey(h))
@@ -99,8 +142,8 @@ func TestRedisClusterFailoverResumesExactly(t *testing.T) {
 // checkFailover starts hosts publishing to Redis at url and two instances
 // (the second on url2), follows hosts[0] on the first, kills it, and
 // resumes on the second: exactly what Redis holds after the last id seen,
-// no more, no less.
-func checkFailover(t *testing.T, url, url2 string, rc redis.UniversalClient, hosts ...string) {
+// no more, no less. It returns the second instance.
+func checkFailover(t *testing.T, url, url2 string, rc redis.UniversalClient, hosts ...string) *vitalsProc {
 	t.Helper()
 	for _, h := range hosts {
 		startVitals(t, t.TempDir(), "--redis", url, "--name", h)
@@ -175,6 +218,7 @@ func checkFailover(t *testing.T, url, url2 string, rc redis.UniversalClient, hos
 			t.Errorf("/api/hosts: %s not live in %+v", h, list)
 		}
 	}
+	return inst2
 }
 
 // TestRedisResumeFromTrimmedID: an id MAXLEN trimmed away gets

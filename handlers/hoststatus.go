@@ -29,9 +29,24 @@ type hostWatch struct {
 	live     bool  // what the stream was told (or assumed before: live)
 }
 
+// lastSeener is a Source that knows its host's last sign of life apart
+// from the ticks it holds: a --redis feed, whose host's record is stamped
+// when the host announces itself and at every tick it writes.
+type lastSeener interface {
+	// LastSeen is the host's newest sign of life; zero when unknown.
+	LastSeen() time.Time
+}
+
 // newHostWatch watches the host of info for a stream of es; nil for the
 // server's own host, which is up as long as its stream is (its sampler
 // runs in this process, and a late tick is the sampler's own mark).
+//
+// The host's last sign of life is its newest tick es holds or, when es
+// knows it, the record's stamp, whichever is newer: the stamp is what
+// /api/hosts judges by, and a host that has just started has announced
+// itself before its first tick reaches the stream, so judging by the
+// ticks alone would call it offline at stream start and live again a
+// moment later.
 func (s *server) newHostWatch(es history.Source, info hostinfo.Info) *hostWatch {
 	if info.Hostname == "" || info.Hostname == s.cfg.Host.Hostname {
 		return nil
@@ -39,6 +54,11 @@ func (s *server) newHostWatch(es history.Source, info hostinfo.Info) *hostWatch 
 	w := &hostWatch{host: info.Hostname, interval: info.Interval, live: true}
 	for _, e := range es.Latest() {
 		w.lastSeen = max(w.lastSeen, e.T)
+	}
+	if ls, ok := es.(lastSeener); ok {
+		if t := ls.LastSeen(); !t.IsZero() {
+			w.lastSeen = max(w.lastSeen, t.UnixMilli())
+		}
 	}
 	return w
 }

@@ -113,3 +113,39 @@ func (l lazySources) Source(ctx context.Context, host string) (history.Source, h
 }
 func (l lazySources) Hosts(ctx context.Context) ([]hostinfo.Status, error) { return l.get().Hosts(ctx) }
 func (l lazySources) Topics() []string                                     { return testTopics } // asked before the broker exists
+
+// announcedSource is a Source with no ticks yet whose host announced
+// itself at announced, like a --redis feed of a host that just started.
+type announcedSource struct {
+	history.Source
+	announced time.Time
+}
+
+func (announcedSource) Latest() []*history.Event { return nil }
+func (a announcedSource) LastSeen() time.Time    { return a.announced }
+
+// TestJustStartedHostIsLiveAtStreamStart: a host that has announced itself
+// but whose first tick has not reached the stream yet is live, as
+// /api/hosts says; one that announced long ago and never ticked is not.
+func TestJustStartedHostIsLiveAtStreamStart(t *testing.T) {
+	s := &server{cfg: Options{Host: hostinfo.Info{Hostname: "self"}}}
+	info := hostinfo.Info{Hostname: "b", Interval: time.Second}
+	now := time.Now()
+	for _, tc := range []struct {
+		name      string
+		announced time.Time
+		wantLive  bool
+	}{
+		{"just announced", now.Add(-time.Second), true},
+		{"announced long ago", now.Add(-time.Hour), false},
+		{"never seen", time.Time{}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w := s.newHostWatch(announcedSource{announced: tc.announced}, info)
+			w.check(nil, now)
+			if w.live != tc.wantLive {
+				t.Errorf("live = %v, want %v", w.live, tc.wantLive)
+			}
+		})
+	}
+}

@@ -273,7 +273,10 @@ export function setupRangePicker({ long, charts, host, changed }) {
     btn.textContent = "CSV";
     btn.title = `Download ${c.def.title} of the range shown as CSV`;
     btn.addEventListener("click", () => long.csv(c, host()));
-    c.card.querySelector("header").append(btn);
+    // Right after the title, not after the values: those change width as
+    // the pointer leaves the chart on its way here, and a button after
+    // them could wrap away from under the pointer as it arrives.
+    c.card.querySelector("header h2").after(btn);
   }
   addEventListener("popstate", () => apply(parseView(location.search)));
   // The address's view, on load (a live one is app.js's to press).

@@ -80,6 +80,18 @@ func (f *Feed) Topics() []string {
 	return out
 }
 
+// LastSeen is the host's newest sign of life as its record said when the
+// feed was last asked for (Hub.Source reads the record each time): when
+// the host wrote its newest tick, or announced itself before its first.
+// Zero when the record is not known.
+func (f *Feed) LastSeen() time.Time {
+	rec := f.record()
+	if rec == nil || rec.LastSeen == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(rec.LastSeen)
+}
+
 func (f *Feed) waitFor(seq uint64) {
 	timeout := time.NewTimer(futureWait)
 	defer timeout.Stop()

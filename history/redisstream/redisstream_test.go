@@ -399,3 +399,23 @@ func TestRedisSeveralEventsOfOneTopicInATick(t *testing.T) {
 		t.Fatalf("ids %v, want %v", ids, want)
 	}
 }
+
+// TestRedisFeedLastSeenIsTheAnnounceBeforeTheFirstTick: a host that has
+// announced itself and not ticked yet has a feed with no events, and its
+// last sign of life is the announce, as /api/hosts reports it.
+func TestRedisFeedLastSeenIsTheAnnounceBeforeTheFirstTick(t *testing.T) {
+	c := newRedisClient(t, redistest.Start(t))
+	before := time.Now().Truncate(time.Millisecond)
+	newTestPublisher(t, c, "a", 1000)
+	after := time.Now()
+	f, _, err := newTestHub(t, c).Source(context.Background(), "a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(f.Latest()) != 0 {
+		t.Fatalf("a host that never ticked has events: %v", f.Latest())
+	}
+	if got := f.LastSeen(); got.Before(before) || got.After(after) {
+		t.Errorf("LastSeen = %v, want the announce in [%v, %v]", got, before, after)
+	}
+}

@@ -8,7 +8,7 @@ import * as fmt from "./format.js";
 import { bandLabel, bandShortLabel, coreIDs, coreRows, coresText, fitBandLabel, lowerBound, snapIndex, topCores } from "./series.js";
 import { tempStats, gpuStats, celsius } from "./whatsusing.js";
 import { HEAT_STOPS, heatGradient } from "./palette.js";
-import { envelopePlugin } from "./envelope.js";
+import { clipToPlot, envelopePlugin } from "./envelope.js";
 import { dateTime, dayLabel } from "./range.js";
 import { spreadLabels } from "./labels.js";
 import { Columns } from "./columns.js";
@@ -781,12 +781,8 @@ export class Chart {
       hooks: {
         drawClear: [
           (u) => {
-            const { left, top, width, height } = u.bbox;
-            const ctx = u.ctx;
-            ctx.save();
-            ctx.beginPath();
-            ctx.rect(left, top, width, height);
-            ctx.clip();
+            const { top, height } = u.bbox;
+            const ctx = clipToPlot(u);
             for (const b of visible(u)) {
               const a = px(u, b.from);
               const z = px(u, b.to);

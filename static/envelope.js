@@ -27,6 +27,19 @@ export function envelopeRuns(xs, samples, get) {
 // envelopePlugin draws the envelopes of chart's main lines under them
 // (uPlot's drawAxes hook runs before the series). chart gives def, samples and th (theme);
 // a chart of live samples has no __min and draws nothing.
+// clipToPlot saves u's canvas state and clips it to the plot area, so
+// what a plugin draws under the lines never spills onto the axes; the
+// caller restores it.
+export function clipToPlot(u) {
+  const { left, top, width, height } = u.bbox;
+  const ctx = u.ctx;
+  ctx.save();
+  ctx.beginPath();
+  ctx.rect(left, top, width, height);
+  ctx.clip();
+  return ctx;
+}
+
 export function envelopePlugin(chart) {
   return {
     hooks: {
@@ -35,12 +48,7 @@ export function envelopePlugin(chart) {
           const def = chart.def;
           chart.envelopes = 0; // runs drawn, for the page's test hook
           if (def.heat || !chart.samples.some((s) => s && s.__min)) return;
-          const { left, top, width, height } = u.bbox;
-          const ctx = u.ctx;
-          ctx.save();
-          ctx.beginPath();
-          ctx.rect(left, top, width, height);
-          ctx.clip();
+          const ctx = clipToPlot(u);
           // The chart's main lines only (drawn wider: CPU total, memory
           // used, load 1 min, read and write, rx and tx): an envelope for
           // every line would bury them under overlapping shades.

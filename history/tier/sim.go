@@ -38,8 +38,10 @@ type Simulation struct {
 }
 
 // SimPartSpan is how much simulated time one part of a [SimPlan] covers:
-// whole UTC hours, so no minute or hour bucket spans two parts.
-const SimPartSpan = 6 * time.Hour
+// whole UTC hours, so no minute or hour bucket spans two parts, and one
+// block of minutes, so a writer that takes whole parts never splits one
+// (each minute block is then compressed once).
+const SimPartSpan = 4 * time.Hour
 
 // Mean time between downtimes: a restart every ~45 days, an outage of
 // hours ~twice a year.

@@ -65,6 +65,13 @@ func TestSimPartsRollUpAsOneRun(t *testing.T) {
 }
 
 // TestSimSeedRepeats: the same seed draws the same host again.
+// TestSimPartSpanIsAMinuteBlock: the parts end where minute blocks do.
+func TestSimPartSpanIsAMinuteBlock(t *testing.T) {
+	if SimPartSpan != blockSpan(Minute) {
+		t.Errorf("SimPartSpan %v, minute blocks %v", SimPartSpan, blockSpan(Minute))
+	}
+}
+
 func TestSimSeedRepeats(t *testing.T) {
 	run := func(seed uint64) (out []string) {
 		sim := Simulation{From: t0, Span: 3 * 24 * Hour, Every: time.Minute, Seed: seed}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -86,6 +87,10 @@ func runHistoryCommand(args []string, getenv func(string) string, stdout io.Writ
 	if err != nil {
 		return err
 	}
+	// A one-off batch job that allocates a point map per field per
+	// minute: collecting garbage less often saves a fifth of its CPU for
+	// about twice the heap (a few hundred MiB at most).
+	defer debug.SetGCPercent(debug.SetGCPercent(400))
 	started := time.Now()
 	if *seed == 0 {
 		*seed = uint64(started.UnixNano())
@@ -172,7 +177,9 @@ func fillTiers(store tier.Store, sim tier.Simulation) (int, error) {
 	defer wg.Wait()
 	defer close(stop)
 
-	batch := &tier.Batch{Store: store, Size: 1 << 14} // about two days of minutes: few blocks split, little memory
+	// About two days of minutes, little memory; flushed after whole parts,
+	// so after whole blocks of minutes.
+	batch := &tier.Batch{Store: store, Size: 1 << 14}
 	n := 0
 	for _, ch := range results {
 		p := <-ch

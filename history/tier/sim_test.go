@@ -11,26 +11,10 @@ import (
 // the whole run, downtime and clock step included.
 func TestSimPartsRollUpAsOneRun(t *testing.T) {
 	sim := Simulation{From: t0.Add(17 * time.Minute), Span: 150 * 24 * Hour, Every: 10 * time.Minute, Seed: 3}
-	whole := newMemStore()
-	r := NewRoller(RollerOptions{Store: whole})
-	marks := map[string]int{}
-	if err := sim.Run(func(at time.Time, samples []Sample, w uint32) error {
-		r.TickWeighted(at, samples, w)
-		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
-	if err := r.Flush(); err != nil {
-		t.Fatal(err)
-	}
-	plan, err := sim.Plan()
-	if err != nil {
-		t.Fatal(err)
-	}
-	parts := newMemStore()
-	for i := range plan.Parts() { // a roller per part, as if each ran on its own
-		r := NewRoller(RollerOptions{Store: parts})
-		if _, err := plan.RunPart(i, func(at time.Time, samples []Sample, w uint32) error {
+	// rollUp feeds run's ticks to a new roller into store, then flushes.
+	rollUp := func(store Store, run func(tick func(time.Time, []Sample, uint32) error) error) {
+		r := NewRoller(RollerOptions{Store: store})
+		if err := run(func(at time.Time, samples []Sample, w uint32) error {
 			r.TickWeighted(at, samples, w)
 			return nil
 		}); err != nil {
@@ -40,6 +24,20 @@ func TestSimPartsRollUpAsOneRun(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	whole := newMemStore()
+	rollUp(whole, sim.Run)
+	plan, err := sim.Plan()
+	if err != nil {
+		t.Fatal(err)
+	}
+	parts := newMemStore()
+	for i := range plan.Parts() { // a roller per part, as if each ran on its own
+		rollUp(parts, func(tick func(time.Time, []Sample, uint32) error) error {
+			_, err := plan.RunPart(i, tick)
+			return err
+		})
+	}
+	marks := map[string]int{}
 	if len(whole.points[Hour]["cpu"]) < 24*140 {
 		t.Fatalf("%d hours of cpu from 150 days", len(whole.points[Hour]["cpu"]))
 	}

@@ -43,8 +43,8 @@ type Simulation struct {
 // (each minute block is then compressed once).
 const SimPartSpan = 4 * time.Hour
 
-// Mean time between downtimes: a restart every ~45 days, an outage of
-// hours ~twice a year.
+// Mean time between downtimes of each kind: a restart every ~45 days,
+// an outage of hours ~twice a year.
 const (
 	simRestartEvery = 45 * 24 * time.Hour
 	simOutageEvery  = 180 * 24 * time.Hour
@@ -112,29 +112,40 @@ func (s Simulation) Plan() (*SimPlan, error) {
 	}
 	p.bounds = append(p.bounds, end)
 
-	// Downtimes arrive at random (exponential gaps); one in
-	// simRestartEvery/(simRestartEvery+simOutageEvery)... is an outage.
+	// Restarts and outages each come at random gaps around their mean
+	// (half to one and a half of it); the first comes anywhere in its
+	// first mean, as for a host that was running before the span began.
 	rng := rand.New(rand.NewPCG(s.Seed, 0x5eed))
-	rate := 1/float64(simRestartEvery) + 1/float64(simOutageEvery)
-	for t := first; ; {
-		at := t.Add(time.Duration(rng.ExpFloat64() / rate)).Truncate(s.Every)
-		if !at.After(t) {
-			at = t.Add(s.Every) // a tick between two downtimes, to carry the restart
+	for _, kind := range []struct {
+		every        time.Duration
+		least, extra int // downtime of least + IntN(extra) units
+		unit         time.Duration
+	}{{simRestartEvery, 2, 9, time.Minute}, {simOutageEvery, 2, 11, time.Hour}} {
+		at := first.Add(time.Duration(rng.Float64() * float64(kind.every)))
+		for at.Before(end) {
+			d := time.Duration(kind.least+rng.IntN(kind.extra)) * kind.unit
+			p.down = append(p.down, simDown{at.Truncate(s.Every), at.Add(d).Truncate(s.Every)})
+			at = at.Add(time.Duration((0.5 + rng.Float64()) * float64(kind.every)))
 		}
-		if !at.Before(end) {
-			break
-		}
-		d := time.Duration(2+rng.IntN(9)) * time.Minute
-		if rng.Float64() < (1/float64(simOutageEvery))/rate {
-			d = time.Duration(2+rng.IntN(11)) * time.Hour
-		}
-		to := at.Add(d).Truncate(s.Every)
-		if !to.After(at) {
-			to = at.Add(s.Every)
-		}
-		p.down = append(p.down, simDown{at, to})
-		t = to
 	}
+	// In time order, each at least a tick after the one before (the tick
+	// that carries the restart), none empty, none past the end.
+	slices.SortFunc(p.down, func(a, b simDown) int { return a.from.Compare(b.from) })
+	down := p.down[:0]
+	prev := first
+	for _, d := range p.down {
+		if !d.from.After(prev) {
+			d.from = prev.Add(s.Every)
+		}
+		if !d.to.After(d.from) {
+			d.to = d.from.Add(s.Every)
+		}
+		if d.from.Before(end) {
+			down = append(down, d)
+			prev = d.to
+		}
+	}
+	p.down = down
 	// The step is at the first tick a third of the span in.
 	step := s.From.Add(s.Span / 3).Truncate(s.Every)
 	for !(step.Sub(s.From) > s.Span/3) {

@@ -50,3 +50,16 @@ func TestHistoryCommandRejects(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkHistoryFill is "vitals history fill --years 0.05" (18 days, a
+// tick per 30 s): the whole path, payloads to the history file, per
+// simulated day.
+func BenchmarkHistoryFill(b *testing.B) {
+	for b.Loop() {
+		var out bytes.Buffer
+		if err := runHistoryCommand([]string{"fill", "--years", "0.05", "--seed", "1", "--data-dir", b.TempDir()}, env(), &out); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed())/float64(b.N)/(0.05*365), "ns/day")
+}

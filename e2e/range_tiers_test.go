@@ -14,6 +14,7 @@ import (
 type rangeAnswer struct {
 	Tier   string
 	Step   int64
+	From   int64 // the range asked, [From, To)
 	T      []int64
 	Series map[string]struct{ Mean, Min, Max []*float64 }
 	Gaps   []struct {

@@ -51,7 +51,9 @@ func TestBrowserRestartBandsSurviveReload(t *testing.T) {
 		before := p.snap()
 		srv.Kill9(t)
 		p.waitFor("the page to see the server gone", `s.state !== "live"`, 10*time.Second)
-		time.Sleep(time.Second) // a downtime wide enough to be a band, not a late tick
+		// A downtime wide enough to be a band, not a late tick: as the page
+		// itself measures it, by its open "no data" band.
+		p.waitFor("a second of downtime", `s.bands.some((b) => b.kind === "pending" && b.to - b.from >= 1000)`, 10*time.Second)
 		srv = srv.Restart(t)
 		p.waitFor(fmt.Sprintf("live after restart %d", i+1),
 			fmt.Sprintf(`s.state === "live" && s.instance !== %q && s.bands.filter((b) => b.kind === "restart").length === %d`, before.Instance, i+1),

@@ -148,7 +148,8 @@ func TestRedisBrowserFleetIsLive(t *testing.T) {
 		}
 		others[l.OtherT] = true
 		last = l
-		time.Sleep(300 * time.Millisecond) // a tick of b
+		// The next read after a new tick of b.
+		eventually(t, "a tick of b", 10*time.Second, func() bool { return read().OtherT != l.OtherT })
 	}
 	if last.Polls != 1 {
 		t.Errorf("%d polls of /api/fleet: the stream should keep the rows after the first", last.Polls)

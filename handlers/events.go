@@ -220,10 +220,16 @@ func (r *streamRun) live() string {
 		defer wt.Stop()
 		watchC = wt.C
 	}
+	// The fleet's rows are checked with each tick and go out in its write,
+	// so a browser gets one chunk a tick and draws one frame, not a second
+	// one at the fleet timer's own phase. The timer covers a stream with
+	// no ticks (its host silent), whose other rows still move.
+	var fleetAt time.Time // the last check
 	if r.fleet != nil {
 		ft := time.NewTicker(s.fleetPeriod())
 		defer ft.Stop()
 		fleetC = ft.C
+		fleetAt = time.Now()
 	}
 	var pending []*history.Event
 	for {
@@ -246,8 +252,13 @@ func (r *streamRun) live() string {
 					return ""
 				}
 			}
+			var fleet []byte
+			if r.fleet != nil {
+				fleet = s.appendFleet(nil, r.fleet)
+				fleetAt = time.Now()
+			}
 			// One tick's events: one deadline, one syscall (writev).
-			err := st.writeEvents(pending)
+			err := st.writeEvents(pending, fleet)
 			clear(pending)
 			if err != nil {
 				return ""
@@ -256,7 +267,12 @@ func (r *streamRun) live() string {
 			if b := r.watch.check(nil, now); len(b) > 0 && st.write(b) != nil {
 				return ""
 			}
-		case <-fleetC:
+		case now := <-fleetC:
+			// Half a period of slack: a tick a little late is still a tick.
+			if now.Sub(fleetAt) < s.fleetPeriod()*3/2 {
+				continue
+			}
+			fleetAt = now
 			if b := s.appendFleet(nil, r.fleet); len(b) > 0 && st.write(b) != nil {
 				return ""
 			}

@@ -1,8 +1,13 @@
 package handlers
 
 import (
+	"bufio"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -15,22 +20,7 @@ import (
 // samples and the same figures as the tick's events.
 func TestEventsFleetStreamsTheRows(t *testing.T) {
 	f := newFixture(t, func(o *Options) { o.Interval = 100 * time.Millisecond })
-	publish := func(cpu float64) int64 {
-		t.Helper()
-		f.mu.Lock()
-		ts := f.now
-		f.now = f.now.Add(time.Second)
-		f.mu.Unlock()
-		ms := ts.UnixMilli()
-		err := f.broker.Publish(ts, []history.Sample{
-			{Topic: "cpu", Data: fmt.Appendf(nil, `{"t":%d,"total":%g}`, ms, cpu)},
-			{Topic: "memory", Data: fmt.Appendf(nil, `{"t":%d,"total":8000,"used":2000,"percent":25}`, ms)},
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return ms
-	}
+	publish := func(cpu float64) int64 { return publishTick(t, f, cpu) }
 	fleet := func(s *ssetest.Stream) fleetEvent {
 		t.Helper()
 		for {
@@ -79,6 +69,80 @@ func TestEventsFleetStreamsTheRows(t *testing.T) {
 			}
 			break
 		}
+	}
+}
+
+// publishTick publishes one tick of cpu and memory a second after the
+// last, and returns its time in unix ms.
+func publishTick(t *testing.T, f *fixture, cpu float64) int64 {
+	t.Helper()
+	f.mu.Lock()
+	ts := f.now
+	f.now = f.now.Add(time.Second)
+	f.mu.Unlock()
+	ms := ts.UnixMilli()
+	err := f.broker.Publish(ts, []history.Sample{
+		{Topic: "cpu", Data: fmt.Appendf(nil, `{"t":%d,"total":%g}`, ms, cpu)},
+		{Topic: "memory", Data: fmt.Appendf(nil, `{"t":%d,"total":8000,"used":2000,"percent":25}`, ms)},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ms
+}
+
+// TestEventsFleetRidesTheTick reads the stream's HTTP chunks: a tick's
+// fleet rows go out in the tick's own chunk, so a browser draws the tick
+// and the fleet in one frame. The fleet's period is far longer than the
+// test, so only the tick can have sent them.
+func TestEventsFleetRidesTheTick(t *testing.T) {
+	f := newFixture(t, func(o *Options) { o.Interval = time.Hour })
+	publishTick(t, f, 10)
+	conn, err := net.Dial("tcp", strings.TrimPrefix(f.srv.URL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(30 * time.Second))
+	fmt.Fprintf(conn, "GET /events?fleet=true HTTP/1.1\r\nHost: vitals\r\n\r\n")
+	br := bufio.NewReader(conn)
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(resp.TransferEncoding) == 0 || resp.TransferEncoding[0] != "chunked" {
+		t.Fatalf("transfer encoding %v, want chunked", resp.TransferEncoding)
+	}
+	// resp.Body would join the chunks; read them from br as they came.
+	chunk := func() string {
+		t.Helper()
+		line, err := br.ReadString('\n')
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, err := strconv.ParseInt(strings.TrimSpace(line), 16, 64)
+		if err != nil || n == 0 {
+			t.Fatalf("chunk size %q: %v", line, err)
+		}
+		b := make([]byte, n+2) // and its CRLF
+		if _, err := io.ReadFull(br, b); err != nil {
+			t.Fatal(err)
+		}
+		return string(b[:n])
+	}
+	for !strings.Contains(chunk(), "event: fleet") {
+		// hello, and the first rows after it
+	}
+	publishTick(t, f, 20)
+	for {
+		c := chunk()
+		if !strings.Contains(c, "event: cpu") {
+			continue // a heartbeat
+		}
+		if !strings.Contains(c, "event: fleet") {
+			t.Fatalf("the tick's chunk has no fleet rows:\n%s", c)
+		}
+		return
 	}
 }
 

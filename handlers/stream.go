@@ -122,11 +122,15 @@ func (st *stream) write(p []byte) error {
 	return err
 }
 
-// writeEvents sends the encoded events as one chunk.
-func (st *stream) writeEvents(evs []*history.Event) error {
+// writeEvents sends the encoded events, then tail (more events, encoded,
+// or nil), as one chunk.
+func (st *stream) writeEvents(evs []*history.Event, tail []byte) error {
 	st.bufs = st.bufs[:0]
 	for _, e := range evs {
 		st.bufs = append(st.bufs, e.For(st.restricted).Wire)
+	}
+	if len(tail) > 0 {
+		st.bufs = append(st.bufs, tail)
 	}
 	err := st.send()
 	clear(st.bufs) // don't pin events past this tick

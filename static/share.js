@@ -112,3 +112,35 @@ export class EventWindow {
     return n === undefined ? null : this.events.slice(n - this.seq + 1);
   }
 }
+
+// Outbox sends a port its messages in batches: every message posted in one
+// task (the events of one chunk of the stream, which an EventSource
+// dispatches together) goes out as one {batch: [...]} message after the
+// task. A tab then files a whole tick in one task of its own and draws it
+// in one animation frame; a message each let the browser draw between
+// them, two or three frames a second instead of one.
+//
+// defer(fn) runs fn after the current task (setTimeout(fn, 0) in a page
+// or worker): a microtask would run after each event's listener, before
+// the next event of the same chunk.
+export class Outbox {
+  constructor(defer = (fn) => setTimeout(fn, 0)) {
+    this.defer = defer;
+    this.queued = new Map(); // port -> [message]
+  }
+
+  post(port, msg) {
+    let q = this.queued.get(port);
+    if (!q) {
+      this.queued.set(port, (q = []));
+      if (this.queued.size === 1) this.defer(() => this.flush());
+    }
+    q.push(msg);
+  }
+
+  flush() {
+    const all = this.queued;
+    this.queued = new Map();
+    for (const [port, q] of all) port.postMessage(q.length === 1 ? q[0] : { batch: q });
+  }
+}

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { parseStreamURL, unionURL, covers, EventWindow } from "./share.js";
+import { parseStreamURL, unionURL, covers, EventWindow, Outbox } from "./share.js";
 
 test("parseStreamURL: streams of one host and token share, whatever else they ask", () => {
   const a = parseStreamURL("http://v:8080/events?host=b&fleet=true&points=60&lastEventId=x.5");
@@ -63,4 +63,24 @@ test("EventWindow: after an id, since a mark, bounded", () => {
   assert.equal(w.after("e5"), null, "dropped");
   assert.deepEqual(w.after("e97").map((e) => e.id), ["e98", "e99"]);
   assert.deepEqual(w.since(m).at(-1).id, "e99", "a mark older than the window gives what is held");
+});
+
+test("Outbox: what one task posts reaches each port as one message, in order", () => {
+  const deferred = [];
+  const box = new Outbox((fn) => deferred.push(fn));
+  const got = { a: [], b: [] };
+  const a = { postMessage: (m) => got.a.push(m) };
+  const b = { postMessage: (m) => got.b.push(m) };
+  box.post(a, { sid: 1, type: "cpu", id: "1" });
+  box.post(b, { sid: 2, type: "cpu", id: "1" });
+  box.post(a, { sid: 1, type: "memory", id: "2" });
+  assert.equal(deferred.length, 1, "one flush per task, however many ports");
+  assert.deepEqual(got.a, [], "nothing leaves before the task ends");
+  deferred.shift()();
+  assert.deepEqual(got.a, [{ batch: [{ sid: 1, type: "cpu", id: "1" }, { sid: 1, type: "memory", id: "2" }] }]);
+  assert.deepEqual(got.b, [{ sid: 2, type: "cpu", id: "1" }], "a lone message goes as itself");
+  box.post(a, { sid: 1, type: "load", id: "3" });
+  assert.equal(deferred.length, 1, "the next task flushes again");
+  deferred.shift()();
+  assert.deepEqual(got.a.at(-1), { sid: 1, type: "load", id: "3" });
 });

@@ -36,10 +36,15 @@ function mode() {
   return "own";
 }
 
-// deliver hands a message of the hub to the source it is for.
-function deliver({ sid, type, id, data }) {
-  const src = sources.get(sid);
-  if (src) src.dispatch(type, id, data);
+// deliver hands a message of the hub, or each of a batch (share.js,
+// Outbox), to the source it is for.
+function deliver(msg) {
+  if (msg.batch) {
+    for (const m of msg.batch) deliver(m);
+    return;
+  }
+  const src = sources.get(msg.sid);
+  if (src) src.dispatch(msg.type, msg.id, msg.data);
 }
 
 // failAll tells every open source its stream failed: each reconnects on

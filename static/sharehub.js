@@ -6,7 +6,7 @@
 // tab reached over a BroadcastChannel. See shareworker.js for what each
 // tab is sent.
 
-import { parseStreamURL, unionURL, covers, EventWindow } from "./share.js";
+import { parseStreamURL, unionURL, covers, EventWindow, Outbox } from "./share.js";
 import { mergeFleet } from "./fleet.js";
 import { MAX_HISTORY_LIMIT } from "./view.js";
 import { parseObject as parse } from "./stream.js";
@@ -195,7 +195,8 @@ class Group {
 }
 
 class Sub {
-  constructor(port, sid, want) {
+  constructor(outbox, port, sid, want) {
+    this.outbox = outbox; // the hub's, shared by every port
     this.port = port;
     this.sid = sid;
     this.key = port.id + "#" + sid;
@@ -211,7 +212,7 @@ class Sub {
   }
 
   post(type, id, data) {
-    this.port.postMessage({ sid: this.sid, type, id, data });
+    this.outbox.post(this.port, { sid: this.sid, type, id, data });
   }
 }
 
@@ -220,6 +221,7 @@ export class ShareHub {
   constructor({ idleMs = IDLE_CLOSE_MS } = {}) {
     this.groups = new Map(); // key -> Group
     this.idleMs = idleMs;
+    this.outbox = new Outbox();
   }
 
   // open serves the stream url (absolute, with the tab's lastEventId) to
@@ -228,7 +230,7 @@ export class ShareHub {
     const want = parseStreamURL(url);
     let g = this.groups.get(want.key);
     if (!g) this.groups.set(want.key, (g = new Group(want.key, this.groups, this.idleMs)));
-    const s = new Sub(port, sid, want);
+    const s = new Sub(this.outbox, port, sid, want);
     g.subs.set(s.key, s);
     g.ensure(want, want.after);
     if (g.ready) g.serve(s);

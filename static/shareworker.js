@@ -13,7 +13,8 @@
 //
 // Messages: a tab sends {op: "open", sid, url} and {op: "close", sid};
 // the worker answers {sid, type, id, data}, type being an event name or
-// "error".
+// "error", and sends what one of its tasks answered a port as one
+// {batch: [answers]} (share.js, Outbox).
 
 import { ShareHub } from "./sharehub.js";
 

@@ -25,10 +25,16 @@ import * as st from "./stream.js";
 // must not grow this.
 const MAX_NOTES = 20;
 
+// TIMER_FRAME_AFTER_MS: the timer draws a live page only when nothing else
+// drew for this long. A second, the timer's period: ticks at 1 s draw every
+// second anyway, whatever their phase against the timer.
+const TIMER_FRAME_AFTER_MS = 1000;
+
 const browserEnv = {
   storage: () => localStorage,
   fetch: (url, init) => fetch(url, init),
   raf: (fn) => requestAnimationFrame(fn),
+  now: () => performance.now(),
   // Outside a page (the node tests) there is no document: always shown.
   hidden: () => typeof document !== "undefined" && document.visibilityState === "hidden",
   // onVisible calls fn each time the page is shown again; it returns the
@@ -86,6 +92,7 @@ export class Hub {
     this.framePending = false;
     this.heldWhileHidden = false; // a frame was due while the page was hidden
     this.frames = 0; // frames drawn, for the test hooks
+    this.lastFrameAt = -Infinity; // env.now() of the last frame drawn
     this.destroyed = false;
     // A hidden page draws nothing (events are still filed and the position
     // still saved); shown again, it draws once, at once, what it holds.
@@ -310,9 +317,16 @@ export class Hub {
     this.schedule();
   }
 
+  // tick is the page's timer, once a second. While the stream is live
+  // and frames come with the ticks, what moves with time (the badge, the
+  // stream's age, uptime) moves in those frames: a frame of the timer's
+  // own would be a second full frame every second, a good part of what an
+  // idle page costs. Without a frame for a second (reconnecting, offline,
+  // a silent host, an interval longer than a second) the timer draws.
   tick() {
     if (!this.stream) return;
     this.stream.tick();
+    if (this.connected() && !this.view.hostDown && this.env.now() - this.lastFrameAt < TIMER_FRAME_AFTER_MS) return;
     this.schedule();
   }
 
@@ -344,6 +358,7 @@ export class Hub {
     this.framePending = false;
     if (this.destroyed) return;
     this.frames++;
+    this.lastFrameAt = this.env.now();
     this.view.computeBands(this.connected());
     if (this.hooks.frame) this.hooks.frame();
     this.savePosition();

@@ -209,3 +209,30 @@ test("a hidden page draws nothing, keeps the position, and draws once when shown
   h.destroy();
   assert.equal(show, null, "destroy stops listening");
 });
+
+test("the timer draws a live page only when nothing drew for a second", () => {
+  let now = 0;
+  const { h, frames } = hub({}, { page: { now: () => now } });
+  const stream = { state: "live", tick() {}, destroy() {} };
+  h.stream = stream;
+  h.ingest("cpu", "1", { t: 1000 }, "live");
+  frames.shift()(); // the tick's frame, at 0 ms
+  now = 870;
+  h.tick();
+  assert.equal(frames.length, 0, "live, drawn 870 ms ago: the timer adds no frame");
+  now = 1000;
+  h.tick();
+  assert.equal(frames.length, 1, "nothing drawn for a second: the timer draws");
+  frames.shift()();
+  now = 1200;
+  stream.state = "reconnecting";
+  h.tick();
+  assert.equal(frames.length, 1, "not live: every second, for the countdown");
+  frames.shift()();
+  stream.state = "live";
+  h.view.hostDown = { since: 0 };
+  now = 1300;
+  h.tick();
+  assert.equal(frames.length, 1, "the host shown is silent: its band grows every second");
+  h.destroy();
+});

@@ -6,6 +6,7 @@
 // text is put on the page with textContent only.
 
 import { AlertBook, alertBands, thresholds, chartFor, rangeFor } from "./alerts.js";
+import { setText, setAttr, setHidden } from "./dom.js";
 
 const $ = (sel, root = document) => root.querySelector(sel);
 
@@ -64,11 +65,10 @@ export class AlertsPanel {
   render(now = Date.now()) {
     const c = this.book.counts(now);
     if (this.badge) {
-      this.badge.hidden = c.firing === 0;
-      this.badge.dataset.count = String(c.firing);
-      this.badge.dataset.severity = c.critical ? "critical" : "warning";
-      const text = c.firing === 1 ? "1 alert" : `${c.firing} alerts`;
-      if (this.badge.textContent !== text) this.badge.textContent = text;
+      setHidden(this.badge, c.firing === 0);
+      setAttr(this.badge, "data-count", String(c.firing));
+      setAttr(this.badge, "data-severity", c.critical ? "critical" : "warning");
+      setText(this.badge, c.firing === 1 ? "1 alert" : `${c.firing} alerts`);
     }
     if (!this.root) return;
     // Redraw the lists only when something changed (or a minute passed:

@@ -5,6 +5,7 @@
 // never parsed as HTML.
 
 import * as fmt from "./format.js";
+import * as dom from "./dom.js";
 import { badge, shownState } from "./view.js";
 import { Chart, DEFS } from "./charts.js";
 import { theme, scheme, onSystemScheme } from "./palette.js";
@@ -105,7 +106,7 @@ const catchupEls = { box: $("#catchup"), bar: $("#catchup progress"), text: $("#
 
 function setText(sel, v) {
   const el = typeof sel === "string" ? $(sel) : sel;
-  if (el && el.textContent !== v) el.textContent = v;
+  if (el) dom.setText(el, v);
 }
 
 function showHost(h) {
@@ -133,7 +134,7 @@ function showHost(h) {
 // hides the others (no GPU, no sensors): hello lists what it has.
 function showTopics(topics) {
   if (!Array.isArray(topics)) return;
-  for (const el of document.querySelectorAll("[data-topic]")) el.hidden = !topics.includes(el.dataset.topic);
+  for (const el of document.querySelectorAll("[data-topic]")) dom.setHidden(el, !topics.includes(el.dataset.topic));
 }
 
 const str = (v) => (v === null || v === undefined ? "" : String(v));
@@ -251,12 +252,13 @@ function renderFilesystems() {
     const fs = fmt.filesystem(f);
     const p = fs.pct ?? 0;
     setText(name, f.mount);
-    name.title = f.fstype ? `${f.mount} (${f.fstype})` : f.mount;
-    bar.setAttribute("aria-label", `${f.mount} used`);
-    bar.setAttribute("aria-valuetext", fs.text);
-    bar.setAttribute("aria-valuenow", String(Math.round(p)));
-    bar.firstChild.style.width = Math.max(0, Math.min(100, p)) + "%";
-    bar.dataset.level = p >= 90 ? "crit" : p >= 75 ? "warn" : "ok";
+    dom.setAttr(name, "title", f.fstype ? `${f.mount} (${f.fstype})` : f.mount);
+    dom.setAttr(bar, "aria-label", `${f.mount} used`);
+    dom.setAttr(bar, "aria-valuetext", fs.text);
+    dom.setAttr(bar, "aria-valuenow", String(Math.round(p)));
+    const width = Math.max(0, Math.min(100, p)).toFixed(1) + "%"; // a tenth of a percent is under a pixel
+    if (bar.firstChild.style.width !== width) bar.firstChild.style.width = width;
+    dom.setAttr(bar, "data-level", p >= 90 ? "crit" : p >= 75 ? "warn" : "ok");
     setText(txt, fs.text);
   }
   for (const [m, row] of fsRows) {
@@ -286,7 +288,7 @@ function renderGaps() {
       return li;
     }),
   );
-  $("#gaps-box").hidden = labels.length === 0;
+  dom.setHidden($("#gaps-box"), labels.length === 0);
 }
 
 // bandLabelText is the band's chart label, capitalised for the list.
@@ -297,7 +299,14 @@ function bandLabelText(b) {
 
 // ---- stream panel -------------------------------------------------------------
 
+const streamPanel = $("#stream");
+if (streamPanel) streamPanel.addEventListener("toggle", () => schedule());
+
+// renderPanel fills the stream panel's counters while it is open (opening
+// it draws a frame); closed, its once-a-second texts would be layout work
+// for nobody.
 function renderPanel() {
+  if (streamPanel && !streamPanel.open) return;
   const v = V();
   const stream = hub.stream;
   setText("#c-live", String(v.live));
@@ -310,8 +319,9 @@ function renderPanel() {
 // ---- frames ---------------------------------------------------------------------
 
 // frame draws the shown host: the hub calls it at most once per animation
-// frame however many events arrived since the last one, and once a second
-// for the badge's countdown and the connected-for counter. While paused
+// frame however many events arrived since the last one, and from its
+// timer when nothing drew for a second (the badge's countdown, the
+// connected-for counter, an offline axis). While paused
 // the view holds still: only the badge's waiting count, the stream panel
 // and the log move.
 function frame() {

@@ -14,6 +14,7 @@ import { spreadLabels } from "./labels.js";
 import { Columns } from "./columns.js";
 import { cursorKey, Announcer } from "./keyboard.js";
 import { watchOnScreen } from "./onscreen.js";
+import { setText } from "./dom.js";
 
 // The y axis gets the same width on every chart (in ems of the axis font,
 // wide enough for "128 MiB/s"), so the plot areas line up and one x
@@ -625,11 +626,7 @@ export class Chart {
 
   updateValues() {
     const s = this.sampleAt();
-    // Text is written only when it changed: an unchanged write still
-    // dirties the line's layout.
-    const put = (i, v) => {
-      if (this.valueNodes[i].textContent !== v) this.valueNodes[i].textContent = v;
-    };
+    const put = (i, v) => setText(this.valueNodes[i], v);
     if (this.def.heat) {
       put(0, coresText(s, fmt));
       return;

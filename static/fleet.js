@@ -14,6 +14,7 @@
 // as markup.
 
 import * as fmt from "./format.js";
+import { setText, setAttr, setHidden } from "./dom.js";
 
 // Poll every 5 s while there are several hosts: five samples at the
 // default 1 s interval, fresh enough for a glance at the fleet and cheap
@@ -89,19 +90,6 @@ export function rowText(row, net = fmt.rate) {
     load: fmt.num(row.load1),
     network: `${net(row.rx_bps)} / ${net(row.tx_bps)}`,
   };
-}
-
-// setText writes an element's text only when it changed: the table is
-// rendered with every frame of the host shown.
-function setText(el, text) {
-  if (el.textContent !== text) el.textContent = text;
-}
-
-// setAttr sets an attribute, or removes it for null, only when it changed.
-function setAttr(el, name, value) {
-  if (el.getAttribute(name) === value) return;
-  if (value === null) el.removeAttribute(name);
-  else el.setAttribute(name, value);
 }
 
 // sparkKey tells whether a row's sparkline changed since it was drawn.
@@ -196,8 +184,8 @@ export class Fleet {
 
   render() {
     const many = this.hosts.length > 1;
-    this.box.hidden = !many;
-    this.pick.hidden = !many;
+    setHidden(this.box, !many);
+    setHidden(this.pick, !many);
     this.renderPicker();
     this.renderRows();
   }
@@ -220,15 +208,18 @@ export class Fleet {
     }
     for (const o of this.select.options) {
       const h = this.status(o.value);
-      o.textContent = h ? optionLabel(h) : `${o.value} (unknown)`;
-      o.dataset.live = String(!!(h && h.live));
+      setText(o, h ? optionLabel(h) : `${o.value} (unknown)`);
+      setAttr(o, "data-live", String(!!(h && h.live)));
     }
     if (this.select.value !== cur) this.select.value = cur;
     const h = this.status(cur);
-    this.pick.dataset.live = String(!h || !!h.live);
+    setAttr(this.pick, "data-live", String(!h || !!h.live));
   }
 
   renderRows() {
+    // One host has no table (its figures are the Now line's): nothing to
+    // keep current until a second host comes, which render() draws.
+    if (this.hosts.length < 2) return;
     const cur = this.o.current();
     const seen = new Set();
     const own = this.o.overlay ? this.o.overlay() : null;

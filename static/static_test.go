@@ -8,7 +8,7 @@ import (
 
 func TestFSServesPageFilesOnly(t *testing.T) {
 	fsys := FS()
-	for _, name := range []string{"app.js", "charts.js", "embed.js", "format.js", "hub.js", "log.js", "palette.js", "pause.js", "units.js", "series.js", "stream.js", "share.js", "sharedsource.js", "sharehub.js", "shareworker.js", "theme.js", "view.js", "palette.css", "style.css", "favicon.svg", "labels.js", "columns.js", "keyboard.js", "breakdown.js", "breakdowncard.js"} {
+	for _, name := range []string{"app.js", "charts.js", "embed.js", "format.js", "hub.js", "log.js", "palette.js", "pause.js", "units.js", "series.js", "stream.js", "share.js", "sharedsource.js", "sharehub.js", "shareworker.js", "theme.js", "view.js", "palette.css", "style.css", "favicon.svg", "labels.js", "columns.js", "keyboard.js", "breakdown.js", "breakdowncard.js", "dom.js"} {
 		if _, err := fs.Stat(fsys, name); err != nil {
 			t.Errorf("%s: %v", name, err)
 		}

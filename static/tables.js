@@ -8,6 +8,7 @@
 import * as fmt from "./format.js";
 import { watchOnScreen } from "./onscreen.js";
 import { procKey, procRows, procTrail, procHistory, sparkPath, containerBars, sortContainers } from "./whatsusing.js";
+import { setText } from "./dom.js";
 
 const SVG = "http://www.w3.org/2000/svg";
 
@@ -19,10 +20,6 @@ const SPARK_H = 18;
 
 // HISTORY_ROWS caps the filtered table: an hour at 1 s would be 3,600 rows.
 const HISTORY_ROWS = 300;
-
-function setText(el, v) {
-  if (el.textContent !== v) el.textContent = v;
-}
 
 function cell(tr, cls) {
   const td = document.createElement("td");

@@ -9,6 +9,7 @@
 import * as fmt from "./format.js";
 import { Series, bands, shiftSeries, KIND_CLOCK, KIND_LATE, KIND_LOST, KIND_RESTART, GAP_FACTOR } from "./series.js";
 import * as st from "./stream.js";
+import { setHidden, setText } from "./dom.js";
 
 // The last catch-up summaries kept, for the test hooks and debugging; a
 // page open for days must not grow this.
@@ -429,17 +430,17 @@ export class CatchupLine {
   // paint puts the line on its elements: a box (hidden when the line is),
   // a <progress> and a text span. Text only, never HTML.
   paint({ box, bar, text }) {
-    box.hidden = !this.shown;
+    setHidden(box, !this.shown);
     if (!this.shown) return;
     box.classList.toggle("warn", this.warn);
     box.classList.toggle("fade", this.fade);
-    bar.hidden = !this.bar;
+    setHidden(bar, !this.bar);
     if (this.bar) {
       bar.max = Math.max(1, this.n);
       bar.value = this.k;
     }
     const line = this.line();
-    if (text.textContent !== line) text.textContent = line;
+    setText(text, line);
   }
 
   // line is the text shown now ("" when hidden).

@@ -333,7 +333,7 @@ function frame() {
     renderFilesystems();
     for (const t of tables) t.render();
     renderSummary();
-    fleet.renderRows(); // the host shown's row reads what the Now line reads
+    fleet.render(); // the host shown's row reads what the Now line reads
     hub.cu.paint(catchupEls);
   }
   renderBadge();

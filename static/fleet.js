@@ -143,11 +143,12 @@ export class Fleet {
   }
 
   // take applies a "fleet" event from the stream; from then on the
-  // stream keeps the rows and the poll only stands by.
+  // stream keeps the rows and the poll only stands by. The rows are drawn
+  // by the page's next frame (render), with the tick they came with: the
+  // row of the host shown must read what its Now line reads.
   take(ev) {
     this.streamed++;
     this.hosts = mergeFleet(this.hosts, ev, this.o.points);
-    this.render();
   }
 
   // poll fetches /api/fleet and schedules the next one: until the stream

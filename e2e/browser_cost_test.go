@@ -114,3 +114,30 @@ func TestBrowserDrawsOnlyWhatChanged(t *testing.T) {
 		t.Errorf("console errors:\n%s", strings.Join(errs, "\n"))
 	}
 }
+
+// TestBrowserDrawsAFramePerTick counts the dashboard's frames against the
+// ticks it was sent, at the default 1 s interval: a tick (its events and
+// the fleet's rows) is drawn in one frame, and the page's timer adds none
+// while the ticks come. The page drew three a tick before (the tick, the
+// fleet rows at their own timer's phase, the badge's timer). The bound
+// allows one timer frame a second besides the tick's: a timer firing in
+// the same instant as a late tick may still draw just before it.
+func TestBrowserDrawsAFramePerTick(t *testing.T) {
+	p := newPage(t)
+	srv := startVitals(t, t.TempDir(), "--interval", "1s")
+	p.do(chromedp.Navigate(srv.URL + "/"))
+	p.waitFor("the page to be live", allDrawn+` && s.live >= 3`, 30*time.Second)
+	read := func() costSnap { return pageSnapshot[costSnap](p) }
+	a := read()
+	p.waitFor("ten more ticks", fmt.Sprintf(`s.points.cpu >= %d`, a.Points["cpu"]+10), 60*time.Second)
+	b := read()
+	ticks := b.Points["cpu"] - a.Points["cpu"]
+	frames := b.Frames - a.Frames
+	t.Logf("%d ticks drawn in %d frames", ticks, frames)
+	if frames > 2*ticks+1 {
+		t.Errorf("%d frames for %d ticks: more than the tick's frame and the timer's", frames, ticks)
+	}
+	if frames < ticks/2 {
+		t.Errorf("%d frames for %d ticks: ticks left undrawn", frames, ticks)
+	}
+}

@@ -13,7 +13,9 @@ import (
 
 // The fleet overview, live on the page's own stream: /events?fleet=true
 // adds an id-less "fleet" event, the rows of /api/fleet, right after the
-// catch-up and then whenever a row changes (checked once per interval).
+// catch-up and then whenever a row changes: checked with each tick and
+// written in the tick's chunk, or once per interval while the stream gets
+// no ticks (streamRun.live).
 // Riding the page's one /events stream, it costs the browser no second
 // connection, and every row moves with the ticks, as the charts do.
 //

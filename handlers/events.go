@@ -224,12 +224,12 @@ func (r *streamRun) live() string {
 	// so a browser gets one chunk a tick and draws one frame, not a second
 	// one at the fleet timer's own phase. The timer covers a stream with
 	// no ticks (its host silent), whose other rows still move.
-	var fleetAt time.Time // the last check
+	var tickAt time.Time // the last tick written, or the stream's start
 	if r.fleet != nil {
 		ft := time.NewTicker(s.fleetPeriod())
 		defer ft.Stop()
 		fleetC = ft.C
-		fleetAt = time.Now()
+		tickAt = time.Now()
 	}
 	var pending []*history.Event
 	for {
@@ -255,7 +255,7 @@ func (r *streamRun) live() string {
 			var fleet []byte
 			if r.fleet != nil {
 				fleet = s.appendFleet(nil, r.fleet)
-				fleetAt = time.Now()
+				tickAt = time.Now()
 			}
 			// One tick's events: one deadline, one syscall (writev).
 			err := st.writeEvents(pending, fleet)
@@ -268,11 +268,11 @@ func (r *streamRun) live() string {
 				return ""
 			}
 		case now := <-fleetC:
-			// Half a period of slack: a tick a little late is still a tick.
-			if now.Sub(fleetAt) < s.fleetPeriod()*3/2 {
+			// Ticks are coming (half a period of slack: a tick a little
+			// late is still a tick): they carry the rows.
+			if now.Sub(tickAt) < s.fleetPeriod()*3/2 {
 				continue
 			}
-			fleetAt = now
 			if b := s.appendFleet(nil, r.fleet); len(b) > 0 && st.write(b) != nil {
 				return ""
 			}

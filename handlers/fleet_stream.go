@@ -23,8 +23,9 @@ import (
 // "append": true and only the samples after those already sent, so a
 // fleet of a few hosts costs a few hundred bytes a tick.
 
-// fleetStreamRead bounds one read of the fleet's rows inside a stream:
-// a slow Redis holds that stream's next tick back by at most this long.
+// fleetStreamRead bounds one read of the fleet's rows inside a stream. The
+// rows are read as a tick is written, so a slow Redis holds that stream's
+// tick back by at most this long.
 const fleetStreamRead = 2 * time.Second
 
 // fleetEvent is the data of one "fleet" event.

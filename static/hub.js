@@ -25,16 +25,10 @@ import * as st from "./stream.js";
 // must not grow this.
 const MAX_NOTES = 20;
 
-// TIMER_FRAME_AFTER_MS: the timer draws a live page only when nothing else
-// drew for this long. A second, the timer's period: ticks at 1 s draw every
-// second anyway, whatever their phase against the timer.
-const TIMER_FRAME_AFTER_MS = 1000;
-
 const browserEnv = {
   storage: () => localStorage,
   fetch: (url, init) => fetch(url, init),
   raf: (fn) => requestAnimationFrame(fn),
-  now: () => performance.now(),
   // Outside a page (the node tests) there is no document: always shown.
   hidden: () => typeof document !== "undefined" && document.visibilityState === "hidden",
   // onVisible calls fn each time the page is shown again; it returns the
@@ -92,7 +86,7 @@ export class Hub {
     this.framePending = false;
     this.heldWhileHidden = false; // a frame was due while the page was hidden
     this.frames = 0; // frames drawn, for the test hooks
-    this.lastFrameAt = -Infinity; // env.now() of the last frame drawn
+    this.askedSinceTimer = false; // a frame was asked for since the timer's last run, not by it
     this.destroyed = false;
     // A hidden page draws nothing (events are still filed and the position
     // still saved); shown again, it draws once, at once, what it holds.
@@ -321,18 +315,25 @@ export class Hub {
   // and frames come with the ticks, what moves with time (the badge, the
   // stream's age, uptime) moves in those frames: a frame of the timer's
   // own would be a second full frame every second, a good part of what an
-  // idle page costs. Without a frame for a second (reconnecting, offline,
-  // a silent host, an interval longer than a second) the timer draws.
+  // idle page costs. So a live page's timer draws only in a second in
+  // which nothing else asked for a frame (an interval longer than a
+  // second, a stalled stream); reconnecting, offline and a silent host
+  // draw every second. Counting asks per timer period, not time since a
+  // frame, needs no slack for how late an animation frame runs.
   tick() {
     if (!this.stream) return;
     this.stream.tick();
-    if (this.connected() && !this.view.hostDown && this.env.now() - this.lastFrameAt < TIMER_FRAME_AFTER_MS) return;
-    this.schedule();
+    const asked = this.askedSinceTimer;
+    this.askedSinceTimer = false;
+    if (asked && this.connected() && !this.view.hostDown) return;
+    this.schedule(true);
   }
 
   // ---- frames ------------------------------------------------------------
 
-  schedule() {
+  // schedule asks for a frame; byTimer is for tick's own asks.
+  schedule(byTimer = false) {
+    if (!byTimer) this.askedSinceTimer = true;
     if (this.framePending || this.destroyed) return;
     if (this.env.hidden && this.env.hidden()) {
       this.heldWhileHidden = true;
@@ -358,7 +359,6 @@ export class Hub {
     this.framePending = false;
     if (this.destroyed) return;
     this.frames++;
-    this.lastFrameAt = this.env.now();
     this.view.computeBands(this.connected());
     if (this.hooks.frame) this.hooks.frame();
     this.savePosition();

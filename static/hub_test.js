@@ -210,28 +210,30 @@ test("a hidden page draws nothing, keeps the position, and draws once when shown
   assert.equal(show, null, "destroy stops listening");
 });
 
-test("the timer draws a live page only when nothing drew for a second", () => {
-  let now = 0;
-  const { h, frames } = hub({}, { page: { now: () => now } });
+test("the timer draws a live page only in a second with no other frame", () => {
+  const { h, frames } = hub();
   const stream = { state: "live", tick() {}, destroy() {} };
   h.stream = stream;
   h.ingest("cpu", "1", { t: 1000 }, "live");
-  frames.shift()(); // the tick's frame, at 0 ms
-  now = 870;
+  frames.shift()(); // the tick's frame
   h.tick();
-  assert.equal(frames.length, 0, "live, drawn 870 ms ago: the timer adds no frame");
-  now = 1000;
+  assert.equal(frames.length, 0, "live, a tick drew this second: the timer adds no frame");
   h.tick();
-  assert.equal(frames.length, 1, "nothing drawn for a second: the timer draws");
+  assert.equal(frames.length, 1, "a second with no tick: the timer draws");
   frames.shift()();
-  now = 1200;
+  h.tick();
+  assert.equal(frames.length, 1, "its own frame does not count: still none, it draws again");
+  frames.shift()();
   stream.state = "reconnecting";
+  h.ingest("cpu", "2", { t: 2000 }, "live");
+  frames.shift()();
   h.tick();
   assert.equal(frames.length, 1, "not live: every second, for the countdown");
   frames.shift()();
   stream.state = "live";
   h.view.hostDown = { since: 0 };
-  now = 1300;
+  h.ingest("cpu", "3", { t: 3000 }, "live");
+  frames.shift()();
   h.tick();
   assert.equal(frames.length, 1, "the host shown is silent: its band grows every second");
   h.destroy();

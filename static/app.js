@@ -81,7 +81,9 @@ function newHub(intervalMs) {
         if (!changed) return;
         S.states.push({ state: h.stream.state, at: Date.now() });
         if (S.states.length > 50) S.states.shift();
-        setText("#announce", badgeText()[0]);
+        // A live region: its text is replaced, not edited, so every
+        // screen reader hears the change.
+        $("#announce").textContent = badgeText()[0];
       },
       system: (text) => log.system(text),
       record: (topic, id, data) => topic === "alerts" && alertsPanel.take(data),
@@ -256,7 +258,9 @@ function renderFilesystems() {
     dom.setAttr(bar, "aria-label", `${f.mount} used`);
     dom.setAttr(bar, "aria-valuetext", fs.text);
     dom.setAttr(bar, "aria-valuenow", String(Math.round(p)));
-    const width = Math.max(0, Math.min(100, p)).toFixed(1) + "%"; // a tenth of a percent is under a pixel
+    // A tenth of a percent is under a pixel; written as the browser reads
+    // it back ("42%", not "42.0%"), so an unchanged width is not rewritten.
+    const width = Math.round(Math.max(0, Math.min(100, p)) * 10) / 10 + "%";
     if (bar.firstChild.style.width !== width) bar.firstChild.style.width = width;
     dom.setAttr(bar, "data-level", p >= 90 ? "crit" : p >= 75 ? "warn" : "ok");
     setText(txt, fs.text);
@@ -320,10 +324,10 @@ function renderPanel() {
 
 // frame draws the shown host: the hub calls it at most once per animation
 // frame however many events arrived since the last one, and from its
-// timer when nothing drew for a second (the badge's countdown, the
-// connected-for counter, an offline axis). While paused
-// the view holds still: only the badge's waiting count, the stream panel
-// and the log move.
+// timer in a second with no other frame (the badge's countdown, the
+// connected-for counter, an offline axis). While paused the view holds
+// still: only the badge's waiting count, the host picker, the stream
+// panel and the log move.
 function frame() {
   if (S.pause.draws()) {
     // A hidden card (a topic the host lacks) costs nothing.
@@ -333,9 +337,11 @@ function frame() {
     renderFilesystems();
     for (const t of tables) t.render();
     renderSummary();
-    fleet.render(); // the host shown's row reads what the Now line reads
+    fleet.renderRows(); // the host shown's row reads what the Now line reads
     hub.cu.paint(catchupEls);
   }
+  // The picker is how a user leaves a paused view: it keeps up.
+  fleet.renderPicker();
   renderBadge();
   renderPanel();
   renderHeaderClock();

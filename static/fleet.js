@@ -184,14 +184,13 @@ export class Fleet {
   }
 
   render() {
-    const many = this.hosts.length > 1;
-    setHidden(this.box, !many);
-    setHidden(this.pick, !many);
     this.renderPicker();
     this.renderRows();
   }
 
+  // renderPicker draws the host picker, shown once there are two hosts.
   renderPicker() {
+    setHidden(this.pick, this.hosts.length < 2);
     const cur = this.o.current();
     const names = this.hosts.map((h) => h.name);
     // A host named in the address but not (or no longer) known stays
@@ -217,10 +216,12 @@ export class Fleet {
     setAttr(this.pick, "data-live", String(!h || !!h.live));
   }
 
+  // renderRows draws the table. One host has none (its figures are the
+  // Now line's): nothing to keep current until a second host comes.
   renderRows() {
-    // One host has no table (its figures are the Now line's): nothing to
-    // keep current until a second host comes, which render() draws.
-    if (this.hosts.length < 2) return;
+    const many = this.hosts.length > 1;
+    setHidden(this.box, !many);
+    if (!many) return;
     const cur = this.o.current();
     const seen = new Set();
     const own = this.o.overlay ? this.o.overlay() : null;

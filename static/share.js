@@ -118,13 +118,33 @@ export class EventWindow {
 // dispatches together) goes out as one {batch: [...]} message after the
 // task. A tab then files a whole tick in one task of its own and draws it
 // in one animation frame; a message each let the browser draw between
-// them, two or three frames a second instead of one.
-//
-// defer(fn) runs fn after the current task (setTimeout(fn, 0) in a page
-// or worker): a microtask would run after each event's listener, before
-// the next event of the same chunk.
+// them, two or three frames a second instead of one. A batch holds at
+// most BATCH_MAX messages, so a long catch-up still reaches the tab in
+// tasks short enough for its progress line to move.
+export const BATCH_MAX = 500;
+
+// afterTask runs fn after the current task. A MessageChannel's message is
+// a task of its own that, unlike a timer, a hidden leader tab does not
+// hold back to once a second; a microtask would run after each event's
+// listener, before the next event of the same chunk.
+function afterTask() {
+  if (typeof MessageChannel !== "function") return (fn) => setTimeout(fn, 0);
+  const ch = new MessageChannel();
+  let fns = [];
+  ch.port1.onmessage = () => {
+    const run = fns;
+    fns = [];
+    for (const fn of run) fn();
+  };
+  return (fn) => {
+    fns.push(fn);
+    if (fns.length === 1) ch.port2.postMessage(null);
+  };
+}
+
 export class Outbox {
-  constructor(defer = (fn) => setTimeout(fn, 0)) {
+  // defer(fn) runs fn after the current task.
+  constructor(defer = afterTask()) {
     this.defer = defer;
     this.queued = new Map(); // port -> [message]
   }
@@ -136,11 +156,32 @@ export class Outbox {
       if (this.queued.size === 1) this.defer(() => this.flush());
     }
     q.push(msg);
+    if (q.length >= BATCH_MAX) {
+      this.queued.delete(port);
+      send(port, q);
+    }
   }
 
   flush() {
     const all = this.queued;
     this.queued = new Map();
-    for (const [port, q] of all) port.postMessage(q.length === 1 ? q[0] : { batch: q });
+    for (const [port, q] of all) send(port, q);
   }
+}
+
+// send posts a port its queue. A port that fails (a tab gone mid-post)
+// must not cost the other ports their messages.
+function send(port, q) {
+  try {
+    port.postMessage(q.length === 1 ? q[0] : { batch: q });
+  } catch (e) {
+    report(e);
+  }
+}
+
+// report hands an error to the page's or worker's error reporting (the
+// console; an uncaught error event in a browser) and goes on.
+export function report(e) {
+  if (typeof reportError === "function") reportError(e);
+  else console.error(e);
 }

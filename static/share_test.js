@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { parseStreamURL, unionURL, covers, EventWindow, Outbox } from "./share.js";
+import { parseStreamURL, unionURL, covers, EventWindow, Outbox, BATCH_MAX } from "./share.js";
 
 test("parseStreamURL: streams of one host and token share, whatever else they ask", () => {
   const a = parseStreamURL("http://v:8080/events?host=b&fleet=true&points=60&lastEventId=x.5");
@@ -83,4 +83,38 @@ test("Outbox: what one task posts reaches each port as one message, in order", (
   assert.equal(deferred.length, 1, "the next task flushes again");
   deferred.shift()();
   assert.deepEqual(got.a.at(-1), { sid: 1, type: "load", id: "3" });
+});
+
+test("Outbox: a long run goes out in batches of BATCH_MAX, in order; a failing port costs the others nothing", () => {
+  const deferred = [];
+  const box = new Outbox((fn) => deferred.push(fn));
+  const got = [];
+  const a = { postMessage: (m) => got.push(m) };
+  const broken = {
+    postMessage: () => {
+      throw new Error("gone");
+    },
+  };
+  const n = BATCH_MAX * 2 + 3;
+  const errors = [];
+  const consoleError = console.error;
+  console.error = (e) => errors.push(e);
+  try {
+    for (let i = 0; i < n; i++) {
+      box.post(broken, { id: String(i) });
+      box.post(a, { id: String(i) });
+    }
+    deferred.splice(0).forEach((fn) => fn());
+  } finally {
+    console.error = consoleError;
+  }
+  assert.deepEqual(
+    got.map((m) => m.batch.length),
+    [BATCH_MAX, BATCH_MAX, 3],
+  );
+  assert.deepEqual(
+    got.flatMap((m) => m.batch.map((e) => Number(e.id))),
+    Array.from({ length: n }, (_, i) => i),
+  );
+  assert.equal(errors.length, 3, "each failed post is reported");
 });

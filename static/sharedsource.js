@@ -13,6 +13,7 @@
 //     before. ?share=leader skips the worker, for tests.
 
 import { ShareHub } from "./sharehub.js";
+import { report } from "./share.js";
 
 const WORKER_URL = new URL("./shareworker.js", import.meta.url);
 const CHANNEL = "vitals-events"; // BroadcastChannel and Web Lock names
@@ -37,14 +38,20 @@ function mode() {
 }
 
 // deliver hands a message of the hub, or each of a batch (share.js,
-// Outbox), to the source it is for.
+// Outbox), to the source it is for. A listener that throws loses its own
+// event only, never the rest of the batch.
 function deliver(msg) {
   if (msg.batch) {
     for (const m of msg.batch) deliver(m);
     return;
   }
   const src = sources.get(msg.sid);
-  if (src) src.dispatch(msg.type, msg.id, msg.data);
+  if (!src) return;
+  try {
+    src.dispatch(msg.type, msg.id, msg.data);
+  } catch (e) {
+    report(e);
+  }
 }
 
 // failAll tells every open source its stream failed: each reconnects on

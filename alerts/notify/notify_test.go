@@ -55,8 +55,11 @@ type receiver struct {
 func newReceiver(t *testing.T) *receiver {
 	r := &receiver{got: map[string]int{}}
 	r.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		// Read before counting: a test that saw an attempt counted knows
+		// which answer it got, whatever it changes next.
+		down := r.down.Load()
 		r.attempts.Add(1)
-		if r.down.Load() {
+		if down {
 			http.Error(w, "maintenance", http.StatusServiceUnavailable)
 			return
 		}
@@ -149,7 +152,13 @@ func TestRestartWhileWaitingDeliversOnceAfterReopen(t *testing.T) {
 	target := rcv.URL + "/hook"
 
 	db := openDB(t, path)
-	d, err := New(fastConfig(db, mustTarget(t, target)))
+	// One refused attempt, then a wait far longer than the test: no retry
+	// is in flight when the process stops. (A retry cancelled by Close
+	// may still reach the receiver after it is up again, and count as a
+	// delivery the outbox never heard of: at-least-once, by design.)
+	first := fastConfig(db, mustTarget(t, target))
+	first.MinBackoff, first.MaxBackoff = time.Hour, time.Hour
+	d, err := New(first)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -157,6 +166,7 @@ func TestRestartWhileWaitingDeliversOnceAfterReopen(t *testing.T) {
 		t.Fatal(err)
 	}
 	eventually(t, "a refused attempt", func() bool { return rcv.attempts.Load() >= 1 })
+	eventually(t, "the retry stored", func() bool { return storedAttempts(t, db) == 1 })
 	if err := d.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -167,11 +177,14 @@ func TestRestartWhileWaitingDeliversOnceAfterReopen(t *testing.T) {
 		t.Fatal("delivered while down")
 	}
 
-	// A new process: the same file, the same target, the target back.
+	// A new process: the same file, the same target, the target back, and
+	// a clock past the stored retry.
 	rcv.down.Store(false)
 	db = openDB(t, path)
 	defer db.Close()
-	d, err = New(fastConfig(db, mustTarget(t, target)))
+	second := fastConfig(db, mustTarget(t, target))
+	second.Now = func() time.Time { return time.Now().Add(2 * time.Hour) }
+	d, err = New(second)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -186,6 +199,33 @@ func TestRestartWhileWaitingDeliversOnceAfterReopen(t *testing.T) {
 	if got := rcv.deliveries(); len(got) != 1 || got["b.2"] != 1 {
 		t.Fatalf("deliveries = %v", got)
 	}
+}
+
+// storedAttempts is the attempts recorded on the head of the outbox's
+// queue (0 with none waiting).
+func storedAttempts(t *testing.T, db *bbolt.DB) int {
+	t.Helper()
+	n := 0
+	err := db.View(func(tx *bbolt.Tx) error {
+		r := tx.Bucket([]byte("alerts-outbox"))
+		if r == nil || r.Bucket(bucketQueue) == nil {
+			return nil
+		}
+		_, v := r.Bucket(bucketQueue).Cursor().First()
+		if v == nil {
+			return nil
+		}
+		var e entry
+		if err := json.Unmarshal(v, &e); err != nil {
+			return err
+		}
+		n = e.Attempts
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
 }
 
 func TestMinimumSeverityPerTarget(t *testing.T) {

@@ -65,13 +65,22 @@ func getAlerts(t *testing.T, base string) alertsState {
 
 func eventually(t testing.TB, what string, timeout time.Duration, cond func() bool) {
 	t.Helper()
+	if !poll(timeout, cond) {
+		t.Fatalf("timed out after %v waiting for %s", timeout, what)
+	}
+}
+
+// poll checks cond every 100 ms until it holds or timeout passes, and
+// reports whether it held.
+func poll(timeout time.Duration, cond func() bool) bool {
 	deadline := time.Now().Add(timeout)
 	for !cond() {
 		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", timeout, what)
+			return false
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+	return true
 }
 
 // waitTicks polls until the server at base has published n more cpu ticks

@@ -74,8 +74,10 @@ func TestRedisBrowserSilentHostIsOfflineOnItsPage(t *testing.T) {
 	p.waitFor("b offline after a reload", offline+` && s.host === "b"`, 20*time.Second)
 	// Longer than the page's 20 s stale-stream limit: the status repeated
 	// in place of the heartbeat keeps it from reconnecting.
+	// Polled on the page's clock, and over at once if it reconnects.
 	reconnects := p.snap().Reconnects
-	time.Sleep(22 * time.Second)
+	pageEval[bool](p, `(window.__silentMark = performance.now(), true)`)
+	p.waitFor("22 s of the silent host's stream", fmt.Sprintf(`performance.now() - window.__silentMark >= 22000 || s.reconnects !== %d || s.state !== "live"`, reconnects), 60*time.Second)
 	if s := p.snap(); s.Reconnects != reconnects || s.State != "live" {
 		t.Errorf("the stream of a silent host reconnected: %d -> %d reconnects, state %s", reconnects, s.Reconnects, s.State)
 	}

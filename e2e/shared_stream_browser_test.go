@@ -166,15 +166,7 @@ func TestBrowserTenTabsAndAnEmbedShareOneStream(t *testing.T) {
 		exactAfterRestart(t, srv, i+1, p.snap())
 	}
 	embedLive("live after the restart")
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	for ctx.Err() == nil {
-		if open, _ = openStreams(t, srv.URL); open == 1 {
-			break
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	if open != 1 {
+	if !poll(10*time.Second, func() bool { open, _ = openStreams(t, srv.URL); return open == 1 }) {
 		t.Errorf("%d /events streams after the restart, want 1", open)
 	}
 	if errs := first.consoleErrors(); len(errs) > 0 {

@@ -19,7 +19,9 @@ import (
 // right after hello, then with each tick, with only the new sparkline
 // samples and the same figures as the tick's events.
 func TestEventsFleetStreamsTheRows(t *testing.T) {
-	f := newFixture(t, func(o *Options) { o.Interval = 100 * time.Millisecond })
+	// Heartbeats every 300 ms: two of them in a row mark a quiet spell of
+	// several fleet periods (below).
+	f := newFixture(t, func(o *Options) { o.Interval, o.Heartbeat = 100*time.Millisecond, 300*time.Millisecond })
 	publish := func(cpu float64) int64 { return publishTick(t, f, cpu) }
 	fleet := func(s *ssetest.Stream) fleetEvent {
 		t.Helper()
@@ -57,9 +59,18 @@ func TestEventsFleetStreamsTheRows(t *testing.T) {
 	}
 
 	// Nothing changes for several periods: no fleet event until the next
-	// tick. (Waiting cannot make this pass wrongly, only give a wrong
-	// server the time to send.)
-	time.Sleep(5 * 100 * time.Millisecond)
+	// tick. The server's own heartbeats measure the quiet spell: two in a
+	// row are at least a heartbeat apart, three fleet periods, in which
+	// the fleet timer ran with no tick to carry the rows.
+	for pings := 0; pings < 2; {
+		ev := s.Next(t)
+		switch {
+		case ev.Event == "fleet":
+			t.Errorf("a fleet event with nothing new: %s", ev.Data)
+		case ev.Event == "" && ev.Data == "" && ev.Comment != "":
+			pings++
+		}
+	}
 	ms = publish(60)
 	for {
 		ev := s.NextEvent(t)

@@ -7,6 +7,8 @@ import (
 	"maps"
 	"slices"
 	"time"
+
+	"vitals/history"
 )
 
 // Topic is the event-log topic that carries each completed minute, so a
@@ -19,11 +21,9 @@ const Topic = "rollup"
 // dropped and logged, so a dead disk can't grow memory without end.
 const maxPending = 24 * 60 * 16
 
-// Sample is one topic's payload of one tick, as the app publishes it.
-type Sample struct {
-	Topic string
-	Data  []byte
-}
+// Sample is one topic's payload of one tick, as the app publishes it: the
+// history's own type, so a tick goes to the roller as it was published.
+type Sample = history.Sample
 
 // RollerOptions configures a Roller.
 type RollerOptions struct {

@@ -20,7 +20,6 @@ type rollups struct {
 
 	mu     sync.Mutex // serialises ticks (the sampler's and the watchdog's); guards following fields
 	roller *tier.Roller
-	buf    []tier.Sample
 }
 
 // replayFunc calls tick with each raw tick of this host's log newer than
@@ -33,14 +32,7 @@ type replayFunc func(after int64, tick func(t time.Time, samples []history.Sampl
 func openRollups(store tier.Store, topics []string, replay replayFunc, publish func(time.Time, []history.Sample), log *slog.Logger) (*rollups, error) {
 	r := &rollups{store: store, roller: tier.NewRoller(tier.RollerOptions{Store: store, Logger: log})}
 	done, err := r.roller.Restore(topics, func(after int64, tick func(time.Time, []tier.Sample)) error {
-		var samples []tier.Sample
-		return replay(after, func(t time.Time, raw []history.Sample) {
-			samples = samples[:0]
-			for _, s := range raw {
-				samples = append(samples, tier.Sample{Topic: s.Topic, Data: s.Data})
-			}
-			tick(t, samples)
-		})
+		return replay(after, tick)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("rebuild the tiers from the raw history: %w", err)
@@ -82,11 +74,7 @@ func brokerReplay(broker *history.Broker) replayFunc {
 // tick rolls up one tick and returns it with the minute's rollup event
 // added when the tick completed a minute.
 func (r *rollups) tick(t time.Time, samples []history.Sample) []history.Sample {
-	r.buf = r.buf[:0]
-	for _, s := range samples {
-		r.buf = append(r.buf, tier.Sample{Topic: s.Topic, Data: s.Data})
-	}
-	if p := r.roller.Tick(t, r.buf); p != nil {
+	if p := r.roller.Tick(t, samples); p != nil {
 		samples = append(samples, history.Sample{Topic: tier.Topic, Data: p})
 	}
 	return samples

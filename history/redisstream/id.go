@@ -68,3 +68,10 @@ func decimal(s string) bool {
 	}
 	return true
 }
+
+// isStaleAdd tells an XADD that Redis refused because its id is not above
+// the stream's newest: a write retried after it had landed, which is
+// skipped, not retried.
+func isStaleAdd(err error) bool {
+	return err != nil && strings.Contains(err.Error(), "equal or smaller")
+}

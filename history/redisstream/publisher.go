@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -382,7 +381,7 @@ func (p *Publisher) skipStale(adds []*redis.StringCmd, ticks int, err error) err
 	for _, c := range adds {
 		switch cerr := c.Err(); {
 		case cerr == nil:
-		case strings.Contains(cerr.Error(), "equal or smaller"):
+		case isStaleAdd(cerr):
 			stale++
 		default:
 			return fmt.Errorf("write %s: %w", p.key, cerr)

@@ -297,7 +297,7 @@ func (s *TierStore) Write(points []tier.Point) error {
 	for i, add := range adds {
 		switch aerr := add.Err(); {
 		case aerr == nil:
-		case strings.Contains(aerr.Error(), "equal or smaller"):
+		case isStaleAdd(aerr):
 			s.skipped.Add(1)
 			continue
 		default:
@@ -314,7 +314,7 @@ func (s *TierStore) Write(points []tier.Point) error {
 		key := keys[i]
 		replaced = append(replaced, func(p redis.Pipeliner) { p.XDel(ctx, key, older...) })
 	}
-	if err != nil && !strings.Contains(err.Error(), "equal or smaller") {
+	if err != nil && !isStaleAdd(err) {
 		return fmt.Errorf("write tiers of %s: %w", s.host, err)
 	}
 	if len(replaced) > 0 {
